@@ -1,0 +1,60 @@
+"""`python -m infra`: offline plan (and the generated config reference/schema)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from infra.plan.stackfile import StackFileError
+from infra.settings import ConfigError
+
+EXIT_PROBLEMS = 1
+EXIT_CONFIG = 2
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from infra.plan.plan import plan
+    from infra.plan.render import write_artifacts
+    from infra.plan.report import json_report, text_report
+
+    result = plan(args.stack, Path(args.config_file) if args.config_file else None)
+    if args.render:
+        write_artifacts(result, Path(args.render))
+    print(json_report(result) if args.json else text_report(result))
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    return EXIT_PROBLEMS if result.problems else 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from infra import schema
+
+    changed = schema.write_all() if args.write else schema.stale_files()
+    for path in changed:
+        print(f"{'wrote' if args.write else 'out of date'}: {path}", file=sys.stderr if not args.write else sys.stdout)
+    return EXIT_PROBLEMS if changed and not args.write else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m infra", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("plan", help="plan a stack offline (no engine, no credentials)")
+    p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--config-file", help="use this stack config file instead (like pulumi --config-file)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--render", metavar="DIR", help="write every generated artifact under DIR")
+    p.set_defaults(func=_cmd_plan)
+    s = sub.add_parser("schema", help="check (or --write) Pulumi.yaml config, the JSON Schema and the README reference")
+    s.add_argument("--write", action="store_true")
+    s.set_defaults(func=_cmd_schema)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, StackFileError) as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG

@@ -1,0 +1,96 @@
+"""One offline plan: settings -> program under mocks -> cost -> policy -> budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.cost import CostEstimate, estimate
+from infra.plan.mocks import PlannedResource
+from infra.plan.runner import run_program
+from infra.plan.stackfile import PROJECT_ROOT, StackConfig, load_stack_config
+from infra.plan.values import Secret, contains_secret, masked
+from infra.policy import Level, Violation, evaluate
+from infra.settings import Settings, load_settings
+
+
+@dataclass
+class PlanResult:
+    stack: str
+    settings: Settings
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    artifacts: dict[str, Any]
+    cost: CostEstimate
+    violations: list[Violation]
+    problems: list[str] = field(default_factory=list)  # one line each; non-empty = plan failed
+
+    @property
+    def target(self) -> str:
+        return self.settings.target.value
+
+    def find(self, type_suffix: str, name: str | None = None) -> list[PlannedResource]:
+        """Resources whose type ends with `type_suffix` (e.g. 'Droplet'), optionally by name."""
+        return [r for r in self.resources if r.type.endswith(type_suffix) and (name is None or r.name == name)]
+
+    def one(self, type_suffix: str, name: str | None = None) -> PlannedResource:
+        found = self.find(type_suffix, name)
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_suffix} {name or ''}, found {[r.name for r in found]}")
+        return found[0]
+
+    def as_dict(self) -> dict:
+        return {
+            "stack": self.stack,
+            "target": self.target,
+            "resources": [
+                {"type": r.type, "name": r.name, "parent": _parent_name(r.parent), "inputs": masked(r.inputs)}
+                for r in self.resources
+            ],
+            "outputs": masked(self.outputs),
+            "cost": self.cost.as_dict(),
+            "policy": {"violations": [v.as_dict() for v in self.violations]},
+        }
+
+
+def _parent_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else ""
+
+
+def plan(stack: str, config_file: Path | None = None, root: Path = PROJECT_ROOT) -> PlanResult:
+    """Plan `stack`. Raises ConfigError/StackFileError before any resource is registered."""
+    config = load_stack_config(stack, config_file, root)
+    settings = load_settings(config.values)
+    return plan_config(config, settings)
+
+
+def plan_config(config: StackConfig, settings: Settings) -> PlanResult:
+    from infra.program import run  # the same entry __main__.py uses
+
+    program = run_program(run, config)
+    cost = estimate(program.resources)
+    violations = evaluate(program.resources)
+    problems = [
+        f"policy {v.policy}: {v.resource}: {v.message}" for v in violations if v.level is Level.MANDATORY
+    ]
+    budget = settings.budget_monthly_usd
+    if budget and cost.monthly_usd > budget:
+        problems.append(
+            f"ai-service:budgetMonthlyUsd: estimated ${cost.monthly_usd:.2f}/month exceeds the budget of ${budget}"
+        )
+    problems += [
+        f"artifact {path}: contains a secret value; secrets must reach hosts through the secret store, not rendered files"
+        for path, content in program.artifacts.items()
+        if contains_secret(content)
+    ]
+    return PlanResult(
+        stack=config.stack,
+        settings=settings,
+        resources=program.resources,
+        outputs=program.outputs,
+        artifacts={p: c for p, c in program.artifacts.items() if not isinstance(c, Secret)},
+        cost=cost,
+        violations=violations,
+        problems=problems,
+    )

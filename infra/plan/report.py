@@ -1,0 +1,61 @@
+"""Human-readable plan output: resource tree, outputs, cost, policy."""
+
+from __future__ import annotations
+
+import json
+
+from infra.plan.plan import PlanResult, _parent_name
+from infra.plan.values import masked
+
+PLACEHOLDER_NOTE = (
+    "Values only the cloud knows (ids, addresses, generated passwords) are deterministic "
+    "placeholders (TEST-NET addresses, *.invalid hosts, placeholder-*); secrets print as [secret]."
+)
+
+
+def _tree_lines(result: PlanResult) -> list[str]:
+    children: dict[str, list] = {}
+    for r in result.resources:
+        children.setdefault(_parent_name(r.parent), []).append(r)
+    roots = [r for r in result.resources if _parent_name(r.parent) in ("", f"{_project_stack(result)}")]
+    names = {r.name for r in result.resources}
+    roots += [r for r in result.resources if _parent_name(r.parent) not in names and r not in roots]
+    lines: list[str] = []
+
+    def walk(resource, depth: int) -> None:
+        flag = " [protect]" if resource.protect else ""
+        lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{flag}")
+        for child in children.get(resource.name, []):
+            walk(child, depth + 1)
+
+    for r in roots:
+        walk(r, 1)
+    return lines
+
+
+def _project_stack(result: PlanResult) -> str:
+    return f"ai-service-{result.stack}"
+
+
+def text_report(result: PlanResult) -> str:
+    lines = [f"stack {result.stack} (target {result.target}): {len(result.resources)} resources"]
+    lines += _tree_lines(result)
+    if result.outputs:
+        lines.append("Outputs:")
+        for key, value in sorted(masked(result.outputs).items()):
+            lines.append(f"  {key}: {json.dumps(value) if not isinstance(value, str) else value}")
+    lines.append(f"Cost: ${result.cost.monthly_usd:.2f}/month")
+    for item in result.cost.items:
+        lines.append(f"  ${item.monthly_usd:8.2f}  {item.resource}: {item.basis}")
+    if result.violations:
+        lines.append(f"Policy: {len(result.violations)} violation(s)")
+        for v in result.violations:
+            lines.append(f"  [{v.level.value}] {v.policy}: {v.resource}: {v.message}")
+    else:
+        lines.append("Policy: no violations")
+    lines.append(PLACEHOLDER_NOTE)
+    return "\n".join(lines)
+
+
+def json_report(result: PlanResult) -> str:
+    return json.dumps(result.as_dict(), indent=2, sort_keys=False, default=str)

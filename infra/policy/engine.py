@@ -1,0 +1,37 @@
+"""Evaluate the rules over a plan's resources (the pack does the same per resource)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from infra.plan.mocks import PlannedResource
+from infra.plan.values import unwrapped
+from infra.policy.rules import ALL_RULES, Level, ResourceRule, ResourceView, StackRule
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    resource: str
+    level: Level
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"policy": self.policy, "resource": self.resource, "level": self.level.value, "message": self.message}
+
+
+def view(resource: PlannedResource) -> ResourceView:
+    return ResourceView(type=resource.type, name=resource.name, props=unwrapped(resource.inputs), protect=resource.protect)
+
+
+def evaluate(resources: Iterable[PlannedResource], rules: Iterable[ResourceRule | StackRule] = ALL_RULES) -> list[Violation]:
+    views = [view(r) for r in resources if r.custom]
+    found: list[Violation] = []
+    for rule in rules:
+        if isinstance(rule, ResourceRule):
+            for v in views:
+                found += [Violation(rule.name, v.name, rule.level, m) for m in rule.check(v)]
+        else:
+            found += [Violation(rule.name, name, rule.level, m) for name, m in rule.check(views)]
+    return found

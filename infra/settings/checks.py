@@ -1,0 +1,29 @@
+"""Cross-key rules that depend on the target (a single field validator cannot see them).
+
+Each rule returns (config key, problem) pairs; the loader prints them like field errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infra.settings.model import Settings, Target
+
+Problem = tuple[str, str]
+
+
+def _droplet(settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    if not settings.ssh_allowed_cidrs:
+        problems.append(("sshAllowedCidrs", "required for target droplet: list the CIDRs allowed to SSH (e.g. your office /32)"))
+    return problems
+
+
+TARGET_RULES: dict[Target, Callable[[Settings], list[Problem]]] = {
+    Target.DROPLET: _droplet,
+}
+
+
+def target_problems(settings: Settings) -> list[Problem]:
+    rule = TARGET_RULES.get(settings.target)
+    return rule(settings) if rule else []

@@ -1,0 +1,1 @@
+"""One module per target; each reads like that target's architecture diagram (see infra.program)."""

@@ -1,0 +1,5 @@
+"""Shared pytest wiring: fixture plugins live in tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.plan",
+]
