@@ -1,0 +1,87 @@
+"""The whole monitoring file set of a docker host (droplet, local), paths as in `plan --render`.
+
+`render_monitoring_files` returns only non-secret files: they may be published, diffed and
+stored in a release manifest. The secrets those files point at (Slack webhook, Grafana admin
+password, Redis password for the exporter) come from `render_secret_files`, which the host
+component writes with mode 0600 and never publishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import grafana, services
+from .alertmanager import AlertingInputs, render_alertmanager_yaml
+from .dashboards import dashboard_json, dashboards
+from .metrics import (
+    ALERTMANAGER_PORT,
+    API_PORT,
+    NODE_EXPORTER_PORT,
+    PROMETHEUS_PORT,
+    REDIS_EXPORTER_PORT,
+    WORKER_METRICS_PORT,
+)
+from .prometheus import PrometheusInputs, ScrapeTargets, render_prometheus_yaml
+from .rules import RULES_FILE, render_rules_yaml
+from .thresholds import SCRAPE_INTERVAL_S, prom_duration
+
+
+@dataclass(frozen=True)
+class MonitoringInputs:
+    """What a docker host knows: its stack name and the container names of api and workers."""
+
+    stack: str
+    api_hosts: tuple[str, ...]
+    worker_hosts: tuple[str, ...]
+    slack_enabled: bool = False
+    slack_channel: str | None = None
+
+
+def docker_scrape_targets(inputs: MonitoringInputs) -> ScrapeTargets:
+    """Targets by container name on the compose network (service names from `services`)."""
+    return ScrapeTargets(
+        api=tuple(f"{h}:{API_PORT}" for h in inputs.api_hosts),
+        worker=tuple(f"{h}:{WORKER_METRICS_PORT}" for h in inputs.worker_hosts),
+        redis=(f"redis-exporter:{REDIS_EXPORTER_PORT}",),
+        node=(f"node-exporter:{NODE_EXPORTER_PORT}",),
+        prometheus=(f"localhost:{PROMETHEUS_PORT}",),
+        alertmanager=(f"alertmanager:{ALERTMANAGER_PORT}",),
+    )
+
+
+def render_monitoring_files(inputs: MonitoringInputs, targets: ScrapeTargets | None = None) -> dict[str, str]:
+    """relative path -> file text. `targets` overrides the compose-network defaults (tests)."""
+    alerting = AlertingInputs(slack_enabled=inputs.slack_enabled, slack_channel=inputs.slack_channel)
+    files = {
+        "prometheus/prometheus.yml": render_prometheus_yaml(
+            PrometheusInputs(stack=inputs.stack, targets=targets or docker_scrape_targets(inputs))
+        ),
+        f"prometheus/rules/{RULES_FILE}": render_rules_yaml(),
+        "alertmanager/alertmanager.yml": render_alertmanager_yaml(alerting),
+        "grafana/provisioning/datasources/datasources.yml": grafana.render_datasources_yaml(
+            f"http://prometheus:{PROMETHEUS_PORT}",
+            f"http://alertmanager:{ALERTMANAGER_PORT}",
+            prom_duration(SCRAPE_INTERVAL_S),
+        ),
+        "grafana/provisioning/dashboards/ai-service.yml": grafana.render_dashboards_provider_yaml(),
+    }
+    files |= {f"grafana/dashboards/{uid}.json": dashboard_json(model) for uid, model in dashboards().items()}
+    return files
+
+
+def render_secret_files(
+    *, grafana_admin_password: str, slack_webhook_url: str | None = None, redis_password: str | None = None
+) -> dict[str, str]:
+    """relative path -> secret file text, for the paths the monitoring containers mount."""
+    if not grafana_admin_password:
+        raise ValueError("grafana admin password must not be empty")
+    files = {services.SECRET_GRAFANA_PASSWORD: grafana_admin_password}
+    if slack_webhook_url is not None:
+        if not slack_webhook_url.startswith("https://"):
+            raise ValueError("slack webhook url must start with https://")
+        files[services.SECRET_SLACK_WEBHOOK] = slack_webhook_url
+    if redis_password is not None:
+        if "\n" in redis_password:
+            raise ValueError("redis password must be a single line")
+        files[services.SECRET_REDIS_EXPORTER_ENV] = f"REDIS_PASSWORD={redis_password}\n"
+    return files
