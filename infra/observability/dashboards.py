@@ -20,7 +20,11 @@ from grafana_foundation_sdk.builders.prometheus import Dataquery
 from grafana_foundation_sdk.builders.stat import Panel as Stat
 from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.common import BigValueGraphMode, LegendDisplayMode, LegendPlacement
+from grafana_foundation_sdk.models.common import (
+    BigValueGraphMode,
+    LegendDisplayMode,
+    LegendPlacement,
+)
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
     DataSourceRef,
@@ -188,9 +192,11 @@ def workers() -> Dashboard:
         .with_panel(
             _timeseries(
                 "Failed job ratio", "percentunit",
-                (f'sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome="failed"}}[{_RATE}]))'
-                 f' / sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome=~"succeeded|failed"}}[{_RATE}]))',
-                 "{{queue}}"),
+                (
+                    (f'sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome="failed"}}[{_RATE}]))'
+                     f' / sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome=~"succeeded|failed"}}[{_RATE}]))'),
+                    "{{queue}}",
+                ),
             ).thresholds(_limits((t.JOB_FAILURES.max_ratio, "red")))
         )
         .with_panel(_timeseries(
@@ -232,8 +238,11 @@ def resources() -> Dashboard:
         .with_row(Row("Host"))
         .with_panel(_timeseries(
             "CPU busy by mode", "percentunit",
-            (f'sum by (mode) (rate(node_cpu_seconds_total{{{node},mode!="idle"}}[{_RATE}]))'
-             f" / scalar(count(count by (cpu) (node_cpu_seconds_total{{{node}}})))", "{{mode}}"),
+            (
+                (f'sum by (mode) (rate(node_cpu_seconds_total{{{node},mode!="idle"}}[{_RATE}]))'
+                 f" / scalar(count(count by (cpu) (node_cpu_seconds_total{{{node}}})))"),
+                "{{mode}}",
+            ),
         ))
         .with_panel(_timeseries(
             "Load (1m)", "short", (f"node_load1{{{node}}}", "{{instance}}"),

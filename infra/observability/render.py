@@ -9,6 +9,7 @@ component writes with mode 0600 and never publishes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import grafana, services
 from .alertmanager import AlertingInputs, render_alertmanager_yaml
@@ -85,3 +86,17 @@ def render_secret_files(
             raise ValueError("redis password must be a single line")
         files[services.SECRET_REDIS_EXPORTER_ENV] = f"REDIS_PASSWORD={redis_password}\n"
     return files
+
+
+def write_files(files: dict[str, str], root: Path, mode: int = 0o644) -> list[Path]:
+    """Write `files` under `root` (the only I/O in this package); returns the written paths."""
+    written = []
+    for relative, text in files.items():
+        if relative.startswith("/") or ".." in relative.split("/"):
+            raise ValueError(f"file path must stay inside {root}: {relative}")
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(mode)
+        written.append(path)
+    return written

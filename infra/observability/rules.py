@@ -193,7 +193,7 @@ def _platform_group() -> dict[str, Any]:
     disk = t.DISK_USAGE
     mem = t.MEMORY_USAGE
     fs = f'job="{JOB_NODE}",{_REAL_FILESYSTEMS}'
-    watched = "|".join((JOB_API, JOB_WORKER, JOB_REDIS, JOB_NODE))
+    watched = f"{JOB_API}|{JOB_WORKER}|{JOB_REDIS}|{JOB_NODE}"
     return {
         "name": "ai-service-platform",
         "rules": [
