@@ -2,4 +2,5 @@
 
 pytest_plugins = [
     "tests.fixtures.plan",
+    "tests.fixtures.services",
 ]

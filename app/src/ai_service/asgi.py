@@ -1,0 +1,8 @@
+"""ASGI entry for uvicorn (imported in every server process)."""
+
+from .app import create_app
+from .logs import configure_logging
+from .settings import get_settings
+
+configure_logging(get_settings().log_level)
+app = create_app()

@@ -1,0 +1,142 @@
+"""`ai-service` console script: api, worker, migrate, reindex, enqueue-cleanup."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .settings import (
+    QUEUE_CLEANUP,
+    QUEUE_DOCUMENTS,
+    ConfigError,
+    Settings,
+    check_startup,
+    get_settings,
+)
+
+
+def _prepare_multiprocess_metrics(settings: Settings) -> None:
+    """Several uvicorn processes share counters through files; stale files from a previous run would double-count."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        if settings.web_concurrency == 1:
+            return
+        directory = tempfile.mkdtemp(prefix="ai-service-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    path = Path(directory)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    check_startup(settings, needs_api_keys=True)
+    _prepare_multiprocess_metrics(settings)
+    uvicorn.run(
+        "ai_service.asgi:app",
+        host="0.0.0.0",
+        port=settings.port,
+        workers=settings.web_concurrency,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from .worker import run_worker
+
+    check_startup(settings, needs_api_keys=False)
+    queues = [name.strip() for name in args.queues.split(",") if name.strip()]
+    if not queues:
+        raise ConfigError("--queues needs at least one queue name")
+    run_worker(settings, queues, burst=args.burst)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    import sqlalchemy.exc
+
+    from .migrate import migrate
+
+    try:
+        print(f"database at revision {migrate(settings)}")
+    except sqlalchemy.exc.DBAPIError as exc:
+        reason = (
+            str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        )
+        raise ConfigError(
+            f"migration failed: {reason} (migrate needs an owner/admin role: set MIGRATE_DATABASE_URL)"
+        ) from None
+
+
+def cmd_reindex(settings: Settings, args: argparse.Namespace) -> None:
+    from .reindex import reindex
+
+    print(f"re-embedding {reindex(settings, inline=args.inline)} documents")
+
+
+def cmd_enqueue_cleanup(settings: Settings, args: argparse.Namespace) -> None:
+    from .jobs import cleanup
+    from .services import Services
+
+    job = (
+        Services(settings)
+        .queue(QUEUE_CLEANUP)
+        .enqueue(cleanup, job_id="cleanup-periodic", result_ttl=3600)
+    )
+    print(f"enqueued {job.id} on {QUEUE_CLEANUP}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ai-service", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("api", help="serve the HTTP API on $PORT").set_defaults(func=cmd_api)
+    worker = sub.add_parser("worker", help="run an RQ worker")
+    worker.add_argument(
+        "--queues",
+        default=f"{QUEUE_DOCUMENTS},{QUEUE_CLEANUP}",
+        help="comma separated queue names",
+    )
+    worker.add_argument(
+        "--burst", action="store_true", help="exit when the queues are empty"
+    )
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "migrate", help="apply database migrations (idempotent)"
+    ).set_defaults(func=cmd_migrate)
+    reindex = sub.add_parser(
+        "reindex", help="re-embed every document (after changing EMBEDDING_*)"
+    )
+    reindex.add_argument(
+        "--inline", action="store_true", help="embed here instead of enqueueing jobs"
+    )
+    reindex.set_defaults(func=cmd_reindex)
+    sub.add_parser(
+        "enqueue-cleanup", help="enqueue the periodic cleanup job"
+    ).set_defaults(func=cmd_enqueue_cleanup)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.command == "worker":
+        # Workers keep metrics in-process; a multiprocess dir meant for the API must not capture them.
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    try:
+        settings = get_settings()
+        from .logs import configure_logging
+
+        configure_logging(settings.log_level)
+        args.func(settings, args)
+    except ConfigError as exc:
+        print(f"ai-service {args.command}: {exc}", file=sys.stderr)
+        sys.exit(2)

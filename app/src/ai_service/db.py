@@ -1,0 +1,83 @@
+"""Postgres access: libpq URL normalisation, engine, and the schema tables (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.engine import Engine, make_url
+
+metadata = sa.MetaData()
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("storage_key", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column(
+        "created_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.now(),
+    ),
+    sa.Column(
+        "updated_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.now(),
+    ),
+)
+
+# The vector width is fixed per deployment (EMBEDDING_DIM); queries bind vectors, so the
+# column type here only needs to be "a vector".
+chunks = sa.Table(
+    "chunks",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column(
+        "document_id",
+        UUID(as_uuid=False),
+        sa.ForeignKey("documents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("embedding", Vector(), nullable=False),
+)
+
+STATUSES = ("queued", "processing", "indexed", "failed")
+
+
+def normalise_url(url: str) -> sa.URL:
+    """Any libpq URL (postgres://, postgresql://, ?sslmode=, ?host=/socket) -> SQLAlchemy psycopg 3 URL."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(
+            f"DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}"
+        )
+    # libpq query options (sslmode, host=/path, connect_timeout, ...) pass through psycopg unchanged.
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str, pool_size: int = 10) -> Engine:
+    return sa.create_engine(
+        normalise_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        # Readiness must answer within 2 s; connecting is bounded the same way.
+        connect_args={"connect_timeout": 2, "application_name": "ai-service"},
+    )
