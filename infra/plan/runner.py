@@ -36,11 +36,11 @@ async def _resolve(value: Any) -> Any:
     return value
 
 
-def run_program(program, config: StackConfig) -> ProgramRun:
+def run_program(program, config: StackConfig, monitor: RecordingMonitor | None = None) -> ProgramRun:
     """Execute `program()` against a fresh mock engine configured with `config`."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(PlanMocks())
+    monitor = monitor or RecordingMonitor(PlanMocks())
     runtime_settings.reset_options()
     pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
     pulumi.runtime.set_mocks(PlanMocks(), project=config.project, stack=config.stack, preview=False, monitor=monitor)

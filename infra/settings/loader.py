@@ -62,7 +62,7 @@ def _describe(error: dict) -> str:
         return f"{_key_path(loc)}: unknown key{suggestion}"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] in {"literal_error", "enum"}:
-        message = f"got {error.get('input')!r}; {message.lower()}"
+        message = f"got {error.get('input')!r}; {message[:1].lower()}{message[1:]}"
     return f"{_key_path(loc)}: {message}"
 
 

@@ -1,0 +1,109 @@
+"""Bad stack config fails fast: exit 2, one line per problem naming `ai-service:<key>`, nothing registered."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from infra.cli import main
+from infra.plan.mocks import PlanMocks, RecordingMonitor
+from infra.plan.runner import run_program
+from infra.plan.stackfile import StackConfig
+from infra.program import run
+from infra.settings import ConfigError, load_settings
+from tests.fixtures.plan import run_cli
+
+# (stack file config body, key the error must name, words the message must contain)
+BAD_CONFIGS = [
+    ("ai-service:target: heroku", "ai-service:target", "droplet"),
+    ("ai-service:apiReplicas: lots", "ai-service:apiReplicas", "integer"),
+    ("ai-service:apiReplicas: 0", "ai-service:apiReplicas", "greater than or equal to 1"),
+    ("ai-service:apiReplicas: 500", "ai-service:apiReplicas", "less than or equal to 50"),
+    ("ai-service:apiReplica: 3", "ai-service:apiReplica", "did you mean 'apiReplicas'"),
+    ("ai-service:monitoring: maybe", "ai-service:monitoring", "boolean"),
+    ("ai-service:sshAllowedCidrs: ['0.0.0.0/0']", "ai-service:sshAllowedCidrs[0]", "whole internet"),
+    ("ai-service:sshAllowedCidrs: ['10.0.0.300/32']", "ai-service:sshAllowedCidrs[0]", "not a CIDR"),
+    ("ai-service:sshAllowedCidrs: ['203.0.113.7/24']", "ai-service:sshAllowedCidrs[0]", "host bits"),
+    ("ai-service:domain: 'not a domain'", "ai-service:domain", "DNS name"),
+    ("ai-service:domain: -bad-.example.com", "ai-service:domain", "DNS name"),
+    ("ai-service:letsencryptEmail: ops-at-example", "ai-service:letsencryptEmail", "e-mail"),
+    ("ai-service:image: 'ghcr.io/acme/api'", "ai-service:image", "sha256"),
+    ("ai-service:logLevel: verbose", "ai-service:logLevel", "INFO"),
+    ("ai-service:workers: [{name: docs, queues: [document_processing], replicsa: 2}]", "ai-service:workers[0].replicsa", "did you mean 'replicas'"),
+    ("ai-service:workers: [{name: docs, queues: []}]", "ai-service:workers[0].queues", "at least 1"),
+    ("ai-service:workers: [{name: Docs!, queues: [q]}]", "ai-service:workers[0].name", "pattern"),
+    ("ai-service:workers: [{name: a, queues: [q]}, {name: a, queues: [r]}]", "ai-service:workers", "unique: a"),
+    ("ai-service:workers: [{name: a, queues: [q], memory: 64}]", "ai-service:workers[0].memory", "128"),
+    ("ai-service:database: {version: 12}", "ai-service:database.version", "16"),
+    ("ai-service:database: {url: 'mysql://x'}", "ai-service:database.url", "postgresql://"),
+    ("ai-service:redis: {url: 'http://cache'}", "ai-service:redis.url", "redis://"),
+    ("ai-service:droplet: {sizee: s-1vcpu-1gb}", "ai-service:droplet.sizee", "did you mean 'size'"),
+    ("ai-service:droplet: {sshPublicKey: 'not-a-key'}", "ai-service:droplet.sshPublicKey", "OpenSSH"),
+    ("ai-service:target: droplet", "ai-service:sshAllowedCidrs", "required for target droplet"),
+    ("ai-service:budgetMonthlyUsd: -5", "ai-service:budgetMonthlyUsd", "greater than or equal to 0"),
+]
+
+
+def _stack_file(tmp_path, body: str):
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text("config:\n" + textwrap.indent(body, "  ") + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("body", "key", "words"), BAD_CONFIGS, ids=[c[1] + ":" + c[2][:20] for c in BAD_CONFIGS])
+def test_bad_config_is_one_line_naming_the_key(tmp_path, capsys, body, key, words):
+    code = main(["plan", "bad", "--config-file", str(_stack_file(tmp_path, body))])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    matching = [line for line in lines if line.startswith(f"{key}: ")]
+    assert matching, f"no line names {key}: {lines}"
+    assert words in matching[0]
+    assert out == "", "a config error must not print a plan"
+
+
+def test_every_problem_is_reported_at_once_by_the_cli(tmp_path):
+    body = "ai-service:apiReplicas: 0\nai-service:logLevel: loud\nai-service:monitorin: true"
+    result = run_cli("plan", "bad", "--config-file", str(_stack_file(tmp_path, body)))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    keys = {line.split(": ", 1)[0] for line in result.stderr.strip().splitlines()}
+    assert keys == {"ai-service:apiReplicas", "ai-service:logLevel", "ai-service:monitorin"}
+
+
+def test_program_registers_no_resource_on_bad_config():
+    """The same validation runs inside the Pulumi program (pulumi up) before any resource exists."""
+    monitor = RecordingMonitor(PlanMocks())
+    config = StackConfig("ai-service", "bad", {"ai-service:target": "droplet", "ai-service:apiReplicas": "0"}, [])
+    with pytest.raises(ConfigError) as error:
+        run_program(run, config, monitor=monitor)
+    assert "ai-service:apiReplicas" in str(error.value)
+    assert monitor.planned == []
+
+
+def test_unimplemented_target_is_a_config_error(monkeypatch):
+    from infra import program
+
+    monkeypatch.setitem(program.STACK_MODULES, program.Target.LOCAL, "stacks.not_there")
+    with pytest.raises(ConfigError, match=r"^ai-service:target: target 'local' is not implemented yet$"):
+        program.deployer(load_settings({}))
+
+
+def test_provider_namespaces_are_left_to_providers():
+    settings = load_settings({"aws:region": "eu-west-1", "digitalocean:token": "x", "ai-service:apiReplicas": "3"})
+    assert settings.api_replicas == 3
+
+
+def test_missing_stack_file_names_the_file(tmp_path):
+    result = run_cli("plan", "nosuchstack")
+    assert result.returncode == 2
+    assert "Pulumi.nosuchstack.yaml" in result.stderr
+
+
+def test_malformed_yaml_names_the_line(tmp_path):
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  ai-service:apiReplicas: [1\n")
+    result = run_cli("plan", "x", "--config-file", str(path))
+    assert result.returncode == 2
+    assert "is not valid YAML" in result.stderr and "line" in result.stderr
