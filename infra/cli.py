@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from infra.plan.stackfile import StackFileError
+from infra.review.git_base import BaseRefError
 from infra.settings import ConfigError
 
 EXIT_PROBLEMS = 1
@@ -27,6 +29,31 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if result.problems else 0
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from infra.plan.plan import plan
+    from infra.plan.report import json_report
+    from infra.plan.stackfile import PROJECT_ROOT
+    from infra.review.diff import compare, to_markdown
+    from infra.review.git_base import plan_at_ref
+
+    before, note = plan_at_ref(PROJECT_ROOT, args.base, args.stack)
+    after = plan(args.stack)
+    diff = compare(before or {}, json.loads(json_report(after)), base_label=f"`{args.base}`", problems=after.problems)
+    diff.base_note = note
+    print(to_markdown(diff))
+    return EXIT_PROBLEMS if diff.failed else 0
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from infra.plan.plan import plan
+    from infra.review.graph import to_dot, write_graph
+
+    result = plan(args.stack)
+    write_graph(to_dot(result.resources, f"ai-service {args.stack} (target {result.target})"), Path(args.output))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from infra import schema
 
@@ -45,6 +72,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--render", metavar="DIR", help="write every generated artifact under DIR")
     p.set_defaults(func=_cmd_plan)
+    d = sub.add_parser("diff", help="Markdown diff of a stack's plan between a git ref and the working tree")
+    d.add_argument("stack")
+    d.add_argument("--base", required=True, help="git ref to compare against (e.g. origin/main)")
+    d.set_defaults(func=_cmd_diff)
+    g = sub.add_parser("graph", help="draw the stack's architecture with Graphviz")
+    g.add_argument("stack")
+    g.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.dot")
+    g.set_defaults(func=_cmd_graph)
     s = sub.add_parser("schema", help="check (or --write) Pulumi.yaml config, the JSON Schema and the README reference")
     s.add_argument("--write", action="store_true")
     s.set_defaults(func=_cmd_schema)
@@ -55,6 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, StackFileError) as error:
+    except (ConfigError, StackFileError, BaseRefError, ValueError) as error:
         print(str(error), file=sys.stderr)
         return EXIT_CONFIG

@@ -1,0 +1,1 @@
+"""Pull-request review without credentials: plan diffs against a git ref, and architecture pictures."""
