@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from types import SimpleNamespace
 
@@ -10,7 +11,6 @@ import pulumi_random as random
 
 from infra import artifacts
 from infra.cost import CostItem, estimate
-import importlib
 from infra.plan.plan import plan_config
 from infra.plan.render import write_artifacts
 from infra.plan.report import json_report, text_report

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-
-
-
 from infra.review.diff import compare, to_markdown
-
 
 
 def _plan(resources, cost_items, violations=()):
