@@ -1,0 +1,39 @@
+"""Liveness stays up while a dependency is down; readiness names the failing dependency."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.system
+
+
+def test_readiness_follows_redis_outage_liveness_does_not(service_env, start_api, redis_server, s3_server):
+    env = service_env(APP_VERSION="1.2.3")
+    api = start_api(env)
+
+    assert httpx.get(f"{api.url}/health").json() == {"status": "ok", "version": "1.2.3"}
+    ready = httpx.get(f"{api.url}/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok", "storage": "ok"}}
+
+    redis_server.stop()
+    try:
+        down = httpx.get(f"{api.url}/health/ready", timeout=10)
+        assert down.status_code == 503
+        checks = down.json()["checks"]
+        assert checks["redis"] != "ok"
+        assert checks["database"] == checks["storage"] == "ok"
+        assert httpx.get(f"{api.url}/health").status_code == 200
+        scrape = httpx.get(f"{api.url}/metrics", timeout=10).text
+        assert 'ai_service_dependency_up{dependency="redis"} 0.0' in scrape
+        # Requests that need Redis fail cleanly, not with a 500.
+        upload = httpx.post(f"{api.url}/api/v1/documents", files={"file": ("a.txt", b"hello", "text/plain")})
+        assert upload.status_code == 503
+        assert "detail" in upload.json()
+        assert s3_server.keys(env["S3_BUCKET"]) == []  # the object was removed again
+    finally:
+        redis_server.start()
+
+    assert httpx.get(f"{api.url}/health/ready").status_code == 200
+    assert 'ai_service_dependency_up{dependency="redis"} 1.0' in httpx.get(f"{api.url}/metrics").text
