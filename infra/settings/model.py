@@ -139,6 +139,10 @@ class DropletConfig(ConfigModel):
         return key
 
 
+# Per-target models live in their own modules; imported here, after ConfigModel exists.
+from infra.settings.aws import FargateConfig, LambdaConfig  # noqa: E402
+
+
 class Settings(ConfigModel):
     """All `ai-service:*` keys of one stack."""
 
@@ -168,6 +172,8 @@ class Settings(ConfigModel):
     redis: RedisConfig = Field(default_factory=RedisConfig, description="Redis: {url} to bring your own.", json_schema_extra=STRUCTURED)
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Object storage: {tmpExpiryDays, backupRetentionDays}.", json_schema_extra=STRUCTURED)
     droplet: DropletConfig = Field(default_factory=DropletConfig, description="target droplet: {region, size, image, backups, sshPublicKey}.", json_schema_extra=STRUCTURED)
+    fargate: FargateConfig = Field(default_factory=FargateConfig, description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.", json_schema_extra=STRUCTURED)
+    lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda", description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.", json_schema_extra=STRUCTURED)
 
     @field_validator("domain")
     @classmethod
