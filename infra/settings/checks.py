@@ -19,8 +19,19 @@ def _droplet(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _cloudrun(settings: Settings) -> list[Problem]:
+    run = settings.cloudrun
+    problems: list[Problem] = []
+    if run.min_instances > run.max_instances:
+        problems.append(("cloudrun.minInstances", f"{run.min_instances} exceeds cloudrun.maxInstances ({run.max_instances})"))
+    if run.billing_account and not settings.budget_monthly_usd:
+        problems.append(("budgetMonthlyUsd", "required when cloudrun.billingAccount is set: the budget alert needs an amount"))
+    return problems
+
+
 TARGET_RULES: dict[Target, Callable[[Settings], list[Problem]]] = {
     Target.DROPLET: _droplet,
+    Target.CLOUDRUN: _cloudrun,
 }
 
 

@@ -141,6 +141,7 @@ class DropletConfig(ConfigModel):
 
 # Per-target models live in their own modules; imported here, after ConfigModel exists.
 from infra.settings.aws import FargateConfig, LambdaConfig  # noqa: E402
+from infra.settings.gcp import CloudRunConfig  # noqa: E402
 
 
 class Settings(ConfigModel):
@@ -174,6 +175,7 @@ class Settings(ConfigModel):
     droplet: DropletConfig = Field(default_factory=DropletConfig, description="target droplet: {region, size, image, backups, sshPublicKey}.", json_schema_extra=STRUCTURED)
     fargate: FargateConfig = Field(default_factory=FargateConfig, description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.", json_schema_extra=STRUCTURED)
     lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda", description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.", json_schema_extra=STRUCTURED)
+    cloudrun: CloudRunConfig = Field(default_factory=CloudRunConfig, description="target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}.", json_schema_extra=STRUCTURED)
 
     @field_validator("domain")
     @classmethod
