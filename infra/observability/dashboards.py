@@ -283,3 +283,13 @@ def dashboards() -> dict[str, dict[str, Any]]:
 
 def dashboard_json(model: dict[str, Any]) -> str:
     return json.dumps(model, indent=2, sort_keys=True) + "\n"
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    """("uid: panel title", PromQL) for every panel query; Grafana variables ($__rate_interval) left in."""
+    return [
+        (f"{uid}: {panel['title']}", target["expr"])
+        for uid, model in dashboards().items()
+        for panel in model["panels"]
+        for target in panel.get("targets", [])
+    ]
