@@ -16,10 +16,14 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+
+# *_created series double the exposition for no dashboard use.
+disable_created_metrics()
 
 JOBS = Counter("ai_service_jobs_total", "RQ jobs by outcome", ["queue", "outcome"])
 JOB_DURATION = Histogram(

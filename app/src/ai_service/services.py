@@ -56,9 +56,9 @@ class Services:
             document_id,
             job_id=f"document-{document_id}",
             job_timeout=self.settings.job_timeout_seconds,
-            retry=Retry(max=self.settings.job_retries, interval=[2, 10, 30])
-            if self.settings.job_retries
-            else None,
+            # Immediate requeue, no scheduler: a delayed retry would wait for RQ's scheduler lock, which a
+            # killed worker holds for another minute. Backoff for flaky providers lives in the embedder.
+            retry=Retry(max=self.settings.job_retries) if self.settings.job_retries else None,
             on_failure=mark_failed_when_exhausted,
             failure_ttl=7 * 24 * 3600,
             result_ttl=3600,

@@ -107,4 +107,4 @@ def run_worker(
         worker_ttl=WORKER_TTL,
     )
     log.info("worker_started", queues=queue_names, metrics_port=settings.metrics_port)
-    worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    worker.work(burst=burst, logging_level=settings.log_level)
