@@ -13,7 +13,9 @@ droplet also holds the service, Redis and nginx (PITFALLS: Prometheus ~320 MiB):
 | redis-exporter | oliver006/redis_exporter:v1.81.0    |  48 MiB | 0.10 |
 | total          |                                     | 736 MiB | 1.05 |
 
-Prometheus keeps 15 days or 2 GB of samples, whichever is hit first. Every Go process gets
+Prometheus keeps the SLO period (30 days) or 2 GB of samples, whichever is hit first: the
+availability panel reads the whole period; retention costs disk, not memory (the head block
+holds the last ~2 h). Every Go process gets
 GOMEMLIMIT at 80% of its limit so the garbage collector works before the OOM killer does.
 All five images run as non-root users by default.
 """
@@ -31,9 +33,10 @@ from .metrics import (
     PROMETHEUS_PORT,
     REDIS_EXPORTER_PORT,
 )
+from .thresholds import AVAILABILITY
 
 MONITORING_MEMORY_MIB = 736
-PROMETHEUS_RETENTION_TIME = "15d"
+PROMETHEUS_RETENTION_TIME = f"{AVAILABILITY.period_days}d"
 PROMETHEUS_RETENTION_SIZE = "2GB"
 
 # Host-side paths, relative to the rendered file set (render.render_monitoring_files).
