@@ -37,6 +37,14 @@ class MonitoringInputs:
     slack_enabled: bool = False
     slack_channel: str | None = None
 
+    def __post_init__(self) -> None:
+        if not self.stack:
+            raise ValueError("monitoring inputs: stack name must not be empty")
+        for role, hosts in (("api", self.api_hosts), ("worker", self.worker_hosts)):
+            bad = [h for h in hosts if not h or ":" in h or "/" in h]
+            if bad:
+                raise ValueError(f"monitoring inputs: {role} hosts must be bare host names (the port is added), got {bad}")
+
 
 def docker_scrape_targets(inputs: MonitoringInputs) -> ScrapeTargets:
     """Targets by container name on the compose network (service names from `services`)."""

@@ -73,6 +73,13 @@ def test_bad_scrape_target_is_rejected_by_name(bad: str) -> None:
         ScrapeTargets(api=(bad,), worker=())
 
 
+def test_bad_monitoring_inputs_are_named() -> None:
+    with pytest.raises(ValueError, match=r"api hosts must be bare host names \(the port is added\), got \['api-1:8000'\]"):
+        MonitoringInputs("dev", ("api-1:8000",), ())
+    with pytest.raises(ValueError, match="stack name must not be empty"):
+        MonitoringInputs("", ("api-1",), ())
+
+
 def test_amtool_accepts_alertmanager_config(rendered: tuple[Path, dict[str, str]]) -> None:
     amtool = require_tool("amtool", "apt-get install -y prometheus-alertmanager")
     root, _ = rendered
