@@ -47,14 +47,14 @@ class MonitoringInputs:
 
 
 def docker_scrape_targets(inputs: MonitoringInputs) -> ScrapeTargets:
-    """Targets by container name on the compose network (service names from `services`)."""
+    """Targets by container name on the compose network (names from `services`)."""
     return ScrapeTargets(
         api=tuple(f"{h}:{API_PORT}" for h in inputs.api_hosts),
         worker=tuple(f"{h}:{WORKER_METRICS_PORT}" for h in inputs.worker_hosts),
-        redis=(f"redis-exporter:{REDIS_EXPORTER_PORT}",),
-        node=(f"node-exporter:{NODE_EXPORTER_PORT}",),
+        redis=(f"{services.REDIS_EXPORTER}:{REDIS_EXPORTER_PORT}",),
+        node=(f"{services.NODE_EXPORTER}:{NODE_EXPORTER_PORT}",),
         prometheus=(f"localhost:{PROMETHEUS_PORT}",),
-        alertmanager=(f"alertmanager:{ALERTMANAGER_PORT}",),
+        alertmanager=(f"{services.ALERTMANAGER}:{ALERTMANAGER_PORT}",),
     )
 
 
@@ -68,8 +68,8 @@ def render_monitoring_files(inputs: MonitoringInputs, targets: ScrapeTargets | N
         f"prometheus/rules/{RULES_FILE}": render_rules_yaml(),
         "alertmanager/alertmanager.yml": render_alertmanager_yaml(alerting),
         "grafana/provisioning/datasources/datasources.yml": grafana.render_datasources_yaml(
-            f"http://prometheus:{PROMETHEUS_PORT}",
-            f"http://alertmanager:{ALERTMANAGER_PORT}",
+            f"http://{services.PROMETHEUS}:{PROMETHEUS_PORT}",
+            f"http://{services.ALERTMANAGER}:{ALERTMANAGER_PORT}",
             prom_duration(SCRAPE_INTERVAL_S),
         ),
         "grafana/provisioning/dashboards/ai-service.yml": grafana.render_dashboards_provider_yaml(),

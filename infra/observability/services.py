@@ -35,6 +35,13 @@ from .metrics import (
 )
 from .thresholds import AVAILABILITY
 
+# Container names double as host names on the compose network (scrape targets, datasource URLs).
+PROMETHEUS = "prometheus"
+ALERTMANAGER = "alertmanager"
+GRAFANA = "grafana"
+NODE_EXPORTER = "node-exporter"
+REDIS_EXPORTER = "redis-exporter"
+
 MONITORING_MEMORY_MIB = 736
 PROMETHEUS_RETENTION_TIME = f"{AVAILABILITY.period_days}d"
 PROMETHEUS_RETENTION_SIZE = "2GB"
@@ -87,7 +94,7 @@ def monitoring_services(
         am_mounts.append(Mount(SECRET_SLACK_WEBHOOK, SLACK_WEBHOOK_FILE))
     services = [
         MonitoringService(
-            name="prometheus",
+            name=PROMETHEUS,
             image="prom/prometheus:v3.5.0",
             memory_mib=320,
             cpus=0.5,
@@ -107,7 +114,7 @@ def monitoring_services(
             health_path="/-/healthy",
         ),
         MonitoringService(
-            name="alertmanager",
+            name=ALERTMANAGER,
             image="prom/alertmanager:v0.28.1",
             memory_mib=64,
             cpus=0.1,
@@ -117,7 +124,7 @@ def monitoring_services(
             health_path="/-/healthy",
         ),
         MonitoringService(
-            name="grafana",
+            name=GRAFANA,
             image="grafana/grafana:12.2.1",
             memory_mib=256,
             cpus=0.25,
@@ -132,7 +139,7 @@ def monitoring_services(
             health_path="/api/health",
         ),
         MonitoringService(
-            name="node-exporter",
+            name=NODE_EXPORTER,
             image="prom/node-exporter:v1.9.1",
             memory_mib=48,
             cpus=0.1,
@@ -143,7 +150,7 @@ def monitoring_services(
             mounts=(Mount("/", "/host/root"), Mount("/proc", "/host/proc"), Mount("/sys", "/host/sys")),
         ),
         MonitoringService(
-            name="redis-exporter",
+            name=REDIS_EXPORTER,
             image="oliver006/redis_exporter:v1.81.0",
             memory_mib=48,
             cpus=0.1,

@@ -4,6 +4,7 @@ real service exposes each one, and a real Prometheus scrapes it with the rendere
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,15 @@ def _referenced() -> dict[tuple[str, str | None], str]:
 def test_rules_and_dashboards_read_only_contract_metrics() -> None:
     unknown = {where: name for (name, _), where in _referenced().items() if name not in CONTRACT_SERIES | RECORDED}
     assert unknown == {}
+
+
+def test_renderers_never_import_pulumi() -> None:
+    """DESIGN §1: renderers are pure; importing the whole package must not load any Pulumi SDK."""
+    probe = ("import sys, infra.observability.render; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))")
+    result = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
+                            cwd=Path(__file__).parents[2])
+    assert result.stdout.strip() == "[]"
 
 
 # --- against the real service ----------------------------------------------------------------
