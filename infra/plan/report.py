@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from infra.plan.plan import PlanResult, _parent_name
+from infra.plan.plan import PlanResult
 from infra.plan.values import masked
 
 PLACEHOLDER_NOTE = (
@@ -14,27 +14,23 @@ PLACEHOLDER_NOTE = (
 
 
 def _tree_lines(result: PlanResult) -> list[str]:
+    # Keyed by URN: components commonly name their children after themselves.
     children: dict[str, list] = {}
     for r in result.resources:
-        children.setdefault(_parent_name(r.parent), []).append(r)
-    roots = [r for r in result.resources if _parent_name(r.parent) in ("", f"{_project_stack(result)}")]
-    names = {r.name for r in result.resources}
-    roots += [r for r in result.resources if _parent_name(r.parent) not in names and r not in roots]
+        children.setdefault(r.parent, []).append(r)
+    urns = {r.urn for r in result.resources}
+    roots = [r for r in result.resources if r.parent not in urns]
     lines: list[str] = []
 
     def walk(resource, depth: int) -> None:
         flag = " [protect]" if resource.protect else ""
         lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{flag}")
-        for child in children.get(resource.name, []):
+        for child in children.get(resource.urn, []):
             walk(child, depth + 1)
 
     for r in roots:
         walk(r, 1)
     return lines
-
-
-def _project_stack(result: PlanResult) -> str:
-    return f"ai-service-{result.stack}"
 
 
 def text_report(result: PlanResult) -> str:

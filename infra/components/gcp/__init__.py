@@ -1,0 +1,1 @@
+"""Google Cloud components of target cloudrun (one concern per module)."""

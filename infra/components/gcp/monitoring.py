@@ -1,0 +1,108 @@
+"""Cloud Monitoring: an uptime check on the public /health, alert policies from the shared
+thresholds, an e-mail notification channel, and a billing budget alert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import monitoring
+
+from infra.components.gcp.alerts import Targets, alert_policies
+from infra.components.gcp.specs import HEALTH_PATH
+
+UPTIME_PERIOD = "60s"
+UPTIME_REGIONS = ["USA", "EUROPE", "ASIA_PACIFIC"]  # a region alone failing is not an outage
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    project: str
+    service_name: str
+    service_uri: pulumi.Input[str]
+    database_id: str | None
+    redis_instance: str | None
+    email: str
+    authenticated: bool  # the service is not public: the check sends an OIDC token
+
+
+class ServiceMonitoring(pulumi.ComponentResource):
+    channels: list[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-service:gcp:ServiceMonitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.channels = []
+        if args.email:
+            channel = monitoring.NotificationChannel(
+                f"{name}-email", display_name=f"ai-service alerts ({args.email})", type="email",
+                labels={"email_address": args.email}, opts=child,
+            )
+            self.channels.append(channel.name)
+        host = pulumi.Output.from_input(args.service_uri).apply(lambda uri: uri.removeprefix("https://").rstrip("/"))
+        http_check: dict = {"path": HEALTH_PATH, "port": 443, "use_ssl": True, "validate_ssl": True,
+                            "accepted_response_status_codes": [{"status_class": "STATUS_CLASS_2XX"}]}
+        if args.authenticated:
+            http_check["service_agent_authentication"] = {"type": "OIDC_TOKEN"}
+        uptime = monitoring.UptimeCheckConfig(
+            f"{name}-health",
+            display_name=f"{args.service_name} /health",
+            timeout="10s",
+            period=UPTIME_PERIOD,
+            selected_regions=UPTIME_REGIONS,
+            http_check=http_check,
+            monitored_resource={"type": "uptime_url", "labels": {"project_id": args.project, "host": host}},
+            opts=child,
+        )
+        policies = uptime.uptime_check_id.apply(
+            lambda check_id: alert_policies(
+                Targets(args.project, args.service_name, check_id, args.database_id, args.redis_instance)
+            )
+        )
+        # The set of policies is known without the check id (it only fills a filter).
+        for key, static in alert_policies(Targets(args.project, args.service_name, "", args.database_id, args.redis_instance)).items():
+            monitoring.AlertPolicy(
+                f"{name}-{key}",
+                display_name=f"{args.service_name}: {static['text']}",
+                severity=static["severity"].upper(),
+                combiner="OR",
+                conditions=policies.apply(lambda p, key=key: p[key]["conditions"]),
+                notification_channels=self.channels,
+                documentation={"content": static["text"], "mime_type": "text/markdown"},
+                alert_strategy={"auto_close": "1800s"},
+                opts=child,
+            )
+        self.register_outputs({"uptime_check": uptime.uptime_check_id})
+
+
+@dataclass(frozen=True)
+class BudgetArgs:
+    billing_account: str
+    project_number: pulumi.Input[str]
+    monthly_usd: int
+    channels: list[pulumi.Output[str]]
+
+
+class BudgetAlert(pulumi.ComponentResource):
+    """Notify at 50/90/100% of actual and 100% of forecast spend for this project."""
+
+    def __init__(self, name: str, args: BudgetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-service:gcp:BudgetAlert", name, None, opts)
+        from pulumi_gcp import billing
+
+        billing.Budget(
+            name,
+            billing_account=args.billing_account,
+            display_name=f"{name} monthly budget",
+            budget_filter={"projects": [pulumi.Output.concat("projects/", args.project_number)]},
+            amount={"specified_amount": {"currency_code": "USD", "units": str(args.monthly_usd)}},
+            threshold_rules=[
+                {"threshold_percent": 0.5},
+                {"threshold_percent": 0.9},
+                {"threshold_percent": 1.0},
+                {"threshold_percent": 1.0, "spend_basis": "FORECASTED_SPEND"},
+            ],
+            all_updates_rule={"monitoring_notification_channels": args.channels, "disable_default_iam_recipients": False},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})

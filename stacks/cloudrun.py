@@ -1,0 +1,242 @@
+"""target cloudrun — Google Cloud Run.
+
+    Internet ─HTTPS─> Cloud Run service "api" (v2, autoscaled, /health probes, optional domain)
+                         │  Direct VPC egress (private ranges only)
+    worker pools ────────┼──> Cloud SQL Postgres 16 (private IP, TLS, backups + PITR)
+    migrate job ─────────┴──> Memorystore Redis (AUTH + TLS, private service access)
+    all roles ──HMAC/S3 API──> GCS bucket            secrets ──> Secret Manager (pinned versions)
+    Cloud Monitoring: uptime check on /health, alert policies, e-mail channel, billing budget
+
+One service account per role; every grant is scoped to the one secret, bucket or instance it
+opens. The migrate job runs (and must succeed) before the API rolls out a new revision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pulumi
+import pulumi_random as random
+
+from infra.components.gcp import common
+from infra.components.gcp.apis import BASE_APIS, BUDGET_API, ProjectApis
+from infra.components.gcp.cache import CacheArgs, MemorystoreRedis
+from infra.components.gcp.database import CloudSqlPostgres, DatabaseArgs
+from infra.components.gcp.identity import RoleIdentity
+from infra.components.gcp.monitoring import BudgetAlert, BudgetArgs, MonitoringArgs, ServiceMonitoring
+from infra.components.gcp.network import NetworkArgs, PrivateNetwork
+from infra.components.gcp.registry import RegistryArgs, ServiceImage
+from infra.components.gcp.run import ApiService, MigrationJob, WorkerPool
+from infra.components.gcp.secrets import StoredSecret
+from infra.components.gcp.specs import Workload, cpu_quantity, service_template
+from infra.components.gcp.storage import S3_ENDPOINT, BucketArgs, ServiceBucket
+from infra.settings import Settings, WorkerGroup
+from infra.settings.gcp import INGRESS_VALUES
+
+REDIS_CA_DIR = "/etc/ai-service/redis-ca"
+# Cloud Run worker pools start at 1 vCPU and 512 MiB; smaller worker sizes are raised to that.
+POOL_MIN_CPU, POOL_MIN_MEMORY_MIB = 1.0, 512
+
+
+def pool_size(worker: WorkerGroup) -> tuple[str, str]:
+    return cpu_quantity(max(worker.cpu, POOL_MIN_CPU)), f"{max(worker.memory, POOL_MIN_MEMORY_MIB)}Mi"
+
+
+def deploy(settings: Settings) -> None:
+    run = settings.cloudrun
+    project = common.project()
+    region = common.region(run.region)
+    stack = pulumi.get_stack()
+    prefix = common.physical_name("ai-service", stack, limit=40)
+    protect = settings.protect
+
+    apis = ProjectApis("apis", BASE_APIS + ((BUDGET_API,) if run.billing_account else ()))
+    after_apis = pulumi.ResourceOptions(depends_on=apis.services)
+
+    roles = {
+        role: RoleIdentity(f"sa-{role}", common.physical_name("ais", stack, role, limit=30), role, opts=after_apis)
+        for role in ("api", "worker", "migrate")
+    }
+    api, worker, migrate = roles["api"], roles["worker"], roles["migrate"]
+
+    network = PrivateNetwork("vpc", NetworkArgs(region=region), opts=after_apis)
+    image = ServiceImage(
+        "image",
+        RegistryArgs(project=project, region=region, repository_id=prefix, tag=stack, prebuilt=settings.image),
+        opts=after_apis,
+    )
+
+    def secret(key: str, value: pulumi.Input[str], readers: list[RoleIdentity]) -> StoredSecret:
+        return StoredSecret(f"secret-{key}", f"{prefix}-{key}", value, readers, opts=after_apis)
+
+    # Database: Cloud SQL unless `database.url` brings one.
+    sql = None
+    if settings.database.url is None:
+        sql = CloudSqlPostgres(
+            "db",
+            DatabaseArgs(
+                instance_name=prefix,
+                region=region,
+                version=settings.database.version,
+                tier=settings.database.size or run.db_tier,
+                disk_gb=run.db_disk_gb,
+                network=network.peering.network,  # waits for private service access
+                protect=protect,
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[network.peering, *apis.services]),
+        )
+        app_db_url, admin_db_url = sql.app_url, sql.admin_url
+    else:
+        app_db_url = admin_db_url = settings.database.url.get_secret_value()
+    database_url = secret("database-url", app_db_url, [api, worker, migrate])
+    migrate_url = secret("migrate-database-url", admin_db_url, [migrate])
+
+    # Redis: Memorystore unless `redis.url` brings one.
+    cache = None
+    if settings.redis.url is None:
+        cache = MemorystoreRedis(
+            "redis",
+            CacheArgs(prefix, region, run.redis_tier, run.redis_memory_gb, network=network.peering.network),
+            opts=pulumi.ResourceOptions(depends_on=[network.peering, *apis.services]),
+        )
+        redis_url_value: pulumi.Input[str] = cache.url
+    else:
+        redis_url_value = settings.redis.url.get_secret_value()
+    redis_url = secret("redis-url", redis_url_value, [api, worker])
+    redis_ca = secret("redis-ca", cache.ca_certificate, [api, worker]) if cache else None
+
+    bucket = ServiceBucket(
+        "bucket",
+        BucketArgs(
+            bucket_name=f"{prefix}-{project}"[:63],
+            region=region,
+            tmp_expiry_days=settings.storage.tmp_expiry_days,
+            backup_retention_days=settings.storage.backup_retention_days,
+            protect=protect,
+        ),
+        [api, worker],
+        opts=after_apis,
+    )
+    s3_secrets = {role: secret(f"s3-secret-{role}", key.secret, [roles[role]]) for role, key in bucket.hmac_keys.items()}
+
+    if settings.api_keys is None:
+        generated = random.RandomPassword("api-key", length=40, special=False)
+        api_keys_value: pulumi.Input[str] = pulumi.Output.concat("default:", generated.result)
+        pulumi.export("api_key", pulumi.Output.secret(generated.result))
+    else:
+        api_keys_value = settings.api_keys.get_secret_value()
+    api_keys = secret("api-keys", api_keys_value, [api])
+    secret_key = secret("secret-key", random.RandomPassword("secret-key", length=48, special=False).result, [api, worker])
+    openai = (
+        secret("openai-api-key", settings.openai_api_key.get_secret_value(), [api, worker]) if settings.openai_api_key else None
+    )
+
+    if sql is not None:
+        # cloudsql.client is a project role; the IAM condition narrows it to this one instance.
+        from pulumi_gcp import projects
+
+        for identity in roles.values():
+            projects.IAMMember(
+                f"cloudsql-client-{identity.role}",
+                project=project,
+                role="roles/cloudsql.client",
+                member=identity.member,
+                condition={
+                    "title": f"only {prefix}",
+                    "expression": f'resource.name == "projects/{project}/instances/{prefix}" '
+                    '&& resource.type == "sqladmin.googleapis.com/Instance"',
+                },
+                opts=pulumi.ResourceOptions(parent=identity),
+            )
+
+    common_env = {
+        "APP_ENV": settings.app_env,
+        "LOG_LEVEL": settings.log_level,
+        "EMBEDDING_PROVIDER": settings.embedding_provider,
+        "EMBEDDING_DIM": str(settings.embedding_dim),
+    }
+
+    def workload(identity: RoleIdentity, args: tuple[str, ...], cpu: str, memory: str, *, storage: bool) -> Workload:
+        env = dict(common_env)
+        secrets = [database_url.env("DATABASE_URL")]
+        files = []
+        if identity is not migrate:
+            secrets += [redis_url.env("REDIS_URL"), secret_key.env("SECRET_KEY")]
+            if redis_ca:
+                files.append(redis_ca.file("redis-ca", REDIS_CA_DIR, "ca.pem"))
+                env["REDIS_CA_CERT"] = f"{REDIS_CA_DIR}/ca.pem"
+            if openai:
+                secrets.append(openai.env("OPENAI_API_KEY"))
+        else:
+            secrets.append(migrate_url.env("MIGRATE_DATABASE_URL"))
+        if storage:
+            key = bucket.hmac_keys[identity.role]
+            env |= {"S3_BUCKET": bucket.bucket.name, "S3_REGION": region, "S3_ENDPOINT_URL": S3_ENDPOINT,
+                    "AWS_ACCESS_KEY_ID": key.access_id}
+            secrets.append(s3_secrets[identity.role].env("AWS_SECRET_ACCESS_KEY"))
+        return Workload(image.ref, args, cpu, memory, identity.email, network.network.id, network.subnet.id,
+                        env, tuple(secrets), tuple(files))
+
+    job = MigrationJob("migrate", f"{prefix}-migrate", region,
+                       workload(migrate, ("migrate",), "1", "1Gi", storage=False), protect)
+
+    api_workload = workload(api, ("api",), cpu_quantity(run.api_cpu), run.api_memory, storage=True)
+    api_env = dict(api_workload.env) | {
+        "WEB_CONCURRENCY": str(run.api_cpu),  # one uvicorn process per vCPU
+        "FORWARDED_ALLOW_IPS": "*",  # only Google's front end can reach the container
+        "MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+        "RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
+        "CORS_ORIGINS": ",".join(settings.cors_origins),
+        "ALLOWED_HOSTS": ",".join(h for h in (settings.domain, "*.run.app") if h),
+    }
+    api_secrets = api_workload.secrets + (api_keys.env("API_KEYS"),)
+    template = service_template(
+        dataclasses.replace(api_workload, env=api_env, secrets=api_secrets),
+        min_instances=run.min_instances,
+        max_instances=run.max_instances,
+        concurrency=run.concurrency,
+    )
+    service = ApiService(
+        "api", prefix, region, template,
+        ingress=INGRESS_VALUES[run.ingress], public=run.public, domain=settings.domain, project=project,
+        protect=protect, depends_on=[job.job],  # migrations first
+    )
+
+    for group in settings.workers:
+        cpu, memory = pool_size(group)
+        WorkerPool(
+            f"worker-{group.name}", f"{prefix}-{group.name}", region,
+            workload(worker, ("worker", "--queues", ",".join(group.queues)), cpu, memory, storage=True),
+            group.replicas, protect, opts=pulumi.ResourceOptions(depends_on=[job.job]),
+        )
+
+    email = run.notification_email or settings.letsencrypt_email
+    alerts = ServiceMonitoring(
+        "monitoring",
+        MonitoringArgs(
+            project=project,
+            service_name=prefix,
+            service_uri=service.uri,
+            database_id=f"{project}:{prefix}" if sql else None,
+            redis_instance=prefix if cache else None,
+            email=email,
+            authenticated=not run.public,
+        ),
+        opts=after_apis,
+    )
+    if run.billing_account:
+        from pulumi_gcp import organizations
+
+        BudgetAlert(
+            prefix,
+            BudgetArgs(run.billing_account, organizations.get_project_output(project_id=project).number,
+                       settings.budget_monthly_usd, alerts.channels),
+            opts=after_apis,
+        )
+
+    pulumi.export("url", pulumi.Output.concat("https://", settings.domain) if settings.domain else service.uri)
+    pulumi.export("service", prefix)
+    pulumi.export("image", image.ref)
+    pulumi.export("bucket", bucket.bucket.name)
+    if sql:
+        pulumi.export("database_instance", sql.instance.connection_name)
