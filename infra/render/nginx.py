@@ -1,0 +1,182 @@
+"""nginx.conf for the edge of a docker host, in nginx 1.22 syntax (the validator here).
+
+Upstream addresses, ports and every filesystem path are parameters, so the same text runs in
+the nginx container (defaults) and under a non-root nginx in tests (tmp paths, free ports).
+
+- /health and /health/ready: proxied on plain HTTP for any Host, never logged, never redirected.
+- /.well-known/acme-challenge/: served from the ACME webroot (certbot on the host writes it).
+- /metrics: never routed (Prometheus scrapes the containers directly).
+- everything else: rate limited per client (10 r/s, burst 20 → 429), body limit = maxUploadBytes;
+  with TLS the HTTP server only redirects to HTTPS.
+- TLS needs a certificate before nginx starts: the host writes a self-signed one at first boot
+  and certbot's deploy hook replaces it (see infra/render/cloud_init.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@dataclass(frozen=True)
+class NginxInputs:
+    api_upstreams: tuple[str, ...]  # host:port of each API replica
+    max_body_bytes: int
+    domain: str = ""  # server_name; "" = any Host
+    tls: bool = False
+    http_port: int = 80
+    https_port: int = 443
+    rate_per_second: int = 10
+    burst: int = 20
+    tls_dir: str = "/etc/nginx/tls"  # fullchain.pem, privkey.pem
+    acme_root: str = "/var/www/acme"
+    runtime_dir: str = "/var/cache/nginx"  # temp files (must be writable by the workers)
+    pid_file: str = "/var/run/nginx.pid"
+    user: str | None = "nginx"  # None when nginx runs unprivileged (tests)
+    access_log: str = "/dev/stdout"
+    error_log: str = "/dev/stderr"
+    worker_processes: str = "auto"
+
+
+def _block(header: str, lines: list[str]) -> list[str]:
+    return [f"{header} {{", *(f"    {line}" if line else "" for line in lines), "}"]
+
+
+def _headers(tls: bool) -> list[str]:
+    headers = dict(SECURITY_HEADERS)
+    if tls:
+        headers["Strict-Transport-Security"] = HSTS
+    return [f'add_header {name} "{value}" always;' for name, value in headers.items()]
+
+
+def _probe_locations() -> list[str]:
+    return [
+        "location = /health {",
+        "    access_log off;",
+        "    proxy_pass http://api;",
+        "}",
+        "location = /health/ready {",
+        "    access_log off;",
+        "    proxy_pass http://api;",
+        "}",
+    ]
+
+
+def _acme_location(inputs: NginxInputs) -> list[str]:
+    return [
+        "location ^~ /.well-known/acme-challenge/ {",
+        f"    root {inputs.acme_root};",
+        "    default_type text/plain;",
+        "}",
+    ]
+
+
+def _app_locations(inputs: NginxInputs) -> list[str]:
+    limit = f"limit_req zone=api burst={inputs.burst} nodelay;"
+    return [
+        "location ^~ /metrics {",
+        "    return 404;",
+        "}",
+        "location /api/ {",
+        f"    {limit}",
+        "    proxy_pass http://api;",
+        "}",
+        "location / {",
+        f"    {limit}",
+        "    proxy_pass http://api;",
+        "}",
+    ]
+
+
+def render_nginx_conf(inputs: NginxInputs) -> str:
+    if not inputs.api_upstreams:
+        raise ValueError("nginx needs at least one API upstream")
+    if inputs.tls and not inputs.domain:
+        raise ValueError("TLS needs a domain (the certificate's name)")
+    name = inputs.domain or "_"
+    http_server = [f"listen {inputs.http_port} default_server;", f"server_name {name};", *_headers(False), ""]
+    http_server += _acme_location(inputs) + _probe_locations()
+    if inputs.tls:
+        port = "" if inputs.https_port == 443 else f":{inputs.https_port}"
+        http_server += ["location / {", f"    return 301 https://{inputs.domain}{port}$request_uri;", "}"]
+    else:
+        http_server += _app_locations(inputs)
+    servers = _block("server", http_server)
+    if inputs.tls:
+        https_server = [
+            f"listen {inputs.https_port} ssl http2 default_server;",
+            f"server_name {name};",
+            f"ssl_certificate {inputs.tls_dir}/fullchain.pem;",
+            f"ssl_certificate_key {inputs.tls_dir}/privkey.pem;",
+            "ssl_protocols TLSv1.2 TLSv1.3;",
+            "ssl_prefer_server_ciphers off;",
+            "ssl_session_cache shared:TLS:10m;",
+            "ssl_session_timeout 1d;",
+            "ssl_session_tickets off;",
+            *_headers(True),
+            "",
+            *_probe_locations(),
+            *_app_locations(inputs),
+        ]
+        servers += ["", *_block("server", https_server)]
+
+    upstream = [f"server {u} max_fails=1 fail_timeout=5s;" for u in inputs.api_upstreams] + ["keepalive 16;"]
+    rt = inputs.runtime_dir
+    http = [
+        "default_type application/json;",
+        "server_tokens off;",
+        "sendfile on;",
+        "keepalive_timeout 65s;",
+        f"client_max_body_size {inputs.max_body_bytes};",
+        "client_body_buffer_size 128k;",
+        f"client_body_temp_path {rt}/client_temp;",
+        f"proxy_temp_path {rt}/proxy_temp;",
+        f"fastcgi_temp_path {rt}/fastcgi_temp;",
+        f"uwsgi_temp_path {rt}/uwsgi_temp;",
+        f"scgi_temp_path {rt}/scgi_temp;",
+        "",
+        "log_format json escape=json '{\"time\":\"$time_iso8601\",\"remote\":\"$remote_addr\",'",
+        "    '\"method\":\"$request_method\",\"uri\":\"$request_uri\",\"status\":$status,'",
+        "    '\"bytes\":$body_bytes_sent,\"duration\":$request_time,\"upstream\":\"$upstream_addr\"}';",
+        f"access_log {inputs.access_log} json;",
+        "",
+        "# One bucket per client address; beyond the burst nginx answers 429 at once.",
+        f"limit_req_zone $binary_remote_addr zone=api:10m rate={inputs.rate_per_second}r/s;",
+        "limit_req_status 429;",
+        "",
+        *_block("upstream api", upstream),
+        "",
+        "# A replica that is stopping refuses connections: the request moves to the next one,",
+        "# so a rolling update loses nothing (POSTs are retried only when nothing was sent).",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_set_header Host $host;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_next_upstream error timeout http_502 http_503;",
+        f"proxy_next_upstream_tries {max(2, len(inputs.api_upstreams))};",
+        "proxy_connect_timeout 2s;",
+        "proxy_read_timeout 60s;",
+        "",
+        *servers,
+    ]
+    top = [f"user {inputs.user};"] if inputs.user else []
+    top += [
+        f"worker_processes {inputs.worker_processes};",
+        f"pid {inputs.pid_file};",
+        f"error_log {inputs.error_log} warn;",
+        "",
+        *_block("events", ["worker_connections 1024;"]),
+        "",
+        *_block("http", http),
+    ]
+    return "# Generated by ai-service-infra (infra/render/nginx.py); do not edit on the host.\n" + "\n".join(top) + "\n"
