@@ -69,13 +69,13 @@ class PlanMocks(Mocks):
                 state[key] = _secret(state[key])
         return f"{args.name}-placeholder-id", state
 
-    def call(self, args: MockCallArgs) -> tuple[dict, None]:
+    def call(self, args: MockCallArgs) -> tuple[dict, list]:
         invoke = placeholders.INVOKES.get(args.token)
         if invoke is None:
             raise NotImplementedError(
                 f"the offline plan has no placeholder for invoke {args.token}; add one in infra/plan/placeholders"
             )
-        return invoke(args.args), None
+        return invoke(args.args), []  # no check failures (None crashes the SDK mock monitor)
 
 
 class RecordingMonitor(MockMonitor):
