@@ -113,6 +113,7 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "aws:lb/listener:Listener": _arn("elasticloadbalancing", "listener"),
     "aws:iam/role:Role": _named_arn("iam", "role"),
     "aws:ecs/cluster:Cluster": _named_arn("ecs", "cluster"),
+    "aws:ecs/service:Service": _named_arn("ecs", "service"),
     "aws:ecs/taskDefinition:TaskDefinition": _arn("ecs", "task-definition"),
     "aws:secretsmanager/secret:Secret": _arn("secretsmanager", "secret"),
     "aws:sns/topic:Topic": _arn("sns", "topic"),

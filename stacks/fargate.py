@@ -1,0 +1,224 @@
+"""target fargate: ECS Fargate behind an Application Load Balancer.
+
+    internet ──80/443──> ALB (only public ingress) ──8000──> api tasks ×N (autoscaled 70% CPU / 80% mem / req per task)
+                          │ /metrics → 404                 │  migrate container runs first (SUCCESS gate)
+                          │                                 ├─> RDS Postgres 16 (private, encrypted, backups)
+    Route 53 health check ┘                                 ├─> ElastiCache Valkey (private, TLS + AUTH)
+                                        worker tasks ×M ────┴─> S3 bucket (private, SSE, lifecycle), Secrets Manager
+
+Default network: tasks in public subnets with a public IPv4 each and a security group that admits
+only the ALB (no NAT gateway); `fargate.privateSubnets` moves them behind one NAT or VPC endpoints.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_aws import acm, appautoscaling, cloudwatch, ecs, lb, route53, vpc
+
+from infra import artifacts
+from infra.components.aws import iam as aws_iam
+from infra.components.aws.backend import Backend, BackendArgs
+from infra.components.aws.common import ecr_repository_arn, provider_options, region
+from infra.components.aws.image import ServiceImage, ServiceImageArgs
+from infra.components.aws.monitoring import Alerts
+from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
+from infra.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
+from infra.renderers import ecs as ecs_render
+from infra.settings import Settings
+from infra.settings.aws import fargate_task_size
+
+API_PORT = 8000
+WORKER_METRICS_PORT = 8001
+# Private tasks without NAT reach these AWS APIs through interface endpoints.
+PRIVATE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+HEALTH_GRACE_S = 60
+WORKER_STOP_TIMEOUT_S = 120  # Fargate's maximum; longer jobs are retried (JOB_RETRIES)
+
+
+def deploy(settings: Settings) -> None:
+    cfg = settings.fargate
+    stack = pulumi.get_stack()
+    aws_region = region(cfg.region)
+    opts = provider_options(cfg.region)
+    child = opts
+
+    # ── network and firewalls ────────────────────────────────────────────────
+    network = Network(stack, NetworkArgs(
+        region=aws_region, nat_gateway=cfg.private_subnets and cfg.nat_gateway,
+        interface_endpoints=PRIVATE_ENDPOINTS if cfg.private_subnets and not cfg.nat_gateway else ()), child)
+    alb_sg = security_group(f"{stack}-alb", network.vpc_id, "ALB: HTTP/HTTPS from the internet", child)
+    tasks_sg = security_group(f"{stack}-tasks", network.vpc_id, "ECS tasks: only from the ALB", child)
+    for port in (80, 443):
+        # The one rule open to the internet: the load balancer's listeners.
+        vpc.SecurityGroupIngressRule(f"{stack}-alb-{port}", security_group_id=alb_sg.id, cidr_ipv4="0.0.0.0/0",
+                                     ip_protocol="tcp", from_port=port, to_port=port,
+                                     description=f"public {port}", opts=child)
+    allow_egress(f"{stack}-alb-to-tasks", alb_sg, "ALB to API tasks", child, port=API_PORT, destination=tasks_sg)
+    allow_from(f"{stack}-tasks-from-alb", tasks_sg, API_PORT, alb_sg, "API from the ALB only", child)
+    allow_egress(f"{stack}-tasks-out", tasks_sg, "tasks to AWS APIs, data stores and model APIs", child)
+    if network.endpoint_sg is not None:
+        allow_from(f"{stack}-endpoints-from-tasks", network.endpoint_sg, 443, tasks_sg, "AWS APIs from tasks", child)
+    task_subnets = network.private_subnet_ids if cfg.private_subnets else network.public_subnet_ids
+
+    # ── data, secrets, image ─────────────────────────────────────────────────
+    backend = Backend(stack, BackendArgs(settings=settings, network=network, client=tasks_sg,
+                                         cache_node_type=cfg.cache_node_type), child)
+    image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image, keep=cfg.image_keep), child)
+
+    # ── load balancer ────────────────────────────────────────────────────────
+    alb = lb.LoadBalancer(stack, load_balancer_type="application", internal=False, security_groups=[alb_sg.id],
+                          subnets=network.public_subnet_ids, drop_invalid_header_fields=True,
+                          idle_timeout=60, opts=child)
+    target_group = lb.TargetGroup(
+        f"{stack}-api", port=API_PORT, protocol="HTTP", target_type="ip", vpc_id=network.vpc_id,
+        deregistration_delay=30,
+        # Liveness, not readiness (PITFALLS): a Redis blip must not make ECS replace every task.
+        health_check={"path": "/health", "matcher": "200", "interval": 15, "timeout": 5,
+                      "healthy_threshold": 2, "unhealthy_threshold": 3},
+        opts=child)
+    serving = _listeners(stack, settings, alb, target_group, child)
+    # /metrics is scraped from inside; never routed by the public edge.
+    lb.ListenerRule(f"{stack}-no-metrics", listener_arn=serving.arn, priority=10,
+                    conditions=[{"path_pattern": {"values": ["/metrics", "/metrics/*"]}}],
+                    actions=[{"type": "fixed-response", "fixed_response": {
+                        "content_type": "application/json", "status_code": "404", "message_body": '{"detail":"Not Found"}'}}],
+                    opts=child)
+    public_host = settings.domain or alb.dns_name
+
+    # ── ECS: cluster, roles, task definitions, services ──────────────────────
+    cluster = ecs.Cluster(stack, settings=[{"name": "containerInsights", "value": "enabled"}], opts=child)
+    roles = [("api", None)] + [(w.name, w) for w in settings.workers]
+    logs = {name: cloudwatch.LogGroup(f"{stack}-{name}", name=f"/ecs/{stack}/{name}",
+                                      retention_in_days=cfg.log_retention_days, opts=child) for name, _ in roles}
+    repository_arn = image.repository_arn if image.repository_arn is not None else ecr_repository_arn(settings.image)
+    execution_role = aws_iam.role(
+        f"{stack}-execution", "ecs-tasks.amazonaws.com",
+        [*aws_iam.ecr_pull_statements(repository_arn), aws_iam.logs_statement([g.arn for g in logs.values()]),
+         backend.secret_statement()],
+        child, description="ECS agent: pull the image, write logs, inject the runtime secret")
+    task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), child,
+                             description="The service: objects in its bucket")
+    environment = backend.environment(settings, aws_region, settings.domain or "*")
+    secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
+
+    def task(name: str, cpu: int, memory: int, containers) -> ecs.TaskDefinition:
+        request = pulumi.Output.all(image.ref, environment, secret_refs, execution_role.arn, task_role.arn).apply(
+            lambda v: ecs_render.register_request(ecs_render.TaskDefinition(
+                family=f"{stack}-{name}", cpu=cpu, memory=memory, containers=containers(*v[:3]),
+                execution_role_arn=v[3], task_role_arn=v[4])))
+        artifacts.publish(f"ecs/{name}.json", request.apply(ecs_render.render_request))
+        return ecs.TaskDefinition(
+            f"{stack}-{name}", family=f"{stack}-{name}", cpu=str(cpu), memory=str(memory), network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"], runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            execution_role_arn=execution_role.arn, task_role_arn=task_role.arn, volumes=[{"name": ecs_render.TMP_VOLUME}],
+            container_definitions=request.apply(ecs_render.container_definitions_text), opts=child)
+
+    def log(name: str) -> ecs_render.LogConfig:
+        return ecs_render.LogConfig(group=f"/ecs/{stack}/{name}", region=aws_region, stream_prefix=name)
+
+    api_task = task("api", cfg.api_cpu, cfg.api_memory, lambda ref, env, secrets: [
+        # Migrations before the new version takes traffic; the app serialises them with an advisory lock.
+        ecs_render.Container(name="migrate", image=ref, command=("migrate",), log=log("api"), environment=env,
+                             secrets=secrets, essential=False),
+        ecs_render.Container(name="api", image=ref, command=("api",), log=log("api"), environment={**env, "PORT": str(API_PORT)},
+                             secrets=secrets, port=API_PORT, health_url=f"http://127.0.0.1:{API_PORT}/health",
+                             depends_on_success=("migrate",)),
+    ])
+    network_config = {"subnets": task_subnets, "security_groups": [tasks_sg.id], "assign_public_ip": not cfg.private_subnets}
+    rollout = {"deployment_circuit_breaker": {"enable": True, "rollback": True},
+               "deployment_minimum_healthy_percent": 100, "deployment_maximum_percent": 200}
+    api_service = ecs.Service(
+        f"{stack}-api", cluster=cluster.arn, task_definition=api_task.arn, desired_count=settings.api_replicas,
+        launch_type="FARGATE", network_configuration=network_config, health_check_grace_period_seconds=HEALTH_GRACE_S,
+        load_balancers=[{"target_group_arn": target_group.arn, "container_name": "api", "container_port": API_PORT}],
+        propagate_tags="SERVICE", enable_ecs_managed_tags=True, wait_for_steady_state=True, **rollout,
+        # Autoscaling owns the running count after the first deployment.
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["desiredCount"], depends_on=[serving])))
+    _autoscale(stack, settings, cluster, api_service, alb, target_group, child)
+
+    for worker in settings.workers:
+        cpu, memory = fargate_task_size(worker.cpu, worker.memory)
+        worker_task = task(worker.name, cpu, memory, lambda ref, env, secrets, w=worker: [
+            ecs_render.Container(name="worker", image=ref, command=("worker", "--queues", ",".join(w.queues)),
+                                 log=log(w.name), environment=env, secrets=secrets,
+                                 health_url=f"http://127.0.0.1:{WORKER_METRICS_PORT}/metrics", stop_timeout=WORKER_STOP_TIMEOUT_S),
+        ])
+        ecs.Service(f"{stack}-{worker.name}", cluster=cluster.arn, task_definition=worker_task.arn, desired_count=worker.replicas,
+                    launch_type="FARGATE", network_configuration=network_config, propagate_tags="SERVICE",
+                    enable_ecs_managed_tags=True, **rollout, opts=child)
+
+    # ── alerting ─────────────────────────────────────────────────────────────
+    alerts = Alerts(stack, settings.letsencrypt_email, aws_region, child)
+    lb_dims = {"LoadBalancer": alb.arn_suffix, "TargetGroup": target_group.arn_suffix}
+    alerts.ratio("5xx-rate", "API 5xx responses above the shared error-rate threshold", "AWS/ApplicationELB",
+                 "HTTPCode_Target_5XX_Count", "RequestCount", lb_dims, ERROR_RATE)
+    alerts.latency("p95-latency", "API p95 latency above the shared threshold", "AWS/ApplicationELB",
+                   "TargetResponseTime", lb_dims, LATENCY_P95)
+    alerts.above_zero("unhealthy-targets", "API tasks failing the ALB health check", "AWS/ApplicationELB",
+                      "UnHealthyHostCount", "Maximum", lb_dims, INSTANCE_DOWN)
+    alerts.uptime(public_host, https=bool(settings.domain), threshold=API_DOWN)
+    if settings.budget_monthly_usd:
+        alerts.budget(settings.budget_monthly_usd)
+
+    scheme = "https" if settings.domain else "http"
+    pulumi.export("url", pulumi.Output.concat(scheme, "://", public_host))
+    pulumi.export("albDnsName", alb.dns_name)
+    pulumi.export("image", image.ref)
+    pulumi.export("cluster", cluster.name)
+    pulumi.export("bucket", backend.bucket.name)
+    pulumi.export("apiKeys", backend.api_keys)
+    pulumi.export("alertTopic", alerts.topic_arn)
+
+
+def _listeners(stack: str, settings: Settings, alb: lb.LoadBalancer, target_group: lb.TargetGroup,
+               opts: pulumi.ResourceOptions | None) -> lb.Listener:
+    """HTTPS with an ACM certificate (and HTTP→HTTPS redirect) when a domain is set; else HTTP only."""
+    forward = [{"type": "forward", "target_group_arn": target_group.arn}]
+    if not settings.domain:
+        return lb.Listener(f"{stack}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+                           default_actions=forward, opts=opts)
+    zone = settings.fargate.hosted_zone_id
+    cert = acm.Certificate(stack, domain_name=settings.domain, validation_method="DNS", opts=opts)
+    certificate_arn: pulumi.Output[str] = cert.arn
+    if zone:
+        option = cert.domain_validation_options[0]
+        record = route53.Record(f"{stack}-cert-validation", zone_id=zone, name=option.resource_record_name,
+                                type=option.resource_record_type, records=[option.resource_record_value], ttl=300,
+                                allow_overwrite=True, opts=opts)
+        certificate_arn = acm.CertificateValidation(stack, certificate_arn=cert.arn, validation_record_fqdns=[record.fqdn],
+                                                    opts=opts).certificate_arn
+        route53.Record(f"{stack}-alias", zone_id=zone, name=settings.domain, type="A",
+                       aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}], opts=opts)
+    else:
+        pulumi.export("certificateValidation", cert.domain_validation_options)
+    lb.Listener(f"{stack}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+                default_actions=[{"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}],
+                opts=opts)
+    return lb.Listener(f"{stack}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS", ssl_policy=TLS_POLICY,
+                       certificate_arn=certificate_arn, default_actions=forward, opts=opts)
+
+
+def _autoscale(stack: str, settings: Settings, cluster: ecs.Cluster, service: ecs.Service, alb: lb.LoadBalancer,
+               target_group: lb.TargetGroup, opts: pulumi.ResourceOptions | None) -> None:
+    cfg = settings.fargate
+    minimum = cfg.min_tasks or settings.api_replicas
+    target = appautoscaling.Target(
+        f"{stack}-api", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
+        resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+        min_capacity=minimum, max_capacity=max(minimum, cfg.max_tasks), opts=opts)
+    metrics = {
+        "cpu": ({"predefined_metric_type": "ECSServiceAverageCPUUtilization"}, 70),
+        "memory": ({"predefined_metric_type": "ECSServiceAverageMemoryUtilization"}, 80),
+        "requests": ({"predefined_metric_type": "ALBRequestCountPerTarget",
+                      "resource_label": pulumi.Output.concat(alb.arn_suffix, "/", target_group.arn_suffix)},
+                     cfg.requests_per_target),
+    }
+    for name, (spec, value) in metrics.items():
+        appautoscaling.Policy(
+            f"{stack}-api-{name}", policy_type="TargetTrackingScaling", service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                "target_value": value, "predefined_metric_specification": spec,
+                "scale_in_cooldown": 300, "scale_out_cooldown": 60},
+            opts=opts)
