@@ -61,3 +61,9 @@ def estimate(resources: Iterable[PlannedResource]) -> CostEstimate:
         if rule is not None:
             items.extend(rule(resource))
     return CostEstimate(tuple(items))
+
+
+# Provider rule modules import CostItem from here, so they are registered after it exists.
+from infra.cost import gcp as _gcp  # noqa: E402
+
+PROVIDER_RULES += (_gcp,)

@@ -1,0 +1,125 @@
+"""Monthly cost rules for target cloudrun (list prices in prices.py; no free tier applied).
+
+Request-time Cloud Run charges depend on traffic and are not estimated: the API line is what
+its idle min instances cost; worker pools run all month (instance-based billing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from infra.cost.estimate import CostItem
+from infra.cost.prices import HOURS_PER_MONTH, PRICES
+from infra.plan.mocks import PlannedResource
+from infra.plan.values import unwrapped
+
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+ASSUMED_IMAGE_GB = 2.0  # a few retained image versions sharing base layers
+ASSUMED_BUCKET_GB = 10.0
+
+
+def _usd(key: str) -> float:
+    return PRICES[key].usd
+
+
+def _rate(key: str) -> str:
+    """A unit price as plain decimals ($0.000018, not $1.8e-05)."""
+    return "$" + f"{PRICES[key].usd:.8f}".rstrip("0").rstrip(".")
+
+
+def cpu_count(quantity: str) -> float:
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def memory_gib(quantity: str) -> float:
+    value = float(re.sub(r"[A-Za-z]+$", "", quantity))
+    return value / 1024 if quantity.endswith("Mi") else value
+
+
+def _limits(template: dict) -> tuple[float, float]:
+    limits = template["containers"][0]["resources"]["limits"]
+    return cpu_count(limits["cpu"]), memory_gib(limits["memory"])
+
+
+def _item(r: PlannedResource, usd: float, basis: str) -> CostItem:
+    return CostItem(resource=r.name, type=r.type, monthly_usd=round(usd, 2), basis=basis)
+
+
+def service(r: PlannedResource) -> Iterable[CostItem]:
+    template = unwrapped(r.inputs)["template"]
+    cpu, gib = _limits(template)
+    minimum = int(template.get("scaling", {}).get("minInstanceCount", 0))
+    if minimum == 0:
+        yield _item(r, 0.0, f"scales to zero; {cpu:g} vCPU/{gib:g} GiB billed per request "
+                            f"({_rate('gcp.run.request.vcpu_second')}/vCPU-s, {_rate('gcp.run.request.gib_second')}/GiB-s), not estimated")
+        return
+    per_instance = SECONDS_PER_MONTH * (cpu * _usd("gcp.run.idle.vcpu_second") + gib * _usd("gcp.run.idle.gib_second"))
+    yield _item(r, minimum * per_instance,
+                f"{minimum} min instance(s) x {cpu:g} vCPU/{gib:g} GiB idle all month at "
+                f"{_rate('gcp.run.idle.vcpu_second')}/vCPU-s + {_rate('gcp.run.idle.gib_second')}/GiB-s; request time extra")
+
+
+def worker_pool(r: PlannedResource) -> Iterable[CostItem]:
+    inputs = unwrapped(r.inputs)
+    cpu, gib = _limits(inputs["template"])
+    count = int(inputs.get("scaling", {}).get("manualInstanceCount", 0))
+    per_instance = SECONDS_PER_MONTH * (cpu * _usd("gcp.run.instance.vcpu_second") + gib * _usd("gcp.run.instance.gib_second"))
+    yield _item(r, count * per_instance,
+                f"{count} instance(s) x {cpu:g} vCPU/{gib:g} GiB all month at "
+                f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s")
+
+
+def sql_instance(r: PlannedResource) -> Iterable[CostItem]:
+    settings = unwrapped(r.inputs)["settings"]
+    tier = settings["tier"]
+    custom = re.match(r"^db-custom-(\d+)-(\d+)$", tier)
+    if custom:
+        vcpu, gib = int(custom[1]), int(custom[2]) / 1024
+        hourly = vcpu * _usd("gcp.sql.enterprise.vcpu_hour") + gib * _usd("gcp.sql.enterprise.gib_hour")
+    else:
+        hourly = _usd(f"gcp.sql.{tier}")
+    if settings.get("availabilityType") == "REGIONAL":
+        hourly *= 2
+    disk = float(settings.get("diskSize", 10))
+    yield _item(r, hourly * HOURS_PER_MONTH, f"{tier} ENTERPRISE at ${hourly:.4f}/h x {HOURS_PER_MONTH} h")
+    yield _item(r, disk * _usd("gcp.sql.ssd_gb_month"),
+                f"{disk:g} GB SSD at {_rate('gcp.sql.ssd_gb_month')}/GB-month (backups billed by size, not estimated)")
+
+
+def redis_instance(r: PlannedResource) -> Iterable[CostItem]:
+    inputs = unwrapped(r.inputs)
+    gb = float(inputs.get("memorySizeGb", 1))
+    key = "gcp.redis.standard.gb_hour" if inputs.get("tier") == "STANDARD_HA" else "gcp.redis.basic.gb_hour"
+    yield _item(r, gb * _usd(key) * HOURS_PER_MONTH, f"{inputs.get('tier', 'BASIC')} {gb:g} GB at ${_usd(key)}/GB-hour")
+
+
+def repository(r: PlannedResource) -> Iterable[CostItem]:
+    billable = max(ASSUMED_IMAGE_GB - 0.5, 0)
+    yield _item(r, billable * _usd("gcp.artifactregistry.gb_month"),
+                f"assumed {ASSUMED_IMAGE_GB:g} GB of images, 0.5 GB free, {_rate('gcp.artifactregistry.gb_month')}/GB-month")
+
+
+def bucket(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, ASSUMED_BUCKET_GB * _usd("gcp.gcs.standard_gb_month"),
+                f"assumed {ASSUMED_BUCKET_GB:g} GB STANDARD at {_rate('gcp.gcs.standard_gb_month')}/GB-month; operations not estimated")
+
+
+def secret_version(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, _usd("gcp.secretmanager.version_month"), "1 active version; access operations not estimated")
+
+
+def uptime_check(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, 0.0, PRICES["gcp.monitoring.uptime_check"].unit)
+
+
+COST_RULES = {
+    "gcp:cloudrunv2/service:Service": service,
+    "gcp:cloudrunv2/workerPool:WorkerPool": worker_pool,
+    "gcp:sql/databaseInstance:DatabaseInstance": sql_instance,
+    "gcp:redis/instance:Instance": redis_instance,
+    "gcp:artifactregistry/repository:Repository": repository,
+    "gcp:storage/bucket:Bucket": bucket,
+    "gcp:secretmanager/secretVersion:SecretVersion": secret_version,
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": uptime_check,
+}
