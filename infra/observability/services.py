@@ -15,9 +15,10 @@ droplet also holds the service, Redis and nginx (PITFALLS: Prometheus ~320 MiB):
 
 Prometheus keeps the SLO period (30 days) or 2 GB of samples, whichever is hit first: the
 availability panel reads the whole period; retention costs disk, not memory (the head block
-holds the last ~2 h). Every Go process gets
-GOMEMLIMIT at 80% of its limit so the garbage collector works before the OOM killer does.
-All five images run as non-root users by default.
+holds the last ~2 h). Every Go process gets GOMEMLIMIT at 80% of its limit so the garbage
+collector works before the OOM killer does.
+All five images run as non-root users by default (`uid`); a secret file a container mounts
+must be owned by that uid (`secret_file_owners`), or the container cannot read it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ ALERTMANAGER = "alertmanager"
 GRAFANA = "grafana"
 NODE_EXPORTER = "node-exporter"
 REDIS_EXPORTER = "redis-exporter"
+
+NOBODY = 65534  # the prom/* images run as nobody
 
 MONITORING_MEMORY_MIB = 736
 PROMETHEUS_RETENTION_TIME = f"{AVAILABILITY.period_days}d"
@@ -66,6 +69,7 @@ class Mount:
 class MonitoringService:
     name: str
     image: str
+    uid: int  # the image's non-root user: secret files it mounts must be readable by it
     memory_mib: int
     cpus: float
     ports: tuple[int, ...]
@@ -95,6 +99,7 @@ def monitoring_services(
     services = [
         MonitoringService(
             name=PROMETHEUS,
+            uid=NOBODY,
             image="prom/prometheus:v3.5.0",
             memory_mib=320,
             cpus=0.5,
@@ -115,6 +120,7 @@ def monitoring_services(
         ),
         MonitoringService(
             name=ALERTMANAGER,
+            uid=NOBODY,
             image="prom/alertmanager:v0.28.1",
             memory_mib=64,
             cpus=0.1,
@@ -125,6 +131,7 @@ def monitoring_services(
         ),
         MonitoringService(
             name=GRAFANA,
+            uid=472,
             image="grafana/grafana:12.2.1",
             memory_mib=256,
             cpus=0.25,
@@ -140,6 +147,7 @@ def monitoring_services(
         ),
         MonitoringService(
             name=NODE_EXPORTER,
+            uid=NOBODY,
             image="prom/node-exporter:v1.9.1",
             memory_mib=48,
             cpus=0.1,
@@ -151,6 +159,7 @@ def monitoring_services(
         ),
         MonitoringService(
             name=REDIS_EXPORTER,
+            uid=59000,
             image="oliver006/redis_exporter:v1.81.0",
             memory_mib=48,
             cpus=0.1,
@@ -162,3 +171,12 @@ def monitoring_services(
         ),
     ]
     return [replace(s, environment={**s.environment, "GOMEMLIMIT": s.go_memory_limit}) for s in services]
+
+
+def secret_file_owners(running: list[MonitoringService]) -> dict[str, int]:
+    """Secret file (relative path) -> uid that must own it (mode 0400): the container user mounting it.
+
+    Env files are read by the container engine as root and need no particular owner.
+    """
+    secret_paths = {SECRET_SLACK_WEBHOOK, SECRET_GRAFANA_PASSWORD}
+    return {m.source: s.uid for s in running for m in s.mounts if m.source in secret_paths}

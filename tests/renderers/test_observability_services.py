@@ -66,3 +66,12 @@ def test_alertmanager_mounts_the_webhook_only_with_slack() -> None:
 
     assert services.SECRET_SLACK_WEBHOOK in sources(True)
     assert services.SECRET_SLACK_WEBHOOK not in sources(False)
+
+
+def test_secret_files_are_owned_by_the_container_user_that_reads_them() -> None:
+    running = services.monitoring_services(slack_enabled=True)
+    assert services.secret_file_owners(running) == {
+        services.SECRET_SLACK_WEBHOOK: services.NOBODY,  # alertmanager
+        services.SECRET_GRAFANA_PASSWORD: 472,  # grafana
+    }
+    assert all(s.uid != 0 for s in running)
