@@ -129,7 +129,9 @@ def overview() -> Dashboard:
         .with_panel(_timeseries(
             "Error budget burn rate", "none",
             *((f"{error_ratio_record(w)} / {slo.error_budget:g}", t.prom_duration(w)) for w in slo.windows_s),
-            description="1 = burning the budget exactly over the SLO period; alerts at 14.4x (1h) and 6x (6h).",
+            description="1 = the budget lasts exactly the SLO period; pages at "
+            + ", ".join(f"{b.factor:g}x ({t.prom_duration(b.long_window_s)})"
+                        for b in slo.burn_rates if b.severity == "critical") + ".",
         ))
         .with_panel(_timeseries(
             "Readiness by dependency", "none",
