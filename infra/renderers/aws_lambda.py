@@ -57,5 +57,6 @@ def create_function_request(fn: LambdaFunction) -> dict[str, Any]:
     }
 
 
-def render(fn: LambdaFunction) -> str:
-    return json.dumps(create_function_request(fn), indent=2, sort_keys=True) + "\n"
+def render_request(request: dict[str, Any]) -> str:
+    """The `lambda/api.json` artifact."""
+    return json.dumps(request, indent=2, sort_keys=True) + "\n"

@@ -20,7 +20,6 @@ class AwsCommonConfig(ConfigModel):
     nat_gateway: bool = Field(default=False, description="Private subnets reach the internet through one NAT gateway (~$33/month + data); false = VPC endpoints only (no internet egress).")
     cache_node_type: str = Field(default="cache.t4g.micro", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="ElastiCache (Valkey) node type.")
     log_retention_days: int = Field(default=30, description="CloudWatch Logs retention in days.")
-    hosted_zone_id: str = Field(default="", pattern=r"^$|^Z[A-Z0-9]{1,32}$", description="Route 53 hosted zone of `domain` (DNS records and ACM validation); empty = create those records yourself.")
 
     @field_validator("log_retention_days")
     @classmethod
@@ -39,6 +38,7 @@ class FargateConfig(AwsCommonConfig):
     min_tasks: int | None = Field(default=None, ge=1, le=50, description="Autoscaling floor of API tasks; empty = apiReplicas.")
     max_tasks: int = Field(default=6, ge=1, le=100, description="Autoscaling ceiling of API tasks.")
     image_keep: int = Field(default=10, ge=1, le=1000, description="ECR lifecycle: images kept (older ones expire).")
+    hosted_zone_id: str = Field(default="", pattern=r"^$|^Z[A-Z0-9]{1,32}$", description="Route 53 hosted zone of `domain` (DNS records and ACM validation); empty = create those records yourself.")
     requests_per_target: int = Field(default=500, ge=10, le=100_000, description="Autoscaling target: ALB requests per task per minute.")
 
     @model_validator(mode="after")

@@ -29,8 +29,22 @@ def _cloudrun(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _fargate(settings: Settings) -> list[Problem]:
+    if settings.fargate.hosted_zone_id and not settings.domain:
+        return [("fargate.hostedZoneId", "needs `domain`: the zone is used for the domain's record and certificate")]
+    return []
+
+
+def _lambda(settings: Settings) -> list[Problem]:
+    if settings.domain:
+        return [("domain", "target lambda serves on the API Gateway URL; a custom domain is not supported yet (unset it)")]
+    return []
+
+
 TARGET_RULES: dict[Target, Callable[[Settings], list[Problem]]] = {
     Target.DROPLET: _droplet,
+    Target.FARGATE: _fargate,
+    Target.LAMBDA: _lambda,
     Target.CLOUDRUN: _cloudrun,
 }
 

@@ -1,0 +1,122 @@
+"""target lambda: the API as a container-image Lambda behind an API Gateway HTTP API.
+
+    internet ──HTTPS──> API Gateway HTTP API ($default stage, throttled; /metrics needs IAM auth)
+                          └─> Lambda (Mangum, INLINE_JOBS=true, reserved concurrency) in private subnets
+                                ├─> RDS Postgres 16 (private)     ├─> S3 (gateway endpoint)
+                                └─> ElastiCache Valkey (private)  └─> Secrets Manager (interface endpoint)
+
+What it does not include: workers (uploads are processed inside the request), the ALB, or a
+custom domain; request/response payloads stop at ~6 MB, below the 10 MB upload limit.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_aws import apigatewayv2, cloudwatch, lambda_
+
+from infra import artifacts
+from infra.components.aws import iam as aws_iam
+from infra.components.aws.backend import Backend, BackendArgs
+from infra.components.aws.common import provider_options, region
+from infra.components.aws.image import ServiceImage, ServiceImageArgs
+from infra.components.aws.monitoring import Alerts
+from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
+from infra.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
+from infra.renderers import aws_lambda as lambda_render
+
+# Without NAT the function reaches only AWS APIs with an endpoint (S3 has a free gateway one).
+PRIVATE_ENDPOINTS = ("secretsmanager",)
+# Attaching a function to a VPC needs these; EC2 offers no resource-level scope for them.
+VPC_ACCESS_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                      "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+THROTTLE_BURST, THROTTLE_RATE = 200, 100  # API Gateway stage limits (requests; requests/second)
+
+
+def deploy(settings) -> None:
+    cfg = settings.lambda_
+    stack = pulumi.get_stack()
+    aws_region = region(cfg.region)
+    opts = provider_options(cfg.region)
+
+    network = Network(stack, NetworkArgs(region=aws_region, nat_gateway=cfg.nat_gateway,
+                                         interface_endpoints=() if cfg.nat_gateway else PRIVATE_ENDPOINTS), opts)
+    function_sg = security_group(f"{stack}-function", network.vpc_id, "Lambda ENIs: no ingress", opts)
+    allow_egress(f"{stack}-function-out", function_sg, "Lambda to data stores and AWS APIs", opts)
+    if network.endpoint_sg is not None:
+        allow_from(f"{stack}-endpoints-from-function", network.endpoint_sg, 443, function_sg, "AWS APIs from the function", opts)
+
+    backend = Backend(stack, BackendArgs(settings=settings, network=network, client=function_sg,
+                                         cache_node_type=cfg.cache_node_type), opts)
+    image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image), opts)
+
+    function_name = f"{stack}-api"
+    log_group = cloudwatch.LogGroup(function_name, name=f"/aws/lambda/{function_name}",
+                                    retention_in_days=cfg.log_retention_days, opts=opts)
+    role = aws_iam.role(
+        function_name, "lambda.amazonaws.com",
+        [aws_iam.logs_statement([log_group.arn]), backend.secret_statement(), *backend.storage_statements(),
+         {"Sid": "VpcAccess", "Effect": "Allow", "Action": VPC_ACCESS_ACTIONS, "Resource": "*"}],
+        opts, description="The API function: its logs, its secret, its bucket, its VPC interfaces")
+    environment = pulumi.Output.all(backend.environment(settings, aws_region, "*"), backend.secrets.arn).apply(
+        lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1]})
+    request = pulumi.Output.all(image.ref, role.arn, environment, pulumi.Output.all(*network.private_subnet_ids),
+                                function_sg.id).apply(lambda v: lambda_render.create_function_request(lambda_render.LambdaFunction(
+                                    name=function_name, image_uri=v[0], role_arn=v[1], memory=cfg.memory, timeout=cfg.timeout,
+                                    environment=v[2], subnet_ids=tuple(v[3]), security_group_ids=(v[4],),
+                                    log_group=f"/aws/lambda/{function_name}")))
+    artifacts.publish("lambda/api.json", request.apply(lambda_render.render_request))
+    function = lambda_.Function(
+        function_name, name=function_name, package_type="Image", image_uri=image.ref, role=role.arn,
+        image_config=request.apply(lambda r: {"entry_points": r["ImageConfig"]["EntryPoint"],
+                                              "commands": r["ImageConfig"]["Command"],
+                                              "working_directory": r["ImageConfig"]["WorkingDirectory"]}),
+        architectures=["x86_64"], memory_size=cfg.memory, timeout=cfg.timeout,
+        reserved_concurrent_executions=cfg.reserved_concurrency,
+        environment=request.apply(lambda r: {"variables": r["Environment"]["Variables"]}),
+        vpc_config={"subnet_ids": network.private_subnet_ids, "security_group_ids": [function_sg.id]},
+        logging_config={"log_format": "Text", "log_group": log_group.name},
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])))
+
+    api = apigatewayv2.Api(stack, protocol_type="HTTP", description="ai-service API", opts=opts)
+    integration = apigatewayv2.Integration(
+        stack, api_id=api.id, integration_type="AWS_PROXY", integration_uri=function.invoke_arn,
+        payload_format_version="2.0", timeout_milliseconds=min(30_000, cfg.timeout * 1000 + 1000), opts=opts)
+    target = pulumi.Output.concat("integrations/", integration.id)
+    apigatewayv2.Route(f"{stack}-default", api_id=api.id, route_key="$default", target=target, opts=opts)
+    # /metrics is never public: signed (IAM) requests only.
+    apigatewayv2.Route(f"{stack}-metrics", api_id=api.id, route_key="ANY /metrics", target=target,
+                       authorization_type="AWS_IAM", opts=opts)
+    access_log = cloudwatch.LogGroup(f"{stack}-api-access", name=f"/aws/apigateway/{stack}",
+                                     retention_in_days=cfg.log_retention_days, opts=opts)
+    apigatewayv2.Stage(
+        stack, api_id=api.id, name="$default", auto_deploy=True,
+        default_route_settings={"throttling_burst_limit": THROTTLE_BURST, "throttling_rate_limit": THROTTLE_RATE},
+        access_log_settings={"destination_arn": access_log.arn, "format": ACCESS_LOG_FORMAT}, opts=opts)
+    lambda_.Permission(f"{stack}-apigateway", action="lambda:InvokeFunction", function=function.name,
+                       principal="apigateway.amazonaws.com",
+                       source_arn=pulumi.Output.concat(api.execution_arn, "/*/*"), opts=opts)
+
+    alerts = Alerts(stack, settings.letsencrypt_email, aws_region, opts)
+    api_dims = {"ApiId": api.id, "Stage": "$default"}
+    alerts.ratio("5xx-rate", "API 5xx responses above the shared error-rate threshold", "AWS/ApiGateway",
+                 "5xx", "Count", api_dims, ERROR_RATE)
+    alerts.latency("p95-latency", "API p95 latency above the shared threshold", "AWS/ApiGateway",
+                   "Latency", api_dims, LATENCY_P95, unit_ms=True)
+    alerts.above_zero("throttles", "Lambda invocations throttled (reserved concurrency reached)", "AWS/Lambda",
+                      "Throttles", "Sum", {"FunctionName": function.name}, READINESS_FAILING)
+    host = api.api_endpoint.apply(lambda url: url.removeprefix("https://"))
+    alerts.uptime(host, https=True, threshold=API_DOWN)
+    if settings.budget_monthly_usd:
+        alerts.budget(settings.budget_monthly_usd)
+
+    pulumi.export("url", api.api_endpoint)
+    pulumi.export("function", function.name)
+    pulumi.export("image", image.ref)
+    pulumi.export("bucket", backend.bucket.name)
+    pulumi.export("apiKeys", backend.api_keys)
+    pulumi.export("alertTopic", alerts.topic_arn)
+
+
+ACCESS_LOG_FORMAT = ('{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",'
+                     '"path":"$context.path","status":"$context.status","latencyMs":"$context.responseLatency",'
+                     '"integrationError":"$context.integrationErrorMessage"}')
