@@ -104,3 +104,8 @@ SSH_NOT_OPEN = ResourceRule(
 )
 
 ALL_RULES: list[ResourceRule | StackRule] = [PLAINTEXT_SECRET_ENV, SSH_NOT_OPEN]
+
+# Provider rule modules build on the types above, so they are imported after them.
+from infra.policy.gcp import GCP_RULES  # noqa: E402
+
+ALL_RULES += GCP_RULES
