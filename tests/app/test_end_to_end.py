@@ -19,11 +19,14 @@ def test_upload_is_indexed_and_found_first(service_env, start_api, start_worker,
     api = start_api(env)
     start_worker(env, "--queues", "document_processing")
 
-    other = httpx.post(f"{api.url}/api/v1/documents",
-                       files={"file": ("other.txt", b"Quarterly revenue grew in the retail segment.", "text/plain")})
-    target = httpx.post(f"{api.url}/api/v1/documents",
-                        files={"file": ("notes.md", b"# Volcanoes\nBasaltic lava flows from shield volcanoes.",
-                                        "text/markdown")})
+    other = httpx.post(
+        f"{api.url}/api/v1/documents",
+        files={"file": ("other.txt", b"Quarterly revenue grew in the retail segment.", "text/plain")},
+    )
+    target = httpx.post(
+        f"{api.url}/api/v1/documents",
+        files={"file": ("notes.md", b"# Volcanoes\nBasaltic lava flows from shield volcanoes.", "text/markdown")},
+    )
     assert other.status_code == target.status_code == 202
     assert target.json()["status"] == "queued"
     document_id = target.json()["id"]

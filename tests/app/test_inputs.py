@@ -21,8 +21,14 @@ KEY_A, KEY_B = "key-alpha-7f3a9c", "key-bravo-2b8e1d"
 @pytest.fixture(scope="module")
 def setup(redis_server, postgres, s3_server, tmp_path_factory):
     """One API for the whole module (starting one costs ~2 s)."""
-    env = build_service_env(redis_server, postgres, s3_server, MAX_UPLOAD_BYTES=str(LIMIT),
-                            API_KEYS=f"alpha:{KEY_A},bravo:{KEY_B}", SECRET_KEY=SECRET)
+    env = build_service_env(
+        redis_server,
+        postgres,
+        s3_server,
+        MAX_UPLOAD_BYTES=str(LIMIT),
+        API_KEYS=f"alpha:{KEY_A},bravo:{KEY_B}",
+        SECRET_KEY=SECRET,
+    )
     runner = ServiceRunner(tmp_path_factory.mktemp("inputs"))
     api = runner.start("api", env)
 
@@ -37,8 +43,11 @@ def setup(redis_server, postgres, s3_server, tmp_path_factory):
 
 
 def _upload(api, name, body, key=KEY_A, content_type="application/octet-stream"):
-    return httpx.post(f"{api.url}/api/v1/documents", headers={"Authorization": f"Bearer {key}"},
-                      files={"file": (name, body, content_type)})
+    return httpx.post(
+        f"{api.url}/api/v1/documents",
+        headers={"Authorization": f"Bearer {key}"},
+        files={"file": (name, body, content_type)},
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,9 +84,11 @@ def test_chunked_oversize_body_is_refused_while_streaming(setup):
             yield b"y" * 1024
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = httpx.post(f"{api.url}/api/v1/documents", content=body(),
-                          headers={"Authorization": f"Bearer {KEY_A}",
-                                   "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = httpx.post(
+        f"{api.url}/api/v1/documents",
+        content=body(),
+        headers={"Authorization": f"Bearer {KEY_A}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status_code == 413
     assert "detail" in response.json()
     assert state() == before
@@ -86,8 +97,9 @@ def test_chunked_oversize_body_is_refused_while_streaming(setup):
 def test_missing_file_field(setup):
     _, api, state = setup
     before = state()
-    response = httpx.post(f"{api.url}/api/v1/documents", headers={"Authorization": f"Bearer {KEY_A}"},
-                          data={"other": "x"})
+    response = httpx.post(
+        f"{api.url}/api/v1/documents", headers={"Authorization": f"Bearer {KEY_A}"}, data={"other": "x"}
+    )
     assert response.status_code == 422
     assert "detail" in response.json()
     assert state() == before
@@ -100,13 +112,20 @@ def test_missing_file_field(setup):
 def test_hostile_filename_is_sanitized(setup, raw_name, stored):
     _, api, _ = setup
     # Raw multipart: clients like httpx would percent-escape the control characters for us.
-    body = (b'--xx\r\nContent-Disposition: form-data; name="file"; filename="' + raw_name
-            + b'"\r\nContent-Type: text/plain\r\n\r\nsome text\r\n--xx--\r\n')
-    response = httpx.post(f"{api.url}/api/v1/documents", content=body, headers={
-        "Authorization": f"Bearer {KEY_A}", "Content-Type": "multipart/form-data; boundary=xx"})
+    body = (
+        b'--xx\r\nContent-Disposition: form-data; name="file"; filename="'
+        + raw_name
+        + b'"\r\nContent-Type: text/plain\r\n\r\nsome text\r\n--xx--\r\n'
+    )
+    response = httpx.post(
+        f"{api.url}/api/v1/documents",
+        content=body,
+        headers={"Authorization": f"Bearer {KEY_A}", "Content-Type": "multipart/form-data; boundary=xx"},
+    )
     assert response.status_code == 202, response.text
-    doc = httpx.get(f"{api.url}/api/v1/documents/{response.json()['id']}",
-                    headers={"Authorization": f"Bearer {KEY_A}"}).json()
+    doc = httpx.get(
+        f"{api.url}/api/v1/documents/{response.json()['id']}", headers={"Authorization": f"Bearer {KEY_A}"}
+    ).json()
     assert doc["filename"] == stored
 
 
@@ -150,10 +169,18 @@ def test_logs_are_json_lines_without_secrets_or_content(setup):
     requests = [r for r in records if r["event"] == "request"]
     assert requests
     for record in requests:
-        assert {"timestamp", "level", "event", "request_id", "route", "method", "status", "duration_ms",
-                "logger"} <= record.keys()
-    assert any(r["request_id"] == "req-123" and r["status"] == 401 and r["route"] == "/api/v1/search"
-               for r in requests)
+        assert {
+            "timestamp",
+            "level",
+            "event",
+            "request_id",
+            "route",
+            "method",
+            "status",
+            "duration_ms",
+            "logger",
+        } <= record.keys()
+    assert any(r["request_id"] == "req-123" and r["status"] == 401 and r["route"] == "/api/v1/search" for r in requests)
     text = "\n".join(lines)
     for secret in (marker, KEY_A, KEY_B, SECRET):
         assert secret not in text
@@ -177,8 +204,13 @@ def test_global_rate_limit(service_env, start_api):
 
 
 def test_production_security(service_env, start_api):
-    env = service_env(APP_ENV="production", SECRET_KEY=SECRET, API_KEYS=f"alpha:{KEY_A}",
-                      ALLOWED_HOSTS="api.example.com", CORS_ORIGINS="https://app.example.com")
+    env = service_env(
+        APP_ENV="production",
+        SECRET_KEY=SECRET,
+        API_KEYS=f"alpha:{KEY_A}",
+        ALLOWED_HOSTS="api.example.com",
+        CORS_ORIGINS="https://app.example.com",
+    )
     api = start_api(env)
     # Probes: any Host, plain HTTP, no redirect.
     probe = httpx.get(f"{api.url}/health", headers={"Host": "10.0.0.7"})
@@ -195,9 +227,15 @@ def test_production_security(service_env, start_api):
     auth = {"Authorization": f"Bearer {KEY_A}", "Host": "api.example.com", "X-Forwarded-Proto": "https"}
     assert httpx.get(f"{api.url}/api/v1/search?q=x", headers=auth).status_code == 200
     assert httpx.get(f"{api.url}/api/v1/search?q=x", headers={**auth, "Host": "evil.example"}).status_code == 400
-    preflight = httpx.options(f"{api.url}/api/v1/search", headers={
-        "Origin": "https://app.example.com", "Access-Control-Request-Method": "GET",
-        "Host": "api.example.com", "X-Forwarded-Proto": "https"})
+    preflight = httpx.options(
+        f"{api.url}/api/v1/search",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "GET",
+            "Host": "api.example.com",
+            "X-Forwarded-Proto": "https",
+        },
+    )
     assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
     assert httpx.get(f"{api.url}/docs", headers=auth).status_code == 404  # docs off in production
 

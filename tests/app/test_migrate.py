@@ -40,15 +40,19 @@ def test_app_role_cannot_migrate_admin_can_twice(service_env):
     with psycopg.connect(env["DATABASE_URL"]) as conn:  # the app role
         can_create = conn.execute("SELECT has_schema_privilege('public', 'CREATE')").fetchone()[0]
         superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
-        conn.execute("INSERT INTO documents (id, tenant, filename, content_type, size_bytes, storage_key, status)"
-                     " VALUES (gen_random_uuid(), 't', 'f', 'text/plain', 1, 'k', 'queued')")
+        conn.execute(
+            "INSERT INTO documents (id, tenant, filename, content_type, size_bytes, storage_key, status)"
+            " VALUES (gen_random_uuid(), 't', 'f', 'text/plain', 1, 'k', 'queued')"
+        )
     assert (can_create, superuser) == (False, False)
 
 
 def test_concurrent_migrations_are_serialised(service_env):
     env = service_env(migrated=False)
-    runs = [subprocess.Popen([AI_SERVICE, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True) for _ in range(3)]
+    runs = [
+        subprocess.Popen([AI_SERVICE, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
     results = [(run.wait(timeout=120), run.communicate()) for run in runs]
     assert [code for code, _ in results] == [0, 0, 0], [err for _, (_, err) in results]
     assert _tables(env["MIGRATE_DATABASE_URL"]) == {"alembic_version", "documents", "chunks"}

@@ -8,8 +8,8 @@ import signal
 import httpx
 import psycopg
 import pytest
-
 from ai_service.extract import chunk_text
+
 from tests.app.embedding_stub import EmbeddingStub
 from tests.fixtures.services import metric_value, wait_until
 
@@ -19,8 +19,6 @@ TEXT = " ".join(f"paragraph {i} about glaciers moraines and meltwater channels" 
 
 def _status(api, document_id):
     return httpx.get(f"{api.url}/api/v1/documents/{document_id}").json()["status"]
-
-
 
 
 @pytest.fixture
@@ -57,8 +55,9 @@ def test_killed_worker_job_is_retried_and_indexed_exactly_once(env, stub, start_
 
     expected = chunk_text(TEXT)
     with psycopg.connect(env["MIGRATE_DATABASE_URL"]) as conn:
-        rows = conn.execute("SELECT ordinal, content FROM chunks WHERE document_id = %s ORDER BY ordinal",
-                            (document_id,)).fetchall()
+        rows = conn.execute(
+            "SELECT ordinal, content FROM chunks WHERE document_id = %s ORDER BY ordinal", (document_id,)
+        ).fetchall()
     assert [content for _, content in rows] == expected
     assert [ordinal for ordinal, _ in rows] == list(range(len(expected)))
 

@@ -44,9 +44,7 @@ ERRORS = {
     }.items()
 }
 
-router = APIRouter(
-    prefix="/api/v1", responses={401: ERRORS[401], 429: ERRORS[429], 503: ERRORS[503]}
-)
+router = APIRouter(prefix="/api/v1", responses={401: ERRORS[401], 429: ERRORS[429], 503: ERRORS[503]})
 
 
 class Accepted(BaseModel):
@@ -84,9 +82,7 @@ def _services(request: Request) -> Services:
         415: {"description": "unsupported file type"},
     },
 )
-def upload_document(
-    request: Request, tenant: Tenant, file: Annotated[UploadFile, File()]
-) -> Accepted:
+def upload_document(request: Request, tenant: Tenant, file: Annotated[UploadFile, File()]) -> Accepted:
     services = _services(request)
     settings = services.settings
     try:
@@ -133,15 +129,17 @@ def upload_document(
         content_type=content_type,
     )
     if settings.inline_jobs:
-        process_document(document_id, services)
+        try:
+            process_document(document_id, services)
+        except EmbeddingUnavailable as exc:
+            # No worker will retry this: record the failure, the client sees status "failed".
+            documents.mark_failed(services.engine, document_id, str(exc))
         row = documents.get(services.engine, document_id, tenant)
         return Accepted(id=document_id, status=row.status if row else "failed")
     return Accepted(id=document_id, status="queued")
 
 
-@router.get(
-    "/documents/{document_id}", response_model=Document, responses={404: ERRORS[404]}
-)
+@router.get("/documents/{document_id}", response_model=Document, responses={404: ERRORS[404]})
 def get_document(request: Request, tenant: Tenant, document_id: uuid.UUID) -> Document:
     row = documents.get(_services(request).engine, str(document_id), tenant)
     if row is None:
@@ -155,9 +153,7 @@ def get_document(request: Request, tenant: Tenant, document_id: uuid.UUID) -> Do
     response_class=Response,
     responses={404: ERRORS[404]},
 )
-def delete_document(
-    request: Request, tenant: Tenant, document_id: uuid.UUID
-) -> Response:
+def delete_document(request: Request, tenant: Tenant, document_id: uuid.UUID) -> Response:
     services = _services(request)
     row = documents.delete(services.engine, str(document_id), tenant)
     if row is None:
@@ -184,9 +180,4 @@ def search(
         raise HTTPException(503, str(exc)) from None
     if not any(vector):
         return SearchResults(results=[])  # no searchable words: nothing can be similar
-    return SearchResults(
-        results=[
-            SearchResult(**r)
-            for r in documents.search(services.engine, tenant, vector, k)
-        ]
-    )
+    return SearchResults(results=[SearchResult(**r) for r in documents.search(services.engine, tenant, vector, k)])

@@ -27,9 +27,7 @@ def tenant_for(settings: Settings, authorization: str | None) -> str:
         for key, tenant in keys.items():
             if hmac.compare_digest(key.encode(), token.strip().encode()):
                 return tenant
-    raise HTTPException(
-        401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
-    )
+    raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
 class RateLimiter:
@@ -73,10 +71,6 @@ async def tenant_and_limit(request: Request) -> str:
     """FastAPI dependency for /api/*: authenticate, then spend one request of the client's budget."""
     state = request.app.state
     tenant = tenant_for(state.services.settings, request.headers.get("authorization"))
-    client = (
-        tenant
-        if state.services.settings.tenant_keys
-        else (request.client.host if request.client else "unknown")
-    )
+    client = tenant if state.services.settings.tenant_keys else (request.client.host if request.client else "unknown")
     await state.rate_limiter.check(client)
     return tenant

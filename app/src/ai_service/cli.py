@@ -70,9 +70,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     try:
         print(f"database at revision {migrate(settings)}")
     except sqlalchemy.exc.DBAPIError as exc:
-        reason = (
-            str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        )
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise ConfigError(
             f"migration failed: {reason} (migrate needs an owner/admin role: set MIGRATE_DATABASE_URL)"
         ) from None
@@ -88,11 +86,7 @@ def cmd_enqueue_cleanup(settings: Settings, args: argparse.Namespace) -> None:
     from .jobs import cleanup
     from .services import Services
 
-    job = (
-        Services(settings)
-        .queue(QUEUE_CLEANUP)
-        .enqueue(cleanup, job_id="cleanup-periodic", result_ttl=3600)
-    )
+    job = Services(settings).queue(QUEUE_CLEANUP).enqueue(cleanup, job_id="cleanup-periodic", result_ttl=3600)
     print(f"enqueued {job.id} on {QUEUE_CLEANUP}")
 
 
@@ -106,23 +100,13 @@ def parser() -> argparse.ArgumentParser:
         default=f"{QUEUE_DOCUMENTS},{QUEUE_CLEANUP}",
         help="comma separated queue names",
     )
-    worker.add_argument(
-        "--burst", action="store_true", help="exit when the queues are empty"
-    )
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.set_defaults(func=cmd_worker)
-    sub.add_parser(
-        "migrate", help="apply database migrations (idempotent)"
-    ).set_defaults(func=cmd_migrate)
-    reindex = sub.add_parser(
-        "reindex", help="re-embed every document (after changing EMBEDDING_*)"
-    )
-    reindex.add_argument(
-        "--inline", action="store_true", help="embed here instead of enqueueing jobs"
-    )
+    sub.add_parser("migrate", help="apply database migrations (idempotent)").set_defaults(func=cmd_migrate)
+    reindex = sub.add_parser("reindex", help="re-embed every document (after changing EMBEDDING_*)")
+    reindex.add_argument("--inline", action="store_true", help="embed here instead of enqueueing jobs")
     reindex.set_defaults(func=cmd_reindex)
-    sub.add_parser(
-        "enqueue-cleanup", help="enqueue the periodic cleanup job"
-    ).set_defaults(func=cmd_enqueue_cleanup)
+    sub.add_parser("enqueue-cleanup", help="enqueue the periodic cleanup job").set_defaults(func=cmd_enqueue_cleanup)
     return root
 
 

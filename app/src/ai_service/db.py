@@ -63,9 +63,7 @@ def normalise_url(url: str) -> sa.URL:
         url = "postgresql://" + url.removeprefix("postgres://")
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
-        raise ValueError(
-            f"DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}"
-        )
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}")
     # libpq query options (sslmode, host=/path, connect_timeout, ...) pass through psycopg unchanged.
     return parsed.set(drivername="postgresql+psycopg")
 

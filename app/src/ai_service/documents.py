@@ -61,9 +61,7 @@ def start_processing(engine: Engine, document_id: str) -> sa.Row | None:
                 documents.c.status.in_(("queued", "processing", "failed")),
             )
             .values(status="processing", error=None, updated_at=sa.func.now())
-            .returning(
-                documents.c.tenant, documents.c.storage_key, documents.c.content_type
-            )
+            .returning(documents.c.tenant, documents.c.storage_key, documents.c.content_type)
         ).first()
 
 
@@ -82,9 +80,7 @@ def store_chunks(
     """
     with engine.begin() as conn:
         status = conn.execute(
-            sa.select(documents.c.status)
-            .where(documents.c.id == document_id)
-            .with_for_update()
+            sa.select(documents.c.status).where(documents.c.id == document_id).with_for_update()
         ).scalar()
         if status != "processing":
             return False
@@ -104,9 +100,7 @@ def store_chunks(
                 ],
             )
         conn.execute(
-            documents.update()
-            .where(documents.c.id == document_id)
-            .values(status="indexed", updated_at=sa.func.now())
+            documents.update().where(documents.c.id == document_id).values(status="indexed", updated_at=sa.func.now())
         )
         return True
 

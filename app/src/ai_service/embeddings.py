@@ -59,9 +59,7 @@ class HashingEmbedder:
         features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
         vec = [0.0] * self.dim
         for feature in features:
-            digest = int.from_bytes(
-                hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big"
-            )
+            digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
             vec[digest % self.dim] += 1.0 if (digest >> 63) else -1.0
         norm = math.sqrt(sum(v * v for v in vec))
         return [v / norm for v in vec] if norm else vec
@@ -110,26 +108,18 @@ class OpenAIEmbedder:
         data = sorted(response.json()["data"], key=lambda item: item["index"])
         vectors = [item["embedding"] for item in data]
         if len(vectors) != len(batch) or any(len(v) != self.dim for v in vectors):
-            raise ValueError(
-                f"embedding response does not match {len(batch)} inputs of {self.dim} dims"
-            )
+            raise ValueError(f"embedding response does not match {len(batch)} inputs of {self.dim} dims")
         return vectors
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             try:
-                out.extend(
-                    self.breaker.call(
-                        self._request, texts[start : start + self.batch_size]
-                    )
-                )
+                out.extend(self.breaker.call(self._request, texts[start : start + self.batch_size]))
             except pybreaker.CircuitBreakerError as exc:
                 raise EmbeddingUnavailable("embedding provider circuit open") from exc
             except (httpx.HTTPError, ValueError, KeyError) as exc:
-                raise EmbeddingUnavailable(
-                    f"embedding request failed: {type(exc).__name__}"
-                ) from exc
+                raise EmbeddingUnavailable(f"embedding request failed: {type(exc).__name__}") from exc
         return out
 
 
@@ -149,17 +139,13 @@ class MeasuredEmbedder:
             metrics.EMBEDDING_REQUESTS.labels(self.provider, "error").inc()
             raise
         finally:
-            metrics.EMBEDDING_DURATION.labels(self.provider).observe(
-                time.perf_counter() - started
-            )
+            metrics.EMBEDDING_DURATION.labels(self.provider).observe(time.perf_counter() - started)
         metrics.EMBEDDING_REQUESTS.labels(self.provider, "success").inc()
         return vectors
 
 
 def make_embedder(settings: Settings) -> Embedder:
     inner: Embedder = (
-        OpenAIEmbedder(settings)
-        if settings.embedding_provider == "openai"
-        else HashingEmbedder(settings.embedding_dim)
+        OpenAIEmbedder(settings) if settings.embedding_provider == "openai" else HashingEmbedder(settings.embedding_dim)
     )
     return MeasuredEmbedder(inner)

@@ -86,10 +86,7 @@ def chunk_text(text: str, size: int = 800, overlap: int = 100) -> list[str]:
         if length >= size:
             chunks.append(" ".join(window))
             keep: list[str] = []
-            while (
-                window
-                and sum(len(w) + 1 for w in keep) + len(window[-1]) + 1 <= overlap
-            ):
+            while window and sum(len(w) + 1 for w in keep) + len(window[-1]) + 1 <= overlap:
                 keep.insert(0, window.pop())
             window, length, fresh = keep, sum(len(w) + 1 for w in keep), 0
     if fresh:

@@ -38,9 +38,7 @@ def process_document(document_id: str, services: Services | None = None) -> str:
         )
         return "skipped"
     try:
-        text = extract_text(
-            services.storage.get(claimed.storage_key), claimed.content_type
-        )
+        text = extract_text(services.storage.get(claimed.storage_key), claimed.content_type)
     except Rejected as exc:
         # A broken file will not get better on retry: fail the document, finish the job.
         documents.mark_failed(services.engine, document_id, exc.detail)
@@ -48,9 +46,7 @@ def process_document(document_id: str, services: Services | None = None) -> str:
         return "failed"
     texts = chunk_text(text)
     vectors = services.embedder.embed(texts) if texts else []
-    stored = documents.store_chunks(
-        services.engine, document_id, claimed.tenant, texts, vectors
-    )
+    stored = documents.store_chunks(services.engine, document_id, claimed.tenant, texts, vectors)
     log.info(
         "document_indexed" if stored else "document_skipped",
         document_id=document_id,
@@ -64,9 +60,7 @@ def mark_failed_when_exhausted(job: Job, connection, type_, value, traceback) ->
     if job.retries_left:
         return
     document_id = job.args[0]
-    documents.mark_failed(
-        worker_services().engine, document_id, f"{type_.__name__}: {value}"[:500]
-    )
+    documents.mark_failed(worker_services().engine, document_id, f"{type_.__name__}: {value}"[:500])
 
 
 def cleanup(services: Services | None = None) -> dict[str, int]:
@@ -87,11 +81,7 @@ def cleanup(services: Services | None = None) -> dict[str, int]:
             except NoSuchJobError:
                 registry.remove(job_id)
                 continue
-            ended = (
-                job.ended_at.replace(tzinfo=UTC)
-                if job.ended_at and job.ended_at.tzinfo is None
-                else job.ended_at
-            )
+            ended = job.ended_at.replace(tzinfo=UTC) if job.ended_at and job.ended_at.tzinfo is None else job.ended_at
             if ended is None or ended < cutoff:
                 registry.remove(job, delete_job=True)
                 removed_jobs += 1

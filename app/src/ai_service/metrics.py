@@ -59,9 +59,7 @@ class ScrapeTimeCollector:
         self.queue_depths = queue_depths
 
     def collect(self) -> Iterable[Metric]:
-        build = GaugeMetricFamily(
-            "ai_service_build_info", "Running version", labels=["version"]
-        )
+        build = GaugeMetricFamily("ai_service_build_info", "Running version", labels=["version"])
         build.add_metric([self.version], 1)
         yield build
         if self.dependencies:
@@ -74,9 +72,7 @@ class ScrapeTimeCollector:
                 up.add_metric([name], 1 if ok else 0)
             yield up
         if self.queue_depths:
-            depth = GaugeMetricFamily(
-                "ai_service_queue_depth", "Jobs waiting per RQ queue", labels=["queue"]
-            )
+            depth = GaugeMetricFamily("ai_service_queue_depth", "Jobs waiting per RQ queue", labels=["queue"])
             for name, count in self.queue_depths.items():
                 depth.add_metric([name], count)
             yield depth

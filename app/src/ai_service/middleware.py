@@ -43,9 +43,7 @@ class SecurityHeaders:
             (b"content-security-policy", b"frame-ancestors 'none'"),
         ]
         if hsts:
-            headers.append(
-                (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-            )
+            headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
         self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -65,9 +63,7 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _json_error(
-    status: int, detail: str, extra_headers: list | None = None
-) -> tuple[Message, Message]:
+def _json_error(status: int, detail: str, extra_headers: list | None = None) -> tuple[Message, Message]:
     body = json.dumps({"detail": detail}).encode()
     start = {
         "type": "http.response.start",
@@ -97,11 +93,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if (
-                name == b"content-length"
-                and value.isdigit()
-                and int(value) > self.limit
-            ):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await self._reject(send)
                 return
         received = 0
@@ -122,9 +114,7 @@ class BodyLimit:
             nonlocal response_started
             if exceeded:
                 return
-            response_started = (
-                response_started or message["type"] == "http.response.start"
-            )
+            response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
         try:

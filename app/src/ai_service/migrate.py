@@ -38,35 +38,23 @@ def _grant_app_role(conn: Connection, role: str) -> None:
 def migrate(settings: Settings) -> str:
     """Apply pending migrations; returns the revision now at head. Safe to run concurrently."""
     url = settings.migrate_database_url or settings.database_url
-    engine = sa.create_engine(
-        normalise_url(url), poolclass=sa.NullPool, connect_args={"connect_timeout": 10}
-    )
+    engine = sa.create_engine(normalise_url(url), poolclass=sa.NullPool, connect_args={"connect_timeout": 10})
     try:
         with engine.connect() as conn:
-            conn.execute(
-                sa.text("SELECT pg_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID}
-            )
+            conn.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})
             conn.commit()
             try:
                 command.upgrade(alembic_config(conn, settings.embedding_dim), "head")
                 conn.commit()
                 app_user = make_url(normalise_url(settings.database_url)).username
                 admin_user = conn.execute(sa.text("SELECT current_user")).scalar()
-                if (
-                    settings.migrate_database_url
-                    and app_user
-                    and app_user != admin_user
-                ):
+                if settings.migrate_database_url and app_user and app_user != admin_user:
                     _grant_app_role(conn, app_user)
                     conn.commit()
-                revision = conn.execute(
-                    sa.text("SELECT version_num FROM alembic_version")
-                ).scalar()
+                revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             finally:
                 conn.rollback()
-                conn.execute(
-                    sa.text("SELECT pg_advisory_unlock(:id)"), {"id": ADVISORY_LOCK_ID}
-                )
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": ADVISORY_LOCK_ID})
                 conn.commit()
     finally:
         engine.dispose()

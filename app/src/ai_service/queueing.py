@@ -21,6 +21,4 @@ def redis_options(settings: Settings, *, timeout: float | None = 2.0) -> dict:
 
 
 def redis_from_settings(settings: Settings, *, timeout: float | None = 2.0) -> Redis:
-    return Redis.from_url(
-        settings.redis_url, **redis_options(settings, timeout=timeout)
-    )
+    return Redis.from_url(settings.redis_url, **redis_options(settings, timeout=timeout))

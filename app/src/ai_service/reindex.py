@@ -25,14 +25,8 @@ def _resize_vectors(conn: sa.Connection, dim: int) -> bool:
         return False
     conn.execute(sa.text("DROP INDEX IF EXISTS chunks_embedding_hnsw"))
     conn.execute(sa.text("DELETE FROM chunks"))
-    conn.execute(
-        sa.text(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dim)})")
-    )
-    conn.execute(
-        sa.text(
-            "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)"
-        )
-    )
+    conn.execute(sa.text(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dim)})"))
+    conn.execute(sa.text("CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)"))
     log.info("vector_width_changed", old=current, new=f"vector({dim})")
     return True
 

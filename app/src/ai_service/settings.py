@@ -132,17 +132,10 @@ class Settings(BaseSettings):
         problems = []
         if self.secret_key is None:
             problems.append("SECRET_KEY is required when APP_ENV=production")
-        elif (
-            self.secret_key.strip().lower() in PLACEHOLDER_SECRETS
-            or len(self.secret_key) < 16
-        ):
-            problems.append(
-                "SECRET_KEY is a placeholder or shorter than 16 characters; set a random value"
-            )
+        elif self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
+            problems.append("SECRET_KEY is a placeholder or shorter than 16 characters; set a random value")
         if needs_api_keys and not self.api_keys:
-            problems.append(
-                "API_KEYS is required when APP_ENV=production (tenant:key,...)"
-            )
+            problems.append("API_KEYS is required when APP_ENV=production (tenant:key,...)")
         return problems
 
 

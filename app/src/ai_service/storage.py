@@ -39,9 +39,7 @@ class Storage:
         )
 
     def put(self, key: str, body: BinaryIO, content_type: str) -> None:
-        self.client.upload_fileobj(
-            body, self.bucket, key, ExtraArgs={"ContentType": content_type}
-        )
+        self.client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -56,18 +54,10 @@ class Storage:
         """Delete tmp/ objects older than ttl (backs up the bucket lifecycle rule); returns how many."""
         cutoff = datetime.now(UTC) - ttl
         removed = 0
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=TMP_PREFIX
-        ):
-            stale = [
-                {"Key": obj["Key"]}
-                for obj in page.get("Contents", [])
-                if obj["LastModified"] < cutoff
-            ]
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=TMP_PREFIX):
+            stale = [{"Key": obj["Key"]} for obj in page.get("Contents", []) if obj["LastModified"] < cutoff]
             if stale:
-                self.client.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": stale, "Quiet": True}
-                )
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": stale, "Quiet": True})
                 removed += len(stale)
         return removed
 

@@ -42,9 +42,7 @@ class MeteredWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         execution = self.prepare_execution(job)
         stop = threading.Event()
-        beat = threading.Thread(
-            target=self._heartbeat, args=(job, execution, stop), daemon=True
-        )
+        beat = threading.Thread(target=self._heartbeat, args=(job, execution, stop), daemon=True)
         beat.start()
         started = time.perf_counter()
         try:
@@ -52,9 +50,7 @@ class MeteredWorker(SimpleWorker):
         finally:
             stop.set()
             beat.join()
-            metrics.JOB_DURATION.labels(queue.name).observe(
-                time.perf_counter() - started
-            )
+            metrics.JOB_DURATION.labels(queue.name).observe(time.perf_counter() - started)
         self.set_state("idle")
 
     def _heartbeat(self, job: Job, execution, stop: threading.Event) -> None:
@@ -64,9 +60,7 @@ class MeteredWorker(SimpleWorker):
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried next interval
                 log.warning("heartbeat_failed", job_id=job.id, error=type(exc).__name__)
 
-    def handle_job_success(
-        self, job: Job, queue: Queue, started_job_registry, *args, **kwargs
-    ):
+    def handle_job_success(self, job: Job, queue: Queue, started_job_registry, *args, **kwargs):
         super().handle_job_success(job, queue, started_job_registry, *args, **kwargs)
         metrics.JOBS.labels(queue.name, "succeeded").inc()
 
@@ -92,9 +86,7 @@ def serve_metrics(settings: Settings) -> None:
     start_http_server(settings.metrics_port, registry=registry)
 
 
-def run_worker(
-    settings: Settings, queue_names: list[str], *, burst: bool = False
-) -> None:
+def run_worker(settings: Settings, queue_names: list[str], *, burst: bool = False) -> None:
     serve_metrics(settings)
     # No socket timeout: the worker blocks in BLPOP; RQ sets a timeout slightly above its own.
     connection = redis_from_settings(settings, timeout=None)

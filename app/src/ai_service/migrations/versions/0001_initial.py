@@ -66,6 +66,4 @@ def upgrade() -> None:
         sa.UniqueConstraint("document_id", "ordinal", name="chunks_document_ordinal"),
     )
     op.create_index("chunks_tenant", "chunks", ["tenant"])
-    op.execute(
-        "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)"
-    )
+    op.execute("CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)")
