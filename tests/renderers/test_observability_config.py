@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -127,6 +128,28 @@ def test_slack_reads_the_webhook_from_the_file_the_container_mounts() -> None:
     assert "api_url" not in slack and slack["api_url_file"] == SLACK_WEBHOOK_FILE
     am = next(s for s in services.monitoring_services(slack_enabled=True) if s.name == "alertmanager")
     assert services.Mount(services.SECRET_SLACK_WEBHOOK, SLACK_WEBHOOK_FILE) in am.mounts
+
+
+def test_slack_message_templates_render_in_amtool(tmp_path: Path) -> None:
+    """Alertmanager parses message templates only when it notifies: render them now with amtool."""
+    amtool = require_tool("amtool", "apt-get install -y prometheus-alertmanager")
+    config = yaml.safe_load(render_monitoring_files(_inputs(True))["alertmanager/alertmanager.yml"])
+    slack = next(r for r in config["receivers"] if r["name"] == "slack")["slack_configs"][0]
+    labels = {"alertname": "RedisDown", "severity": "critical", "stack": "dev", "component": "redis"}
+    alert = {"status": "firing", "labels": labels, "startsAt": "2026-01-01T00:00:00Z",
+             "annotations": {"summary": "Redis is unreachable", "description": "no jobs", "runbook": "check redis"}}
+    data = {"receiver": "slack", "status": "firing", "alerts": [alert], "groupLabels": {"alertname": "RedisDown"},
+            "commonLabels": labels, "commonAnnotations": alert["annotations"], "externalURL": "http://alertmanager"}
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    (tmp_path / "none.tmpl").write_text("")
+    rendered = {}
+    for field in ("title", "text"):
+        result = _run(amtool, "template", "render", f"--template.glob={tmp_path / 'none.tmpl'}",
+                      f"--template.data={tmp_path / 'data.json'}", f"--template.text={slack[field]}")
+        assert result.returncode == 0, result.stderr
+        rendered[field] = result.stdout
+    assert rendered["title"].strip() == "[FIRING:1] RedisDown (dev)"
+    assert "*critical* Redis is unreachable" in rendered["text"] and "_Runbook:_ check redis" in rendered["text"]
 
 
 def test_bad_alerting_inputs_are_named() -> None:
