@@ -133,6 +133,7 @@ def deploy(settings: Settings) -> None:
         launch_type="FARGATE", network_configuration=network_config, health_check_grace_period_seconds=HEALTH_GRACE_S,
         load_balancers=[{"target_group_arn": target_group.arn, "container_name": "api", "container_port": API_PORT}],
         propagate_tags="SERVICE", enable_ecs_managed_tags=True, wait_for_steady_state=True, **rollout,
+        tags=_size_tags(cfg.api_cpu, cfg.api_memory),
         # Autoscaling owns the running count after the first deployment.
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["desiredCount"], depends_on=[serving])))
     _autoscale(stack, settings, cluster, api_service, alb, target_group, child)
@@ -146,7 +147,7 @@ def deploy(settings: Settings) -> None:
         ])
         ecs.Service(f"{stack}-{worker.name}", cluster=cluster.arn, task_definition=worker_task.arn, desired_count=worker.replicas,
                     launch_type="FARGATE", network_configuration=network_config, propagate_tags="SERVICE",
-                    enable_ecs_managed_tags=True, **rollout, opts=child)
+                    enable_ecs_managed_tags=True, **rollout, tags=_size_tags(cpu, memory), opts=child)
 
     # ── alerting ─────────────────────────────────────────────────────────────
     alerts = Alerts(stack, settings.letsencrypt_email, aws_region, child)
@@ -169,6 +170,11 @@ def deploy(settings: Settings) -> None:
     pulumi.export("bucket", backend.bucket.name)
     pulumi.export("apiKeys", backend.api_keys)
     pulumi.export("alertTopic", alerts.topic_arn)
+
+
+def _size_tags(cpu: int, memory: int) -> dict[str, str]:
+    """Task size on the service (cost allocation reports and the offline cost model read it)."""
+    return {"task-cpu": str(cpu), "task-memory": str(memory)}
 
 
 def _listeners(stack: str, settings: Settings, alb: lb.LoadBalancer, target_group: lb.TargetGroup,

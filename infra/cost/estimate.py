@@ -67,3 +67,6 @@ def estimate(resources: Iterable[PlannedResource]) -> CostEstimate:
 from infra.cost import gcp as _gcp  # noqa: E402
 
 PROVIDER_RULES += (_gcp,)
+from infra.cost import aws as _aws  # noqa: E402
+
+PROVIDER_RULES += (_aws,)

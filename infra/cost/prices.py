@@ -48,3 +48,37 @@ PRICES |= {
     "gcp.secretmanager.version_month": Price(0.06, "active version-month", "https://cloud.google.com/secret-manager/pricing", _GCP_CHECKED),
     "gcp.monitoring.uptime_check": Price(0.0, "first 1M executions/month per project free", "https://cloud.google.com/stackdriver/pricing", _GCP_CHECKED),
 }
+
+# AWS list prices, us-east-1, on-demand, Linux/x86 (no free tier or Savings Plans applied).
+# Figures as given in the AWS pricing pages named below (values from issue 7's brief where it gives them).
+_AWS_CHECKED = "2026-11-22"
+_FARGATE = "https://aws.amazon.com/fargate/pricing/"
+_VPC = "https://aws.amazon.com/vpc/pricing/"
+_CW = "https://aws.amazon.com/cloudwatch/pricing/"
+PRICES |= {
+    "aws.fargate.vcpu_hour": Price(0.04048, "vCPU-hour", _FARGATE, _AWS_CHECKED),
+    "aws.fargate.gb_hour": Price(0.004445, "GB-hour", _FARGATE, _AWS_CHECKED),
+    "aws.alb.hour": Price(0.0225, "hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED),
+    "aws.alb.lcu_hour": Price(0.008, "LCU-hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED),
+    "aws.ipv4.hour": Price(0.005, "public IPv4 address-hour", _VPC, _AWS_CHECKED),
+    "aws.nat.hour": Price(0.045, "NAT gateway-hour", _VPC, _AWS_CHECKED),
+    "aws.nat.gb": Price(0.045, "GB processed", _VPC, _AWS_CHECKED),
+    "aws.endpoint.hour": Price(0.01, "interface endpoint-hour per AZ", "https://aws.amazon.com/privatelink/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t4g.micro": Price(0.016, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t4g.small": Price(0.032, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t4g.medium": Price(0.065, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.gp3_gb_month": Price(0.115, "GB-month", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.elasticache.valkey.cache.t4g.micro": Price(0.0128, "node-hour (Valkey, 20% below Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
+    "aws.elasticache.valkey.cache.t4g.small": Price(0.0256, "node-hour (Valkey)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
+    "aws.s3.standard_gb_month": Price(0.023, "GB-month", "https://aws.amazon.com/s3/pricing/", _AWS_CHECKED),
+    "aws.ecr.gb_month": Price(0.10, "GB-month", "https://aws.amazon.com/ecr/pricing/", _AWS_CHECKED),
+    "aws.logs.ingest_gb": Price(0.50, "GB ingested", _CW, _AWS_CHECKED),
+    "aws.logs.store_gb_month": Price(0.03, "GB-month archived", _CW, _AWS_CHECKED),
+    "aws.cloudwatch.alarm_metric": Price(0.10, "alarm metric-month (standard resolution)", _CW, _AWS_CHECKED),
+    "aws.route53.health_check": Price(0.50, "AWS-endpoint health check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED),
+    "aws.route53.health_check_feature": Price(1.00, "optional feature (HTTPS) per check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED),
+    "aws.secretsmanager.secret_month": Price(0.40, "secret-month", "https://aws.amazon.com/secrets-manager/pricing/", _AWS_CHECKED),
+    "aws.lambda.gb_second": Price(0.0000166667, "GB-second (x86)", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
+    "aws.lambda.million_requests": Price(0.20, "million requests", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
+    "aws.apigw.http.million_requests": Price(1.00, "million requests (HTTP API, first 300M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED),
+}

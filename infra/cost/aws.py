@@ -1,0 +1,138 @@
+"""Monthly cost rules for the AWS targets (fargate, lambda); list prices in prices.py, us-east-1.
+
+Traffic-dependent lines state their assumption in the basis: ALB LCUs, NAT data, S3/ECR
+storage, log volume, and Lambda/API Gateway requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from infra.cost.estimate import CostItem
+from infra.cost.prices import HOURS_PER_MONTH, PRICES
+from infra.plan.mocks import PlannedResource
+from infra.plan.values import unwrapped
+
+ASSUMED_ALB_LCU = 1.0  # average LCUs (a small API: well under 25 new connections/s, 1 GB/h)
+ASSUMED_NAT_GB = 10.0
+ASSUMED_BUCKET_GB = 10.0
+ASSUMED_IMAGE_GB = 2.0
+ASSUMED_LOG_GB = 2.0  # ingested per log group per month
+ASSUMED_REQUESTS_M = 1.0  # Lambda / API Gateway: 1M requests a month…
+ASSUMED_DURATION_S = 0.3  # …of 300 ms each
+
+
+def _usd(key: str) -> float:
+    return PRICES[key].usd
+
+
+def _hourly(key: str, count: float = 1.0) -> float:
+    return _usd(key) * HOURS_PER_MONTH * count
+
+
+def _item(r: PlannedResource, usd: float, basis: str) -> CostItem:
+    return CostItem(resource=r.name, type=r.type, monthly_usd=usd, basis=basis)
+
+
+def _ecs_service(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    tags = props.get("tags") or {}
+    count = int(props.get("desiredCount", 0))
+    vcpu, gb = int(tags.get("task-cpu", 0)) / 1024, int(tags.get("task-memory", 0)) / 1024
+    compute = count * HOURS_PER_MONTH * (vcpu * _usd("aws.fargate.vcpu_hour") + gb * _usd("aws.fargate.gb_hour"))
+    yield _item(r, compute, f"{count} task(s) × {vcpu:g} vCPU/{gb:g} GB × {HOURS_PER_MONTH} h Fargate (Linux/x86)")
+    if (props.get("networkConfiguration") or {}).get("assignPublicIp"):
+        yield _item(r, _hourly("aws.ipv4.hour", count), f"{count} public IPv4 address(es) × $0.005/h (tasks in public subnets)")
+
+
+def _alb(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, _hourly("aws.alb.hour") + _hourly("aws.alb.lcu_hour", ASSUMED_ALB_LCU),
+                f"ALB hours + {ASSUMED_ALB_LCU:g} LCU average (assumed)")
+    subnets = len(unwrapped(r.inputs).get("subnets") or [])
+    yield _item(r, _hourly("aws.ipv4.hour", subnets), f"{subnets} public IPv4 address(es) of the ALB (one per AZ)")
+
+
+def _nat(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, _hourly("aws.nat.hour") + ASSUMED_NAT_GB * _usd("aws.nat.gb"),
+                f"one NAT gateway + {ASSUMED_NAT_GB:g} GB processed (assumed)")
+
+
+def _eip(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, _hourly("aws.ipv4.hour"), "Elastic IP (public IPv4) × $0.005/h")
+
+
+def _endpoint(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    if props.get("vpcEndpointType") != "Interface":
+        return  # gateway endpoints (S3) are free
+    azs = len(props.get("subnetIds") or [])
+    yield _item(r, _hourly("aws.endpoint.hour", azs), f"interface endpoint in {azs} AZ(s) (data processing not counted)")
+
+
+def _rds(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    klass = props.get("instanceClass", "")
+    price = PRICES.get(f"aws.rds.{klass}")
+    if price is None:
+        yield _item(r, 0.0, f"{klass}: no list price in prices.py (add it)")
+    else:
+        yield _item(r, price.usd * HOURS_PER_MONTH, f"{klass} single-AZ PostgreSQL × {HOURS_PER_MONTH} h")
+    storage = float(props.get("allocatedStorage", 0))
+    yield _item(r, storage * _usd("aws.rds.gp3_gb_month"), f"{storage:g} GB gp3 (backups up to the DB size are free)")
+
+
+def _cache(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    node, nodes = props.get("nodeType", ""), int(props.get("numCacheClusters", 1))
+    price = PRICES.get(f"aws.elasticache.{props.get('engine')}.{node}")
+    if price is None:
+        yield _item(r, 0.0, f"{node}: no list price in prices.py (add it)")
+    else:
+        yield _item(r, price.usd * HOURS_PER_MONTH * nodes, f"{nodes} × {node} ({props.get('engine')}) × {HOURS_PER_MONTH} h")
+
+
+def _flat(key: str, quantity: float, basis: str):
+    def rule(r: PlannedResource) -> Iterable[CostItem]:
+        yield _item(r, _usd(key) * quantity, basis)
+    return rule
+
+
+def _alarm(r: PlannedResource) -> Iterable[CostItem]:
+    queries = unwrapped(r.inputs).get("metricQueries") or []
+    metrics = sum(1 for q in queries if q.get("metric")) or 1
+    yield _item(r, metrics * _usd("aws.cloudwatch.alarm_metric"), f"{metrics} alarm metric(s)")
+
+
+def _health_check(r: PlannedResource) -> Iterable[CostItem]:
+    https = unwrapped(r.inputs).get("type") == "HTTPS"
+    yield _item(r, _usd("aws.route53.health_check") + (_usd("aws.route53.health_check_feature") if https else 0),
+                "Route 53 health check" + (" with HTTPS" if https else ""))
+
+
+def _lambda(r: PlannedResource) -> Iterable[CostItem]:
+    gb = int(unwrapped(r.inputs).get("memorySize", 128)) / 1024
+    compute = ASSUMED_REQUESTS_M * 1e6 * ASSUMED_DURATION_S * gb * _usd("aws.lambda.gb_second")
+    yield _item(r, compute + ASSUMED_REQUESTS_M * _usd("aws.lambda.million_requests"),
+                f"assumed {ASSUMED_REQUESTS_M:g}M requests × {ASSUMED_DURATION_S:g} s × {gb:g} GB (no free tier)")
+
+
+COST_RULES = {
+    "aws:ecs/service:Service": _ecs_service,
+    "aws:lb/loadBalancer:LoadBalancer": _alb,
+    "aws:ec2/natGateway:NatGateway": _nat,
+    "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _endpoint,
+    "aws:rds/instance:Instance": _rds,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _cache,
+    "aws:s3/bucket:Bucket": _flat("aws.s3.standard_gb_month", ASSUMED_BUCKET_GB, f"{ASSUMED_BUCKET_GB:g} GB S3 Standard (assumed)"),
+    "aws:ecr/repository:Repository": _flat("aws.ecr.gb_month", ASSUMED_IMAGE_GB, f"{ASSUMED_IMAGE_GB:g} GB of images (assumed)"),
+    "aws:cloudwatch/logGroup:LogGroup": lambda r: [_item(
+        r, ASSUMED_LOG_GB * (_usd("aws.logs.ingest_gb") + _usd("aws.logs.store_gb_month")),
+        f"{ASSUMED_LOG_GB:g} GB/month ingested and kept (assumed)")],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:secretsmanager/secret:Secret": _flat("aws.secretsmanager.secret_month", 1, "one secret"),
+    "aws:lambda/function:Function": _lambda,
+    "aws:apigatewayv2/api:Api": _flat("aws.apigw.http.million_requests", ASSUMED_REQUESTS_M,
+                                      f"assumed {ASSUMED_REQUESTS_M:g}M HTTP API requests"),
+}
