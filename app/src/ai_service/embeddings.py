@@ -96,7 +96,7 @@ class OpenAIEmbedder:
     @retry(
         retry=retry_if_exception(_retryable),
         stop=stop_after_attempt(3),
-        wait=wait_exponential_jitter(initial=0.5, max=8),
+        wait=wait_exponential_jitter(multiplier=0.5, max=8),
         reraise=True,
     )
     def _request(self, batch: list[str]) -> list[list[float]]:

@@ -66,7 +66,7 @@ def mark_failed_when_exhausted(job: Job, connection, type_, value, traceback) ->
 def cleanup(services: Services | None = None) -> dict[str, int]:
     """Periodic housekeeping (queue cleanup_tasks): expire tmp/ objects, old failed jobs, lost documents."""
     services = services or worker_services()
-    ttl = timedelta(hours=services.settings.tmp_ttl_hours)
+    ttl = timedelta(seconds=services.settings.cleanup_ttl_seconds)
     cutoff = datetime.now(UTC) - ttl
     removed_objects = services.storage.expire_tmp(ttl)
 

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     rate_limit_global_per_minute: int = Field(6000, ge=1)
     job_timeout_seconds: int = Field(300, ge=1)
     job_retries: int = Field(3, ge=0)
-    tmp_ttl_hours: int = Field(24, ge=1)
+    cleanup_ttl_seconds: int = Field(86400, ge=0)
     shutdown_grace_seconds: int = Field(30, ge=1)
 
     @field_validator("api_keys", "allowed_hosts", "cors_origins", mode="before")
