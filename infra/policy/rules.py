@@ -109,3 +109,6 @@ ALL_RULES: list[ResourceRule | StackRule] = [PLAINTEXT_SECRET_ENV, SSH_NOT_OPEN]
 from infra.policy.gcp import GCP_RULES  # noqa: E402
 
 ALL_RULES += GCP_RULES
+from infra.policy.aws import AWS_RULES  # noqa: E402
+
+ALL_RULES += AWS_RULES
