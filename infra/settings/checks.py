@@ -16,6 +16,11 @@ def _droplet(settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
     if not settings.ssh_allowed_cidrs:
         problems.append(("sshAllowedCidrs", "required for target droplet: list the CIDRs allowed to SSH (e.g. your office /32)"))
+    if settings.app_env == "production" and not settings.domain:
+        # The service redirects plain HTTP to HTTPS in production; without a domain there is no certificate.
+        problems.append(("domain", "required for target droplet with appEnv production (TLS); or set appEnv: development"))
+    if settings.domain and not settings.letsencrypt_email:
+        problems.append(("letsencryptEmail", "required for target droplet when domain is set (Let's Encrypt account)"))
     return problems
 
 

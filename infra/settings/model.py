@@ -130,6 +130,9 @@ class DropletConfig(ConfigModel):
     image: str = Field(default="ubuntu-24-04-x64", description="Droplet base image slug.")
     backups: bool = Field(default=False, description="Weekly droplet backups (+20% of the droplet price).")
     ssh_public_key: str = Field(default="", description="OpenSSH public key for the admin user; empty = generate one (private key is a secret output).")
+    admin_user: str = Field(default="deploy", pattern=r"^[a-z_][a-z0-9_-]{0,30}$", description="Admin login on the droplet (sudo, docker); root login is disabled.")
+    registry: str = Field(default="ai-service", pattern=r"^[a-z0-9-]{1,63}$", description="DigitalOcean container registry name (one per account; dev and prod share it).")
+    create_registry: bool = Field(default=True, description="This stack creates the registry (Starter tier, free); false = reference the one another stack created.")
 
     @field_validator("ssh_public_key")
     @classmethod
@@ -173,7 +176,7 @@ class Settings(ConfigModel):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Postgres: {version, size, poolSize, url}.", json_schema_extra=STRUCTURED)
     redis: RedisConfig = Field(default_factory=RedisConfig, description="Redis: {url} to bring your own.", json_schema_extra=STRUCTURED)
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Object storage: {tmpExpiryDays, backupRetentionDays}.", json_schema_extra=STRUCTURED)
-    droplet: DropletConfig = Field(default_factory=DropletConfig, description="target droplet: {region, size, image, backups, sshPublicKey}.", json_schema_extra=STRUCTURED)
+    droplet: DropletConfig = Field(default_factory=DropletConfig, description="target droplet: {region, size, image, backups, sshPublicKey, adminUser, registry, createRegistry}.", json_schema_extra=STRUCTURED)
     fargate: FargateConfig = Field(default_factory=FargateConfig, description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.", json_schema_extra=STRUCTURED)
     lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda", description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.", json_schema_extra=STRUCTURED)
     cloudrun: CloudRunConfig = Field(default_factory=CloudRunConfig, description="target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}.", json_schema_extra=STRUCTURED)

@@ -123,6 +123,8 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "aws:route53/record:Record": _record,
     "aws:lambda/function:Function": _function,
     "aws:apigatewayv2/api:Api": _http_api,
+    "aws:iam/user:User": _named_arn("iam", "user"),
+    "aws:iam/accessKey:AccessKey": lambda name, _: {"secret": f"placeholder-secret-{token(name, 40)}"},
 }
 
 # type token -> output names the provider marks secret

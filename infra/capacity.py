@@ -1,0 +1,49 @@
+"""Capacity checks a docker host must pass before anything is provisioned.
+
+- memory: the containers' limits must fit in 90% of the droplet's RAM (the rest is the OS,
+  dockerd and the monitoring agent); the problem lists every container's figure.
+- connections: API replicas × WEB_CONCURRENCY × pool size + one per worker + migrate must fit
+  the managed Postgres plan's client connections.
+"""
+
+from __future__ import annotations
+
+import re
+
+from infra.topology import ContainerSpec
+
+HOST_MEMORY_SHARE = 0.9
+
+
+def droplet_memory_mib(size: str) -> int:
+    """s-2vcpu-4gb -> 4096; s-1vcpu-512mb-10gb -> 512 (the first memory figure in the slug)."""
+    match = re.search(r"-(\d+)(gb|mb)\b", size)
+    if not match:
+        raise ValueError(f"cannot tell the memory of droplet size {size!r}")
+    amount, unit = int(match.group(1)), match.group(2)
+    return amount * 1024 if unit == "gb" else amount
+
+
+def memory_problems(specs: list[ContainerSpec], size: str, key: str = "droplet.size") -> list[str]:
+    total = sum(s.memory_mib for s in specs)
+    allowed = int(droplet_memory_mib(size) * HOST_MEMORY_SHARE)
+    if total <= allowed:
+        return []
+    figures = ", ".join(f"{s.name} {s.memory_mib}" for s in specs)
+    return [
+        f"ai-service:{key}: container memory limits sum to {total} MiB, over 90% of {size} ({allowed} MiB): {figures}; "
+        "choose a larger size, fewer replicas or monitoring: false"
+    ]
+
+
+def connections_needed(api_replicas: int, web_concurrency: int, pool_size: int, worker_processes: int) -> int:
+    return api_replicas * web_concurrency * pool_size + worker_processes + 1  # +1: migrate
+
+
+def connection_problems(needed: int, limit: int, db_size: str) -> list[str]:
+    if needed <= limit:
+        return []
+    return [
+        f"ai-service:database.poolSize: {needed} connections needed (api replicas × WEB_CONCURRENCY × poolSize + "
+        f"workers + migrate) but {db_size} allows {limit}; lower database.poolSize or choose a larger database.size"
+    ]

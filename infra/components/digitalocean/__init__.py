@@ -1,0 +1,1 @@
+"""DigitalOcean building blocks of the droplet target: host, managed Postgres, registry."""

@@ -1,0 +1,67 @@
+"""The scripts a docker host runs (deploy/*) and the release manifest the agent applies.
+
+The scripts are shell files next to this module (deploy/*.sh); they read their settings from
+/etc/ai-service/agent.conf and the release's `release.env`, so the text is the same for every
+stack. `pulumi up` publishes a manifest (files + release.env + version hash) to the bucket; the
+agent on the droplet applies it with rollout.sh (PITFALLS: Droplet — pull, not SSH).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+SCRIPTS = ("lib.sh", "agent.sh", "rollout.sh", "healthcheck.sh", "backup.sh", "restore-redis.sh", "install-cert.sh")
+BIN_DIR = "/opt/ai-service/bin"
+
+
+def deploy_scripts() -> dict[str, str]:
+    """`deploy/<name>` -> script text."""
+    package = resources.files("infra.render") / "deploy"
+    return {f"deploy/{name}": (package / name).read_text() for name in SCRIPTS}
+
+
+@dataclass(frozen=True)
+class ReleaseServices:
+    api: tuple[str, ...]
+    workers: tuple[str, ...]
+    support: tuple[str, ...]  # redis, monitoring, sidecars: replaced in place when changed
+    queues: tuple[str, ...]
+
+
+def release_env(version: str, services: ReleaseServices) -> str:
+    def line(key: str, values: tuple[str, ...]) -> str:
+        return f"{key}='{' '.join(values)}'\n"
+
+    return (
+        f"VERSION='{version}'\n"
+        + line("API_SERVICES", services.api)
+        + line("WORKER_SERVICES", services.workers)
+        + line("SUPPORT_SERVICES", services.support)
+        + line("QUEUES", services.queues)
+    )
+
+
+def release_version(files: dict[str, str]) -> str:
+    """Content hash of everything a release puts on the host (image digest is in compose.yaml)."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def release_manifest(files: dict[str, str], services: ReleaseServices, image: str) -> str:
+    """The JSON object the agent reads from s3://BUCKET/releases/manifest.json (no secrets)."""
+    version = release_version({**files, "image": image})
+    return json.dumps(
+        {"version": version, "image": image, "release_env": release_env(version, services), "files": files},
+        indent=1,
+        sort_keys=True,
+    )
+
+
+def secrets_manifest(files: dict[str, str]) -> str:
+    """s3://BUCKET/releases/secrets.json: env files the agent writes root-only (0600)."""
+    return json.dumps({"files": files}, sort_keys=True)

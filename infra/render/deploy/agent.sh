@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Pull-based deploy agent (systemd timer, every minute): fetch the release manifest that
+# `pulumi up` wrote to the bucket; when its version is new, unpack it and run rollout.sh.
+# A release that failed its health gates is not retried until a newer one is published.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+WORK=$(mktemp -d)
+export WORK
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$RELEASES" "$LIVE/secrets"
+
+s3 cp --quiet "s3://${S3_BUCKET:?}/releases/manifest.json" /work/manifest.json
+version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$WORK/manifest.json")
+if [ "$version" = "$(cat "$RELEASES/current" 2>/dev/null)" ] || [ "$version" = "$(cat "$RELEASES/failed" 2>/dev/null)" ]; then
+  exit 0
+fi
+log "new release $version"
+s3 cp --quiet "s3://$S3_BUCKET/releases/secrets.json" /work/secrets.json
+
+# Unpack: files/ and release.env into releases/VERSION; secrets as root-only env files in live/secrets.
+python3 - "$WORK/manifest.json" "$WORK/secrets.json" "$RELEASES/$version" "$LIVE" <<'PY'
+import json, os, sys
+manifest, secrets, dest, live = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+def write(path, text, mode):
+    if path.startswith("/") or ".." in path.split("/"):
+        sys.exit(f"refusing path outside the release: {path}")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+for rel, text in manifest["files"].items():
+    write(os.path.join(dest, "files", rel), text, 0o644)
+write(os.path.join(dest, "release.env"), manifest["release_env"], 0o644)
+for rel, text in secrets["files"].items():
+    write(os.path.join(live, rel), text, 0o600)
+PY
+chmod 700 "$LIVE/secrets"
+# The deploy scripts travel with the release: later runs use the new copies.
+install -m 0755 "$RELEASES/$version"/files/deploy/*.sh "$PROJECT_DIR/bin/"
+"$PROJECT_DIR/bin/rollout.sh" "$RELEASES/$version"
+
+# First certificate once nginx answers the ACME challenge; certbot's timer renews it and the
+# deploy hook copies it into live/tls and reloads nginx.
+if [ -n "${DOMAIN:-}" ] && [ ! -d "/etc/letsencrypt/live/$DOMAIN" ]; then
+  certbot certonly --webroot -w "$LIVE/acme" -d "$DOMAIN" --email "${LETSENCRYPT_EMAIL:?}" \
+    --agree-tos --non-interactive --deploy-hook "$PROJECT_DIR/bin/install-cert.sh" || log "certbot failed; retrying next run"
+fi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Daily Redis backup: BGSAVE, then copy the RDB snapshot to s3://BUCKET/backups/redis/.
+# Retention is the bucket's lifecycle rule on backups/ (storage.backupRetentionDays, versioned).
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+WORK=$(mktemp -d)
+export WORK
+trap 'rm -rf "$WORK"' EXIT
+
+redis() { compose exec -T redis redis-cli "$@" | tr -d '\r'; }
+before=$(redis LASTSAVE)
+redis BGSAVE >/dev/null
+deadline=$((SECONDS + 600))
+until [ "$(redis LASTSAVE)" != "$before" ]; do
+  ((SECONDS < deadline)) || { log "BGSAVE did not finish in 600s"; exit 1; }
+  sleep 2
+done
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+docker cp redis:/data/dump.rdb "$WORK/redis-$stamp.rdb"
+s3 cp --quiet "/work/redis-$stamp.rdb" "s3://${S3_BUCKET:?}/backups/redis/$stamp.rdb"
+log "backups/redis/$stamp.rdb uploaded"

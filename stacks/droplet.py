@@ -1,0 +1,148 @@
+"""target droplet: one DigitalOcean droplet running the compose project (~$41/month).
+
+    internet ──80/443──▶ [cloud firewall] ──▶ droplet (reserved IP, DNS A record)
+                          22 only from sshAllowedCidrs   nginx ─▶ api-1, api-2
+                                                         worker-documents ×2, worker-cleanup
+                                                         redis (AOF+RDB), migrate (one-shot)
+                                                         prometheus, alertmanager, grafana, exporters
+    droplet ──private network──▶ managed Postgres 16 (DatabaseFirewall: droplet + VPC only)
+    droplet ──IAM key (this bucket only)──▶ S3 bucket: documents/, tmp/ (expiring), backups/, releases/
+    pulumi up ──▶ s3://bucket/releases/{manifest,secrets}.json ──▶ agent on the droplet (timer)
+                  ──▶ health-gated rolling update with automatic rollback
+
+The droplet's user_data is first-boot only and independent of the image and release: an image
+or config change updates the release objects in the bucket, never the droplet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_random as random
+
+from infra import capacity, topology
+from infra.components.aws.bucket import Bucket, BucketArgs
+from infra.components.aws.bucket_user import BucketUser
+from infra.components.aws.common import region as aws_region
+from infra.components.digitalocean.database import CONNECTION_LIMITS, DEFAULT_SIZE, ManagedPostgres, ManagedPostgresArgs
+from infra.components.digitalocean.host import DropletHost, DropletHostArgs
+from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
+from infra.components.docker_host_release import DockerHostRelease, ReleaseArgs, ReleaseSecrets
+from infra.artifacts import publish
+from infra.render.cloud_init import CloudInitInputs, render_cloud_config, user_data
+from infra.render.deploy import deploy_scripts
+from infra.settings import ConfigError, Settings
+
+APP_DIR = Path(__file__).resolve().parent.parent / "app"
+
+
+def check_capacity(settings: Settings) -> None:
+    """Memory and database connection budgets, before any resource is registered."""
+    probe = topology.HostProfile(image="probe", s3_bucket="probe", s3_region="probe",
+                                 https_port=443 if settings.domain else None)
+    problems = capacity.memory_problems(topology.docker_host_containers(settings, probe), settings.droplet.size)
+    db_size = settings.database.size or DEFAULT_SIZE
+    limit = CONNECTION_LIMITS.get(db_size)
+    if limit is not None and not settings.database.url:
+        workers = sum(w.replicas for w in settings.workers)
+        needed = capacity.connections_needed(settings.api_replicas, 1, settings.database.pool_size, workers)
+        problems += capacity.connection_problems(needed, limit, db_size)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _password(name: str, length: int = 32) -> pulumi.Output[str]:
+    # Letters and digits only: the values go into URLs and env files unescaped.
+    return random.RandomPassword(name, length=length, special=False).result
+
+
+def _ssh_public_key(settings: Settings, name: str) -> pulumi.Input[str]:
+    if settings.droplet.ssh_public_key:
+        return settings.droplet.ssh_public_key
+    import pulumi_tls as tls
+
+    key = tls.PrivateKey(f"{name}-admin", algorithm="ED25519")
+    pulumi.export("sshPrivateKey", pulumi.Output.secret(key.private_key_openssh))
+    return key.public_key_openssh.apply(str.strip)
+
+
+def _secret(value) -> pulumi.Output[str] | None:
+    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
+
+
+def deploy(settings: Settings) -> None:
+    check_capacity(settings)
+    stack = pulumi.get_stack()
+    name = f"ai-service-{stack}"
+    tags = ("ai-service", f"stack-{stack}")
+    region = aws_region("")
+    conf = settings.droplet
+
+    # Object storage (AWS S3) and the only identity the droplet has: a key for this bucket.
+    bucket = Bucket(name, BucketArgs(tmp_expiry_days=settings.storage.tmp_expiry_days,
+                                     backup_retention_days=settings.storage.backup_retention_days,
+                                     protect=settings.protect))
+    bucket_user = BucketUser(f"{name}-host", bucket.arn)
+
+    # First-boot host setup: secret-free cloud-config (published) + a root-only credentials part.
+    public_key = _ssh_public_key(settings, name)
+    cloud_config = pulumi.Output.all(public_key, bucket.name).apply(
+        lambda r: render_cloud_config(CloudInitInputs(
+            admin_user=conf.admin_user, ssh_public_key=r[0], ssh_allowed_cidrs=settings.ssh_allowed_cidrs,
+            s3_bucket=r[1], s3_region=region, scripts=deploy_scripts(),
+            domain=settings.domain, letsencrypt_email=settings.letsencrypt_email,
+        ))
+    )
+    publish("cloud-init.yaml", cloud_config)
+    boot = pulumi.Output.secret(
+        pulumi.Output.all(cloud_config, bucket_user.access_key_id, bucket_user.secret_access_key).apply(
+            lambda r: user_data(r[0], {"AWS_ACCESS_KEY_ID": r[1], "AWS_SECRET_ACCESS_KEY": r[2]})
+        )
+    )
+    host = DropletHost(name, DropletHostArgs(
+        region=conf.region, size=conf.size, image=conf.image, backups=conf.backups, ssh_public_key=public_key,
+        ssh_allowed_cidrs=settings.ssh_allowed_cidrs, user_data=boot, tags=tags,
+        domain=settings.domain, alert_email=settings.letsencrypt_email,
+    ))
+
+    # Managed Postgres on the droplet's private network; only the droplet gets in.
+    if settings.database.url:
+        database_url = migrate_url = _secret(settings.database.url)
+    else:
+        db = ManagedPostgres(f"{name}-db", ManagedPostgresArgs(
+            region=conf.region, size=settings.database.size or DEFAULT_SIZE, version=settings.database.version,
+            vpc_id=host.vpc_id, vpc_cidr=host.vpc_cidr, droplet_id=host.droplet_id, tags=tags, protect=settings.protect,
+        ))
+        database_url, migrate_url = db.url, db.admin_url
+
+    # The service image, by digest (built from app/ unless `image` is set).
+    image = ServiceImage(name, ServiceImageArgs(registry=conf.registry, create_registry=conf.create_registry,
+                                                region=conf.region, context=APP_DIR, prebuilt=settings.image))
+
+    api_keys = _secret(settings.api_keys)
+    if api_keys is None:
+        api_keys = pulumi.Output.secret(_password(f"{name}-api-key").apply(lambda key: f"default:{key}"))
+        pulumi.export("apiKeys", api_keys)
+    release = DockerHostRelease(f"{name}-release", ReleaseArgs(
+        settings=settings, stack=stack, image=image.ref, bucket=bucket.name, region=region,
+        secrets=ReleaseSecrets(
+            database_url=database_url, migrate_database_url=migrate_url,
+            redis_password=pulumi.Output.secret(_password(f"{name}-redis")),
+            secret_key=pulumi.Output.secret(_password(f"{name}-secret-key", 48)),
+            api_keys=api_keys,
+            aws_access_key_id=bucket_user.access_key_id, aws_secret_access_key=bucket_user.secret_access_key,
+            grafana_admin_password=pulumi.Output.secret(_password(f"{name}-grafana")),
+            registry_config=image.pull_config,
+            openai_api_key=_secret(settings.openai_api_key),
+            slack_webhook_url=_secret(settings.alert_slack_webhook),
+        ),
+    ))
+
+    url = f"https://{settings.domain}" if settings.domain else host.ip_address.apply(lambda ip: f"http://{ip}")
+    pulumi.export("url", url)
+    pulumi.export("ipAddress", host.ip_address)
+    pulumi.export("ssh", host.ip_address.apply(lambda ip: f"ssh {conf.admin_user}@{ip}"))
+    pulumi.export("bucket", bucket.name)
+    pulumi.export("image", image.ref)
+    pulumi.export("releaseVersion", release.version)
