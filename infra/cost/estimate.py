@@ -70,3 +70,6 @@ PROVIDER_RULES += (_gcp,)
 from infra.cost import aws as _aws  # noqa: E402
 
 PROVIDER_RULES += (_aws,)
+from infra.cost import digitalocean as _digitalocean  # noqa: E402
+
+PROVIDER_RULES += (_digitalocean,)

@@ -82,3 +82,24 @@ PRICES |= {
     "aws.lambda.million_requests": Price(0.20, "million requests", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
     "aws.apigw.http.million_requests": Price(1.00, "million requests (HTTP API, first 300M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED),
 }
+
+# DigitalOcean list prices (monthly caps), all regions.
+_DO_DROPLETS = "https://www.digitalocean.com/pricing/droplets"
+_DO_DATABASES = "https://www.digitalocean.com/pricing/managed-databases"
+_DO_REGISTRY = "https://www.digitalocean.com/pricing/container-registry"
+_DO_CHECKED = "2026-11-22"
+PRICES |= {
+    "do.droplet.s-1vcpu-1gb": Price(6.0, "month", _DO_DROPLETS, _DO_CHECKED),
+    "do.droplet.s-1vcpu-2gb": Price(12.0, "month", _DO_DROPLETS, _DO_CHECKED),
+    "do.droplet.s-2vcpu-2gb": Price(18.0, "month", _DO_DROPLETS, _DO_CHECKED),
+    "do.droplet.s-2vcpu-4gb": Price(24.0, "month", _DO_DROPLETS, _DO_CHECKED),
+    "do.droplet.s-4vcpu-8gb": Price(48.0, "month", _DO_DROPLETS, _DO_CHECKED),
+    "do.droplet.s-8vcpu-16gb": Price(96.0, "month", _DO_DROPLETS, _DO_CHECKED),
+    "do.database.db-s-1vcpu-1gb": Price(15.0, "month per node", _DO_DATABASES, _DO_CHECKED),
+    "do.database.db-s-1vcpu-2gb": Price(30.0, "month per node", _DO_DATABASES, _DO_CHECKED),
+    "do.database.db-s-2vcpu-4gb": Price(60.0, "month per node", _DO_DATABASES, _DO_CHECKED),
+    "do.database.db-s-4vcpu-8gb": Price(120.0, "month per node", _DO_DATABASES, _DO_CHECKED),
+    "do.registry.starter": Price(0.0, "month (500 MiB, 1 repository)", _DO_REGISTRY, _DO_CHECKED),
+    "do.registry.basic": Price(5.0, "month", _DO_REGISTRY, _DO_CHECKED),
+    "do.registry.professional": Price(20.0, "month", _DO_REGISTRY, _DO_CHECKED),
+}

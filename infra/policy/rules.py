@@ -112,3 +112,6 @@ ALL_RULES += GCP_RULES
 from infra.policy.aws import AWS_RULES  # noqa: E402
 
 ALL_RULES += AWS_RULES
+from infra.policy.digitalocean import DO_RULES  # noqa: E402
+
+ALL_RULES += DO_RULES
