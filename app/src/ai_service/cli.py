@@ -33,23 +33,27 @@ def _prepare_multiprocess_metrics(settings: Settings) -> None:
     path.mkdir(parents=True)
 
 
+def server_options(settings: Settings) -> dict:
+    """uvicorn settings for `ai-service api` (bench/app_throughput.py runs its baseline app with the same)."""
+    return {
+        "host": "0.0.0.0",  # noqa: S104 - the container's port is the boundary
+        "port": settings.port,
+        "workers": settings.web_concurrency,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+    }
+
+
 def cmd_api(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     check_startup(settings, needs_api_keys=True)
     _prepare_multiprocess_metrics(settings)
-    uvicorn.run(
-        "ai_service.asgi:app",
-        host="0.0.0.0",
-        port=settings.port,
-        workers=settings.web_concurrency,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    uvicorn.run("ai_service.asgi:app", **server_options(settings))
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
