@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the deploy scripts on the droplet (sourced; not executable on its own).
 # Settings come from /etc/ai-service/agent.conf (non-secret) written by cloud-init; the
 # AWS key of the bucket user is in /etc/ai-service/credentials.env (root, 0600).

@@ -29,15 +29,15 @@ reload_edge() {
 # apply DIR [rollback]
 apply() {
   local dir=$1 mode=${2:-}
-  install_release "$dir"
+  install_release "$dir" || return 1
   # shellcheck source=/dev/null
   . "$dir/release.env"  # VERSION API_SERVICES WORKER_SERVICES SUPPORT_SERVICES
-  compose pull -q
+  compose pull -q || return 1
   if [ -z "$prev_version" ]; then
     log "first release $VERSION: starting everything"
     compose up -d --wait --wait-timeout "$HEALTH_TIMEOUT" --remove-orphans || return 1
-    edge_ok
-    return
+    edge_ok || return 1
+    return 0
   fi
   # shellcheck disable=SC2086  # service lists are space separated
   compose up -d --no-deps $SUPPORT_SERVICES || return 1
@@ -64,6 +64,7 @@ apply() {
   compose up -d --remove-orphans || return 1
 }
 
+# shellcheck source=/dev/null
 . "$new/release.env"
 target=$VERSION
 if apply "$new"; then
