@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from infra.plan.mocks import PlannedResource
-from infra.plan.values import unwrapped
+from infra.plan.values import Secret, unwrapped
 from infra.policy.rules import ALL_RULES, Level, ResourceRule, ResourceView, StackRule
 
 
@@ -21,8 +22,19 @@ class Violation:
         return {"policy": self.policy, "resource": self.resource, "level": self.level.value, "message": self.message}
 
 
+def _secret_strings(value: Any, inside: bool = False) -> set[str]:
+    if isinstance(value, Secret):
+        return _secret_strings(value.value, True)
+    if isinstance(value, dict):
+        return set().union(*(_secret_strings(v, inside) for v in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_secret_strings(v, inside) for v in value))
+    return {value} if inside and isinstance(value, str) else set()
+
+
 def view(resource: PlannedResource) -> ResourceView:
-    return ResourceView(type=resource.type, name=resource.name, props=unwrapped(resource.inputs), protect=resource.protect)
+    return ResourceView(type=resource.type, name=resource.name, props=unwrapped(resource.inputs), protect=resource.protect,
+                        secret_values=frozenset(_secret_strings(resource.inputs)))
 
 
 def evaluate(resources: Iterable[PlannedResource], rules: Iterable[ResourceRule | StackRule] = ALL_RULES) -> list[Violation]:

@@ -31,6 +31,10 @@ class ResourceView:
     name: str
     props: dict[str, Any]
     protect: bool = False
+    # String values the program marked as Pulumi secrets (encrypted in state). Only the offline
+    # plan knows them; policy packs see secrets unmarked (pulumi/pulumi-policy#241), so the pack
+    # leaves this empty and stays strict.
+    secret_values: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,10 @@ def _plaintext_secret_env(resource: ResourceView) -> Iterable[str]:
                 yield f"env {node['name']} is a plaintext value; reference a secret store instead"
         if isinstance(node, str) and "=" in node and re.match(r"^[A-Z_][A-Z0-9_]*=", node):
             name, _, value = node.partition("=")
-            if SECRET_NAME.search(name) and value and not value.startswith("$"):
+            # `X_FILE=/path` names a secret file (the images' convention). Docker `envs` ("K=V") has no
+            # secret reference, so there a Pulumi secret is the floor.
+            if (SECRET_NAME.search(name) and value and not value.startswith("$") and not name.endswith("_FILE")
+                    and node not in resource.secret_values):
                 yield f"env {name} is a plaintext value; use a secret file or the platform's secret store"
 
 

@@ -1,0 +1,104 @@
+"""target local — the whole system on the local Docker engine; no cloud account.
+
+    127.0.0.1:8080 ─> nginx ─> api-1, api-2 ──┬──> postgres (16 + pgvector, volume)
+                                 migrate ─────┤──> redis (AOF, volume)
+         worker-documents-1/2, worker-cleanup-1 ┴──> storage (SeaweedFS S3, volume, bucket)
+    127.0.0.1:9090 prometheus  127.0.0.1:3000 grafana  127.0.0.1:9093 alertmanager
+    (+ node-exporter, redis-exporter; one private bridge network, nothing on 0.0.0.0)
+
+The containers are the droplet's (infra.topology) with the local HostProfile, so the same
+list also renders `compose.yaml` for `docker compose up`. Passwords, the secret key and the
+API key are generated (pulumi_random) and reach containers only as Pulumi secrets.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_random as random
+
+from infra import artifacts
+from infra.components.docker.host import DockerHost, DockerHostArgs
+from infra.components.docker.image import LocalServiceImage, pinned_images
+from infra.observability.render import render_monitoring_files, render_secret_files
+from infra.render.compose import render_compose
+from infra.render.nginx import NginxInputs, render_nginx_conf
+from infra.settings import Settings
+from infra.observability.metrics import API_PORT
+from infra.topology import NGINX_CONF, api_names, monitoring_inputs
+from infra.topology_local import (
+    ENV_FILES,
+    LOCAL_IMAGE_TAG,
+    S3_CONFIG_FILE,
+    local_containers,
+    s3_identities,
+    secret_env,
+)
+
+# name -> length; alphanumeric only, so every value is safe inside URLs and env files.
+GENERATED = {"postgres-password": 32, "redis-password": 32, "secret-key": 48, "api-key": 40,
+             "s3-access-key": 20, "s3-secret-key": 40, "grafana-admin-password": 24}
+
+
+def _secret(value) -> pulumi.Output[str] | None:
+    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
+
+
+def deploy(settings: Settings) -> None:
+    stack = pulumi.get_stack()
+    project = f"ai-service-{stack}"
+    local = settings.local
+    image_ref = settings.image or LOCAL_IMAGE_TAG
+    specs = local_containers(settings, image_ref)
+
+    generated = {k: random.RandomPassword(k, length=n, special=False).result for k, n in GENERATED.items()}
+    api_keys = _secret(settings.api_keys) or pulumi.Output.concat("default:", generated["api-key"])
+    openai = _secret(settings.openai_api_key)
+    env_values = pulumi.Output.secret(pulumi.Output.all(
+        postgres_password=generated["postgres-password"], redis_password=generated["redis-password"],
+        secret_key=generated["secret-key"], api_keys=api_keys, s3_access_key=generated["s3-access-key"],
+        s3_secret_key=generated["s3-secret-key"], openai_api_key=openai,
+    ).apply(lambda v: secret_env(**v)))
+
+    slack = _secret(settings.alert_slack_webhook)
+    monitoring_secrets = pulumi.Output.all(generated["grafana-admin-password"], slack).apply(
+        lambda v: render_secret_files(grafana_admin_password=v[0], slack_webhook_url=v[1])
+    )
+    secret_files = {S3_CONFIG_FILE: pulumi.Output.all(generated["s3-access-key"], generated["s3-secret-key"]).apply(
+        lambda v: s3_identities(v[0], v[1]))}
+    for path in render_secret_files(grafana_admin_password="-", slack_webhook_url="https://-" if slack else None):
+        secret_files[path] = monitoring_secrets.apply(lambda files, p=path: files[p])
+
+    # The SAME renderers as the droplet: nginx in front of the API replicas, the monitoring file set, compose.
+    files = {NGINX_CONF: render_nginx_conf(NginxInputs(
+        api_upstreams=tuple(f"{name}:{API_PORT}" for name in api_names(settings)),
+        max_body_bytes=settings.max_upload_bytes,
+    ))}
+    if settings.monitoring:
+        files |= render_monitoring_files(monitoring_inputs(settings, stack))
+    for path, text in files.items():
+        artifacts.publish(path, text)
+    artifacts.publish("compose.yaml", render_compose(specs, project=project))
+
+    service_image = LocalServiceImage("service-image", tag=LOCAL_IMAGE_TAG, prebuilt=settings.image)
+    images = {image_ref: service_image.image_id, **pinned_images("image", [s.image for s in specs if s.image != image_ref])}
+    host = DockerHost("local", DockerHostArgs(
+        specs=specs,
+        project=project,
+        images=images,
+        files=files,
+        secret_files=secret_files,
+        secret_env={f: env_values.apply(lambda v, f=f: v[f]) for f in ENV_FILES},
+        protect=settings.protect,
+    ))
+
+    base = f"http://127.0.0.1:{local.http_port}"
+    pulumi.export("api_url", base)
+    pulumi.export("api_docs_url", f"{base}/docs")
+    if settings.monitoring:
+        pulumi.export("grafana_url", f"http://127.0.0.1:{local.grafana_port}")
+        pulumi.export("prometheus_url", f"http://127.0.0.1:{local.prometheus_port}")
+        pulumi.export("alertmanager_url", f"http://127.0.0.1:{local.alertmanager_port}")
+        pulumi.export("grafana_admin_password", generated["grafana-admin-password"])
+    pulumi.export("api_keys", api_keys)  # tenant:key — send `Authorization: Bearer <key>`
+    pulumi.export("network", host.network.name)
+    pulumi.export("containers", [c.name for c in host.containers.values()])
