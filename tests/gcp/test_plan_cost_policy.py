@@ -122,3 +122,13 @@ def test_gcp_policies_reject_the_unsafe_variant(type_, props, needle):
 def test_gcp_policies_pass_the_planned_stack(gcp):
     assert not [v for v in gcp.violations if v.level.value == "mandatory"]
     assert not gcp.problems
+
+
+def test_readme_cost_table_matches_the_plan(gcp, plan_stack):
+    from infra.plan.stackfile import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("<!-- section:cloudrun:start -->")[1].split("<!-- section:cloudrun:end -->")[0]
+    cold = plan_stack("gcp", cloudrun={"public": True, "minInstances": 0, "notificationEmail": "alerts@example.com"})
+    assert f"**${gcp.cost.monthly_usd:.2f}/month**" in section
+    assert f"**${cold.cost.monthly_usd:.2f}/month**" in section
