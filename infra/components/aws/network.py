@@ -45,7 +45,7 @@ class Network(pulumi.ComponentResource):
 
         self.public_subnets: list[ec2.Subnet] = []
         self.private_subnets: list[ec2.Subnet] = []
-        for az, public_cidr, private_cidr in zip(azs(args.region), PUBLIC_CIDRS, PRIVATE_CIDRS):
+        for az, public_cidr, private_cidr in zip(azs(args.region), PUBLIC_CIDRS, PRIVATE_CIDRS, strict=True):
             # No automatic public IPs: only ECS tasks that ask for one (assignPublicIp) get one.
             public = ec2.Subnet(f"{name}-public-{az[-1]}", vpc_id=self.vpc.id, cidr_block=public_cidr,
                                 availability_zone=az, map_public_ip_on_launch=False,

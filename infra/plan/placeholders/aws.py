@@ -65,6 +65,11 @@ def _named_arn(service: str, resource: str) -> Callable[[str, Outputs], Outputs]
     return computed
 
 
+def _iam_role(name: str, inputs: Outputs) -> Outputs:
+    role = inputs.get("name") or name
+    return {"name": role, "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}"}  # IAM ARNs carry no region
+
+
 def _db_instance(name: str, inputs: Outputs) -> Outputs:
     address = f"{name}-placeholder.db.invalid"
     return {"address": address, "endpoint": f"{address}:5432",
@@ -111,7 +116,7 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:lb/listener:Listener": _arn("elasticloadbalancing", "listener"),
-    "aws:iam/role:Role": _named_arn("iam", "role"),
+    "aws:iam/role:Role": _iam_role,
     "aws:ecs/cluster:Cluster": _named_arn("ecs", "cluster"),
     "aws:ecs/service:Service": _named_arn("ecs", "service"),
     "aws:ecs/taskDefinition:TaskDefinition": _arn("ecs", "task-definition"),

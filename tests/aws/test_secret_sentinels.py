@@ -1,0 +1,49 @@
+"""Secret config values reach Secrets Manager and nothing else: not the plan JSON, not a
+rendered file, not a container environment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from infra.plan.stackfile import PROJECT_ROOT
+from infra.plan.values import Secret
+from tests.aws.helpers import props
+from tests.fixtures.plan import run_cli
+
+OPENAI = "sk-SENTINEL-openai-7f3a9c"
+API_KEYS = "tenant:SENTINEL-apikey-51d2"
+REDIS = "rediss://:SENTINEL-redis-88e1@cache.example.invalid:6379/0"
+SENTINELS = (OPENAI, "SENTINEL-apikey-51d2", "SENTINEL-redis-88e1")
+
+
+@pytest.mark.parametrize("stack", ["aws", "serverless"])
+def test_sentinels_never_leave_the_secret_store(tmp_path, stack):
+    stack_file = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    # Plain (not `secure:`) values, as after a careless `pulumi config set` without --secret.
+    stack_file["config"].update({"ai-service:openaiApiKey": OPENAI, "ai-service:apiKeys": API_KEYS,
+                                 "ai-service:redis": {"url": REDIS}})
+    config_file = tmp_path / f"Pulumi.{stack}.yaml"
+    config_file.write_text(yaml.safe_dump(stack_file))
+    render = tmp_path / "render"
+    done = run_cli("plan", stack, "--config-file", str(config_file), "--json", "--render", str(render))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stack"] == stack
+    rendered = {p.relative_to(render).as_posix(): p.read_text() for p in render.rglob("*") if p.is_file()}
+    assert rendered, "the plan rendered no files"
+    for sentinel in SENTINELS:
+        assert sentinel not in done.stdout + done.stderr
+        assert [p for p, text in rendered.items() if sentinel in text] == []
+
+
+def test_sentinels_do_reach_the_runtime_secret(plan_stack):
+    result = plan_stack("aws", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis={"url": REDIS})
+    version = result.one("secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
+    assert isinstance(version, Secret)
+    document = json.loads(version.value)
+    assert (document["OPENAI_API_KEY"], document["API_KEYS"], document["REDIS_URL"]) == (OPENAI, API_KEYS, REDIS)
+    assert result.find("ReplicationGroup") == []  # bring-your-own Redis: nothing provisioned
+    containers = json.loads(props(result.one("TaskDefinition", "aws-api"))["containerDefinitions"])
+    assert "OPENAI_API_KEY" in {s["name"] for c in containers for s in c["secrets"]}
