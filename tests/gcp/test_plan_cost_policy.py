@@ -14,13 +14,17 @@ from infra.settings import ConfigError
 from tests.fixtures.plan import plan_with, run_cli
 
 
-def test_plan_json_exits_zero_offline_with_cost_and_no_mandatory_violation():
-    result = run_cli("plan", "gcp", "--json")
+def test_plan_json_exits_zero_offline_and_renders_the_cloudrun_specs(tmp_path):
+    result = run_cli("plan", "gcp", "--json", "--render", str(tmp_path))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["target"] == "cloudrun"
     assert report["cost"]["monthly_usd"] > 0
     assert not [v for v in report["policy"]["violations"] if v["level"] == "mandatory"]
+    rendered = sorted(p.name for p in (tmp_path / "cloudrun").glob("*.json"))
+    assert rendered == ["api.json", "migrate.json", "worker-cleanup.json", "worker-documents.json"]
+    api = json.loads((tmp_path / "cloudrun" / "api.json").read_text())
+    assert api["containers"][0]["startup_probe"]["http_get"]["path"] == "/health"
 
 
 def _api_cost(plan) -> float:
