@@ -73,3 +73,6 @@ PROVIDER_RULES += (_aws,)
 from infra.cost import digitalocean as _digitalocean  # noqa: E402
 
 PROVIDER_RULES += (_digitalocean,)
+from infra.cost import kubernetes as _kubernetes  # noqa: E402
+
+PROVIDER_RULES += (_kubernetes,)

@@ -103,3 +103,13 @@ PRICES |= {
     "do.registry.basic": Price(5.0, "month", _DO_REGISTRY, _DO_CHECKED),
     "do.registry.professional": Price(20.0, "month", _DO_REGISTRY, _DO_CHECKED),
 }
+
+# DigitalOcean Kubernetes (target kubernetes). DOKS worker nodes are billed at the Droplet price of
+# their size (the do.droplet.* entries above); the control plane is free unless HA.
+_DOKS = "https://www.digitalocean.com/pricing/kubernetes"
+PRICES |= {
+    "do.kubernetes.ha_control_plane": Price(40.0, "month", _DOKS, _DO_CHECKED),
+    "do.loadbalancer.small": Price(12.0, "month per node (one node)", "https://www.digitalocean.com/pricing/load-balancers", _DO_CHECKED),
+    "do.volume.gib_month": Price(0.10, "GiB-month", "https://www.digitalocean.com/pricing/volumes", _DO_CHECKED),
+    "do.spaces.subscription": Price(5.0, "month (250 GiB stored, 1 TiB outbound included)", "https://www.digitalocean.com/pricing/spaces-object-storage", _DO_CHECKED),
+}

@@ -37,6 +37,10 @@ def _cloudrun(settings: Settings) -> list[Problem]:
 def _fargate(settings: Settings) -> list[Problem]:
     if settings.fargate.hosted_zone_id and not settings.domain:
         return [("fargate.hostedZoneId", "needs `domain`: the zone is used for the domain's record and certificate")]
+    if not settings.domain and settings.app_env == "production":
+        # The service redirects to HTTPS in production; the ALB can only serve TLS for a domain with an ACM certificate.
+        return [("domain", "target fargate in production needs a domain for HTTPS on the load balancer "
+                 "(or set appEnv development to serve plain HTTP on the ALB address)")]
     return []
 
 
@@ -46,11 +50,29 @@ def _lambda(settings: Settings) -> list[Problem]:
     return []
 
 
+def _kubernetes(settings: Settings) -> list[Problem]:
+    k8s = settings.kubernetes
+    problems: list[Problem] = []
+    if not k8s.cluster.create and k8s.kubeconfig is None:
+        problems.append(("kubernetes.kubeconfig", "required when kubernetes.cluster.create is false: set it with `pulumi config set --secret --path kubernetes.kubeconfig \"$(cat kubeconfig)\"`"))
+    if k8s.cluster.create and k8s.kubeconfig is not None:
+        problems.append(("kubernetes.kubeconfig", "set kubernetes.cluster.create to false to use an existing cluster (both are set)"))
+    if not settings.domain:
+        problems.append(("domain", "required for target kubernetes: the Gateway's TLS certificate is issued for it"))
+    if not settings.letsencrypt_email:
+        problems.append(("letsencryptEmail", "required for target kubernetes: Let's Encrypt's ClusterIssuer needs a contact address"))
+    hpa_min = k8s.hpa_min or settings.api_replicas
+    if hpa_min > k8s.hpa_max:
+        problems.append(("kubernetes.hpaMax", f"{k8s.hpa_max} is below the API minimum ({hpa_min}, from hpaMin or apiReplicas)"))
+    return problems
+
+
 TARGET_RULES: dict[Target, Callable[[Settings], list[Problem]]] = {
     Target.DROPLET: _droplet,
     Target.FARGATE: _fargate,
     Target.LAMBDA: _lambda,
     Target.CLOUDRUN: _cloudrun,
+    Target.KUBERNETES: _kubernetes,
 }
 
 

@@ -145,6 +145,7 @@ class DropletConfig(ConfigModel):
 # Per-target models live in their own modules; imported here, after ConfigModel exists.
 from infra.settings.aws import FargateConfig, LambdaConfig  # noqa: E402
 from infra.settings.gcp import CloudRunConfig  # noqa: E402
+from infra.settings.kubernetes import KubernetesConfig  # noqa: E402
 from infra.settings.local import LocalConfig  # noqa: E402
 
 
@@ -180,6 +181,7 @@ class Settings(ConfigModel):
     fargate: FargateConfig = Field(default_factory=FargateConfig, description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.", json_schema_extra=STRUCTURED)
     lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda", description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.", json_schema_extra=STRUCTURED)
     cloudrun: CloudRunConfig = Field(default_factory=CloudRunConfig, description="target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}.", json_schema_extra=STRUCTURED)
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig, description="target kubernetes: {cluster{create, version, region, nodeSize, nodeCount, minNodes, maxNodes, haControlPlane, registryIntegration}, kubeconfig, context, namespace, hpaMin, hpaMax, workerHpaMax, apiCpu, apiMemory, gatewayClass, installGatewayController, installCertManager, acmeServer, storageProvider, registry, redisMemory, redisStorageGi, prometheusStorageGi, jobTimeoutS}.", json_schema_extra=STRUCTURED)
     local: LocalConfig = Field(default_factory=LocalConfig, description="target local: {httpPort, grafanaPort, prometheusPort, alertmanagerPort, postgresPort, s3Port, bucket} (all on 127.0.0.1).", json_schema_extra=STRUCTURED)
 
     @field_validator("domain")

@@ -42,7 +42,42 @@ def _docker_credentials(name: str, inputs: Outputs) -> Outputs:
     return {"dockerCredentials": json.dumps({"auths": {"registry.digitalocean.com": {"auth": auth}}})}
 
 
+def _kubernetes_cluster(name: str, inputs: Outputs) -> Outputs:
+    host = f"https://{token(name, 8)}.k8s.ondigitalocean.invalid"
+    kubeconfig = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: placeholder\n  cluster:\n    server: " + host + "\n"
+        "users:\n- name: placeholder\n  user:\n    token: placeholder-token-" + token(name + "-token") + "\n"
+        "contexts:\n- name: placeholder\n  context: {cluster: placeholder, user: placeholder}\ncurrent-context: placeholder\n"
+    )
+    return {
+        "endpoint": host, "clusterSubnet": "10.244.0.0/16", "serviceSubnet": "10.245.0.0/16",
+        "ipv4Address": "", "status": "running", "urn": f"do:kubernetes:{token(name, 8)}",
+        "kubeConfigs": [{"rawConfig": kubeconfig, "host": host, "token": f"placeholder-token-{token(name + '-token')}"}],
+    }
+
+
+def _spaces_bucket(name: str, inputs: Outputs) -> Outputs:
+    bucket, region = inputs.get("name", name), inputs.get("region", "nyc3")
+    return {"bucketDomainName": f"{bucket}.{region}.digitaloceanspaces.invalid", "urn": f"do:space:{bucket}",
+            "endpoint": f"{region}.digitaloceanspaces.invalid"}
+
+
+def _spaces_key(name: str, inputs: Outputs) -> Outputs:
+    return {"accessKey": f"DOPLACEHOLDER{token(name).upper()}", "secretKey": f"placeholder-spaces-secret-{token(name, 32)}"}
+
+
+INVOKES: dict[str, Callable[[dict], dict]] = {
+    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": lambda args: {
+        "latestVersion": f"{args.get('versionPrefix', '1.33.')}1-do.0",
+        "validVersions": [f"{args.get('versionPrefix', '1.33.')}1-do.0"],
+        "versionPrefix": args.get("versionPrefix", ""),
+    },
+}
+
 COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
+    "digitalocean:index/kubernetesCluster:KubernetesCluster": _kubernetes_cluster,
+    "digitalocean:index/spacesBucket:SpacesBucket": _spaces_bucket,
+    "digitalocean:index/spacesKey:SpacesKey": _spaces_key,
     "digitalocean:index/droplet:Droplet": _droplet,
     "digitalocean:index/vpc:Vpc": _vpc,
     "digitalocean:index/sshKey:SshKey": lambda name, _: {"fingerprint": f"placeholder-fingerprint-{token(name)}"},
@@ -55,6 +90,8 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
 }
 
 SECRET_OUTPUTS: dict[str, frozenset[str]] = {
+    "digitalocean:index/kubernetesCluster:KubernetesCluster": frozenset({"kubeConfigs"}),
+    "digitalocean:index/spacesKey:SpacesKey": frozenset({"secretKey"}),
     "digitalocean:index/databaseCluster:DatabaseCluster": frozenset({"password", "uri", "privateUri"}),
     "digitalocean:index/databaseUser:DatabaseUser": frozenset({"password"}),
     "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": frozenset(
