@@ -1,0 +1,72 @@
+"""The rendered Cloud Run templates and the monitoring resources parse as the Google APIs' own
+messages (google-cloud-run / google-cloud-monitoring protos): unknown fields, wrong enum names
+or malformed durations fail here instead of at `pulumi up`."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+
+import pytest
+from google.protobuf import json_format
+
+from infra.plan.values import unwrapped
+
+
+@pytest.fixture(scope="module")
+def apis():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # google-api-core's Python-version notice
+        from google.cloud import monitoring_v3, run_v2
+    return run_v2, monitoring_v3
+
+
+def _api_containers(template: dict) -> dict:
+    """The provider's argument names -> the API's: `envs` is `env`, `ports` is a list."""
+    template = copy.deepcopy(template)
+    for container in template.get("containers", []):
+        container["env"] = container.pop("envs", [])
+        if "ports" in container:
+            container["ports"] = [container["ports"]]
+    return template
+
+
+def _parse(message_cls, data: dict):
+    return json_format.ParseDict(data, message_cls.pb(message_cls()))
+
+
+def test_rendered_service_job_and_worker_pool_templates_are_valid_api_messages(gcp, apis):
+    run_v2, _ = apis
+    api = _parse(run_v2.RevisionTemplate, _api_containers(json.loads(gcp.artifacts["cloudrun/api.json"])))
+    assert api.containers[0].startup_probe.http_get.path == "/health"
+    assert api.timeout.seconds == 300 and api.scaling.min_instance_count == 1
+    assert api.vpc_access.egress == run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
+    assert {e.name for e in api.containers[0].env if e.value_source.secret_key_ref.version}
+
+    job = json.loads(gcp.artifacts["cloudrun/migrate.json"])
+    job["template"] = _api_containers(job["template"])
+    execution = _parse(run_v2.ExecutionTemplate, job)
+    assert execution.task_count == 1 and list(execution.template.containers[0].args) == ["migrate"]
+
+    for group in ("documents", "cleanup"):
+        pool = _parse(run_v2.WorkerPoolRevisionTemplate, _api_containers(json.loads(gcp.artifacts[f"cloudrun/worker-{group}.json"])))
+        assert pool.containers[0].args[0] == "worker"
+
+
+def test_service_level_enums_exist_in_the_api(gcp, apis):
+    run_v2, _ = apis
+    service = unwrapped(gcp.one("cloudrunv2/service:Service").inputs)
+    assert run_v2.IngressTraffic[service["ingress"]]
+    assert run_v2.TrafficTargetAllocationType[service["traffics"][0]["type"]]
+
+
+def test_alert_policies_and_uptime_check_are_valid_api_messages(gcp, apis):
+    _, monitoring_v3 = apis
+    for policy in gcp.find("AlertPolicy"):
+        props = unwrapped(policy.inputs)
+        parsed = _parse(monitoring_v3.AlertPolicy, {k: props[k] for k in ("displayName", "severity", "combiner", "conditions", "documentation", "alertStrategy", "notificationChannels")})
+        assert parsed.conditions[0].condition_threshold.duration.seconds > 0, policy.name
+    uptime = unwrapped(gcp.one("UptimeCheckConfig").inputs)
+    check = _parse(monitoring_v3.UptimeCheckConfig, {k: uptime[k] for k in ("displayName", "timeout", "period", "selectedRegions", "httpCheck", "monitoredResource")})
+    assert check.http_check.path == "/health" and check.period.seconds == 60
