@@ -1,0 +1,242 @@
+"""target local: the whole system on the local Docker engine, planned offline under mocks."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from infra.plan import placeholders
+from infra.plan.mocks import PlannedResource
+from infra.plan.values import Secret, unwrapped
+from infra.policy import evaluate
+from infra.render.compose import render_compose
+from infra.settings import ConfigError
+from infra.topology_local import S3_PORT, local_containers
+from tests.fixtures.plan import plan_with, run_cli
+
+CONTAINER = "docker:index/container:Container"
+SENTINELS = {"apiKeys": "tenant-a:sentinel-api-key-4f1c", "openaiApiKey": "sk-sentinel-openai-9b2e",
+             "alertSlackWebhook": "https://hooks.slack.com/services/SENTINEL/SLACK/7d3a"}
+
+
+@pytest.fixture(scope="module")
+def local(plan_stack):
+    return plan_stack("local")
+
+
+def containers(result) -> dict[str, dict]:
+    """service name (network alias) -> container inputs, secrets unwrapped."""
+    found = {}
+    for r in result.resources:
+        if r.type == CONTAINER:
+            inputs = unwrapped(r.inputs)
+            found[inputs["networksAdvanced"][0]["aliases"][0]] = inputs | {"_resource": r}
+    return found
+
+
+def env(inputs: dict) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in inputs.get("envs", []))
+
+
+def test_cli_plan_exits_zero_offline_with_json():
+    proc = run_cli("plan", "local", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["target"] == "local"
+    assert report["policy"]["violations"] == []
+    assert report["cost"]["monthly_usd"] == 0
+
+
+def test_every_role_and_dependency_runs_as_a_container(local):
+    names = set(containers(local))
+    assert {"postgres", "storage", "redis", "migrate", "api-1", "api-2", "worker-documents-1", "worker-documents-2",
+            "worker-cleanup-1", "nginx", "prometheus", "grafana", "alertmanager"} <= names
+    network_id = local.one("Network").outputs["id"] if "id" in local.one("Network").outputs else None
+    networks = {c["networksAdvanced"][0]["name"] for c in containers(local).values()}
+    assert len(networks) == 1 and (network_id is None or networks == {network_id}), networks
+
+
+def test_app_env_points_at_the_right_containers_and_ports(local):
+    by_name = containers(local)
+    for name in ("migrate", "api-1", "worker-documents-1", "worker-cleanup-1"):
+        values = env(by_name[name])
+        database = urlsplit(values["DATABASE_URL"])
+        assert (database.hostname, database.port, database.path) == ("postgres", 5432, "/ai_service")
+        redis = urlsplit(values["REDIS_URL"])
+        assert (redis.hostname, redis.port) == ("redis", 6379)
+        assert values["S3_ENDPOINT_URL"] == f"http://storage:{S3_PORT}"
+        assert f"-s3.port={S3_PORT}" in by_name["storage"]["command"]
+        assert values["S3_BUCKET"] == "ai-service"
+    # the password each client uses is the one its server was started with
+    app = env(by_name["api-1"])
+    assert urlsplit(app["DATABASE_URL"]).password == env(by_name["postgres"])["POSTGRES_PASSWORD"]
+    assert urlsplit(app["REDIS_URL"]).password == env(by_name["redis"])["REDIS_PASSWORD"]
+    assert env(by_name["redis-exporter"])["REDIS_PASSWORD"] == env(by_name["redis"])["REDIS_PASSWORD"]
+    identities = json.loads(next(u["content"] for u in by_name["storage"]["uploads"] if u["file"].endswith("s3.json")))
+    credentials = identities["identities"][0]["credentials"][0]
+    assert (credentials["accessKey"], credentials["secretKey"]) == (app["AWS_ACCESS_KEY_ID"], app["AWS_SECRET_ACCESS_KEY"])
+    assert env(by_name["migrate"])["MIGRATE_DATABASE_URL"].startswith("postgresql://postgres:")
+
+
+def test_nginx_and_prometheus_reach_the_containers_by_name(local):
+    nginx = local.artifacts["nginx/nginx.conf"]
+    for api in ("api-1:8000", "api-2:8000"):
+        assert f"server {api}" in nginx
+    scrape = yaml.safe_load(local.artifacts["prometheus/prometheus.yml"])
+    targets = {t for job in scrape["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
+    assert {"api-1:8000", "worker-documents-1:8001", "worker-cleanup-1:8001"} <= targets
+    names = set(containers(local))
+    assert {t.split(":")[0] for t in targets} - {"localhost"} <= names
+    uploaded = {u["file"] for u in containers(local)["nginx"]["uploads"]}
+    assert "/etc/nginx/nginx.conf" in uploaded
+
+
+def test_nothing_listens_beyond_loopback(local):
+    published = [(name, p) for name, c in containers(local).items() for p in c.get("ports", [])]
+    assert published, "nginx and the admin UIs must be published"
+    assert all(p["ip"] == "127.0.0.1" for _, p in published), published
+    compose = yaml.safe_load(local.artifacts["compose.yaml"])
+    ports = [p for s in compose["services"].values() for p in s.get("ports", [])]
+    assert ports and all(p.startswith("127.0.0.1:") for p in ports), ports
+
+
+def test_published_ports_follow_the_local_config(plan_stack):
+    result = plan_stack("local", local={"httpPort": 18080, "grafanaPort": 13000, "prometheusPort": 19090,
+                                        "alertmanagerPort": 19093, "postgresPort": 15432, "s3Port": 18333})
+    published = {name: {(p["external"], p["internal"]) for p in c.get("ports", [])} for name, c in containers(result).items()}
+    assert published["nginx"] == {(18080, 80)}
+    assert published["grafana"] == {(13000, 3000)}
+    assert published["prometheus"] == {(19090, 9090)}
+    assert published["alertmanager"] == {(19093, 9093)}
+    assert published["postgres"] == {(15432, 5432)}
+    assert published["storage"] == {(18333, S3_PORT)}
+    assert result.outputs["api_url"] == "http://127.0.0.1:18080"
+
+
+def test_duplicate_host_ports_are_a_config_error():
+    with pytest.raises(ConfigError) as error:
+        plan_with("local", local={"httpPort": 3000})
+    assert "ai-service:local" in str(error.value) and "3000" in str(error.value)
+
+
+def test_generated_secrets_are_random_and_secret(local):
+    passwords = {r.name: r for r in local.find("RandomPassword")}
+    assert {"postgres-password", "redis-password", "secret-key", "api-key", "grafana-admin-password"} <= set(passwords)
+    assert all(r.inputs["length"] >= 20 for r in passwords.values())
+    for name in ("api-1", "migrate", "worker-documents-1", "postgres", "redis", "redis-exporter"):
+        raw = containers(local)[name]["_resource"].inputs["envs"]
+        assert isinstance(raw, Secret), f"{name} envs must be a Pulumi secret"
+    assert isinstance(local.outputs["api_keys"], Secret)
+    assert isinstance(local.outputs["grafana_admin_password"], Secret)
+    secret_uploads = [u for u in containers(local)["grafana"]["_resource"].inputs["uploads"] if isinstance(u["content"], Secret)]
+    assert [u["file"] for u in secret_uploads] == ["/run/secrets/grafana-admin-password"]
+
+
+def test_config_secrets_stay_out_of_plan_output_and_artifacts(tmp_path):
+    result = plan_with("local", **{k: Secret(v) for k, v in SENTINELS.items()})
+    assert result.problems == []
+    printed = json.dumps(result.as_dict())
+    rendered = "\n".join(result.artifacts.values())
+    for value in SENTINELS.values():
+        assert value not in printed and value not in rendered
+    app = env(containers(result)["api-1"])
+    assert app["API_KEYS"] == SENTINELS["apiKeys"] and app["OPENAI_API_KEY"] == SENTINELS["openaiApiKey"]
+    alertmanager = containers(result)["alertmanager"]["_resource"].inputs["uploads"]
+    assert any(isinstance(u["content"], Secret) and u["content"].value == SENTINELS["alertSlackWebhook"] for u in alertmanager)
+
+
+@pytest.mark.parametrize("secret", [False, True])
+def test_docker_env_passes_the_policy_only_as_a_pulumi_secret(secret):
+    """The rule accepts the local stack because its env is a Pulumi secret, not because it skips Docker."""
+    envs = ["APP_ENV=development", "API_KEYS=default:k3y", "GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/pw"]
+    container = PlannedResource(CONTAINER, "api", "urn:api", "", True, False, {"envs": Secret(envs) if secret else envs})
+    found = [v.message for v in evaluate([container]) if v.policy == "no-plaintext-secret-env"]
+    assert found == ([] if secret else ["env API_KEYS is a plaintext value; use a secret file or the platform's secret store"])
+
+
+def test_migrate_runs_to_completion_before_api_and_workers(local):
+    by_name = containers(local)
+    migrate = by_name["migrate"]
+    assert (migrate["mustRun"], migrate["attach"], migrate["restart"]) == (False, True, "no")
+    assert migrate["command"] == ["migrate"]
+    for name in ("api-1", "api-2", "worker-documents-1", "worker-cleanup-1"):
+        resource = by_name[name]["_resource"]
+        assert migrate["_resource"].urn in resource.dependencies
+        labels = {label["label"]: label["value"] for label in by_name[name]["labels"]}
+        assert labels["ai-service.after-migrate"].endswith(":ok")
+    # migrate itself waits for healthy Postgres and storage (bucket created)
+    for dependency in ("postgres", "storage"):
+        assert by_name[dependency]["_resource"].urn in migrate["_resource"].dependencies
+        assert by_name[dependency]["wait"] is True
+
+
+def test_failed_migration_stops_the_update(monkeypatch):
+    original = placeholders.COMPUTED[CONTAINER]
+
+    def failing(name, inputs):
+        return original(name, inputs) | ({"exitCode": 3} if inputs.get("mustRun") is False else {})
+
+    monkeypatch.setitem(placeholders.COMPUTED, CONTAINER, failing)
+    with pytest.raises(Exception, match="migrate exited with code 3"):
+        plan_with("local")
+
+
+def test_memory_limits_restart_policies_and_healthchecks(local):
+    for name, c in containers(local).items():
+        assert c["memory"] >= 48 and c["memorySwap"] == c["memory"], name
+        assert float(c["cpus"]) > 0, name
+        assert c["restart"] in {"unless-stopped", "no"}, name
+        assert c["logOpts"]["max-size"], name
+    long_running = [n for n, c in containers(local).items() if c["restart"] != "no"]
+    without_probe = [n for n in long_running if "healthcheck" not in containers(local)[n]]
+    assert without_probe == ["node-exporter"] or without_probe == [], without_probe
+
+
+def test_named_volumes_hold_the_data(local):
+    volumes = {r.inputs["name"] for r in local.find("Volume")}
+    assert {"ai-service-local-postgres-data", "ai-service-local-redis-data", "ai-service-local-storage-data"} <= volumes
+    mounts = {m["containerPath"] for m in containers(local)["postgres"]["volumes"]}
+    assert mounts == {"/var/lib/postgresql/data"}
+
+
+def test_service_image_is_built_locally_and_never_pushed(local):
+    build = local.one("docker-build:index:Image").inputs
+    assert build["push"] is False and build["load"] is True
+    assert build["context"]["location"].endswith("/app")
+    service_id = local.one("RemoteImage", "service-image").outputs["imageId"]
+    assert {containers(local)[n]["image"] for n in ("api-1", "migrate", "worker-cleanup-1")} == {service_id}
+
+
+def test_prebuilt_image_is_pulled_not_built(plan_stack):
+    ref = "ghcr.io/example/ai-service:1.2.3"
+    result = plan_stack("local", image=ref)
+    assert result.find("docker-build:index:Image") == []
+    assert result.one("RemoteImage", "service-image").inputs["name"] == ref
+    assert f"image: {ref}" in result.artifacts["compose.yaml"]
+
+
+def test_third_party_images_are_pinned(local):
+    for r in local.find("RemoteImage"):
+        if r.name != "service-image":
+            assert ":" in r.inputs["name"] and not r.inputs["name"].endswith(":latest"), r.inputs["name"]
+    assert any(r.inputs["name"].startswith("pgvector/pgvector:0.8.") and r.inputs["name"].endswith("-pg16")
+               for r in local.find("RemoteImage"))
+
+
+def test_monitoring_off_runs_no_monitoring_containers(plan_stack):
+    result = plan_stack("local", monitoring=False)
+    assert not {"prometheus", "grafana", "alertmanager"} & set(containers(result))
+    assert "grafana_url" not in result.outputs
+
+
+def test_compose_file_is_the_shared_renderer_over_the_same_specs(local, plan_stack):
+    specs = local_containers(local.settings)
+    assert local.artifacts["compose.yaml"] == render_compose(specs, project="ai-service-local")
+    droplet = yaml.safe_load(plan_stack("dev").artifacts["compose.yaml"])["services"]
+    here = yaml.safe_load(local.artifacts["compose.yaml"])["services"]
+    for name in ("redis", "migrate", "api-1", "worker-documents-1"):
+        for key in ("command", "healthcheck", "mem_limit", "cpus", "restart", "stop_grace_period"):
+            assert here[name].get(key) == droplet[name].get(key), (name, key)
