@@ -9,3 +9,6 @@ if [[ ! -f .tools/logql/node_modules/@grafana/lezer-logql/package.json ]]; then
   mkdir -p .tools/logql
   npm install --silent --no-audit --no-fund --no-save --prefix .tools/logql @grafana/lezer-logql@0.4.2
 fi
+
+# checkov (Kubernetes manifests): its dependency pins clash with the main venv, so it gets its own.
+[[ -x .tools/checkov/bin/checkov ]] || { uv venv -q .tools/checkov && uv pip install -q --python .tools/checkov/bin/python checkov==3.2.495; }

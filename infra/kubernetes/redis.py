@@ -10,7 +10,7 @@ from infra.observability.metrics import REDIS_EXPORTER_PORT
 REDIS_IMAGE = "redis:7.4.6-alpine"
 # renovate: datasource=docker depName=oliver006/redis_exporter
 REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.74.0"
-REDIS_UID = 999  # the `redis` user of the official alpine image
+REDIS_UID = 10999  # any high uid works: redis needs no passwd entry; fsGroup makes /data writable
 EXPORTER_UID = 59000  # the exporter image's user
 NAME = "redis"
 PORT = 6379
@@ -42,7 +42,7 @@ def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
     redis = {
         "name": "redis",
         "image": REDIS_IMAGE,
-        "imagePullPolicy": "IfNotPresent",
+        "imagePullPolicy": "Always",  # pinned by tag, not digest: re-check the registry on each start
         # $(VAR) is expanded by the kubelet from the container env (no shell needed).
         "args": ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--appendfsync", "everysec",
                  "--dir", "/data", "--maxmemory", f"{maxmemory_mb}mb", "--maxmemory-policy", "noeviction",
@@ -59,7 +59,7 @@ def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
     exporter = {
         "name": "exporter",
         "image": REDIS_EXPORTER_IMAGE,
-        "imagePullPolicy": "IfNotPresent",
+        "imagePullPolicy": "Always",  # pinned by tag, not digest: re-check the registry on each start
         "env": [{"name": "REDIS_ADDR", "value": f"redis://127.0.0.1:{PORT}"}, _password_env("REDIS_PASSWORD")],
         "ports": [{"name": "metrics", "containerPort": REDIS_EXPORTER_PORT, "protocol": "TCP"}],
         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
