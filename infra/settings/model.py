@@ -122,6 +122,13 @@ class StorageConfig(ConfigModel):
     backup_retention_days: int = Field(default=7, ge=1, le=3650, description="Days backups under backups/ are kept.")
 
 
+class LogsConfig(ConfigModel):
+    """Central logs: Loki + Alloy where the target hosts monitoring (droplet, local, kubernetes)."""
+
+    enabled: bool = Field(default=True, description="Run Loki and Alloy next to Grafana (needs `monitoring`); Fargate/Cloud Run/Lambda keep platform logs.")
+    retention_days: int = Field(default=7, ge=1, le=365, description="Days Loki keeps log lines (compactor retention).")
+
+
 class DropletConfig(ConfigModel):
     """target droplet: one DigitalOcean droplet running docker compose."""
 
@@ -177,6 +184,7 @@ class Settings(ConfigModel):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Postgres: {version, size, poolSize, url}.", json_schema_extra=STRUCTURED)
     redis: RedisConfig = Field(default_factory=RedisConfig, description="Redis: {url} to bring your own.", json_schema_extra=STRUCTURED)
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Object storage: {tmpExpiryDays, backupRetentionDays}.", json_schema_extra=STRUCTURED)
+    logs: LogsConfig = Field(default_factory=LogsConfig, description="Central logs (Loki + Alloy): {enabled, retentionDays}.", json_schema_extra=STRUCTURED)
     droplet: DropletConfig = Field(default_factory=DropletConfig, description="target droplet: {region, size, image, backups, sshPublicKey, adminUser, registry, createRegistry}.", json_schema_extra=STRUCTURED)
     fargate: FargateConfig = Field(default_factory=FargateConfig, description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.", json_schema_extra=STRUCTURED)
     lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda", description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.", json_schema_extra=STRUCTURED)
