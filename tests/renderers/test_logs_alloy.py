@@ -1,0 +1,153 @@
+"""Alloy configs: valid against the component reference, and real service lines come out with
+exactly the labels we promise (service, level) and the JSON fields the queries parse.
+
+No Alloy binary is installable here; tests/support/alloy.py parses the syntax, checks each
+component's documented arguments and references, and implements the stages we use.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from infra.observability import logs
+from tests.fixtures.services import free_port
+from tests.support import alloy
+
+DOCKER = logs.alloy_docker_config("ai-service")
+KUBERNETES = logs.alloy_kubernetes_config("ai-service", "http://loki.monitoring.svc:3100")
+COMPOSE_SERVICE = "__meta_docker_container_label_com_docker_compose_service"
+REQUEST_FIELDS = {"request_id", "route", "method", "status", "duration_ms"}
+
+
+@pytest.mark.parametrize("text", [DOCKER, KUBERNETES], ids=["docker", "kubernetes"])
+def test_config_is_valid_against_the_component_reference(text: str) -> None:
+    assert alloy.validate(alloy.parse(text)) == []
+
+
+def test_the_checker_catches_mistakes() -> None:
+    assert alloy.validate(alloy.parse(DOCKER.replace("forward_to    =", "forward_too   =")))
+    assert alloy.validate(alloy.parse(DOCKER.replace("loki.write.loki.receiver", "loki.write.lokii.receiver")))
+    assert alloy.validate(alloy.parse(DOCKER.replace("stage.labels", "stage.label")))
+    with pytest.raises(alloy.AlloySyntaxError):
+        alloy.parse(DOCKER.replace('"unix:///var/run/docker.sock"', "unix:///var/run/docker.sock", 1))
+
+
+def test_docker_discovery_reads_only_this_compose_project() -> None:
+    docker = alloy.component(alloy.parse(logs.alloy_docker_config("shop")), "discovery.docker", "containers")
+    assert docker.children("filter")[0].attrs == {"name": "label", "values": ["com.docker.compose.project=shop"]}
+
+
+@pytest.mark.parametrize(("compose_service", "service"), [
+    ("api-1", "api"), ("api-12", "api"), ("worker-documents-2", "worker-documents"),
+    ("worker-cleanup-1", "worker-cleanup"), ("migrate", "migrate"), ("nginx", "nginx"),
+    ("redis-exporter", "redis-exporter"), ("node-exporter", "node-exporter"),
+])
+def test_replicas_share_one_service_label(compose_service: str, service: str) -> None:
+    rules = alloy.component(alloy.parse(DOCKER), "discovery.relabel", "containers").children("rule")
+    labels = alloy.relabel(rules, {COMPOSE_SERVICE: compose_service, "__meta_docker_container_id": "abc"})
+    assert alloy.visible(labels) == {"service": service}
+
+
+def test_kubernetes_pods_map_to_service_and_their_log_files() -> None:
+    rules = alloy.component(alloy.parse(KUBERNETES), "discovery.relabel", "pods").children("rule")
+    pod = {"__meta_kubernetes_pod_label_app_kubernetes_io_component": "worker-documents",
+           "__meta_kubernetes_pod_uid": "1234-abcd", "__meta_kubernetes_pod_container_name": "worker"}
+    labels = alloy.relabel(rules, pod)
+    assert alloy.visible(labels) == {"service": "worker-documents"}
+    assert labels["__path__"] == "/var/log/pods/*1234-abcd/worker/*.log"
+    assert alloy.relabel(rules, {**pod, "__meta_kubernetes_pod_label_app_kubernetes_io_component": ""}) is None
+
+
+@pytest.mark.parametrize("level", ["debug", "info", "warning", "error", "critical"])
+def test_known_levels_become_the_level_label(level: str) -> None:
+    process = alloy.component(alloy.parse(DOCKER), "loki.process", logs.PIPELINE)
+    entry = alloy.run_pipeline(process, json.dumps({"event": "x", "level": level}), {"service": "api"})
+    assert entry.labels == {"service": "api", "level": level}
+
+
+@pytest.mark.parametrize("line", [
+    json.dumps({"event": "x", "level": "Error: disk full at 03:00"}),  # free text must not become a label
+    json.dumps({"event": "x", "level": 3}),
+    "10.0.0.1 - - [22/Nov/2026:05:00:00 +0000] \"GET / HTTP/1.1\" 200 12",  # nginx access line
+    "",
+])
+def test_other_lines_keep_only_the_service_label(line: str) -> None:
+    process = alloy.component(alloy.parse(DOCKER), "loki.process", logs.PIPELINE)
+    entry = alloy.run_pipeline(process, line, {"service": "nginx"})
+    assert entry.labels == {"service": "nginx"} and entry.line == line
+
+
+# --- real service lines ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service_lines(tmp_path_factory, redis_server, postgres, s3_server) -> list[str]:
+    """stdout of a real `ai-service api` serving ok, 404, probe and 5xx (object storage down) requests."""
+    from tests.fixtures.services import ServiceRunner, build_service_env
+
+    # Storage points at a closed port: uploads fail with 503 the way they do when S3 is down.
+    env = build_service_env(redis_server, postgres, s3_server, LOG_LEVEL="DEBUG",
+                            S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1")
+    runner = ServiceRunner(tmp_path_factory.mktemp("logs"))
+    try:
+        api = runner.start("api", env)
+        with httpx.Client(base_url=api.url, timeout=30) as client:
+            assert client.get("/health").status_code == 200
+            assert client.get(f"/api/v1/documents/{uuid.uuid4()}").status_code == 404
+            assert client.get("/no/such/route").status_code == 404
+            upload = client.post("/api/v1/documents", files={"file": ("a.txt", b"hello", "text/plain")},
+                                 headers={"X-Request-ID": "logs-test-5xx"})
+            assert upload.status_code == 503, upload.text
+    finally:
+        runner.close()
+    return [line for line in api.log_lines() if line.strip()]
+
+
+@pytest.mark.system
+def test_service_writes_one_json_object_per_line(service_lines: list[str]) -> None:
+    records = [json.loads(line) for line in service_lines]  # fails on any non-JSON line
+    assert all(isinstance(r, dict) and {"timestamp", "level", "event"} <= r.keys() for r in records)
+    requests = [r for r in records if r["event"] == "request"]
+    assert len(requests) >= 3
+    for record in requests:
+        assert REQUEST_FIELDS <= record.keys(), record
+        assert isinstance(record["status"], int) and isinstance(record["duration_ms"], int | float)
+
+
+def _emulate_error_logs(entry: alloy.Entry) -> bool:
+    """logs.ERROR_LOGS: level label error|critical, or the parsed status >= 500."""
+    record = json.loads(entry.line)
+    return entry.labels.get("level") in ("error", "critical") or record.get("status", 0) >= 500
+
+
+@pytest.mark.system
+@pytest.mark.parametrize("target", ["docker", "kubernetes"])
+def test_real_lines_through_the_collector(service_lines: list[str], target: str) -> None:
+    config = alloy.parse(DOCKER if target == "docker" else KUBERNETES)
+    process = alloy.component(config, "loki.process", logs.PIPELINE)
+    if target == "docker":
+        rules = alloy.component(config, "discovery.relabel", "containers").children("rule")
+        stream = alloy.visible(alloy.relabel(rules, {COMPOSE_SERVICE: "api-2"}))
+        raw = service_lines
+    else:  # the kubelet writes CRI lines; loki.source.file adds `filename`
+        stream = {"service": "api", "filename": "/var/log/pods/ai-service_api-7d9_1234/api/0.log"}
+        raw = [f"2026-11-22T05:00:00.000000000Z stdout F {line}" for line in service_lines]
+    entries = [alloy.run_pipeline(process, line, stream) for line in raw]
+
+    assert [e.line for e in entries] == service_lines  # the JSON line reaches Loki unchanged
+    label_sets = {tuple(sorted(e.labels.items())) for e in entries}
+    assert all(set(dict(s)) <= set(logs.LABELS) for s in label_sets), label_sets
+    assert {dict(s)["level"] for s in label_sets} <= set(logs.LEVELS)
+    assert {dict(s)["service"] for s in label_sets} == {"api"}
+    assert len(label_sets) <= len(logs.LEVELS)  # request ids, routes, statuses never make streams
+
+    errors = [json.loads(e.line) for e in entries if _emulate_error_logs(e)]
+    events = {(r["event"], r.get("status")) for r in errors}
+    assert ("dependency_error", None) in events and ("request", 503) in events
+    # The issue's query: 5xx on /api/v1/documents, found by its parsed fields.
+    documents_5xx = [r for r in errors if r.get("route") == logs.DOCUMENTS_ROUTE and r.get("status", 0) >= 500]
+    assert [r["request_id"] for r in documents_5xx] == ["logs-test-5xx"]
