@@ -122,3 +122,6 @@ ALL_RULES += AWS_RULES
 from infra.policy.digitalocean import DO_RULES  # noqa: E402
 
 ALL_RULES += DO_RULES
+from infra.policy.kubernetes import K8S_RULES  # noqa: E402
+
+ALL_RULES += K8S_RULES
