@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import stat
 import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
+from dotenv import dotenv_values
 
+from infra import local_secrets
 from infra.topology_local import ENV_FILES, S3_CONFIG_FILE
 from tests.fixtures.plan import run_cli
 from tests.support.tools import require_tool
@@ -25,9 +31,8 @@ def test_rendered_compose_passes_compose_v2(tmp_path: Path):
                    if v.startswith("./secrets/")}
     assert referenced == set(SECRET_FILES)
     assert not (tmp_path / "secrets").exists()
-    for path in SECRET_FILES:
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text("")
+    secrets_cli = subprocess.run([sys.executable, "-m", "infra.local_secrets", str(tmp_path)], capture_output=True, text=True)
+    assert secrets_cli.returncode == 0, secrets_cli.stderr
     check = subprocess.run([compose, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stderr
     assert "variable is not set" not in check.stderr, check.stderr
@@ -36,3 +41,25 @@ def test_rendered_compose_passes_compose_v2(tmp_path: Path):
                if v.startswith("./") and not v.startswith("./secrets/")}
     missing = sorted(p for p in sources if not (tmp_path / p).exists() and p != "acme")
     assert missing == []
+
+
+def test_secret_files_for_compose_users_are_consistent_private_and_never_overwritten(tmp_path: Path):
+    written = {p.relative_to(tmp_path).as_posix(): p for p in local_secrets.write(tmp_path)}
+    assert set(written) == set(SECRET_FILES)
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+    for relative, path in written.items():
+        assert stat.S_IMODE(path.stat().st_mode) == (0o600 if relative in ENV_FILES else 0o644), relative
+    values = {relative: dotenv_values(path) for relative, path in written.items() if relative in ENV_FILES}
+    app = values["secrets/app.env"]
+    assert urlsplit(app["DATABASE_URL"]).password == values["secrets/postgres.env"]["POSTGRES_PASSWORD"]
+    assert urlsplit(app["REDIS_URL"]).password == values["secrets/redis.env"]["REDIS_PASSWORD"]
+    assert values["secrets/redis-exporter.env"]["REDIS_PASSWORD"] == values["secrets/redis.env"]["REDIS_PASSWORD"]
+    identity = json.loads(written[S3_CONFIG_FILE].read_text())["identities"][0]["credentials"][0]
+    assert identity == {"accessKey": app["AWS_ACCESS_KEY_ID"], "secretKey": app["AWS_SECRET_ACCESS_KEY"]}
+    assert len(app["SECRET_KEY"]) >= 32 and app["API_KEYS"].startswith("default:")
+    again = local_secrets.generate()
+    assert again["secrets/app.env"] != written["secrets/app.env"].read_text()  # random per run
+    before = written["secrets/app.env"].read_text()
+    proc = subprocess.run([sys.executable, "-m", "infra.local_secrets", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "exists" in proc.stderr
+    assert written["secrets/app.env"].read_text() == before
