@@ -22,6 +22,7 @@ import pulumi
 import pulumi_random as random
 
 from infra import capacity, topology
+from infra.artifacts import publish
 from infra.components.aws.bucket import Bucket, BucketArgs
 from infra.components.aws.bucket_user import BucketUser
 from infra.components.aws.common import region as aws_region
@@ -29,7 +30,6 @@ from infra.components.digitalocean.database import CONNECTION_LIMITS, DEFAULT_SI
 from infra.components.digitalocean.host import DropletHost, DropletHostArgs
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
 from infra.components.docker_host_release import DockerHostRelease, ReleaseArgs, ReleaseSecrets
-from infra.artifacts import publish
 from infra.render.cloud_init import CloudInitInputs, render_cloud_config, user_data
 from infra.render.deploy import deploy_scripts
 from infra.settings import ConfigError, Settings

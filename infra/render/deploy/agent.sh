@@ -23,19 +23,20 @@ s3 cp --quiet "s3://$S3_BUCKET/releases/secrets.json" /work/secrets.json
 python3 - "$WORK/manifest.json" "$WORK/secrets.json" "$RELEASES/$version" "$LIVE" <<'PY'
 import json, os, sys
 manifest, secrets, dest, live = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
-def write(path, text, mode):
-    if path.startswith("/") or ".." in path.split("/"):
-        sys.exit(f"refusing path outside the release: {path}")
+def write(root, rel, text, mode):
+    if rel.startswith("/") or ".." in rel.split("/"):
+        sys.exit(f"refusing path outside the release: {rel}")
+    path = os.path.join(root, rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.chmod(path, mode)
 for rel, text in manifest["files"].items():
-    write(os.path.join(dest, "files", rel), text, 0o644)
-write(os.path.join(dest, "release.env"), manifest["release_env"], 0o644)
+    write(os.path.join(dest, "files"), rel, text, 0o644)
+write(dest, "release.env", manifest["release_env"], 0o644)
 for rel, text in secrets["files"].items():
-    write(os.path.join(live, rel), text, 0o600)
+    write(live, rel, text, 0o600)
 PY
 chmod 700 "$LIVE/secrets"
 # The deploy scripts travel with the release: later runs use the new copies.

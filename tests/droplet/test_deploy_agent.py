@@ -1,0 +1,161 @@
+"""The pull agent and the health-gated rolling update, run for real against a fake `docker`.
+
+agent.sh and rollout.sh are the rendered scripts; only `docker` and `curl` are stand-ins
+(fake_docker.sh), so the order of operations and the rollback are what the droplet would do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra import topology
+from infra.components.docker_host_release import release_services, static_files
+from infra.render.compose import render_compose
+from infra.render.deploy import deploy_scripts, release_manifest, secrets_manifest
+from infra.settings import Settings
+
+HERE = Path(__file__).parent
+SETTINGS = Settings(target="droplet", app_env="development", ssh_allowed_cidrs=("203.0.113.0/24",))
+IMAGES = {tag: f"registry.digitalocean.com/ai-service/ai-service@sha256:{tag * 64}" for tag in "abc"}
+
+
+class Host:
+    def __init__(self, root: Path):
+        self.root = root
+        self.project = root / "opt"
+        self.live = self.project / "live"
+        self.releases = self.project / "releases"
+        self.s3 = root / "s3"
+        self.log = root / "docker.log"
+        fake_bin = root / "fake-bin"
+        fake_bin.mkdir()
+        (fake_bin / "docker").symlink_to(HERE / "fake_docker.sh")
+        (fake_bin / "curl").write_text('#!/bin/sh\n[ -z "$FAKE_EDGE_DOWN" ]\n')
+        (fake_bin / "curl").chmod(0o755)
+        bin_dir = self.project / "bin"
+        bin_dir.mkdir(parents=True)
+        for path, text in deploy_scripts().items():  # what cloud-init writes at first boot
+            (bin_dir / Path(path).name).write_text(text)
+            (bin_dir / Path(path).name).chmod(0o755)
+        conf = root / "agent.conf"
+        conf.write_text(f"PROJECT_DIR={self.project}\nS3_BUCKET=bucket\nS3_REGION=us-east-1\nDOMAIN=\n")
+        (root / "credentials.env").write_text("AWS_ACCESS_KEY_ID=x\n")
+        self.env = {
+            "PATH": f"{fake_bin}:{os.environ['PATH']}", "AGENT_CONF": str(conf),
+            "CREDENTIALS": str(root / "credentials.env"), "FAKE_LOG": str(self.log), "FAKE_S3": str(self.s3),
+            "FAKE_LIVE": str(self.live), "HEALTH_TIMEOUT": "10",
+        }
+
+    def publish(self, image: str) -> str:
+        """What `pulumi up` writes to the bucket for `image`; returns the release version."""
+        profile = topology.HostProfile(image=image, s3_bucket="bucket", s3_region="us-east-1", https_port=None)
+        specs = topology.docker_host_containers(SETTINGS, profile)
+        files = {**static_files(SETTINGS, "dev"), "compose.yaml": render_compose(specs)}
+        manifest = release_manifest(files, release_services(SETTINGS, specs), image)
+        (self.s3 / "releases").mkdir(parents=True, exist_ok=True)
+        (self.s3 / "releases/manifest.json").write_text(manifest)
+        (self.s3 / "releases/secrets.json").write_text(
+            secrets_manifest({"secrets/app.env": "SECRET_KEY='s3cr3t-value-for-tests'\n"}))
+        return json.loads(manifest)["version"]
+
+    def agent(self, **env: str) -> subprocess.CompletedProcess:
+        self.log.write_text("")
+        return subprocess.run([str(self.project / "bin/agent.sh")], env={**self.env, **env},
+                              capture_output=True, text=True, timeout=120)
+
+    def calls(self) -> list[str]:
+        return [line.split("compose.yaml ", 1)[-1] if line.startswith("compose ") else line
+                for line in self.log.read_text().splitlines()]
+
+    def current(self) -> str:
+        return (self.releases / "current").read_text().strip()
+
+
+@pytest.fixture
+def host(tmp_path) -> Host:
+    return Host(tmp_path)
+
+
+def _index(calls: list[str], wanted: str, start: int = 0) -> int:
+    for i, call in enumerate(calls[start:], start):
+        if call.startswith(wanted) or wanted in call:
+            return i
+    raise AssertionError(f"{wanted!r} not called after #{start}: {calls}")
+
+
+def _deployed(host: Host, image: str) -> str:
+    version = host.publish(image)
+    result = host.agent()
+    assert result.returncode == 0, result.stderr
+    return version
+
+
+def test_first_release_starts_everything_and_writes_secrets_root_only(host):
+    version = _deployed(host, IMAGES["a"])
+    assert host.current() == version
+    assert any(c.startswith("up -d --wait") for c in host.calls())
+    assert IMAGES["a"] in (host.live / "compose.yaml").read_text()
+    secret = host.live / "secrets/app.env"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE((host.live / "secrets").stat().st_mode) == 0o700
+
+
+def test_update_migrates_then_rolls_api_one_at_a_time_then_workers(host):
+    _deployed(host, IMAGES["a"])
+    version_b = _deployed(host, IMAGES["b"])
+    calls = host.calls()
+    migrate = _index(calls, "run --rm --no-deps migrate")
+    api1 = _index(calls, "up -d --no-deps api-1", migrate)
+    gate1 = _index(calls, "inspect -f {{.State.Health.Status}} api-1", api1)
+    reload1 = _index(calls, "exec -T nginx nginx -s reload", gate1)
+    api2 = _index(calls, "up -d --no-deps api-2", reload1)
+    _index(calls, "inspect -f {{.State.Health.Status}} api-2", api2)
+    worker = _index(calls, "up -d --no-deps worker-documents-1", api2)
+    _index(calls, "up -d --no-deps worker-cleanup-1", worker)
+    assert host.current() == version_b
+    assert IMAGES["b"] in (host.live / "compose.yaml").read_text()
+
+
+def test_same_release_twice_does_nothing(host):
+    _deployed(host, IMAGES["a"])
+    assert host.agent().returncode == 0
+    (only,) = host.calls()  # fetched the manifest, nothing else
+    assert only.startswith("run ") and only.endswith("releases/manifest.json /work/manifest.json")
+
+
+def test_unhealthy_replica_restores_the_previous_release(host):
+    _deployed(host, IMAGES["a"])
+    version_b = _deployed(host, IMAGES["b"])
+    version_c = host.publish(IMAGES["c"])
+    result = host.agent(FAKE_BAD="c" * 64, FAKE_BAD_SERVICES="api-2")
+    assert result.returncode != 0
+    assert "restoring release" in result.stderr and f"release {version_b} restored" in result.stderr
+    assert host.current() == version_b
+    assert (host.releases / "failed").read_text().strip() == version_c
+    assert IMAGES["b"] in (host.live / "compose.yaml").read_text()
+    calls = host.calls()
+    failed_gate = _index(calls, "inspect -f {{.State.Health.Status}} api-2")
+    _index(calls, "up -d --no-deps api-1", failed_gate)  # back to B, one at a time again
+    assert sum("migrate" in c for c in calls) == 1  # the rollback does not migrate
+    assert not any("worker" in c for c in calls[:failed_gate])  # workers never got C
+    # The failed release is not retried every minute.
+    assert host.agent(FAKE_BAD="c" * 64, FAKE_BAD_SERVICES="api-2").returncode == 0
+    assert len(host.calls()) == 1
+
+
+def test_failed_migration_touches_no_replica(host):
+    _deployed(host, IMAGES["a"])
+    version_a = host.current()
+    host.publish(IMAGES["b"])
+    result = host.agent(FAKE_MIGRATE_RC="1")
+    assert result.returncode != 0 and "migrate failed" in result.stderr
+    calls = host.calls()
+    migrate = _index(calls, "run --rm --no-deps migrate")
+    assert not any(c.startswith("up -d --no-deps api") for c in calls[:migrate])
+    assert host.current() == version_a
