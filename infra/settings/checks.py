@@ -29,6 +29,8 @@ def _cloudrun(settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
     if run.min_instances > run.max_instances:
         problems.append(("cloudrun.minInstances", f"{run.min_instances} exceeds cloudrun.maxInstances ({run.max_instances})"))
+    if settings.domain and run.ingress != "all":
+        problems.append(("cloudrun.ingress", f"{run.ingress!r} blocks the domain mapping of {settings.domain}; use 'all' or drop `domain`"))
     if run.billing_account and not settings.budget_monthly_usd:
         problems.append(("budgetMonthlyUsd", "required when cloudrun.billingAccount is set: the budget alert needs an amount"))
     return problems

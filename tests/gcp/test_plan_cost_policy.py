@@ -67,6 +67,7 @@ def test_billing_budget_alert_when_a_billing_account_is_configured(plan_stack):
         ({"cloudrun": {"minInstances": 5, "maxInstances": 2}}, "ai-service:cloudrun.minInstances"),
         ({"cloudrun": {"billingAccount": "012345-6789AB-CDEF01"}}, "ai-service:budgetMonthlyUsd"),
         ({"cloudrun": {"ingres": "all"}}, "ai-service:cloudrun.ingres"),
+        ({"domain": "api.example.com", "cloudrun": {"ingress": "internal"}}, "ai-service:cloudrun.ingress"),
     ],
 )
 def test_bad_cloudrun_config_is_one_line_naming_the_key(overrides, key):

@@ -80,11 +80,15 @@ def test_a_new_image_means_one_new_migration_execution(plan_stack):
     assert pod(first.one("cloudrunv2/service:Service"))["containers"][0]["image"] == IMAGE_A
 
 
-def test_private_ingress_domain_mapping_and_scale_to_zero(plan_stack):
-    plan = plan_stack("gcp", domain="api.example.com",
-                      cloudrun={"public": False, "ingress": "internal-and-cloud-load-balancing", "minInstances": 0})
+def test_internal_ingress(plan_stack):
+    plan = plan_stack("gcp", cloudrun={"ingress": "internal-and-cloud-load-balancing"})
     api = unwrapped(plan.one("cloudrunv2/service:Service").inputs)
     assert api["ingress"] == INGRESS_VALUES["internal-and-cloud-load-balancing"]
+
+
+def test_domain_mapping_and_scale_to_zero(plan_stack):
+    plan = plan_stack("gcp", domain="api.example.com", cloudrun={"public": False, "minInstances": 0})
+    api = unwrapped(plan.one("cloudrunv2/service:Service").inputs)
     assert api["template"]["scaling"]["minInstanceCount"] == 0
     mapping = unwrapped(plan.one("cloudrun/domainMapping:DomainMapping").inputs)
     assert mapping["name"] == "api.example.com"

@@ -7,12 +7,12 @@ always rolls out a new revision and a revision always runs exactly the bytes it 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 from pulumi_gcp import artifactregistry
 
-APP_DIR = Path(__file__).resolve().parents[3] / "app"
+# Relative to the project root (Pulumi's working directory), so state is the same on every machine.
+APP_DIR = "app"
 KEEP_IMAGES = 10  # older untagged images are deleted by the repository cleanup policy
 
 
@@ -53,7 +53,7 @@ class ServiceImage(pulumi.ComponentResource):
             # Pushing uses the local Docker credentials: `gcloud auth configure-docker {region}-docker.pkg.dev`.
             image = docker_build.Image(
                 name,
-                context={"location": str(APP_DIR)},
+                context={"location": APP_DIR},
                 platforms=["linux/amd64"],
                 build_args={"APP_VERSION": args.tag},
                 tags=[f"{repo_url}/ai-service:{args.tag}"],
