@@ -57,7 +57,9 @@ def deploy(settings) -> None:
         [aws_iam.logs_statement([log_group.arn]), backend.secret_statement(), *backend.storage_statements(),
          {"Sid": "VpcAccess", "Effect": "Allow", "Action": VPC_ACCESS_ACTIONS, "Resource": "*"}],
         opts, description="The API function: its logs, its secret, its bucket, its VPC interfaces")
-    environment = pulumi.Output.all(backend.environment(settings, aws_region, "*"), backend.secrets.arn).apply(
+    api = apigatewayv2.Api(stack, protocol_type="HTTP", description="ai-service API", opts=opts)
+    host = api.api_endpoint.apply(lambda url: url.removeprefix("https://"))
+    environment = pulumi.Output.all(backend.environment(settings, aws_region, host), backend.secrets.arn).apply(
         lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1]})
     request = pulumi.Output.all(image.ref, role.arn, environment, pulumi.Output.all(*network.private_subnet_ids),
                                 function_sg.id).apply(lambda v: lambda_render.create_function_request(lambda_render.LambdaFunction(
@@ -77,7 +79,6 @@ def deploy(settings) -> None:
         logging_config={"log_format": "Text", "log_group": log_group.name},
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])))
 
-    api = apigatewayv2.Api(stack, protocol_type="HTTP", description="ai-service API", opts=opts)
     integration = apigatewayv2.Integration(
         stack, api_id=api.id, integration_type="AWS_PROXY", integration_uri=function.invoke_arn,
         payload_format_version="2.0", timeout_milliseconds=min(30_000, cfg.timeout * 1000 + 1000), opts=opts)
@@ -104,7 +105,6 @@ def deploy(settings) -> None:
                    "Latency", api_dims, LATENCY_P95, unit_ms=True)
     alerts.above_zero("throttles", "Lambda invocations throttled (reserved concurrency reached)", "AWS/Lambda",
                       "Throttles", "Sum", {"FunctionName": function.name}, READINESS_FAILING)
-    host = api.api_endpoint.apply(lambda url: url.removeprefix("https://"))
     alerts.uptime(host, https=True, threshold=API_DOWN)
     if settings.budget_monthly_usd:
         alerts.budget(settings.budget_monthly_usd)

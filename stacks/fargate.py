@@ -99,7 +99,7 @@ def deploy(settings: Settings) -> None:
         child, description="ECS agent: pull the image, write logs, inject the runtime secret")
     task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), child,
                              description="The service: objects in its bucket")
-    environment = backend.environment(settings, aws_region, settings.domain or "*")
+    environment = backend.environment(settings, aws_region, settings.domain or alb.dns_name)
     secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
 
     def task(name: str, cpu: int, memory: int, containers) -> ecs.TaskDefinition:
@@ -197,7 +197,10 @@ def _listeners(stack: str, settings: Settings, alb: lb.LoadBalancer, target_grou
         route53.Record(f"{stack}-alias", zone_id=zone, name=settings.domain, type="A",
                        aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}], opts=opts)
     else:
-        pulumi.export("certificateValidation", cert.domain_validation_options)
+        # The CNAME to create at your DNS host before the HTTPS listener can use the certificate.
+        pulumi.export("certificateValidation", cert.domain_validation_options.apply(lambda options: [
+            {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
+            for o in options]))
     lb.Listener(f"{stack}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
                 default_actions=[{"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}],
                 opts=opts)

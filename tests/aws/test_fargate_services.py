@@ -22,8 +22,25 @@ def with_domain(plan_stack):
 
 
 def test_default_plan_is_clean(default):
-    assert default.problems == []
-    assert [v.policy for v in default.violations] == ["aws-listener-tls"]  # advisory: HTTP until a domain is set
+    assert default.problems == [] and default.violations == []
+
+
+def test_production_without_a_domain_is_refused():
+    from infra.settings import ConfigError
+    from tests.fixtures.plan import plan_with
+
+    with pytest.raises(ConfigError, match=r"ai-service:domain: target fargate in production needs a domain"):
+        plan_with(STACK, domain=None)
+
+
+def test_development_without_a_domain_serves_http_on_the_alb(plan_stack):
+    result = plan_stack(STACK, domain=None, appEnv="development")
+    assert result.problems == []
+    listeners = [props(r) for r in result.find("lb/listener:Listener")]
+    assert [(li["port"], li["protocol"], li["defaultActions"][0]["type"]) for li in listeners] == [(80, "HTTP", "forward")]
+    assert [v.policy for v in result.violations] == ["aws-listener-tls"]  # advisory
+    env = {e["name"]: e["value"] for e in containers(result, "api")["api"]["environment"]}
+    assert env["ALLOWED_HOSTS"] == props(result.one("LoadBalancer")).get("dnsName", result.one("LoadBalancer").outputs["dnsName"])
 
 
 def test_every_service_rolls_back_failed_deployments(default):
@@ -128,6 +145,13 @@ def test_protect_guards_database_and_bucket(plan_stack, protect):
     db = result.one("rds/instance:Instance")
     assert db.protect is protect and props(db)["deletionProtection"] is protect
     assert result.one("s3/bucket:Bucket").protect is protect
+
+
+def test_without_a_zone_the_certificate_validation_record_is_an_output(default):
+    assert default.find("route53/record:Record") == [] and default.find("CertificateValidation") == []
+    assert default.outputs["certificateValidation"][0]["type"] == "CNAME"
+    listeners = {props(r)["port"]: props(r) for r in default.find("lb/listener:Listener")}
+    assert listeners[443]["certificateArn"] == default.one("Certificate").outputs["arn"]
 
 
 def test_domain_gets_https_with_acm_and_a_redirect(with_domain):

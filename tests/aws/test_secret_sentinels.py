@@ -19,23 +19,45 @@ REDIS = "rediss://:SENTINEL-redis-88e1@cache.example.invalid:6379/0"
 SENTINELS = (OPENAI, "SENTINEL-apikey-51d2", "SENTINEL-redis-88e1")
 
 
-@pytest.mark.parametrize("stack", ["aws", "serverless"])
-def test_sentinels_never_leave_the_secret_store(tmp_path, stack):
+def _stack_file_with_plain_secrets(tmp_path, stack: str):
     stack_file = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())
     # Plain (not `secure:`) values, as after a careless `pulumi config set` without --secret.
     stack_file["config"].update({"ai-service:openaiApiKey": OPENAI, "ai-service:apiKeys": API_KEYS,
                                  "ai-service:redis": {"url": REDIS}})
     config_file = tmp_path / f"Pulumi.{stack}.yaml"
     config_file.write_text(yaml.safe_dump(stack_file))
-    render = tmp_path / "render"
-    done = run_cli("plan", stack, "--config-file", str(config_file), "--json", "--render", str(render))
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["stack"] == stack
+    return config_file
+
+
+def _assert_no_sentinel(output: str, render) -> None:
     rendered = {p.relative_to(render).as_posix(): p.read_text() for p in render.rglob("*") if p.is_file()}
     assert rendered, "the plan rendered no files"
     for sentinel in SENTINELS:
-        assert sentinel not in done.stdout + done.stderr
+        assert sentinel not in output
         assert [p for p, text in rendered.items() if sentinel in text] == []
+
+
+def test_sentinels_never_reach_the_cli_output_or_rendered_files(tmp_path):
+    """The whole user path once, in a fresh interpreter: `python -m infra plan aws --json --render DIR`."""
+    render = tmp_path / "render"
+    done = run_cli("plan", "aws", "--config-file", str(_stack_file_with_plain_secrets(tmp_path, "aws")),
+                   "--json", "--render", str(render))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stack"] == "aws"
+    _assert_no_sentinel(done.stdout + done.stderr, render)
+
+
+def test_sentinels_never_reach_the_serverless_report_or_lambda_json(tmp_path):
+    from infra.plan.plan import plan
+    from infra.plan.render import write_artifacts
+    from infra.plan.report import json_report, text_report
+
+    result = plan("serverless", _stack_file_with_plain_secrets(tmp_path, "serverless"))
+    assert result.problems == []
+    render = tmp_path / "render"
+    write_artifacts(result, render)
+    assert (render / "lambda" / "api.json").exists()
+    _assert_no_sentinel(json_report(result) + text_report(result), render)
 
 
 def test_sentinels_do_reach_the_runtime_secret(plan_stack):
