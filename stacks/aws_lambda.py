@@ -60,7 +60,8 @@ def deploy(settings) -> None:
     api = apigatewayv2.Api(stack, protocol_type="HTTP", description="ai-service API", opts=opts)
     host = api.api_endpoint.apply(lambda url: url.removeprefix("https://"))
     environment = pulumi.Output.all(backend.environment(settings, aws_region, host), backend.secrets.arn).apply(
-        lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1]})
+        # One process per sandbox: single-process Prometheus metrics (the image's multiprocess dir is for uvicorn workers).
+        lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1], "PROMETHEUS_MULTIPROC_DIR": ""})
     request = pulumi.Output.all(image.ref, role.arn, environment, pulumi.Output.all(*network.private_subnet_ids),
                                 function_sg.id).apply(lambda v: lambda_render.create_function_request(lambda_render.LambdaFunction(
                                     name=function_name, image_uri=v[0], role_arn=v[1], memory=cfg.memory, timeout=cfg.timeout,

@@ -90,7 +90,7 @@ def _buckets(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
         guards = {v.type: v for v in views if v.type in BUCKET_GUARDS and v.name == bucket.name}
         for type_, what in BUCKET_GUARDS.items():
             if type_ not in guards:
-                yield bucket.name, f"has no {what}"
+                yield bucket.name, f"is missing {what}"
         block = guards.get("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
         if block and not all(block.props.get(k) for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")):
             yield bucket.name, "public access block must set all four flags"

@@ -1,0 +1,114 @@
+"""The AWS policy rules catch what they promise (each rule fed a resource that breaks it)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.plan.mocks import PlannedResource
+from infra.policy.aws import AWS_RULES
+from infra.policy.engine import evaluate
+
+
+def _resource(type_: str, name: str, protect: bool = False, **inputs) -> PlannedResource:
+    return PlannedResource(type=type_, name=name, urn=f"urn:{name}", parent="", custom=True, protect=protect, inputs=inputs)
+
+
+def _policies(*resources: PlannedResource) -> set[str]:
+    return {v.policy for v in evaluate(list(resources), AWS_RULES)}
+
+
+ALB = _resource("aws:lb/loadBalancer:LoadBalancer", "alb", securityGroups=["sg-alb"])
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ({"securityGroupId": "sg-alb", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}, set()),
+    ({"securityGroupId": "sg-alb", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22},
+     {"aws-only-alb-faces-internet"}),
+    ({"securityGroupId": "sg-tasks", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+     {"aws-only-alb-faces-internet"}),
+    ({"securityGroupId": "sg-alb", "cidrIpv6": "::/0", "ipProtocol": "-1"}, {"aws-only-alb-faces-internet"}),
+    ({"securityGroupId": "sg-db", "referencedSecurityGroupId": "sg-tasks", "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432}, set()),
+])
+def test_only_the_alb_may_face_the_internet(rule, expected):
+    assert _policies(ALB, _resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "r", **rule)) == expected
+
+
+def test_inline_world_ingress_is_caught():
+    group = _resource("aws:ec2/securityGroup:SecurityGroup", "g",
+                      ingress=[{"cidrBlocks": ["0.0.0.0/0"], "protocol": "tcp", "fromPort": 5432, "toPort": 5432}])
+    assert _policies(ALB, group) == {"aws-only-alb-faces-internet"}
+
+
+GOOD_DB = {"publiclyAccessible": False, "storageEncrypted": True, "backupRetentionPeriod": 7, "deletionProtection": True}
+
+
+@pytest.mark.parametrize("change", [{"publiclyAccessible": True}, {"storageEncrypted": False},
+                                    {"backupRetentionPeriod": 1}, {"deletionProtection": False}])
+def test_database_floor(change):
+    assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **GOOD_DB)) == set()
+    assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **{**GOOD_DB, **change})) == {"aws-rds-private-encrypted"}
+
+
+def test_cache_needs_tls_and_auth():
+    good = {"transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "authToken": "x"}
+    assert _policies(_resource("aws:elasticache/replicationGroup:ReplicationGroup", "c", **good)) == set()
+    bad = {**good, "authToken": None, "transitEncryptionEnabled": False}
+    assert _policies(_resource("aws:elasticache/replicationGroup:ReplicationGroup", "c", **bad)) == {"aws-cache-encrypted-auth"}
+
+
+def test_bucket_without_guards_is_caught():
+    bucket = _resource("aws:s3/bucket:Bucket", "b")
+    messages = [v.message for v in evaluate([bucket], AWS_RULES)]
+    assert sorted(messages) == ["is missing a lifecycle configuration", "is missing a public access block",
+                                "is missing default encryption", "is missing versioning"]
+
+
+@pytest.mark.parametrize("statement, flagged", [
+    ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}, True),
+    ({"Effect": "Allow", "Action": "*", "Resource": "*"}, True),
+    ({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}, True),
+    ({"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"}, False),
+    ({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}, False),
+])
+def test_iam_least_privilege(statement, flagged):
+    policy = _resource("aws:iam/rolePolicy:RolePolicy", "p",
+                       policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    assert (_policies(policy) == {"aws-iam-least-privilege"}) is flagged
+
+
+def _task(**container) -> PlannedResource:
+    base = {"name": "api", "user": "10001:10001", "essential": True, "environment": [], "secrets": [],
+            "logConfiguration": {"logDriver": "awslogs"}, "healthCheck": {"command": ["CMD", "true"]}}
+    return _resource("aws:ecs/taskDefinition:TaskDefinition", "t", containerDefinitions=json.dumps([{**base, **container}]))
+
+
+@pytest.mark.parametrize("change", [{"environment": [{"name": "DATABASE_URL", "value": "postgresql://u:p@h/d"}]},
+                                    {"user": None}, {"user": "0:0"}, {"logConfiguration": {}}, {"healthCheck": None}])
+def test_task_definition_hardening(change):
+    assert _policies(_task()) == set()
+    container = {k: v for k, v in change.items() if v is not None}
+    removed = [k for k, v in change.items() if v is None]
+    task = _task(**container)
+    if removed:
+        definitions = json.loads(task.inputs["containerDefinitions"])
+        for key in removed:
+            definitions[0].pop(key)
+        task.inputs["containerDefinitions"] = json.dumps(definitions)
+    assert _policies(task) == {"aws-ecs-task-hardening"}
+
+
+def test_service_without_rollback_is_caught():
+    service = _resource("aws:ecs/service:Service", "s", deploymentCircuitBreaker={"enable": True, "rollback": False})
+    assert _policies(service) == {"aws-ecs-rollback"}
+
+
+def test_lambda_secret_env_is_caught():
+    fn = _resource("aws:lambda/function:Function", "f", environment={"variables": {"SECRETS_ARN": "arn:x", "API_KEYS": "t:k"}})
+    assert [v.message for v in evaluate([fn], AWS_RULES)] == [
+        "API_KEYS is a plaintext environment variable; read it from Secrets Manager"]
+
+
+def test_log_groups_must_expire():
+    assert _policies(_resource("aws:cloudwatch/logGroup:LogGroup", "l")) == {"aws-log-retention"}
