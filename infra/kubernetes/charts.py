@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.observability.alertmanager import AlertingInputs, alertmanager_config
+from infra.observability.alertmanager import NULL_RECEIVER, AlertingInputs, alertmanager_config
 from infra.observability.thresholds import SCRAPE_INTERVAL_S
 
 
@@ -47,6 +47,9 @@ SLACK_WEBHOOK_FILE = f"/etc/alertmanager/secrets/{SLACK_SECRET}/url"
 
 def kube_prometheus_stack_values(stack: str, storage_gi: int, slack: bool) -> dict[str, Any]:
     alerting = AlertingInputs(slack_enabled=slack, webhook_file=SLACK_WEBHOOK_FILE)
+    config = alertmanager_config(alerting)
+    # The chart's own always-firing Watchdog/InfoInhibitor alerts must never reach Slack.
+    config["route"]["routes"].insert(0, {"matchers": ['alertname=~"Watchdog|InfoInhibitor"'], "receiver": NULL_RECEIVER})
     return {
         "prometheus": {"prometheusSpec": {
             "scrapeInterval": f"{SCRAPE_INTERVAL_S}s",
@@ -58,7 +61,7 @@ def kube_prometheus_stack_values(stack: str, storage_gi: int, slack: bool) -> di
                 "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}}}},
         }},
         "alertmanager": {
-            "config": alertmanager_config(alerting),
+            "config": config,
             "alertmanagerSpec": {
                 "secrets": [SLACK_SECRET] if slack else [],
                 "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
@@ -85,6 +88,3 @@ def envoy_gateway_values() -> dict[str, Any]:
     return {"deployment": {"envoyGateway": {"resources": {
         "requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1024Mi"}}}}}
 
-
-# Value paths whose content is free-form (handed to the program, not a chart key).
-FREE_FORM = ("alertmanager.config", "cert-manager.config", "prometheus.prometheusSpec.externalLabels")

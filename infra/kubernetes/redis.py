@@ -62,7 +62,7 @@ def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
         "imagePullPolicy": "Always",  # pinned by tag, not digest: re-check the registry on each start
         "env": [{"name": "REDIS_ADDR", "value": f"redis://127.0.0.1:{PORT}"}, _password_env("REDIS_PASSWORD")],
         "ports": [{"name": "metrics", "containerPort": REDIS_EXPORTER_PORT, "protocol": "TCP"}],
-        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
         "securityContext": _security(EXPORTER_UID),
         "livenessProbe": {"httpGet": {"path": "/health", "port": "metrics"}, "periodSeconds": 15, "timeoutSeconds": 3},
         "readinessProbe": {"httpGet": {"path": "/health", "port": "metrics"}, "periodSeconds": 15, "timeoutSeconds": 3},
