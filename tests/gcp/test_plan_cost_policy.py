@@ -78,7 +78,7 @@ def test_bad_cloudrun_config_is_one_line_naming_the_key(overrides, key):
 
 def test_alert_policies_use_the_shared_thresholds(gcp):
     policies = {p.name.removeprefix("monitoring-"): unwrapped(p.inputs) for p in gcp.find("AlertPolicy")}
-    assert set(policies) == {"api-down", "error-rate", "latency-p95", "memory", "database-disk", "redis-memory"}
+    assert set(policies) == {"api-down", "error-rate", "latency-p95", "memory", "database-disk", "redis-memory", "job-failures"}
     error = policies["error-rate"]["conditions"][0]["conditionThreshold"]
     assert error["thresholdValue"] == thresholds.ERROR_RATE.max_ratio
     assert error["duration"] == f"{thresholds.ERROR_RATE.for_s}s"
@@ -137,3 +137,21 @@ def test_readme_cost_table_matches_the_plan(gcp, plan_stack):
     cold = plan_stack("gcp", cloudrun={"public": True, "minInstances": 0, "notificationEmail": "alerts@example.com"})
     assert f"**${gcp.cost.monthly_usd:.2f}/month**" in section
     assert f"**${cold.cost.monthly_usd:.2f}/month**" in section
+
+
+def test_job_failure_ratio_alert_counts_the_workers_log_events(gcp):
+    import inspect
+
+    from ai_service import jobs
+
+    metrics = {m.name.removeprefix("monitoring-documents-"): unwrapped(m.inputs) for m in gcp.find("logging/metric:Metric")}
+    assert metrics["failed"]["filter"] == 'jsonPayload.event = ("document_failed")'
+    assert metrics["finished"]["filter"] == 'jsonPayload.event = ("document_indexed" OR "document_failed")'
+    source = inspect.getsource(jobs)  # the events the worker really logs (structlog `event`)
+    assert '"document_failed"' in source and '"document_indexed"' in source
+    policy = gcp.one("AlertPolicy", "monitoring-job-failures")
+    condition = unwrapped(policy.inputs)["conditions"][0]["conditionThreshold"]
+    assert condition["filter"] == 'metric.type = "logging.googleapis.com/user/ai-service-gcp-documents-failed"'
+    assert condition["denominatorFilter"].endswith('user/ai-service-gcp-documents-finished"')
+    assert condition["thresholdValue"] == thresholds.JOB_FAILURES.max_ratio
+    assert {m.urn for m in gcp.find("logging/metric:Metric")} <= set(policy.dependencies)

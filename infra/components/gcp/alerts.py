@@ -21,6 +21,17 @@ class Targets:
     uptime_check_id: str
     database_id: str | None  # "project:instance" or None when the database is not ours
     redis_instance: str | None  # instance id (name) or None
+    job_metrics: tuple[str, str] | None = None  # log-based metrics: (documents failed, documents finished)
+
+
+# Workers log one JSON line per document outcome (structlog `event`); Cloud Logging parses stdout
+# JSON into jsonPayload, so log-based metrics count outcomes without a Prometheus scrape.
+FAILED_EVENTS = ("document_failed",)
+FINISHED_EVENTS = ("document_indexed", "document_failed")
+
+
+def event_filter(events: tuple[str, ...]) -> str:
+    return "jsonPayload.event = (" + " OR ".join(f'"{e}"' for e in events) + ")"
 
 
 def _seconds(value: int) -> str:
@@ -116,6 +127,27 @@ def alert_policies(targets: Targets) -> dict[str, dict]:
             ],
         },
     }
+    if targets.job_metrics:
+        failed, finished = (f'metric.type = "logging.googleapis.com/user/{m}"' for m in targets.job_metrics)
+        aggregation = {"alignment_period": _seconds(t.JOB_FAILURES.window_s), "per_series_aligner": "ALIGN_RATE",
+                       "cross_series_reducer": "REDUCE_SUM"}
+        policies["job-failures"] = {
+            "severity": t.JOB_FAILURES.severity,
+            "text": f"More than {t.JOB_FAILURES.max_ratio:.0%} of processed documents fail.",
+            "conditions": [
+                _threshold(
+                    "document failure ratio",
+                    failed,
+                    aligner="ALIGN_RATE",
+                    reducer="REDUCE_SUM",
+                    window_s=t.JOB_FAILURES.window_s,
+                    value=t.JOB_FAILURES.max_ratio,
+                    for_s=t.JOB_FAILURES.for_s,
+                    denominator_filter=finished,
+                    denominator_aggregations=[aggregation],
+                )
+            ],
+        }
     if targets.database_id:
         policies["database-disk"] = {
             "severity": t.DISK_USAGE.severity,

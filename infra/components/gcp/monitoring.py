@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import monitoring
+from pulumi_gcp import logging, monitoring
 
-from infra.components.gcp.alerts import Targets, alert_policies
+from infra.components.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
 from infra.components.gcp.specs import HEALTH_PATH
 
 UPTIME_PERIOD = "60s"
@@ -54,13 +54,24 @@ class ServiceMonitoring(pulumi.ComponentResource):
             monitored_resource={"type": "uptime_url", "labels": {"project_id": args.project, "host": host}},
             opts=child,
         )
-        policies = uptime.uptime_check_id.apply(
-            lambda check_id: alert_policies(
-                Targets(args.project, args.service_name, check_id, args.database_id, args.redis_instance)
-            )
-        )
-        # The set of policies is known without the check id (it only fills a filter).
-        for key, static in alert_policies(Targets(args.project, args.service_name, "", args.database_id, args.redis_instance)).items():
+        job_metrics = []
+        for kind, events in (("failed", FAILED_EVENTS), ("finished", FINISHED_EVENTS)):
+            job_metrics.append(logging.Metric(
+                f"{name}-documents-{kind}",
+                name=f"{args.service_name}-documents-{kind}",
+                description=f"Documents {kind} by the workers (from their JSON log lines)",
+                filter=event_filter(events),
+                metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
+                opts=child,
+            ))
+        metric_names = (job_metrics[0].name, job_metrics[1].name)
+
+        def targets(check_id: str, failed: str, finished: str) -> Targets:
+            return Targets(args.project, args.service_name, check_id, args.database_id, args.redis_instance, (failed, finished))
+
+        policies = pulumi.Output.all(uptime.uptime_check_id, *metric_names).apply(lambda v: alert_policies(targets(*v)))
+        # The set of policies is known before the ids (they only fill filters).
+        for key, static in alert_policies(targets("", "", "")).items():
             monitoring.AlertPolicy(
                 f"{name}-{key}",
                 display_name=f"{args.service_name}: {static['text']}",
@@ -70,7 +81,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 notification_channels=self.channels,
                 documentation={"content": static["text"], "mime_type": "text/markdown"},
                 alert_strategy={"auto_close": "1800s"},
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=job_metrics),
             )
         self.register_outputs({"uptime_check": uptime.uptime_check_id})
 
