@@ -19,11 +19,11 @@ import pulumi_random as random
 from infra import artifacts
 from infra.components.docker.host import DockerHost, DockerHostArgs
 from infra.components.docker.image import LocalServiceImage, pinned_images
+from infra.observability.metrics import API_PORT
 from infra.observability.render import render_monitoring_files, render_secret_files
 from infra.render.compose import render_compose
 from infra.render.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
-from infra.observability.metrics import API_PORT
 from infra.topology import NGINX_CONF, api_names, monitoring_inputs
 from infra.topology_local import (
     ENV_FILES,
@@ -74,7 +74,7 @@ def deploy(settings: Settings) -> None:
         max_body_bytes=settings.max_upload_bytes,
     ))}
     if settings.monitoring:
-        files |= render_monitoring_files(monitoring_inputs(settings, stack))
+        files |= render_monitoring_files(monitoring_inputs(settings, stack, project=project))
     for path, text in files.items():
         artifacts.publish(path, text)
     artifacts.publish("compose.yaml", render_compose(specs, project=project))

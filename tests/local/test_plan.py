@@ -15,7 +15,7 @@ from infra.policy import evaluate
 from infra.render.compose import render_compose
 from infra.settings import ConfigError
 from infra.topology_local import S3_PORT, local_containers
-from tests.fixtures.plan import plan_with, run_cli
+from tests.fixtures.plan import plan_with
 
 CONTAINER = "docker:index/container:Container"
 SENTINELS = {"apiKeys": "tenant-a:sentinel-api-key-4f1c", "openaiApiKey": "sk-sentinel-openai-9b2e",
@@ -41,8 +41,8 @@ def env(inputs: dict) -> dict[str, str]:
     return dict(item.split("=", 1) for item in inputs.get("envs", []))
 
 
-def test_cli_plan_exits_zero_offline_with_json():
-    proc = run_cli("plan", "local", "--json")
+def test_cli_plan_exits_zero_offline_with_json(local_cli):
+    proc, _ = local_cli
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["target"] == "local"
@@ -190,9 +190,12 @@ def test_memory_limits_restart_policies_and_healthchecks(local):
         assert float(c["cpus"]) > 0, name
         assert c["restart"] in {"unless-stopped", "no"}, name
         assert c["logOpts"]["max-size"], name
-    long_running = [n for n, c in containers(local).items() if c["restart"] != "no"]
-    without_probe = [n for n in long_running if "healthcheck" not in containers(local)[n]]
-    assert without_probe == ["node-exporter"] or without_probe == [], without_probe
+    by_name = containers(local)
+    for name in ("nginx", "api-1", "api-2", "worker-documents-1", "worker-cleanup-1", "redis", "postgres", "storage",
+                 "prometheus", "grafana", "alertmanager"):
+        assert by_name[name]["healthcheck"]["tests"][0] in {"CMD", "CMD-SHELL"}, name
+    # what something waits on is created only once Docker reports it healthy
+    assert {n for n, c in by_name.items() if c.get("wait")} == {"postgres", "storage", "redis", "api-1", "api-2"}
 
 
 def test_named_volumes_hold_the_data(local):
