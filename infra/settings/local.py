@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from infra.settings.model import ConfigModel
 
+
 class LocalConfig(ConfigModel):
     """target local: host ports (127.0.0.1) of the local Docker stack."""
 

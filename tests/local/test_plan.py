@@ -243,3 +243,12 @@ def test_compose_file_is_the_shared_renderer_over_the_same_specs(local, plan_sta
     for name in ("redis", "migrate", "api-1", "worker-documents-1"):
         for key in ("command", "healthcheck", "mem_limit", "cpus", "restart", "stop_grace_period"):
             assert here[name].get(key) == droplet[name].get(key), (name, key)
+
+
+def test_log_collection_finds_the_pulumi_run_containers(local):
+    alloy = local.artifacts["alloy/config.alloy"]
+    assert 'values = ["com.docker.compose.project=ai-service-local"]' in alloy
+    for name, c in containers(local).items():
+        labels = {label["label"]: label["value"] for label in c["labels"]}
+        assert labels["com.docker.compose.project"] == "ai-service-local", name
+        assert labels["com.docker.compose.service"] == name

@@ -116,7 +116,14 @@ class DockerHost(pulumi.ComponentResource):
     def _container(self, name: str, spec: ContainerSpec, wait: bool) -> docker.Container:
         inputs = convert.container_inputs(spec)
         depends = [self.containers[d] for d in spec.depends_on]
-        labels = [{"label": f"{LABEL_PREFIX}.service", "value": spec.name}, {"label": f"{LABEL_PREFIX}.role", "value": spec.role}]
+        labels = [
+            {"label": f"{LABEL_PREFIX}.service", "value": spec.name},
+            {"label": f"{LABEL_PREFIX}.role", "value": spec.role},
+            # The labels compose would set for the rendered compose.yaml: log collection (Alloy selects
+            # by compose project, labels streams by compose service) finds these containers the same way.
+            {"label": "com.docker.compose.project", "value": self._args.project},
+            {"label": "com.docker.compose.service", "value": spec.name},
+        ]
         for dep, cond in spec.depends_on.items():
             if cond == "service_completed_successfully":
                 labels.append({"label": f"{LABEL_PREFIX}.after-{dep}", "value": self._gates[dep]})
