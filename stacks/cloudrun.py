@@ -66,8 +66,14 @@ def deploy(settings: Settings) -> None:
         opts=after_apis,
     )
 
+    # Each role's grants; its workloads wait for them, or a first run could be denied its secrets.
+    access: dict[str, list[pulumi.Resource]] = {role: [] for role in roles}
+
     def secret(key: str, value: pulumi.Input[str], readers: list[RoleIdentity]) -> StoredSecret:
-        return StoredSecret(f"secret-{key}", f"{prefix}-{key}", value, readers, opts=after_apis)
+        stored = StoredSecret(f"secret-{key}", f"{prefix}-{key}", value, readers, opts=after_apis)
+        for reader in readers:
+            access[reader.role].append(stored)
+        return stored
 
     # Database: Cloud SQL unless `database.url` brings one.
     sql = None
@@ -117,6 +123,8 @@ def deploy(settings: Settings) -> None:
         [api, worker],
         opts=after_apis,
     )
+    access["api"].append(bucket)
+    access["worker"].append(bucket)
     s3_secrets = {role: secret(f"s3-secret-{role}", key.secret, [roles[role]]) for role, key in bucket.hmac_keys.items()}
 
     if settings.api_keys is None:
@@ -136,7 +144,7 @@ def deploy(settings: Settings) -> None:
         from pulumi_gcp import projects
 
         for identity in roles.values():
-            projects.IAMMember(
+            access[identity.role].append(projects.IAMMember(
                 f"cloudsql-client-{identity.role}",
                 project=project,
                 role="roles/cloudsql.client",
@@ -147,7 +155,7 @@ def deploy(settings: Settings) -> None:
                     '&& resource.type == "sqladmin.googleapis.com/Instance"',
                 },
                 opts=pulumi.ResourceOptions(parent=identity),
-            )
+            ))
 
     common_env = {
         "APP_ENV": settings.app_env,
@@ -178,7 +186,7 @@ def deploy(settings: Settings) -> None:
                         env, tuple(secrets), tuple(files))
 
     job = MigrationJob("migrate", f"{prefix}-migrate", region,
-                       workload(migrate, ("migrate",), "1", "1Gi", storage=False), protect)
+                       workload(migrate, ("migrate",), "1", "1Gi", storage=False), protect, depends_on=access["migrate"])
 
     api_workload = workload(api, ("api",), cpu_quantity(run.api_cpu), run.api_memory, storage=True)
     api_env = dict(api_workload.env) | {
@@ -199,7 +207,7 @@ def deploy(settings: Settings) -> None:
     service = ApiService(
         "api", prefix, region, template,
         ingress=INGRESS_VALUES[run.ingress], public=run.public, domain=settings.domain, project=project,
-        protect=protect, depends_on=[job.job],  # migrations first
+        protect=protect, depends_on=[job.job, *access["api"]],  # migrations first
     )
 
     for group in settings.workers:
@@ -207,7 +215,7 @@ def deploy(settings: Settings) -> None:
         WorkerPool(
             f"worker-{group.name}", f"{prefix}-{group.name}", region,
             workload(worker, ("worker", "--queues", ",".join(group.queues)), cpu, memory, storage=True),
-            group.replicas, protect, opts=pulumi.ResourceOptions(depends_on=[job.job]),
+            group.replicas, protect, depends_on=[job.job, *access["worker"]],
         )
 
     email = run.notification_email or settings.letsencrypt_email

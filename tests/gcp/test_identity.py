@@ -77,3 +77,14 @@ def test_public_invoker_only_when_configured(gcp, plan_stack):
     assert not [g for g in _iam(private) if unwrapped(g.inputs)["member"] in {"allUsers", "allAuthenticatedUsers"}]
     check = unwrapped(private.one("UptimeCheckConfig").inputs)["httpCheck"]
     assert check["serviceAgentAuthentication"] == {"type": "OIDC_TOKEN"}  # a private service is still probed
+
+
+def test_workloads_wait_for_their_grants(gcp):
+    """A first `up` must not start the migration (or a revision) before its secrets are readable."""
+    members = _account_members(gcp)
+    for workload, role in (("migrate", "migrate"), ("api", "api"), ("worker-documents", "worker")):
+        resource = next(r for r in gcp.resources if r.name == workload and r.custom)
+        grants = [g for g in _iam(gcp) if members.get(unwrapped(g.inputs)["member"]) == role]
+        assert grants
+        missing = [g.name for g in grants if g.urn not in resource.dependencies]
+        assert not missing, f"{workload} does not wait for {missing}"

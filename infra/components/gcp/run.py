@@ -37,7 +37,7 @@ class MigrationJob(pulumi.ComponentResource):
     job: cloudrunv2.Job
 
     def __init__(self, name: str, job_name: str, region: str, workload: Workload, protect: bool,
-                 opts: pulumi.ResourceOptions | None = None):
+                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:MigrationJob", name, None, opts)
         template = job_template(workload)
         _publish(f"cloudrun/{name}.json", template)
@@ -48,7 +48,7 @@ class MigrationJob(pulumi.ComponentResource):
             template=template,
             deletion_protection=protect,
             run_execution_token=pulumi.Output.from_input(workload.image).apply(execution_token),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
         self.register_outputs({"job": self.job.name})
 
@@ -114,7 +114,7 @@ class WorkerPool(pulumi.ComponentResource):
     pool: cloudrunv2.WorkerPool
 
     def __init__(self, name: str, pool_name: str, region: str, workload: Workload, replicas: int, protect: bool,
-                 opts: pulumi.ResourceOptions | None = None):
+                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:WorkerPool", name, None, opts)
         template = worker_pool_template(workload)
         _publish(f"cloudrun/{name}.json", template)
@@ -126,6 +126,6 @@ class WorkerPool(pulumi.ComponentResource):
             template=template,
             scaling={"scaling_mode": "MANUAL", "manual_instance_count": replicas},
             deletion_protection=protect,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
         self.register_outputs({"pool": self.pool.name})
