@@ -1,0 +1,39 @@
+"""The local variant of the docker-host topology: plain data, checked without Pulumi."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from infra.plan.stackfile import load_stack_config
+from infra.settings import load_settings
+from infra.topology_local import SEAWEEDFS_IMAGE, local_containers, storage_server
+
+
+def _settings(**local):
+    values = dict(load_stack_config("local").values)
+    if local:
+        values["ai-service:local"] = json.dumps(local)
+    return load_settings(values)
+
+
+def test_shell_probes_parse_under_posix_sh():
+    for spec in local_containers(_settings()):
+        hc = spec.healthcheck
+        if hc and hc.test[0] == "CMD-SHELL":
+            check = subprocess.run(["sh", "-n", "-c", hc.test[1]], capture_output=True, text=True)
+            assert check.returncode == 0, (spec.name, check.stderr)
+
+
+def test_storage_probe_names_the_configured_bucket_and_image_is_pinned():
+    spec = storage_server(_settings(bucket="docs-local"))
+    assert "docs-local" in spec.healthcheck.test[1] and "s3.bucket.create -name docs-local" in spec.healthcheck.test[1]
+    assert spec.image == SEAWEEDFS_IMAGE and SEAWEEDFS_IMAGE.split(":")[1][0].isdigit()
+    assert "minio" not in " ".join(s.image for s in local_containers(_settings()))
+
+
+def test_app_containers_get_the_local_bucket_and_endpoint():
+    for spec in local_containers(_settings(bucket="docs-local")):
+        if spec.role in {"api", "worker", "migrate"}:
+            assert spec.environment["S3_BUCKET"] == "docs-local"
+            assert spec.environment["S3_ENDPOINT_URL"] == "http://storage:8333"
