@@ -90,7 +90,7 @@ def test_one_worker_deployment_per_group_with_grace_beyond_the_job_timeout(objec
 
 
 def test_worker_hpa_replaces_fixed_replicas_when_enabled(plan_stack):
-    plan = plan_stack("prod", kubernetes={"workerHpaMax": 6})
+    plan = plan_stack("prod", kubernetes={"cluster": {"haControlPlane": True}, "workerHpaMax": 6})  # shared with the cost test
     deployment = plan.one("Deployment", "deployment-ai-service-worker-documents")
     hpa = plan.one("HorizontalPodAutoscaler", "horizontalpodautoscaler-ai-service-worker-documents")
     assert "replicas" not in deployment.inputs["spec"]
