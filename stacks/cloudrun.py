@@ -42,6 +42,13 @@ def pool_size(worker: WorkerGroup) -> tuple[str, str]:
     return cpu_quantity(max(worker.cpu, POOL_MIN_CPU)), f"{max(worker.memory, POOL_MIN_MEMORY_MIB)}Mi"
 
 
+def project_number() -> pulumi.Output[str]:
+    """The project number (service agents and budgets name projects by number)."""
+    from pulumi_gcp import organizations
+
+    return organizations.get_project_output(project_id=common.project()).number
+
+
 def deploy(settings: Settings) -> None:
     run = settings.cloudrun
     project = common.project()
@@ -204,9 +211,16 @@ def deploy(settings: Settings) -> None:
         max_instances=run.max_instances,
         concurrency=run.concurrency,
     )
+    number = project_number() if (not run.public or run.billing_account) else None
+    if run.public:
+        invokers: list[pulumi.Input[str]] = ["allUsers"]
+    else:
+        # The uptime check authenticates as the project's Monitoring service agent (OIDC token).
+        invokers = [pulumi.Output.concat("serviceAccount:service-", number,
+                                         "@gcp-sa-monitoring-notification.iam.gserviceaccount.com")]
     service = ApiService(
         "api", prefix, region, template,
-        ingress=INGRESS_VALUES[run.ingress], public=run.public, domain=settings.domain, project=project,
+        ingress=INGRESS_VALUES[run.ingress], invokers=invokers, domain=settings.domain, project=project,
         protect=protect, depends_on=[job.job, *access["api"]],  # migrations first
     )
 
@@ -233,11 +247,9 @@ def deploy(settings: Settings) -> None:
         opts=after_apis,
     )
     if run.billing_account:
-        from pulumi_gcp import organizations
-
         BudgetAlert(
             prefix,
-            BudgetArgs(run.billing_account, organizations.get_project_output(project_id=project).number,
+            BudgetArgs(run.billing_account, number,
                        settings.budget_monthly_usd, alerts.channels),
             opts=after_apis,
         )

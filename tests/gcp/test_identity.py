@@ -75,6 +75,10 @@ def test_public_invoker_only_when_configured(gcp, plan_stack):
     assert [(g.type.rsplit(":", 1)[-1], unwrapped(g.inputs)["role"]) for g in public] == [("ServiceIamMember", "roles/run.invoker")]
     private = plan_stack("gcp", cloudrun={"public": False})
     assert not [g for g in _iam(private) if unwrapped(g.inputs)["member"] in {"allUsers", "allAuthenticatedUsers"}]
+    (invoker,) = private.find("serviceIamMember:ServiceIamMember")
+    assert unwrapped(invoker.inputs)["member"] == (
+        "serviceAccount:service-000000000000@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
+    )
     check = unwrapped(private.one("UptimeCheckConfig").inputs)["httpCheck"]
     assert check["serviceAgentAuthentication"] == {"type": "OIDC_TOKEN"}  # a private service is still probed
 

@@ -65,7 +65,7 @@ class ApiService(pulumi.ComponentResource):
         template: dict,
         *,
         ingress: str,
-        public: bool,
+        invokers: list[pulumi.Input[str]],
         domain: str,
         project: str,
         protect: bool,
@@ -86,14 +86,15 @@ class ApiService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
         child = pulumi.ResourceOptions(parent=self)
-        if public:
-            # The API authenticates requests itself (API_KEYS); Cloud Run IAM only lets them in.
+        # allUsers when public (the API authenticates requests itself with API_KEYS), else only
+        # the named identities (e.g. the uptime check's Monitoring service agent).
+        for index, member in enumerate(invokers):
             cloudrunv2.ServiceIamMember(
-                f"{name}-public",
+                f"{name}-invoker-{index}",
                 name=self.service.name,
                 location=region,
                 role="roles/run.invoker",
-                member="allUsers",
+                member=member,
                 opts=child,
             )
         if domain:
