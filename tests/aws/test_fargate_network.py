@@ -94,3 +94,14 @@ def test_private_subnets_without_nat_use_vpc_endpoints(private_endpoints):
     assert services == ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
     endpoint_rules = [r for r in _ingress(private_endpoints) if r["securityGroupId"] == sg_id(f"{STACK}-endpoints")]
     assert [(r["referencedSecurityGroupId"], r["fromPort"]) for r in endpoint_rules] == [(sg_id(f"{STACK}-tasks"), 443)]
+
+
+def test_region_override_uses_its_own_provider_and_azs(plan_stack):
+    result = plan_stack(STACK, fargate={"region": "eu-west-1"}, budgetMonthlyUsd=0)
+    assert result.problems == []
+    providers = {props(p)["region"] for p in result.find("pulumi:providers:aws")}
+    assert providers == {"eu-west-1", "us-east-1"}  # us-east-1: Route 53 health-check metrics live only there
+    assert sorted(props(s)["availabilityZone"] for s in result.find("ec2/subnet:Subnet")) == ["eu-west-1a"] * 2 + ["eu-west-1b"] * 2
+    uptime = result.one("MetricAlarm", f"{STACK}-uptime")
+    assert props(uptime)["namespace"] == "AWS/Route53"
+    assert "eu-west-1" in props(result.one("VpcEndpoint"))["serviceName"]

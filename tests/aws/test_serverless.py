@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from infra.policy.rules import OPEN_WORLD, SECRET_NAME
@@ -23,7 +25,8 @@ def test_plan_is_clean_and_runs_no_workers(default):
 def test_function_is_an_image_with_config_limits(plan_stack):
     result = plan_stack(STACK, **{"lambda": {"memory": 2048, "timeout": 20, "reservedConcurrency": 5}})
     fn = props(result.one("lambda/function:Function"))
-    assert fn["packageType"] == "Image" and "@sha256:" in fn["imageUri"]
+    assert fn["packageType"] == "Image"
+    assert re.fullmatch(r"\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com/serverless@sha256:[0-9a-f]{64}", fn["imageUri"])
     assert (fn["memorySize"], fn["timeout"], fn["reservedConcurrentExecutions"]) == (2048, 20, 5)
     assert fn["imageConfig"]["commands"] == ["ai_service.lambda_handler.handler"]
     assert props(result.one("apigatewayv2/integration:Integration"))["timeoutMilliseconds"] == 21_000

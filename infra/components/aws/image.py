@@ -53,13 +53,14 @@ class ServiceImage(pulumi.ComponentResource):
             context={"location": str(APP_DIR)},
             dockerfile={"location": str(APP_DIR / "Dockerfile")},
             platforms=[docker_build.Platform.LINUX_AMD64],
-            # Deployed by digest, so the moving tag is only a label. Docker media types, one manifest: what Lambda and ECS both accept.
+            # One registry export (it pushes), Docker media types, one manifest: what Lambda and ECS both accept.
             exports=[{"registry": {"oci_media_types": False}}],
-            push=True,
+            push=False,  # true would add a second registry export
             tags=[repo.repository_url.apply(lambda url: f"{url}:{pulumi.get_stack()}-build")],
             registries=[{"address": repo.repository_url, "username": auth.user_name, "password": auth.password}],
             opts=child,
         )
-        self.ref = image.ref
+        # repo@sha256:… — deployed by digest, so the moving tag is only a label (Lambda rejects tag@digest forms).
+        self.ref = pulumi.Output.concat(repo.repository_url, "@", image.digest)
         self.repository_arn = repo.arn
         self.register_outputs({"ref": self.ref})
