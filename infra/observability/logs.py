@@ -369,20 +369,26 @@ def alloy_docker_config(compose_project: str, loki_url: str = f"http://{LOKI}:{L
     return _render_alloy(blocks)
 
 
-def alloy_kubernetes_config(namespace: str, loki_url: str, service_label: str = "app.kubernetes.io/component") -> str:
+def alloy_kubernetes_config(namespace: str, loki_url: str, component_label: str = "app.kubernetes.io/component",
+                            instance_label: str = "app.kubernetes.io/instance") -> str:
     """Kubernetes (Alloy DaemonSet): pod logs of `namespace` read from the node's /var/log/pods.
 
-    `service_label` is the pod label holding the component name (api, worker-documents, ...).
+    `service` = component, plus `-instance` where pods carry one (worker groups: worker-documents).
     """
     if not namespace:
         raise ValueError("alloy: namespace must not be empty")
-    meta = "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in service_label)
+
+    def meta(label: str) -> str:
+        return "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in label)
+
     blocks = [
         _block("logging", None, level="warn", format="json"),
         _block("discovery.kubernetes", "pods", _block("namespaces", None, names=[namespace]), role="pod"),
         _block(
             "discovery.relabel", "pods",
-            _rule(source_labels=[meta], regex=SERVICE_REGEX, target_label="service"),
+            # "api" + "" -> "api-" -> api; "worker" + "documents" -> worker-documents
+            _rule(source_labels=[meta(component_label), meta(instance_label)], separator="-", regex="([^-].*?)-?",
+                  target_label="service"),
             _rule(source_labels=["service"], regex="", action="drop"),
             _rule(source_labels=["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"],
                   separator="/", regex="(.+)", replacement="/var/log/pods/*$1/*.log", target_label="__path__"),

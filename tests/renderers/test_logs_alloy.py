@@ -54,12 +54,15 @@ def test_replicas_share_one_service_label(compose_service: str, service: str) ->
 
 def test_kubernetes_pods_map_to_service_and_their_log_files() -> None:
     rules = alloy.component(alloy.parse(KUBERNETES), "discovery.relabel", "pods").children("rule")
-    pod = {"__meta_kubernetes_pod_label_app_kubernetes_io_component": "worker-documents",
+    component, instance = ("__meta_kubernetes_pod_label_app_kubernetes_io_component",
+                           "__meta_kubernetes_pod_label_app_kubernetes_io_instance")
+    pod = {component: "worker", instance: "documents",
            "__meta_kubernetes_pod_uid": "1234-abcd", "__meta_kubernetes_pod_container_name": "worker"}
     labels = alloy.relabel(rules, pod)
     assert alloy.visible(labels) == {"service": "worker-documents"}
     assert labels["__path__"] == "/var/log/pods/*1234-abcd/worker/*.log"
-    assert alloy.relabel(rules, {**pod, "__meta_kubernetes_pod_label_app_kubernetes_io_component": ""}) is None
+    assert alloy.visible(alloy.relabel(rules, {component: "api", "__meta_kubernetes_pod_uid": "9"})) == {"service": "api"}
+    assert alloy.relabel(rules, {"__meta_kubernetes_pod_uid": "9"}) is None  # not one of our components
 
 
 @pytest.mark.parametrize("level", ["debug", "info", "warning", "error", "critical"])
