@@ -128,7 +128,11 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
         ]
         servers += ["", *_block("server", https_server)]
 
-    upstream = [f"server {u} max_fails=1 fail_timeout=5s;" for u in inputs.api_upstreams] + ["keepalive 16;"]
+    # max_fails=0: a replica is never "disabled" for a while after an error; otherwise, during a
+    # rolling update, the restarted replica can still be disabled when the next one stops and
+    # nginx has no live upstream (seen in tests/droplet/test_system.py). No keepalive pool: a
+    # stopping replica then only refuses new connections, which nginx retries even for POSTs.
+    upstream = [f"server {u} max_fails=0;" for u in inputs.api_upstreams]
     rt = inputs.runtime_dir
     http = [
         "default_type application/json;",
@@ -157,7 +161,6 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
         "# A replica that is stopping refuses connections: the request moves to the next one,",
         "# so a rolling update loses nothing (POSTs are retried only when nothing was sent).",
         "proxy_http_version 1.1;",
-        'proxy_set_header Connection "";',
         "proxy_set_header Host $host;",
         "proxy_set_header X-Real-IP $remote_addr;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
@@ -165,6 +168,8 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
         "proxy_next_upstream error timeout http_502 http_503;",
         f"proxy_next_upstream_tries {max(2, len(inputs.api_upstreams))};",
         "proxy_connect_timeout 2s;",
+        "# The edge owns the security headers: drop the app's copies so each is sent once.",
+        *(f"proxy_hide_header {name};" for name in [*SECURITY_HEADERS, "Strict-Transport-Security"]),
         "proxy_read_timeout 60s;",
         "",
         *servers,
