@@ -26,7 +26,7 @@ from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.monitoring import BudgetAlert, BudgetArgs, MonitoringArgs, ServiceMonitoring
 from infra.components.gcp.network import NetworkArgs, PrivateNetwork
 from infra.components.gcp.registry import RegistryArgs, ServiceImage
-from infra.components.gcp.run import ApiService, MigrationJob, WorkerPool
+from infra.components.gcp.run import JOB_NAME_LIMIT, SERVICE_NAME_LIMIT, ApiService, MigrationJob, WorkerPool
 from infra.components.gcp.secrets import StoredSecret
 from infra.components.gcp.specs import Workload, cpu_quantity, service_template
 from infra.components.gcp.storage import S3_ENDPOINT, BucketArgs, ServiceBucket
@@ -61,7 +61,7 @@ def deploy(settings: Settings) -> None:
     after_apis = pulumi.ResourceOptions(depends_on=apis.services)
 
     roles = {
-        role: RoleIdentity(f"sa-{role}", common.physical_name("ais", stack, role, limit=30), role, opts=after_apis)
+        role: RoleIdentity(f"sa-{role}", common.suffixed_name(f"ais-{stack}", role, limit=30), role, opts=after_apis)
         for role in ("api", "worker", "migrate")
     }
     api, worker, migrate = roles["api"], roles["worker"], roles["migrate"]
@@ -121,7 +121,7 @@ def deploy(settings: Settings) -> None:
     bucket = ServiceBucket(
         "bucket",
         BucketArgs(
-            bucket_name=f"{prefix}-{project}"[:63],
+            bucket_name=common.physical_name(prefix, project, limit=63),
             region=region,
             tmp_expiry_days=settings.storage.tmp_expiry_days,
             backup_retention_days=settings.storage.backup_retention_days,
@@ -192,7 +192,7 @@ def deploy(settings: Settings) -> None:
         return Workload(image.ref, args, cpu, memory, identity.email, network.network.id, network.subnet.id,
                         env, tuple(secrets), tuple(files))
 
-    job = MigrationJob("migrate", f"{prefix}-migrate", region,
+    job = MigrationJob("migrate", common.suffixed_name(prefix, "migrate", JOB_NAME_LIMIT), region,
                        workload(migrate, ("migrate",), "1", "1Gi", storage=False), protect, depends_on=access["migrate"])
 
     api_workload = workload(api, ("api",), cpu_quantity(run.api_cpu), run.api_memory, storage=True)
@@ -227,7 +227,7 @@ def deploy(settings: Settings) -> None:
     for group in settings.workers:
         cpu, memory = pool_size(group)
         WorkerPool(
-            f"worker-{group.name}", f"{prefix}-{group.name}", region,
+            f"worker-{group.name}", common.suffixed_name(prefix, group.name, SERVICE_NAME_LIMIT), region,
             workload(worker, ("worker", "--queues", ",".join(group.queues)), cpu, memory, storage=True),
             group.replicas, protect, depends_on=[job.job, *access["worker"]],
         )

@@ -119,3 +119,15 @@ def test_secret_env_builder_keeps_only_references():
     )
     (env,) = template["containers"][0]["envs"]
     assert env == {"name": "API_KEYS", "value_source": {"secret_key_ref": {"secret": "s-api-keys", "version": "3"}}}
+
+
+def test_long_stack_names_keep_role_names_distinct_and_within_limits():
+    from infra.components.gcp.common import suffixed_name
+    from infra.components.gcp.run import JOB_NAME_LIMIT, TOKEN_LENGTH
+
+    stack = "customer-acceptance-environment-eu"
+    accounts = {suffixed_name(f"ais-{stack}", role, 30) for role in ("api", "worker", "migrate")}
+    assert len(accounts) == 3 and all(6 <= len(a) <= 30 for a in accounts)
+    job = suffixed_name(f"ai-service-{stack}", "migrate", JOB_NAME_LIMIT)
+    assert job.endswith("-migrate") and len(job) + len(execution_token(IMAGE_A)) < 63
+    assert len(execution_token(IMAGE_A)) == TOKEN_LENGTH

@@ -26,3 +26,11 @@ def physical_name(*parts: str, limit: int = 63) -> str:
     """A lowercase, dash-separated GCP resource name within `limit` characters."""
     name = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
     return name[:limit].rstrip("-")
+
+
+def suffixed_name(stem: str, suffix: str, limit: int) -> str:
+    """`stem-suffix` within `limit` characters, shortening the stem so distinct suffixes stay distinct."""
+    room = limit - len(suffix) - 1
+    if room < 1:
+        raise ValueError(f"suffix {suffix!r} leaves no room for a name within {limit} characters")
+    return f"{physical_name(stem, limit=room)}-{suffix}"

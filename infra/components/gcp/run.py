@@ -20,9 +20,14 @@ def _publish(path: str, spec: dict) -> None:
     artifacts.publish(path, pulumi.Output.from_input(spec).apply(lambda s: json.dumps(s, indent=2, sort_keys=True)))
 
 
+TOKEN_LENGTH = 16
+JOB_NAME_LIMIT = 62 - TOKEN_LENGTH  # the provider wants job name + token under 63 characters
+SERVICE_NAME_LIMIT = 49  # Cloud Run service and worker pool names (revision names add a suffix)
+
+
 def execution_token(image_ref: str) -> str:
     """A Job execution suffix that changes exactly when the image does (one migration per release)."""
-    return hashlib.sha256(image_ref.encode()).hexdigest()[:16]
+    return hashlib.sha256(image_ref.encode()).hexdigest()[:TOKEN_LENGTH]
 
 
 class MigrationJob(pulumi.ComponentResource):
@@ -39,6 +44,8 @@ class MigrationJob(pulumi.ComponentResource):
     def __init__(self, name: str, job_name: str, region: str, workload: Workload, protect: bool,
                  depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:MigrationJob", name, None, opts)
+        if len(job_name) > JOB_NAME_LIMIT:
+            raise ValueError(f"job name {job_name!r} is longer than {JOB_NAME_LIMIT} characters")
         template = job_template(workload)
         _publish(f"cloudrun/{name}.json", template)
         self.job = cloudrunv2.Job(
