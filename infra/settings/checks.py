@@ -43,12 +43,17 @@ def _fargate(settings: Settings) -> list[Problem]:
         # The service redirects to HTTPS in production; the ALB can only serve TLS for a domain with an ACM certificate.
         return [("domain", "target fargate in production needs a domain for HTTPS on the load balancer "
                  "(or set appEnv development to serve plain HTTP on the ALB address)")]
+    if settings.embedding_provider == "openai" and settings.fargate.private_subnets and not settings.fargate.nat_gateway:
+        return [("fargate.natGateway", "embeddingProvider openai needs internet egress from private subnets: "
+                 "set fargate.natGateway true (or privateSubnets false)")]
     return []
 
 
 def _lambda(settings: Settings) -> list[Problem]:
     if settings.domain:
         return [("domain", "target lambda serves on the API Gateway URL; a custom domain is not supported yet (unset it)")]
+    if settings.embedding_provider == "openai" and not settings.lambda_.nat_gateway:
+        return [("lambda.natGateway", "embeddingProvider openai needs internet egress from the VPC: set lambda.natGateway true")]
     return []
 
 

@@ -89,3 +89,14 @@ def test_cost_states_its_request_assumption(default):
     lines = {i.type: i for i in default.cost.items}
     assert "1M requests" in lines["aws:lambda/function:Function"].basis
     assert default.cost.monthly_usd <= 60
+
+
+def test_openai_embeddings_need_a_nat_gateway():
+    from infra.plan.values import Secret
+    from infra.settings import ConfigError
+    from tests.fixtures.plan import plan_with
+
+    with pytest.raises(ConfigError, match=r"ai-service:lambda.natGateway: embeddingProvider openai needs internet egress"):
+        plan_with(STACK, embeddingProvider="openai", openaiApiKey=Secret("sk-test"))
+    with pytest.raises(ConfigError, match=r"ai-service:fargate.natGateway: embeddingProvider openai"):
+        plan_with("aws", embeddingProvider="openai", openaiApiKey=Secret("sk-test"), fargate={"privateSubnets": True})
