@@ -75,3 +75,22 @@ def test_deletion_protection_follows_protect(gcp, plan_stack):
         assert db.protect is expected and plan.one("storage/bucket:Bucket").protect is expected
         assert unwrapped(db.inputs)["deletionProtection"] is expected
         assert unwrapped(db.inputs)["settings"]["deletionProtectionEnabled"] is expected
+
+
+def test_bring_your_own_database_and_redis(plan_stack):
+    import json
+
+    db_url = "postgresql://app:SENTINEL-byo-db-4b1d@db.example.com:5432/ai?sslmode=require"
+    redis_url = "rediss://:SENTINEL-byo-redis-9e2c@cache.example.com:6380/0"
+    plan = plan_stack("gcp", database={"url": db_url}, redis={"url": redis_url})
+    assert not plan.find("DatabaseInstance") and not plan.find("redis/instance:Instance")
+    assert not plan.find("projects/iAMMember:IAMMember")  # no cloudsql.client without Cloud SQL
+    stored = {r.name: unwrapped(r.inputs["secretData"]) for r in plan.find("SecretVersion")}
+    assert stored["secret-database-url"] == stored["secret-migrate-database-url"] == db_url
+    assert stored["secret-redis-url"] == redis_url and "secret-redis-ca" not in stored
+    api_env = {e["name"] for e in envs(plan.one("cloudrunv2/service:Service"))}
+    assert "REDIS_CA_CERT" not in api_env and {"DATABASE_URL", "REDIS_URL"} <= api_env
+    text = json.dumps(plan.as_dict()) + "".join(map(str, plan.artifacts.values()))
+    assert "SENTINEL" not in text
+    assert {p.name for p in plan.find("AlertPolicy")} >= {"monitoring-api-down"}
+    assert not plan.find("AlertPolicy", "monitoring-database-disk")
