@@ -218,6 +218,14 @@ def deploy(settings: Settings) -> None:
     for chart, values in helm_values.items():
         artifacts.publish(f"helm/{chart.release}.values.yaml", helm_values_yaml(values))
 
+    # A dead cluster cannot alert about itself: DigitalOcean probes /health from outside (any cluster).
+    import pulumi_digitalocean as do
+
+    uptime = do.UptimeCheck("uptime", name=f"{prefix}-health", target=f"https://{settings.domain}/health",
+                            type="https", regions=["us_east", "eu_west"])
+    do.UptimeAlert("uptime-down", check_id=uptime.id, name=f"{prefix}-down", type="down", period="2m",
+                   notifications=[do.UptimeAlertNotificationArgs(emails=[settings.letsencrypt_email])])
+
     pulumi.export("url", f"https://{settings.domain}")
     pulumi.export("namespace", ns)
     pulumi.export("image", image.ref)

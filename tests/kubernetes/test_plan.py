@@ -197,3 +197,10 @@ def test_bad_config_is_one_line_naming_the_key(overrides, key):
     with pytest.raises(ConfigError) as error:
         plan_with("prod", **overrides)
     assert any(line.startswith(key) for line in str(error.value).splitlines()), str(error.value)
+
+
+def test_an_outside_uptime_check_watches_the_public_health_endpoint(prod):
+    check = unwrapped(prod.one("uptimeCheck:UptimeCheck", "uptime").inputs)
+    assert check["target"] == "https://api.example.com/health"
+    alert = unwrapped(prod.one("uptimeAlert:UptimeAlert", "uptime-down").inputs)
+    assert alert["notifications"][0]["emails"] == ["ops@example.com"]
