@@ -154,22 +154,27 @@ def main() -> None:
     bare = None
     try:
         env = build_service_env(
-            redis, pg, S3Server(s3_port), EMBEDDING_DIM=str(args.dim), LOG_LEVEL="WARNING",
-            WEB_CONCURRENCY=str(args.web_concurrency), RATE_LIMIT_PER_MINUTE="1000000000",
+            redis,
+            pg,
+            S3Server(s3_port),
+            EMBEDDING_DIM=str(args.dim),
+            LOG_LEVEL="INFO",
+            WEB_CONCURRENCY=str(args.web_concurrency),
+            RATE_LIMIT_PER_MINUTE="1000000000",
             RATE_LIMIT_GLOBAL_PER_MINUTE="1000000000",
         )
         print(f"inserting {args.chunks} chunks (dim {args.dim}) and building the HNSW index ...", flush=True)
         insert_chunks(env["MIGRATE_DATABASE_URL"], args.chunks, args.dim)
         api = runner.start("api", env)
         bare_port = free_port()
-        bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port),
-                                 "--web-concurrency", str(args.web_concurrency)])
+        bare = subprocess.Popen(
+            [sys.executable, __file__, "--serve-bare", str(bare_port), "--web-concurrency", str(args.web_concurrency)]
+        )
         wait_until(lambda: _healthy(f"http://127.0.0.1:{bare_port}/health"), timeout=30, what="bare app")
 
         script = workdir / "queries.lua"
         rng = random.Random(11)
-        script.write_text(LUA_QUERIES % ", ".join(
-            '"' + "+".join(rng.sample(WORDS, 3)) + '"' for _ in range(50)))
+        script.write_text(LUA_QUERIES % ", ".join('"' + "+".join(rng.sample(WORDS, 3)) + '"' for _ in range(50)))
         cases = {
             "bare /health": (f"http://127.0.0.1:{bare_port}/health", None),
             "service /health": (f"{api.url}/health", None),
@@ -183,15 +188,20 @@ def main() -> None:
                 results[name].append(wrk(url, duration=args.duration, connections=args.connections, script=lua))
             print(f"run {run + 1}/{args.runs} done", flush=True)
 
-        med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99", "errors")}
-               for name, runs in results.items()}
+        med = {
+            name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99", "errors")}
+            for name, runs in results.items()
+        }
         base = med["bare /health"]["rps"]
-        print(f"\nmedians of {args.runs} runs, {args.duration}s each, {args.connections} connections, "
-              f"WEB_CONCURRENCY={args.web_concurrency}, {args.chunks} chunks")
+        print(
+            f"\nmedians of {args.runs} runs, {args.duration}s each, {args.connections} connections, "
+            f"WEB_CONCURRENCY={args.web_concurrency}, {args.chunks} chunks"
+        )
         print(f"{'case':<26}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'non-2xx':>9}")
         for name, m in med.items():
-            print(f"{name:<26}{m['rps']:>10.0f}{m['p50']:>9.2f}{m['p99']:>9.2f}{m['rps'] / base:>9.2f}"
-                  f"{m['errors']:>9.0f}")
+            print(
+                f"{name:<26}{m['rps']:>10.0f}{m['p50']:>9.2f}{m['p99']:>9.2f}{m['rps'] / base:>9.2f}{m['errors']:>9.0f}"
+            )
         health_ratio = med["service /health"]["rps"] / base
         search_p99 = med["service /api/v1/search"]["p99"]
         print(f"\n/health ratio {health_ratio:.2f} (target >= 0.85): {'OK' if health_ratio >= 0.85 else 'MISSED'}")

@@ -18,7 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from . import api, health
 from .auth import RateLimiter
 from .logs import get_logger
-from .middleware import BodyLimit, ExemptProbes, RequestLog, SecurityHeaders
+from .middleware import BodyLimit, ExemptProbes, Liveness, RequestLog, SecurityHeaders
 from .services import Services
 from .settings import Settings, get_settings
 
@@ -95,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ExemptProbes, wrap=lambda inner: _guarded(inner, settings))
     app.add_middleware(SecurityHeaders, hsts=settings.production)
     app.add_middleware(RequestLog)
+    app.add_middleware(Liveness, version=settings.app_version, hsts=settings.production)
     return app

@@ -54,7 +54,10 @@ chunks = sa.Table(
     sa.Column("embedding", Vector(), nullable=False),
 )
 
-STATUSES = ("queued", "processing", "indexed", "failed")
+
+def read_only(conn: sa.Connection) -> sa.Connection:
+    """Autocommit for single-statement reads: no BEGIN/ROLLBACK round trips around them."""
+    return conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def normalise_url(url: str) -> sa.URL:
@@ -74,8 +77,9 @@ def get_engine(url: str, pool_size: int = 10) -> Engine:
         normalise_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A dead connection fails one request
+        # (503, see app.DEPENDENCY_ERRORS) and SQLAlchemy then invalidates the whole pool.
         pool_recycle=1800,
         # Readiness must answer within 2 s; connecting is bounded the same way.
-        connect_args={"connect_timeout": 2, "application_name": "ai-service"},
+        connect_args={"connect_timeout": 2, "application_name": "ai-service", "prepare_threshold": None},
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .db import chunks, documents
+from .db import chunks, documents, read_only
 
 
 def create(
@@ -38,7 +38,7 @@ def get(engine: Engine, document_id: str, tenant: str | None) -> sa.Row | None:
     if tenant is not None:
         query = query.where(documents.c.tenant == tenant)
     with engine.connect() as conn:
-        return conn.execute(query).first()
+        return read_only(conn).execute(query).first()
 
 
 def delete(engine: Engine, document_id: str, tenant: str) -> sa.Row | None:
@@ -128,7 +128,7 @@ def search(engine: Engine, tenant: str, vector: Sequence[float], k: int) -> list
     )
     results: dict[str, dict] = {}
     with engine.connect() as conn:
-        for row in conn.execute(query):
+        for row in read_only(conn).execute(query):
             if row.document_id not in results:
                 results[row.document_id] = {
                     "document_id": row.document_id,

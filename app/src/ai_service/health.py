@@ -1,4 +1,4 @@
-"""Liveness, readiness and /metrics."""
+"""Readiness and /metrics (liveness, /health, is middleware.Liveness)."""
 
 from __future__ import annotations
 
@@ -57,11 +57,6 @@ def _queue_depths(services: Services, redis_ok: bool) -> dict[str, int]:
         return {name: services.queue(name).count for name in QUEUES}
     except Exception:  # noqa: BLE001 - Redis went away between the check and now: omit the gauge for this scrape
         return {}
-
-
-@router.get("/health")
-async def health(request: Request) -> dict:
-    return {"status": "ok", "version": request.app.state.services.settings.app_version}
 
 
 @router.get("/health/ready")
