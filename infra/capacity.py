@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from infra.observability.logs import ALLOY, LOKI
 from infra.topology import ContainerSpec
 
 HOST_MEMORY_SHARE = 0.9
@@ -30,6 +31,14 @@ def memory_problems(specs: list[ContainerSpec], size: str, key: str = "droplet.s
     if total <= allowed:
         return []
     figures = ", ".join(f"{s.name} {s.memory_mib}" for s in specs)
+    logs = sum(s.memory_mib for s in specs if s.name in (LOKI, ALLOY))
+    if logs and total - logs <= allowed:
+        # Everything else fits: the central logs are what overcommits the host; say so.
+        return [
+            f"ai-service:logs: Loki and Alloy need {logs} MiB but only {allowed - (total - logs)} MiB of the "
+            f"{allowed} MiB budget of {size} (90%) remain after the other containers ({total - logs} MiB): {figures}; "
+            "set logs.enabled: false, choose a larger droplet.size or run fewer replicas"
+        ]
     return [
         f"ai-service:{key}: container memory limits sum to {total} MiB, over 90% of {size} ({allowed} MiB): {figures}; "
         "choose a larger size, fewer replicas or monitoring: false"

@@ -20,7 +20,8 @@ Per-service memory limits (MiB) at the defaults — droplet, monitoring on:
 | redis              | 1     | 256      | 256   |
 | migrate (one-shot) | 1     | 256      | 256   |
 | monitoring (5)     |       |          | 736   |
-| total              |       |          | 3104  |
+| loki, alloy (logs) | 2     | 256, 128 | 384   |
+| total              |       |          | 3488  |
 
 against 90% of a 4 GiB droplet (3686 MiB); the remaining 10% is the OS, dockerd and the
 DigitalOcean agent.
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from infra.observability import services as monitoring
+from infra.observability.logs import LogInputs, log_services
 from infra.observability.metrics import API_PORT, WORKER_METRICS_PORT
 from infra.observability.render import MonitoringInputs
 from infra.settings import Settings
@@ -155,12 +157,20 @@ def worker_names(settings: Settings) -> tuple[str, ...]:
     return tuple(f"worker-{w.name}-{i}" for w in settings.workers for i in range(1, w.replicas + 1))
 
 
-def monitoring_inputs(settings: Settings, stack: str) -> MonitoringInputs:
+def logs_on(settings: Settings) -> bool:
+    """Central logs need Grafana (the UI) and Alertmanager (the alert): they ride on monitoring."""
+    return settings.monitoring and settings.logs.enabled
+
+
+def monitoring_inputs(settings: Settings, stack: str, project: str = "ai-service") -> MonitoringInputs:
+    """`project`: the compose project name, whose containers Alloy reads."""
+    logs = LogInputs(stack, settings.logs.retention_days, project) if logs_on(settings) else None
     return MonitoringInputs(
         stack=stack,
         api_hosts=api_names(settings),
         worker_hosts=worker_names(settings),
         slack_enabled=settings.alert_slack_webhook is not None,
+        logs=logs,
     )
 
 
@@ -298,7 +308,10 @@ def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
 def _monitoring(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
     admin = {"prometheus", "grafana", "alertmanager"} if profile.publish_admin else set()
     specs = []
-    for svc in monitoring.monitoring_services(slack_enabled=settings.alert_slack_webhook is not None):
+    services = monitoring.monitoring_services(slack_enabled=settings.alert_slack_webhook is not None)
+    if logs_on(settings):
+        services += log_services()
+    for svc in services:
         specs.append(
             ContainerSpec(
                 name=svc.name,

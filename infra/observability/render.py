@@ -14,6 +14,7 @@ from pathlib import Path
 from . import grafana, services
 from .alertmanager import AlertingInputs, render_alertmanager_yaml
 from .dashboards import dashboard_json, dashboards
+from .logs import LogInputs, render_log_files
 from .metrics import (
     ALERTMANAGER_PORT,
     API_PORT,
@@ -36,6 +37,7 @@ class MonitoringInputs:
     worker_hosts: tuple[str, ...]
     slack_enabled: bool = False
     slack_channel: str | None = None
+    logs: LogInputs | None = None  # central logs (Loki + Alloy) when on
 
     def __post_init__(self) -> None:
         if not self.stack:
@@ -75,6 +77,8 @@ def render_monitoring_files(inputs: MonitoringInputs, targets: ScrapeTargets | N
         "grafana/provisioning/dashboards/ai-service.yml": grafana.render_dashboards_provider_yaml(),
     }
     files |= {f"grafana/dashboards/{uid}.json": dashboard_json(model) for uid, model in dashboards().items()}
+    if inputs.logs is not None:
+        files |= render_log_files(inputs.logs)
     return files
 
 
