@@ -41,63 +41,62 @@ def deploy(settings: Settings) -> None:
     stack = pulumi.get_stack()
     aws_region = region(cfg.region)
     opts = provider_options(cfg.region)
-    child = opts
 
     # ── network and firewalls ────────────────────────────────────────────────
     network = Network(stack, NetworkArgs(
         region=aws_region, nat_gateway=cfg.private_subnets and cfg.nat_gateway,
-        interface_endpoints=PRIVATE_ENDPOINTS if cfg.private_subnets and not cfg.nat_gateway else ()), child)
-    alb_sg = security_group(f"{stack}-alb", network.vpc_id, "ALB: HTTP/HTTPS from the internet", child)
-    tasks_sg = security_group(f"{stack}-tasks", network.vpc_id, "ECS tasks: only from the ALB", child)
+        interface_endpoints=PRIVATE_ENDPOINTS if cfg.private_subnets and not cfg.nat_gateway else ()), opts)
+    alb_sg = security_group(f"{stack}-alb", network.vpc_id, "ALB: HTTP/HTTPS from the internet", opts)
+    tasks_sg = security_group(f"{stack}-tasks", network.vpc_id, "ECS tasks: only from the ALB", opts)
     for port in (80, 443):
         # The one rule open to the internet: the load balancer's listeners.
         vpc.SecurityGroupIngressRule(f"{stack}-alb-{port}", security_group_id=alb_sg.id, cidr_ipv4="0.0.0.0/0",
                                      ip_protocol="tcp", from_port=port, to_port=port,
-                                     description=f"public {port}", opts=child)
-    allow_egress(f"{stack}-alb-to-tasks", alb_sg, "ALB to API tasks", child, port=API_PORT, destination=tasks_sg)
-    allow_from(f"{stack}-tasks-from-alb", tasks_sg, API_PORT, alb_sg, "API from the ALB only", child)
-    allow_egress(f"{stack}-tasks-out", tasks_sg, "tasks to AWS APIs, data stores and model APIs", child)
+                                     description=f"public {port}", opts=opts)
+    allow_egress(f"{stack}-alb-to-tasks", alb_sg, "ALB to API tasks", opts, port=API_PORT, destination=tasks_sg)
+    allow_from(f"{stack}-tasks-from-alb", tasks_sg, API_PORT, alb_sg, "API from the ALB only", opts)
+    allow_egress(f"{stack}-tasks-out", tasks_sg, "tasks to AWS APIs, data stores and model APIs", opts)
     if network.endpoint_sg is not None:
-        allow_from(f"{stack}-endpoints-from-tasks", network.endpoint_sg, 443, tasks_sg, "AWS APIs from tasks", child)
+        allow_from(f"{stack}-endpoints-from-tasks", network.endpoint_sg, 443, tasks_sg, "AWS APIs from tasks", opts)
     task_subnets = network.private_subnet_ids if cfg.private_subnets else network.public_subnet_ids
 
     # ── data, secrets, image ─────────────────────────────────────────────────
     backend = Backend(stack, BackendArgs(settings=settings, network=network, client=tasks_sg,
-                                         cache_node_type=cfg.cache_node_type), child)
-    image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image, keep=cfg.image_keep), child)
+                                         cache_node_type=cfg.cache_node_type), opts)
+    image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image, keep=cfg.image_keep), opts)
 
     # ── load balancer ────────────────────────────────────────────────────────
     alb = lb.LoadBalancer(stack, load_balancer_type="application", internal=False, security_groups=[alb_sg.id],
                           subnets=network.public_subnet_ids, drop_invalid_header_fields=True,
-                          idle_timeout=60, opts=child)
+                          idle_timeout=60, opts=opts)
     target_group = lb.TargetGroup(
         f"{stack}-api", port=API_PORT, protocol="HTTP", target_type="ip", vpc_id=network.vpc_id,
         deregistration_delay=30,
         # Liveness, not readiness (PITFALLS): a Redis blip must not make ECS replace every task.
         health_check={"path": "/health", "matcher": "200", "interval": 15, "timeout": 5,
                       "healthy_threshold": 2, "unhealthy_threshold": 3},
-        opts=child)
-    serving = _listeners(stack, settings, alb, target_group, child)
+        opts=opts)
+    serving = _listeners(stack, settings, alb, target_group, opts)
     # /metrics is scraped from inside; never routed by the public edge.
     lb.ListenerRule(f"{stack}-no-metrics", listener_arn=serving.arn, priority=10,
                     conditions=[{"path_pattern": {"values": ["/metrics", "/metrics/*"]}}],
                     actions=[{"type": "fixed-response", "fixed_response": {
                         "content_type": "application/json", "status_code": "404", "message_body": '{"detail":"Not Found"}'}}],
-                    opts=child)
+                    opts=opts)
     public_host = settings.domain or alb.dns_name
 
     # ── ECS: cluster, roles, task definitions, services ──────────────────────
-    cluster = ecs.Cluster(stack, settings=[{"name": "containerInsights", "value": "enabled"}], opts=child)
+    cluster = ecs.Cluster(stack, settings=[{"name": "containerInsights", "value": "enabled"}], opts=opts)
     roles = [("api", None)] + [(w.name, w) for w in settings.workers]
     logs = {name: cloudwatch.LogGroup(f"{stack}-{name}", name=f"/ecs/{stack}/{name}",
-                                      retention_in_days=cfg.log_retention_days, opts=child) for name, _ in roles}
+                                      retention_in_days=cfg.log_retention_days, opts=opts) for name, _ in roles}
     repository_arn = image.repository_arn if image.repository_arn is not None else ecr_repository_arn(settings.image)
     execution_role = aws_iam.role(
         f"{stack}-execution", "ecs-tasks.amazonaws.com",
         [*aws_iam.ecr_pull_statements(repository_arn), aws_iam.logs_statement([g.arn for g in logs.values()]),
          backend.secret_statement()],
-        child, description="ECS agent: pull the image, write logs, inject the runtime secret")
-    task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), child,
+        opts, description="ECS agent: pull the image, write logs, inject the runtime secret")
+    task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), opts,
                              description="The service: objects in its bucket")
     environment = backend.environment(settings, aws_region, settings.domain or alb.dns_name)
     secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
@@ -112,7 +111,7 @@ def deploy(settings: Settings) -> None:
             f"{stack}-{name}", family=f"{stack}-{name}", cpu=str(cpu), memory=str(memory), network_mode="awsvpc",
             requires_compatibilities=["FARGATE"], runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=execution_role.arn, task_role_arn=task_role.arn, volumes=[{"name": ecs_render.TMP_VOLUME}],
-            container_definitions=request.apply(ecs_render.container_definitions_text), opts=child)
+            container_definitions=request.apply(ecs_render.container_definitions_text), opts=opts)
 
     def log(name: str) -> ecs_render.LogConfig:
         return ecs_render.LogConfig(group=f"/ecs/{stack}/{name}", region=aws_region, stream_prefix=name)
@@ -135,8 +134,8 @@ def deploy(settings: Settings) -> None:
         propagate_tags="SERVICE", enable_ecs_managed_tags=True, wait_for_steady_state=True, **rollout,
         tags=_size_tags(cfg.api_cpu, cfg.api_memory),
         # Autoscaling owns the running count after the first deployment.
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["desiredCount"], depends_on=[serving])))
-    _autoscale(stack, settings, cluster, api_service, alb, target_group, child)
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["desiredCount"], depends_on=[serving])))
+    _autoscale(stack, settings, cluster, api_service, alb, target_group, opts)
 
     for worker in settings.workers:
         cpu, memory = fargate_task_size(worker.cpu, worker.memory)
@@ -147,10 +146,10 @@ def deploy(settings: Settings) -> None:
         ])
         ecs.Service(f"{stack}-{worker.name}", cluster=cluster.arn, task_definition=worker_task.arn, desired_count=worker.replicas,
                     launch_type="FARGATE", network_configuration=network_config, propagate_tags="SERVICE",
-                    enable_ecs_managed_tags=True, **rollout, tags=_size_tags(cpu, memory), opts=child)
+                    enable_ecs_managed_tags=True, **rollout, tags=_size_tags(cpu, memory), opts=opts)
 
     # ── alerting ─────────────────────────────────────────────────────────────
-    alerts = Alerts(stack, settings.letsencrypt_email, aws_region, child)
+    alerts = Alerts(stack, settings.letsencrypt_email, aws_region, opts)
     lb_dims = {"LoadBalancer": alb.arn_suffix, "TargetGroup": target_group.arn_suffix}
     alerts.ratio("5xx-rate", "API 5xx responses above the shared error-rate threshold", "AWS/ApplicationELB",
                  "HTTPCode_Target_5XX_Count", "RequestCount", lb_dims, ERROR_RATE)

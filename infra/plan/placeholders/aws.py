@@ -65,6 +65,14 @@ def _named_arn(service: str, resource: str) -> Callable[[str, Outputs], Outputs]
     return computed
 
 
+def _secret(name: str, inputs: Outputs) -> Outputs:
+    return {"arn": f"arn:aws:secretsmanager:{_region(inputs)}:{ACCOUNT}:secret:{name}-{token(name, 6)}"}
+
+
+def _topic(name: str, inputs: Outputs) -> Outputs:
+    return {"arn": f"arn:aws:sns:{_region(inputs)}:{ACCOUNT}:{name}"}
+
+
 def _iam_role(name: str, inputs: Outputs) -> Outputs:
     role = inputs.get("name") or name
     return {"name": role, "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}"}  # IAM ARNs carry no region
@@ -120,8 +128,8 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "aws:ecs/cluster:Cluster": _named_arn("ecs", "cluster"),
     "aws:ecs/service:Service": _named_arn("ecs", "service"),
     "aws:ecs/taskDefinition:TaskDefinition": _arn("ecs", "task-definition"),
-    "aws:secretsmanager/secret:Secret": _arn("secretsmanager", "secret"),
-    "aws:sns/topic:Topic": _arn("sns", "topic"),
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:sns/topic:Topic": _topic,
     "aws:rds/instance:Instance": _db_instance,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:acm/certificate:Certificate": _certificate,
