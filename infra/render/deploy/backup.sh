@@ -9,13 +9,16 @@ export WORK
 trap 'rm -rf "$WORK"' EXIT
 
 redis() { compose exec -T redis redis-cli "$@" | tr -d '\r'; }
-before=$(redis LASTSAVE)
+persistence() { redis INFO persistence | grep "^$1:" | cut -d: -f2; }
+# BGSAVE forks before it replies, so "in progress" is visible at once; LASTSAVE has a
+# one-second resolution and cannot tell two saves in the same second apart.
 redis BGSAVE >/dev/null
 deadline=$((SECONDS + 600))
-until [ "$(redis LASTSAVE)" != "$before" ]; do
+while [ "$(persistence rdb_bgsave_in_progress)" != 0 ]; do
   ((SECONDS < deadline)) || { log "BGSAVE did not finish in 600s"; exit 1; }
   sleep 2
 done
+[ "$(persistence rdb_last_bgsave_status)" = ok ] || { log "BGSAVE failed (see the redis log)"; exit 1; }
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 docker cp redis:/data/dump.rdb "$WORK/redis-$stamp.rdb"
 s3 cp --quiet "/work/redis-$stamp.rdb" "s3://${S3_BUCKET:?}/backups/redis/$stamp.rdb"
