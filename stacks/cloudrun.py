@@ -161,7 +161,7 @@ def deploy(settings: Settings) -> None:
                     "expression": f'resource.name == "projects/{project}/instances/{prefix}" '
                     '&& resource.type == "sqladmin.googleapis.com/Instance"',
                 },
-                opts=pulumi.ResourceOptions(parent=identity),
+                opts=pulumi.ResourceOptions(parent=identity, depends_on=apis.services),
             ))
 
     common_env = {

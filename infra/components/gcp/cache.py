@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import redis
 
+from infra.components.gcp.common import children
+
 REDIS_VERSION = "REDIS_7_2"
 
 
@@ -41,7 +43,7 @@ class MemorystoreRedis(pulumi.ComponentResource):
             auth_enabled=True,
             transit_encryption_mode="SERVER_AUTHENTICATION",
             redis_configs={"maxmemory-policy": "noeviction"},  # RQ jobs must never be evicted
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=children(self, opts),
         )
         self.url = pulumi.Output.secret(
             pulumi.Output.all(self.instance.auth_string, self.instance.host, self.instance.port).apply(

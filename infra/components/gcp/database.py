@@ -12,6 +12,8 @@ import pulumi
 import pulumi_random as random
 from pulumi_gcp import sql
 
+from infra.components.gcp.common import children
+
 DATABASE = "ai_service"
 APP_USER = "ai_service"
 ADMIN_USER = "ai_service_admin"
@@ -42,7 +44,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:CloudSqlPostgres", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._children = children(self, opts)
         self.instance = sql.DatabaseInstance(
             name,
             name=args.instance_name,
@@ -73,7 +75,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 "maintenance_window": {"day": 7, "hour": 4, "update_track": "stable"},
                 "insights_config": {"query_insights_enabled": True},
             },
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=children(self, opts, protect=args.protect),
         )
         sql.Database(name, name=DATABASE, instance=self.instance.name, opts=child)
         self.app_url = self._user(f"{name}-app", APP_USER)
@@ -81,7 +83,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         self.register_outputs({"instance": self.instance.connection_name})
 
     def _user(self, name: str, user: str) -> pulumi.Output[str]:
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._children
         password = random.RandomPassword(name, length=32, special=False, opts=child)  # URL-safe
         sql.User(name, name=user, instance=self.instance.name, password=password.result, opts=child)
         url = pulumi.Output.all(password.result, self.instance.private_ip_address).apply(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pulumi
 from pulumi_gcp import serviceaccount
 
+from infra.components.gcp.common import children
+
 
 class RoleIdentity(pulumi.ComponentResource):
     account: serviceaccount.Account
@@ -23,7 +25,7 @@ class RoleIdentity(pulumi.ComponentResource):
             account_id=account_id,
             display_name=f"ai-service {role}",
             description=f"Runtime identity of the ai-service {role} role (least privilege)",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=children(self, opts),
         )
         self.email = self.account.email
         self.member = self.account.member

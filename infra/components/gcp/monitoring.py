@@ -9,6 +9,7 @@ import pulumi
 from pulumi_gcp import logging, monitoring
 
 from infra.components.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
+from infra.components.gcp.common import children
 from infra.components.gcp.specs import HEALTH_PATH
 
 UPTIME_PERIOD = "60s"
@@ -31,7 +32,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:ServiceMonitoring", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = children(self, opts)
         self.channels = []
         if args.email:
             channel = monitoring.NotificationChannel(
@@ -81,7 +82,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 notification_channels=self.channels,
                 documentation={"content": static["text"], "mime_type": "text/markdown"},
                 alert_strategy={"auto_close": "1800s"},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=job_metrics),
+                opts=children(self, opts, depends_on=job_metrics),
             )
         self.register_outputs({"uptime_check": uptime.uptime_check_id})
 
@@ -114,6 +115,6 @@ class BudgetAlert(pulumi.ComponentResource):
                 {"threshold_percent": 1.0, "spend_basis": "FORECASTED_SPEND"},
             ],
             all_updates_rule={"monitoring_notification_channels": args.channels, "disable_default_iam_recipients": False},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=children(self, opts),
         )
         self.register_outputs({})

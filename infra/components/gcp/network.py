@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import compute, servicenetworking
 
+from infra.components.gcp.common import children
+
 # Direct VPC egress needs at least a /26 and uses ~2 addresses per instance; /24 leaves headroom.
 SUBNET_CIDR = "10.10.0.0/24"
 PSA_PREFIX_LENGTH = 20  # Google's producer services (Cloud SQL, Memorystore) carve their ranges from this
@@ -26,7 +28,7 @@ class PrivateNetwork(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:PrivateNetwork", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = children(self, opts)
         self.network = compute.Network(name, auto_create_subnetworks=False, description="ai-service private network", opts=child)
         self.subnet = compute.Subnetwork(
             f"{name}-run",

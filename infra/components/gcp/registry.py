@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import artifactregistry
 
+from infra.components.gcp.common import children
+
 # Relative to the project root (Pulumi's working directory), so state is the same on every machine.
 APP_DIR = "app"
 KEEP_IMAGES = 10  # older untagged images are deleted by the repository cleanup policy
@@ -31,7 +33,7 @@ class ServiceImage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:ServiceImage", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = children(self, opts)
         self.repository = artifactregistry.Repository(
             name,
             repository_id=args.repository_id,
@@ -58,7 +60,7 @@ class ServiceImage(pulumi.ComponentResource):
                 build_args={"APP_VERSION": args.tag},
                 tags=[f"{repo_url}/ai-service:{args.tag}"],
                 push=True,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.repository]),
+                opts=children(self, opts, depends_on=[self.repository]),
             )
             self.ref = image.ref
         self.register_outputs({"ref": self.ref})

@@ -13,6 +13,7 @@ import pulumi
 from pulumi_gcp import cloudrun, cloudrunv2
 
 from infra import artifacts
+from infra.components.gcp.common import children
 from infra.components.gcp.specs import Workload, job_template, worker_pool_template
 
 
@@ -55,7 +56,7 @@ class MigrationJob(pulumi.ComponentResource):
             template=template,
             deletion_protection=protect,
             run_execution_token=pulumi.Output.from_input(workload.image).apply(execution_token),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=children(self, opts, depends_on=depends_on),
         )
         self.register_outputs({"job": self.job.name})
 
@@ -90,9 +91,9 @@ class ApiService(pulumi.ComponentResource):
             # Every revision is kept; traffic follows the latest ready one (pin an older one to roll back).
             traffics=[{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}],
             deletion_protection=protect,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=children(self, opts, depends_on=depends_on),
         )
-        child = pulumi.ResourceOptions(parent=self)
+        child = children(self, opts)
         # allUsers when public (the API authenticates requests itself with API_KEYS), else only
         # the named identities (e.g. the uptime check's Monitoring service agent).
         for index, member in enumerate(invokers):
@@ -134,6 +135,6 @@ class WorkerPool(pulumi.ComponentResource):
             template=template,
             scaling={"scaling_mode": "MANUAL", "manual_instance_count": replicas},
             deletion_protection=protect,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=children(self, opts, depends_on=depends_on),
         )
         self.register_outputs({"pool": self.pool.name})

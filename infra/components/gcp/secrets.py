@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pulumi
 from pulumi_gcp import secretmanager
 
+from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.specs import SecretEnv, SecretFile
 
@@ -28,7 +29,7 @@ class StoredSecret(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("ai-service:gcp:StoredSecret", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = children(self, opts)
         self.secret = secretmanager.Secret(
             name, secret_id=secret_id, replication={"auto": {}}, labels={"app": "ai-service"}, opts=child
         )

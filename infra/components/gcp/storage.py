@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import storage
 
+from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
 
 S3_ENDPOINT = "https://storage.googleapis.com"
@@ -44,7 +45,7 @@ class ServiceBucket(pulumi.ComponentResource):
         self, name: str, args: BucketArgs, users: Sequence[RoleIdentity], opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("ai-service:gcp:ServiceBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = children(self, opts)
         self.bucket = storage.Bucket(
             name,
             name=args.bucket_name,
@@ -56,7 +57,7 @@ class ServiceBucket(pulumi.ComponentResource):
             soft_delete_policy={"retention_duration_seconds": 7 * 86400},
             lifecycle_rules=lifecycle_rules(args),
             force_destroy=not args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=children(self, opts, protect=args.protect),
         )
         self.hmac_keys = {}
         for user in users:
