@@ -37,11 +37,12 @@ from infra.settings import ConfigError, Settings
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 
 
-def check_capacity(settings: Settings) -> None:
-    """Memory and database connection budgets, before any resource is registered."""
+def check_capacity(settings: Settings) -> dict[str, int]:
+    """Memory and database connection budgets, before any resource is registered; returns the memory limits."""
     probe = topology.HostProfile(image="probe", s3_bucket="probe", s3_region="probe",
                                  https_port=443 if settings.domain else None)
-    problems = capacity.memory_problems(topology.docker_host_containers(settings, probe), settings.droplet.size)
+    specs = topology.docker_host_containers(settings, probe)
+    problems = capacity.memory_problems(specs, settings.droplet.size)
     db_size = settings.database.size or DEFAULT_SIZE
     limit = CONNECTION_LIMITS.get(db_size)
     if limit is not None and not settings.database.url:
@@ -50,6 +51,7 @@ def check_capacity(settings: Settings) -> None:
         problems += capacity.connection_problems(needed, limit, db_size)
     if problems:
         raise ConfigError(problems)
+    return topology.memory_budget(specs)
 
 
 def _password(name: str, length: int = 32) -> pulumi.Output[str]:
@@ -72,7 +74,7 @@ def _secret(value) -> pulumi.Output[str] | None:
 
 
 def deploy(settings: Settings) -> None:
-    check_capacity(settings)
+    memory = check_capacity(settings)
     stack = pulumi.get_stack()
     name = f"ai-service-{stack}"
     tags = ("ai-service", f"stack-{stack}")
@@ -146,3 +148,5 @@ def deploy(settings: Settings) -> None:
     pulumi.export("bucket", bucket.name)
     pulumi.export("image", image.ref)
     pulumi.export("releaseVersion", release.version)
+    pulumi.export("memoryLimitsMiB", {**memory, "total": sum(memory.values()),
+                                      "allowed": int(capacity.droplet_memory_mib(conf.size) * capacity.HOST_MEMORY_SHARE)})

@@ -215,3 +215,11 @@ def test_shared_registry_is_referenced_not_created(plan_stack):
     result = plan_stack("dev", droplet={"region": "nyc3", "size": "s-2vcpu-4gb", "createRegistry": False})
     assert not result.find("ContainerRegistry")
     assert result.find("ContainerRegistryDockerCredentials")
+
+
+def test_memory_budget_is_stated_per_container_and_fits(dev):
+    memory = dev.outputs["memoryLimitsMiB"]
+    assert memory["allowed"] == int(4096 * 0.9)
+    containers = {k: v for k, v in memory.items() if k not in {"total", "allowed"}}
+    assert {"nginx", "api-1", "api-2", "redis", "migrate", "prometheus", "grafana"} <= set(containers)
+    assert memory["total"] == sum(containers.values()) <= memory["allowed"]
