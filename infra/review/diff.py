@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,26 @@ def compare(before: dict, after: dict, *, base_label: str, problems: list[str] |
     return diff
 
 
+def _text_delta(before: Any, after: Any, limit: int = 6) -> list[str] | None:
+    """For multi-line documents (compose.yaml, cloud-init…): the changed lines, not the first 80 characters."""
+    if not (isinstance(before, str) and isinstance(after, str) and ("\n" in before or "\n" in after)):
+        return None
+    lines = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    shown = [f"`{line[:100].replace('|', chr(92) + '|')}`" for line in lines[:limit]]
+    return shown + ([f"… {len(lines) - limit} more lines"] if len(lines) > limit else [])
+
+
+def _change_text(change: InputChange) -> str:
+    delta = _text_delta(change.before, change.after)
+    if delta is not None:
+        return f"`{change.path}`:<br>" + "<br>".join(delta)
+    return f"`{change.path}`: {_short(change.before)} → {_short(change.after)}"
+
+
 def _short(value: Any) -> str:
     text = json.dumps(value) if not isinstance(value, str) else value
     text = text.replace("|", "\\|").replace("\n", "⏎")
@@ -120,7 +141,7 @@ def to_markdown(diff: PlanDiff) -> str:
         out += [f"| + | `{t}` | {n} | |" for t, n, _ in diff.added]
         out += [f"| − | `{t}` | {n} | |" for t, n, _ in diff.removed]
         for (t, n, _), changes in diff.changed.items():
-            shown = "<br>".join(f"`{c.path}`: {_short(c.before)} → {_short(c.after)}" for c in changes[:8])
+            shown = "<br>".join(_change_text(c) for c in changes[:8])
             more = f"<br>… {len(changes) - 8} more" if len(changes) > 8 else ""
             out.append(f"| ~ | `{t}` | {n} | {shown}{more} |")
         out.append("")
