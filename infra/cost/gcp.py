@@ -57,7 +57,8 @@ def service(r: PlannedResource) -> Iterable[CostItem]:
     per_instance = SECONDS_PER_MONTH * (cpu * _usd("gcp.run.idle.vcpu_second") + gib * _usd("gcp.run.idle.gib_second"))
     yield _item(r, minimum * per_instance,
                 f"{minimum} min instance(s) x {cpu:g} vCPU/{gib:g} GiB idle all month at "
-                f"{_rate('gcp.run.idle.vcpu_second')}/vCPU-s + {_rate('gcp.run.idle.gib_second')}/GiB-s; request time extra")
+                f"{_rate('gcp.run.idle.vcpu_second')}/vCPU-s + {_rate('gcp.run.idle.gib_second')}/GiB-s; request time extra; "
+                "with minInstances 0 this line is $0 (cold starts instead)")
 
 
 def worker_pool(r: PlannedResource) -> Iterable[CostItem]:
