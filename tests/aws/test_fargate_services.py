@@ -140,8 +140,8 @@ def test_bucket_is_private_encrypted_versioned_and_expires_tmp(default):
 
 
 @pytest.mark.parametrize("protect", [True, False])
-def test_protect_guards_database_and_bucket(plan_stack, protect):
-    result = plan_stack(STACK, protect=protect)
+def test_protect_guards_database_and_bucket(plan_stack, default, protect):
+    result = default if protect else plan_stack(STACK, protect=False)  # protect defaults to true
     db = result.one("rds/instance:Instance")
     assert db.protect is protect and props(db)["deletionProtection"] is protect
     assert result.one("s3/bucket:Bucket").protect is protect
