@@ -13,6 +13,7 @@ FIREWALL = "digitalocean:index/firewall:Firewall"
 CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
 DB_FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall"
 PUBLIC_PORTS = {"80", "443"}
+SSH_PORT = "22"  # reported by ssh-not-open-to-world
 
 
 def _droplets_firewalled(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
@@ -26,7 +27,8 @@ def _firewall_public_ports(v: ResourceView) -> Iterable[str]:
     if v.type != FIREWALL:
         return
     for rule in v.props.get("inboundRules") or []:
-        if set(rule.get("sourceAddresses") or []) & OPEN_WORLD and str(rule.get("portRange")) not in PUBLIC_PORTS:
+        port = str(rule.get("portRange"))
+        if set(rule.get("sourceAddresses") or []) & OPEN_WORLD and port not in PUBLIC_PORTS | {SSH_PORT}:
             yield f"inbound {rule.get('protocol')} {rule.get('portRange') or 'all'} is open to the internet; only 80/443 may be"
 
 

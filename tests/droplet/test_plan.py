@@ -223,3 +223,25 @@ def test_memory_budget_is_stated_per_container_and_fits(dev):
     containers = {k: v for k, v in memory.items() if k not in {"total", "allowed"}}
     assert {"nginx", "api-1", "api-2", "redis", "migrate", "prometheus", "grafana"} <= set(containers)
     assert memory["total"] == sum(containers.values()) <= memory["allowed"]
+
+
+def test_policy_flags_extra_public_ports_and_unguarded_databases():
+    from infra.plan.mocks import PlannedResource
+    from infra.policy.digitalocean import DO_RULES
+    from infra.policy.engine import evaluate
+
+    def resource(type_: str, name: str, inputs: dict) -> PlannedResource:
+        return PlannedResource(type_, name, f"urn:{name}", "", True, False, inputs)
+
+    resources = [
+        resource("digitalocean:index/droplet:Droplet", "web", {}),
+        resource("digitalocean:index/firewall:Firewall", "web", {"dropletIds": ["1"], "inboundRules": [
+            {"protocol": "tcp", "portRange": "6379", "sourceAddresses": ["0.0.0.0/0"]}]}),
+        resource("digitalocean:index/databaseCluster:DatabaseCluster", "db", {}),
+    ]
+    found = {(v.policy, v.resource) for v in evaluate(resources, DO_RULES)}
+    assert found == {("firewall-only-web-public", "web"), ("database-has-firewall", "db")}
+    open_db = resource("digitalocean:index/databaseFirewall:DatabaseFirewall", "db",
+                       {"rules": [{"type": "ip_addr", "value": "0.0.0.0/0"}]})
+    found = {(v.policy, v.resource) for v in evaluate([*resources[2:], open_db], DO_RULES)}
+    assert found == {("database-firewall-private", "db")}
