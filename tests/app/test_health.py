@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -37,3 +41,38 @@ def test_readiness_follows_redis_outage_liveness_does_not(service_env, start_api
 
     assert httpx.get(f"{api.url}/health/ready").status_code == 200
     assert 'ai_service_dependency_up{dependency="redis"} 1.0' in httpx.get(f"{api.url}/metrics").text
+
+
+def test_sigterm_drains_the_request_in_flight(service_env, start_api):
+    api = start_api(service_env(INLINE_JOBS="true"))
+    first_chunk_sent = threading.Event()
+
+    def slow_body():
+        yield b'--bb\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\n'
+        first_chunk_sent.set()
+        for _ in range(10):
+            time.sleep(0.1)  # the client is still sending when the server is told to stop
+            yield b"words arriving slowly "
+        yield b"\r\n--bb--\r\n"
+
+    result = {}
+
+    def upload():
+        result["response"] = httpx.post(
+            f"{api.url}/api/v1/documents",
+            content=slow_body(),
+            headers={"Content-Type": "multipart/form-data; boundary=bb"},
+            timeout=30,
+        )
+
+    client = threading.Thread(target=upload)
+    client.start()
+    assert first_chunk_sent.wait(timeout=10)
+    time.sleep(0.2)  # let the server start reading the request
+    api.process.send_signal(signal.SIGTERM)
+    client.join(timeout=30)
+    assert result["response"].status_code == 202
+    assert result["response"].json()["status"] == "indexed"
+    # uvicorn re-raises the signal after its graceful shutdown: exit by SIGTERM, not a crash.
+    assert api.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert any("Finished server process" in line for line in api.log_lines())
