@@ -53,7 +53,9 @@ def _world_ingress(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
                 continue
             web = rule.get("ipProtocol", rule.get("protocol")) == "tcp" and rule.get("fromPort") == rule.get("toPort") \
                 and rule.get("fromPort") in PUBLIC_WEB_PORTS
-            if not (web and group in alb_groups):
+            # Ids are unknown during a real preview: then only the ports can be judged.
+            known = isinstance(group, str) and alb_groups and all(isinstance(g, str) for g in alb_groups)
+            if not web or (known and group not in alb_groups):
                 yield v.name, (f"admits {sorted(sources & OPEN_WORLD)} on {rule.get('fromPort')}-{rule.get('toPort')}; "
                                "only the load balancer's 80/443 may face the internet")
 

@@ -112,3 +112,12 @@ def test_lambda_secret_env_is_caught():
 
 def test_log_groups_must_expire():
     assert _policies(_resource("aws:cloudwatch/logGroup:LogGroup", "l")) == {"aws-log-retention"}
+
+
+@pytest.mark.parametrize("port, flagged", [(443, False), (5432, True)])
+def test_unknown_ids_during_preview_still_judge_ports(port, flagged):
+    """In a real preview the groups' ids are not known yet: the port check must still hold."""
+    alb = _resource("aws:lb/loadBalancer:LoadBalancer", "alb", securityGroups=[None])
+    rule = _resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "r", securityGroupId=None,
+                     cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=port, toPort=port)
+    assert (_policies(alb, rule) == {"aws-only-alb-faces-internet"}) is flagged
