@@ -188,6 +188,14 @@ def _tls_listener(v: ResourceView) -> Iterable[str]:
         yield "serves the API over plain HTTP; set `domain` for HTTPS with an ACM certificate"
 
 
+def _uptime_check(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
+    """A public endpoint (ALB, HTTP API) is watched from outside by a Route 53 health check."""
+    endpoints = [v for v in views if v.type in (LOAD_BALANCER, "aws:apigatewayv2/api:Api") and not v.props.get("internal")]
+    if endpoints and not any(v.type == "aws:route53/healthCheck:HealthCheck" for v in views):
+        for v in endpoints:
+            yield v.name, "public endpoint without a Route 53 health check: a dead service would not alert"
+
+
 AWS_RULES: list[ResourceRule | StackRule] = [
     StackRule("aws-only-alb-faces-internet", "Only the load balancer's 80/443 admit 0.0.0.0/0.", Level.MANDATORY, _world_ingress),
     ResourceRule("aws-rds-private-encrypted", "RDS: private, encrypted, 7-day backups, deletion protection when protected.", Level.MANDATORY, _rds),
@@ -198,5 +206,6 @@ AWS_RULES: list[ResourceRule | StackRule] = [
     ResourceRule("aws-ecs-rollback", "ECS services roll back failed deployments.", Level.MANDATORY, _ecs_service),
     ResourceRule("aws-lambda-no-secret-env", "Lambda environment holds no secrets.", Level.MANDATORY, _lambda_env),
     ResourceRule("aws-log-retention", "Log groups expire old logs.", Level.MANDATORY, _log_retention),
+    StackRule("aws-uptime-check", "Public endpoints have an external uptime check.", Level.MANDATORY, _uptime_check),
     ResourceRule("aws-listener-tls", "Public listeners use TLS (advisory until a domain is set).", Level.ADVISORY, _tls_listener),
 ]

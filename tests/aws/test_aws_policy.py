@@ -15,8 +15,13 @@ def _resource(type_: str, name: str, protect: bool = False, **inputs) -> Planned
     return PlannedResource(type=type_, name=name, urn=f"urn:{name}", parent="", custom=True, protect=protect, inputs=inputs)
 
 
-def _policies(*resources: PlannedResource) -> set[str]:
-    return {v.policy for v in evaluate(list(resources), AWS_RULES)}
+UPTIME = PlannedResource(type="aws:route53/healthCheck:HealthCheck", name="uptime", urn="urn:uptime", parent="",
+                         custom=True, protect=False, inputs={"type": "HTTPS"})
+
+
+def _policies(*resources: PlannedResource, uptime: bool = True) -> set[str]:
+    """Policies violated by `resources` (with a health check present unless `uptime` is false)."""
+    return {v.policy for v in evaluate([*resources, *([UPTIME] if uptime else [])], AWS_RULES)}
 
 
 ALB = _resource("aws:lb/loadBalancer:LoadBalancer", "alb", securityGroups=["sg-alb"])
@@ -121,3 +126,9 @@ def test_unknown_ids_during_preview_still_judge_ports(port, flagged):
     rule = _resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "r", securityGroupId=None,
                      cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=port, toPort=port)
     assert (_policies(alb, rule) == {"aws-only-alb-faces-internet"}) is flagged
+
+
+def test_public_endpoint_needs_an_uptime_check():
+    api = _resource("aws:apigatewayv2/api:Api", "api", protocolType="HTTP")
+    assert _policies(api, uptime=False) == {"aws-uptime-check"}
+    assert _policies(api) == set()
