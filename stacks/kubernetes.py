@@ -23,6 +23,7 @@ from infra.components.digitalocean.database import DEFAULT_SIZE as DEFAULT_DB_SI
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
 from infra.components.kubernetes.apply import create, create_all
 from infra.kubernetes import charts, edge, monitoring, network, redis, workloads
+from infra.kubernetes import logs as k8s_logs
 from infra.kubernetes.render import helm_values_yaml, render_stream
 from infra.settings import Settings
 
@@ -175,6 +176,8 @@ def deploy(settings: Settings) -> None:
     # --- monitoring --------------------------------------------------------------------------------
     monitoring_objs: list[dict] = []
     dashboard_objs: list[dict] = []
+    log_objs: list[dict] = []
+    logs_on = settings.monitoring and settings.logs.enabled
     if settings.monitoring:
         kps = charts.KUBE_PROMETHEUS_STACK
         monitoring_ns = create(_monitoring_namespace(kps.namespace), on_cluster, name="namespace-monitoring")
@@ -197,6 +200,13 @@ def deploy(settings: Settings) -> None:
         dashboard_objs = monitoring.dashboard_config_maps(kps.namespace)
         create_all(monitoring_objs, pulumi.ResourceOptions(provider=provider, depends_on=[namespace, kps_release]))
         create_all(dashboard_objs, in_monitoring)
+        if logs_on:  # Loki + Alloy next to kube-prometheus-stack; Grafana's sidecars load our ConfigMaps
+            log_objs = k8s_logs.objects()
+            log_maps = create_all(log_objs, in_monitoring)
+            loki = _release(k8s_logs.LOKI_CHART, k8s_logs.loki_values(stack, settings.logs.retention_days), provider,
+                            depends_on=[monitoring_ns, *log_maps.values()], create_namespace=False)
+            _release(k8s_logs.ALLOY_CHART, k8s_logs.alloy_values(ns), provider, depends_on=[monitoring_ns, loki],
+                     create_namespace=False)
 
     # --- rendered manifests (our objects only; Secrets are never rendered) --------------------
     files = {
@@ -207,6 +217,7 @@ def deploy(settings: Settings) -> None:
         "gateway.yaml": edge_objs,
         "monitoring.yaml": monitoring_objs,
         "dashboards.yaml": dashboard_objs,
+        "logs.yaml": log_objs,
     }
     for path, objs in files.items():
         if objs:
@@ -215,6 +226,9 @@ def deploy(settings: Settings) -> None:
     if settings.monitoring:
         helm_values[charts.KUBE_PROMETHEUS_STACK] = charts.kube_prometheus_stack_values(
             stack, k8s.prometheus_storage_gi, settings.alert_slack_webhook is not None)
+    if logs_on:
+        helm_values[k8s_logs.LOKI_CHART] = k8s_logs.loki_values(stack, settings.logs.retention_days)
+        helm_values[k8s_logs.ALLOY_CHART] = k8s_logs.alloy_values(ns)
     for chart, values in helm_values.items():
         artifacts.publish(f"helm/{chart.release}.values.yaml", helm_values_yaml(values))
 

@@ -2,7 +2,7 @@
 
 Nodes are counted at the autoscaler's minimum (what runs when idle) and the basis names the
 maximum. Envoy Gateway gives each Gateway a `LoadBalancer` Service: one DO load balancer.
-Every PersistentVolumeClaim (Redis's, Prometheus's) is a DO block volume.
+Every PersistentVolumeClaim (Redis's, Prometheus's, Loki's) is a DO block volume.
 """
 
 from __future__ import annotations
@@ -41,12 +41,14 @@ def _gib(quantity: str) -> float:
 
 
 def _claims(value: Any) -> Iterable[float]:
-    """Storage requests of every volumeClaimTemplate in a manifest or Helm values tree."""
+    """Storage requests of every volumeClaimTemplate (or enabled `persistence.size`) in a manifest or Helm values tree."""
     if isinstance(value, dict):
         for key, child in value.items():
             if key in ("volumeClaimTemplates", "volumeClaimTemplate"):
                 for template in child if isinstance(child, list) else [child]:
                     yield _gib(template["spec"]["resources"]["requests"]["storage"])
+            elif key == "persistence" and isinstance(child, dict) and child.get("enabled") and "size" in child:
+                yield _gib(child["size"])  # the Helm-chart convention (Loki's singleBinary.persistence)
             else:
                 yield from _claims(child)
     elif isinstance(value, list):
