@@ -1,0 +1,33 @@
+"""The policy pack enforces the gcp rules on the props the plan produced (pulumi_policy's own types)."""
+
+from __future__ import annotations
+
+import copy
+
+from infra.plan.values import unwrapped
+from infra.policy.gcp import GCP_RULES
+from tests.policy.test_pack_adapters import _adapters, _args
+
+
+def _reported(rule_name: str, resource_type: str, props: dict, protect: bool = False) -> list[str]:
+    rule = next(r for r in GCP_RULES if r.name == rule_name)
+    reported: list[str] = []
+    _adapters().to_policy(rule).validate(_args(resource_type, props, protect), lambda m, urn=None: reported.append(m))
+    return reported
+
+
+def test_pack_passes_the_planned_database_and_rejects_a_public_one(gcp):
+    db = gcp.one("DatabaseInstance")
+    props = unwrapped(db.inputs)
+    assert _reported("gcp-sql-private", db.type, props, protect=True) == []
+    public = copy.deepcopy(props)
+    public["settings"]["ipConfiguration"]["ipv4Enabled"] = True
+    assert any("public IPv4" in m for m in _reported("gcp-sql-private", db.type, public, protect=True))
+
+
+def test_pack_rejects_port_in_a_planned_service(gcp):
+    api = gcp.one("cloudrunv2/service:Service")
+    props = copy.deepcopy(unwrapped(api.inputs))
+    assert _reported("gcp-run-env", api.type, props) == []
+    props["template"]["containers"][0]["envs"].append({"name": "PORT", "value": "8080"})
+    assert any("PORT" in m for m in _reported("gcp-run-env", api.type, props))
