@@ -59,8 +59,7 @@ def deploy(settings: Settings) -> None:
         kubeconfig = _secret(k8s.kubeconfig.get_secret_value())
     from pulumi_kubernetes import Provider
 
-    provider = Provider("k8s", kubeconfig=kubeconfig, context=k8s.context or None,
-                        delete_unreachable=False)
+    provider = Provider("k8s", kubeconfig=kubeconfig, context=k8s.context or None)
     on_cluster = pulumi.ResourceOptions(provider=provider)
 
     # --- image, database, object storage --------------------------------------------------
@@ -154,7 +153,8 @@ def deploy(settings: Settings) -> None:
     create_all(redis_objs, with_config)
     # A new image creates a new Job (its name carries the digest); the provider waits for it to
     # complete, and only then do the Deployments roll to the new image.
-    migrate = create(workloads.migrate_job(spec), with_config, name="migrate")
+    migrate = create(workloads.migrate_job(spec), pulumi.ResourceOptions.merge(
+        with_config, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="20m"))), name="migrate")
     after_migrate = pulumi.ResourceOptions(provider=provider, depends_on=[namespace, *secrets, migrate])
     deployments = [o for o in service_objs if o["kind"] == "Deployment"]
     create_all([o for o in service_objs if o["kind"] != "Deployment"], with_config)
