@@ -131,6 +131,14 @@ def test_generated_secrets_are_random_and_secret(local):
     for name in ("api-1", "migrate", "worker-documents-1", "postgres", "redis", "redis-exporter"):
         raw = containers(local)[name]["_resource"].inputs["envs"]
         assert isinstance(raw, Secret), f"{name} envs must be a Pulumi secret"
+    # the values containers get are those generated results, not literals in the program
+    generated = {name: unwrapped(r.outputs["result"]) for name, r in passwords.items()}
+    by_name = containers(local)
+    assert env(by_name["postgres"])["POSTGRES_PASSWORD"] == generated["postgres-password"]
+    assert env(by_name["redis"])["REDIS_PASSWORD"] == generated["redis-password"]
+    assert env(by_name["api-1"])["SECRET_KEY"] == generated["secret-key"]
+    assert env(by_name["api-1"])["API_KEYS"] == f"default:{generated['api-key']}"
+    assert unwrapped(local.outputs["api_keys"]) == f"default:{generated['api-key']}"
     assert isinstance(local.outputs["api_keys"], Secret)
     assert isinstance(local.outputs["grafana_admin_password"], Secret)
     secret_uploads = [u for u in containers(local)["grafana"]["_resource"].inputs["uploads"] if isinstance(u["content"], Secret)]
