@@ -72,6 +72,7 @@ def deploy(settings: Settings) -> None:
     files = {NGINX_CONF: render_nginx_conf(NginxInputs(
         api_upstreams=tuple(f"{name}:{API_PORT}" for name in api_names(settings)),
         max_body_bytes=settings.max_upload_bytes,
+        api_docs=settings.app_env == "development",  # the app serves /docs only in development
     ))}
     if settings.monitoring:
         files |= render_monitoring_files(monitoring_inputs(settings, stack, project=project))

@@ -24,6 +24,10 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+# FastAPI's Swagger UI page runs an inline script, loads its bundle from jsDelivr and fetches /openapi.json.
+DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src data: https://fastapi.tiangolo.com; "
+            "connect-src 'self'; frame-ancestors 'none'")
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,15 @@ class NginxInputs:
     access_log: str = "/dev/stdout"
     error_log: str = "/dev/stderr"
     worker_processes: str = "auto"
+    api_docs: bool = False  # serve /docs and /openapi.json under a CSP Swagger UI runs with (appEnv development)
 
 
 def _block(header: str, lines: list[str]) -> list[str]:
     return [f"{header} {{", *(f"    {line}" if line else "" for line in lines), "}"]
 
 
-def _headers(tls: bool) -> list[str]:
-    headers = dict(SECURITY_HEADERS)
+def _headers(tls: bool, csp: str | None = None) -> list[str]:
+    headers = dict(SECURITY_HEADERS) | ({"Content-Security-Policy": csp} if csp else {})
     if tls:
         headers["Strict-Transport-Security"] = HSTS
     return [f'add_header {name} "{value}" always;' for name, value in headers.items()]
@@ -79,12 +84,21 @@ def _acme_location(inputs: NginxInputs) -> list[str]:
     ]
 
 
+def _docs_location(inputs: NginxInputs, limit: str) -> list[str]:
+    # add_header in a location replaces the server's set, so the whole set is repeated here.
+    headers = [f"    {h}" for h in _headers(inputs.tls, DOCS_CSP)]
+    return ["location ~ ^/(docs|docs/oauth2-redirect|openapi\\.json)$ {", f"    {limit}", *headers,
+            "    proxy_pass http://api;", "}"]
+
+
 def _app_locations(inputs: NginxInputs) -> list[str]:
     limit = f"limit_req zone=api burst={inputs.burst} nodelay;"
+    docs = _docs_location(inputs, limit) if inputs.api_docs else []
     return [
         "location ^~ /metrics {",
         "    return 404;",
         "}",
+        *docs,
         "location /api/ {",
         f"    {limit}",
         "    proxy_pass http://api;",
