@@ -169,6 +169,7 @@ def deploy(settings: Settings) -> None:
         "LOG_LEVEL": settings.log_level,
         "EMBEDDING_PROVIDER": settings.embedding_provider,
         "EMBEDDING_DIM": str(settings.embedding_dim),
+        "DB_POOL_SIZE": str(settings.database.pool_size),  # the connection budget checked at config time
     }
 
     def workload(identity: RoleIdentity, args: tuple[str, ...], cpu: str, memory: str, *, storage: bool) -> Workload:

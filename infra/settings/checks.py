@@ -24,6 +24,23 @@ def _droplet(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _cloud_sql_connections(settings: Settings) -> list[Problem]:
+    from infra.capacity import connections_needed  # the same connection model as the droplet
+    from infra.settings.gcp import db_client_connections, is_db_tier
+
+    run = settings.cloudrun
+    tier = settings.database.size or run.db_tier
+    if not is_db_tier(tier):
+        return [("database.size", f"{tier!r} is not a Cloud SQL tier (db-f1-micro, db-g1-small, db-custom-<vCPU>-<MiB>)")]
+    needed = connections_needed(run.max_instances, run.api_cpu, settings.database.pool_size, sum(w.replicas for w in settings.workers))
+    limit = db_client_connections(tier)
+    if needed <= limit:
+        return []
+    return [("cloudrun.maxInstances", f"{needed} database connections at full scale (maxInstances {run.max_instances} x "
+             f"{run.api_cpu} processes x poolSize {settings.database.pool_size} + workers + migrate) but {tier} allows {limit}; "
+             "lower cloudrun.maxInstances or database.poolSize, or choose a larger cloudrun.dbTier")]
+
+
 def _cloudrun(settings: Settings) -> list[Problem]:
     run = settings.cloudrun
     problems: list[Problem] = []
@@ -31,6 +48,8 @@ def _cloudrun(settings: Settings) -> list[Problem]:
         problems.append(("cloudrun.minInstances", f"{run.min_instances} exceeds cloudrun.maxInstances ({run.max_instances})"))
     if settings.domain and run.ingress != "all":
         problems.append(("cloudrun.ingress", f"{run.ingress!r} blocks the domain mapping of {settings.domain}; use 'all' or drop `domain`"))
+    if settings.database.url is None:
+        problems += _cloud_sql_connections(settings)
     if run.billing_account and not settings.budget_monthly_usd:
         problems.append(("budgetMonthlyUsd", "required when cloudrun.billingAccount is set: the budget alert needs an amount"))
     return problems

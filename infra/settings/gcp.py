@@ -27,6 +27,24 @@ INGRESS_VALUES: dict[str, str] = {
 }
 
 
+def is_db_tier(tier: str) -> bool:
+    return tier in SHARED_DB_TIERS or bool(CUSTOM_DB_TIER.match(tier))
+
+
+# Cloud SQL for PostgreSQL's default max_connections by instance memory (GiB lower bound -> limit).
+MAX_CONNECTIONS_BY_MEMORY = ((120, 1000), (60, 800), (30, 600), (15, 500), (7.5, 400), (6, 200), (3.75, 100), (1.7, 50), (0, 25))
+SHARED_TIER_MEMORY_GIB = {"db-f1-micro": 0.6, "db-g1-small": 1.7}
+SUPERUSER_RESERVED_CONNECTIONS = 3
+
+
+def db_client_connections(tier: str) -> int:
+    """Connections clients may open on `tier` (the default max_connections minus the reserved ones)."""
+    custom = re.match(r"^db-custom-\d+-(\d+)$", tier)
+    memory = int(custom[1]) / 1024 if custom else SHARED_TIER_MEMORY_GIB[tier]
+    limit = next(connections for floor, connections in MAX_CONNECTIONS_BY_MEMORY if memory >= floor)
+    return limit - SUPERUSER_RESERVED_CONNECTIONS
+
+
 def memory_mib(value: str) -> int:
     """'2Gi' -> 2048, '512Mi' -> 512."""
     return int(value[:-2]) * (1024 if value.endswith("Gi") else 1)
@@ -39,11 +57,11 @@ class CloudRunConfig(ConfigModel):
     api_cpu: int = Field(default=2, description="vCPU per API instance (1, 2, 4, 6 or 8).")
     api_memory: str = Field(default="2Gi", description="Memory per API instance (e.g. 512Mi, 2Gi).")
     min_instances: int = Field(default=1, ge=0, le=100, description="API instances kept warm (0 = scale to zero, cold starts; fine for dev).")
-    max_instances: int = Field(default=10, ge=1, le=1000, description="Upper bound of API autoscaling (also caps database connections).")
+    max_instances: int = Field(default=4, ge=1, le=1000, description="Upper bound of API autoscaling; x apiCpu processes x database.poolSize must fit the Cloud SQL tier's connections.")
     concurrency: int = Field(default=80, ge=1, le=1000, description="Concurrent requests per API instance.")
     public: bool = Field(default=False, description="Grant allUsers run.invoker (the API does its own API-key auth).")
     ingress: Ingress = Field(default="all", description="Who can reach the service: all, internal, internal-and-cloud-load-balancing.")
-    db_tier: str = Field(default="db-f1-micro", description="Cloud SQL tier: db-f1-micro, db-g1-small or db-custom-<vCPU>-<MiB>.")
+    db_tier: str = Field(default="db-g1-small", description="Cloud SQL tier: db-f1-micro (25 connections), db-g1-small (50) or db-custom-<vCPU>-<MiB>.")
     db_disk_gb: int = Field(default=10, ge=10, le=65536, description="Cloud SQL SSD size in GB (grows automatically).")
     redis_tier: Literal["BASIC", "STANDARD_HA"] = Field(default="BASIC", description="Memorystore tier (STANDARD_HA adds a replica).")
     redis_memory_gb: int = Field(default=1, ge=1, le=300, description="Memorystore capacity in GB.")
@@ -67,7 +85,7 @@ class CloudRunConfig(ConfigModel):
     @field_validator("db_tier")
     @classmethod
     def _tier(cls, tier: str) -> str:
-        if tier not in SHARED_DB_TIERS and not CUSTOM_DB_TIER.match(tier):
+        if not is_db_tier(tier):
             raise ValueError(f"{tier!r} is not db-f1-micro, db-g1-small or db-custom-<vCPU>-<MiB>")
         return tier
 

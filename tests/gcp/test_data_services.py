@@ -14,7 +14,7 @@ def test_cloud_sql_is_private_encrypted_and_backed_up(gcp):
     assert ip["ipv4Enabled"] is False and ip["privateNetwork"]
     assert ip["sslMode"] == "ENCRYPTED_ONLY"
     assert props["databaseVersion"] == "POSTGRES_16" and settings["edition"] == "ENTERPRISE"
-    assert settings["tier"] == "db-f1-micro"
+    assert settings["tier"] == "db-g1-small"
     backups = settings["backupConfiguration"]
     assert backups["enabled"] and backups["pointInTimeRecoveryEnabled"]
     peering = gcp.one("servicenetworking/connection:Connection")

@@ -67,6 +67,9 @@ def test_billing_budget_alert_when_a_billing_account_is_configured(plan_stack):
         ({"cloudrun": {"minInstances": 5, "maxInstances": 2}}, "ai-service:cloudrun.minInstances"),
         ({"cloudrun": {"billingAccount": "012345-6789AB-CDEF01"}}, "ai-service:budgetMonthlyUsd"),
         ({"cloudrun": {"ingres": "all"}}, "ai-service:cloudrun.ingres"),
+        ({"cloudrun": {"maxInstances": 10}}, "ai-service:cloudrun.maxInstances"),  # 10 x 2 x 5 + 4 > 47
+        ({"cloudrun": {"dbTier": "db-f1-micro"}}, "ai-service:cloudrun.maxInstances"),  # 44 > 22
+        ({"database": {"size": "db-s-1vcpu-1gb"}}, "ai-service:database.size"),
         ({"domain": "api.example.com", "cloudrun": {"ingress": "internal"}}, "ai-service:cloudrun.ingress"),
     ],
 )
@@ -155,3 +158,10 @@ def test_job_failure_ratio_alert_counts_the_workers_log_events(gcp):
     assert condition["denominatorFilter"].endswith('user/ai-service-gcp-documents-finished"')
     assert condition["thresholdValue"] == thresholds.JOB_FAILURES.max_ratio
     assert {m.urn for m in gcp.find("logging/metric:Metric")} <= set(policy.dependencies)
+
+
+def test_connection_budget_accepts_what_fits(plan_stack):
+    plan = plan_stack("gcp", cloudrun={"dbTier": "db-f1-micro", "maxInstances": 2}, database={"poolSize": 4})
+    assert not plan.problems  # 2 x 2 x 4 + 3 + 1 = 20 <= 22
+    env = {e["name"]: e.get("value") for c in unwrapped(plan.one("cloudrunv2/service:Service").inputs)["template"]["containers"] for e in c["envs"]}
+    assert env["DB_POOL_SIZE"] == "4"

@@ -23,7 +23,7 @@ def test_api_service_shape(gcp):
     container = template["containers"][0]
     assert container["resources"]["limits"] == {"cpu": "2", "memory": "2Gi"}
     assert template["timeout"] == "300s"
-    assert template["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 10}
+    assert template["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 4}
     assert template["maxInstanceRequestConcurrency"] == 80
     assert container["ports"] == {"containerPort": 8000}
     for probe in ("startupProbe", "livenessProbe"):
@@ -107,7 +107,7 @@ def test_rendered_specs_are_what_the_resources_receive(gcp):
     deployed = unwrapped(gcp.one("cloudrunv2/service:Service").inputs)["template"]
     assert [e["name"] for e in api["containers"][0]["envs"]] == [e["name"] for e in deployed["containers"][0]["envs"]]
     assert api["service_account"] == deployed["serviceAccount"]
-    assert api["scaling"] == {"min_instance_count": 1, "max_instance_count": 10}
+    assert api["scaling"] == {"min_instance_count": 1, "max_instance_count": 4}
     job = json.loads(gcp.artifacts["cloudrun/migrate.json"])
     assert job["template"]["containers"][0]["args"] == ["migrate"]
 
