@@ -9,6 +9,7 @@ PROJECT_DIR=${PROJECT_DIR:-/opt/ai-service}
 LIVE=${LIVE:-$PROJECT_DIR/live}
 RELEASES=${RELEASES:-$PROJECT_DIR/releases}
 CREDENTIALS=${CREDENTIALS:-/etc/ai-service/credentials.env}
+# renovate: datasource=docker depName=amazon/aws-cli
 AWS_CLI_IMAGE=${AWS_CLI_IMAGE:-amazon/aws-cli:2.31.1}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-180}
 EDGE_URL=${EDGE_URL:-http://127.0.0.1/health/ready}
