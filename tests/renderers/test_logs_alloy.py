@@ -8,6 +8,7 @@ component's documented arguments and references, and implements the stages we us
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import httpx
@@ -154,3 +155,14 @@ def test_real_lines_through_the_collector(service_lines: list[str], target: str)
     # The issue's query: 5xx on /api/v1/documents, found by its parsed fields.
     documents_5xx = [r for r in errors if r.get("route") == logs.DOCUMENTS_ROUTE and r.get("status", 0) >= 500]
     assert [r["request_id"] for r in documents_5xx] == ["logs-test-5xx"]
+
+
+@pytest.mark.system
+def test_grafana_request_link_finds_the_request_id_in_real_lines(service_lines: list[str]) -> None:
+    """The datasource's derived field must match how the service writes request_id."""
+    derived = logs.loki_datasource("http://loki:3100")["jsonData"]["derivedFields"][0]
+    records = [(line, json.loads(line)) for line in service_lines]
+    with_id = [(line, r["request_id"]) for line, r in records if "request_id" in r]
+    assert with_id
+    for line, request_id in with_id:
+        assert re.search(derived["matcherRegex"], line).group(1) == request_id
