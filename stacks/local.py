@@ -19,8 +19,9 @@ import pulumi_random as random
 from infra import artifacts
 from infra.components.docker.host import DockerHost, DockerHostArgs
 from infra.components.docker.image import LocalServiceImage, pinned_images
+from infra.observability import services as monitoring
 from infra.observability.metrics import API_PORT
-from infra.observability.render import render_monitoring_files, render_secret_files
+from infra.observability.render import render_monitoring_files
 from infra.render.compose import render_compose
 from infra.render.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
@@ -59,14 +60,14 @@ def deploy(settings: Settings) -> None:
         s3_secret_key=generated["s3-secret-key"], openai_api_key=openai,
     ).apply(lambda v: secret_env(**v)))
 
-    slack = _secret(settings.alert_slack_webhook)
-    monitoring_secrets = pulumi.Output.all(generated["grafana-admin-password"], slack).apply(
-        lambda v: render_secret_files(grafana_admin_password=v[0], slack_webhook_url=v[1])
-    )
-    secret_files = {S3_CONFIG_FILE: pulumi.Output.all(generated["s3-access-key"], generated["s3-secret-key"]).apply(
-        lambda v: s3_identities(v[0], v[1]))}
-    for path in render_secret_files(grafana_admin_password="-", slack_webhook_url="https://-" if slack else None):
-        secret_files[path] = monitoring_secrets.apply(lambda files, p=path: files[p])
+    # Files the containers mount, holding one secret each (paths as the monitoring services mount them).
+    secret_files = {
+        S3_CONFIG_FILE: pulumi.Output.all(generated["s3-access-key"], generated["s3-secret-key"]).apply(
+            lambda v: s3_identities(v[0], v[1])),
+        monitoring.SECRET_GRAFANA_PASSWORD: generated["grafana-admin-password"],
+    }
+    if settings.alert_slack_webhook is not None:
+        secret_files[monitoring.SECRET_SLACK_WEBHOOK] = _secret(settings.alert_slack_webhook)
 
     # The SAME renderers as the droplet: nginx in front of the API replicas, the monitoring file set, compose.
     files = {NGINX_CONF: render_nginx_conf(NginxInputs(
@@ -94,7 +95,8 @@ def deploy(settings: Settings) -> None:
 
     base = f"http://127.0.0.1:{local.http_port}"
     pulumi.export("api_url", base)
-    pulumi.export("api_docs_url", f"{base}/docs")
+    if settings.app_env == "development":
+        pulumi.export("api_docs_url", f"{base}/docs")
     if settings.monitoring:
         pulumi.export("grafana_url", f"http://127.0.0.1:{local.grafana_port}")
         pulumi.export("prometheus_url", f"http://127.0.0.1:{local.prometheus_port}")
