@@ -174,10 +174,19 @@ def monitoring_inputs(settings: Settings, stack: str, project: str = "ai-service
     )
 
 
+def image_version(image: str) -> str:
+    """What /health reports as `version`: the image digest (short) or its tag."""
+    if "@sha256:" in image:
+        return "sha256:" + image.rsplit("@sha256:", 1)[1][:12]
+    tail = image.rsplit("/", 1)[-1]
+    return tail.rsplit(":", 1)[1] if ":" in tail else "latest"
+
+
 def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
     """The non-secret environment every role shares (DESIGN §2 names)."""
     env = {
         "APP_ENV": settings.app_env,
+        "APP_VERSION": image_version(profile.image),
         "LOG_LEVEL": settings.log_level,
         "PORT": str(API_PORT),
         "METRICS_PORT": str(WORKER_METRICS_PORT),

@@ -30,6 +30,7 @@ from infra.components.digitalocean.database import CONNECTION_LIMITS, DEFAULT_SI
 from infra.components.digitalocean.host import DropletHost, DropletHostArgs
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
 from infra.components.docker_host_release import DockerHostRelease, ReleaseArgs, ReleaseSecrets
+from infra.components.live_version import live_version
 from infra.render.cloud_init import CloudInitInputs, render_cloud_config, user_data
 from infra.render.deploy import deploy_scripts
 from infra.settings import ConfigError, Settings
@@ -148,5 +149,8 @@ def deploy(settings: Settings) -> None:
     pulumi.export("bucket", bucket.name)
     pulumi.export("image", image.ref)
     pulumi.export("releaseVersion", release.version)
+    # `up` ends when the droplet's agent has the new image serving (or fails, naming what it saw).
+    pulumi.export("liveVersion", live_version(host.ip_address.apply(lambda ip: f"http://{ip}/health"),
+                                              image.ref.apply(topology.image_version), release.version))
     pulumi.export("memoryLimitsMiB", {**memory, "total": sum(memory.values()),
                                       "allowed": int(capacity.droplet_memory_mib(conf.size) * capacity.HOST_MEMORY_SHARE)})
