@@ -224,3 +224,9 @@ def test_readme_cost_table_matches_the_plan(prod):
     total = next(line for line in section.splitlines() if line.startswith("| **total**"))
     assert f"**{prod.cost.monthly_usd:.2f}**" in total
     assert prod.cost.monthly_usd <= 150  # budgetMonthlyUsd in Pulumi.prod.yaml
+
+
+def test_secret_objects_come_back_secret_from_the_provider(prod):
+    for secret in (r for r in prod.resources if r.type == "kubernetes:core/v1:Secret"):
+        assert isinstance(secret.outputs["stringData"], Secret), secret.name
+    assert prod.one(RELEASE, "cert-manager").outputs["status"]["version"] == charts.CERT_MANAGER.version

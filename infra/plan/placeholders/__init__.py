@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from infra.plan.placeholders import aws, common, digitalocean, docker, gcp
+from infra.plan.placeholders import aws, common, digitalocean, docker, gcp, kubernetes
 from infra.plan.placeholders.base import Outputs
 
-PROVIDER_TABLES: tuple[ModuleType, ...] = (common, gcp, aws, docker, digitalocean)
+PROVIDER_TABLES: tuple[ModuleType, ...] = (common, gcp, aws, docker, digitalocean, kubernetes)
 
 COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {}
 SECRET_OUTPUTS: dict[str, frozenset[str]] = {}
