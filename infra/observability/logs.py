@@ -25,6 +25,7 @@ from . import services
 from ._yaml import dump
 from .metrics import ALERTMANAGER_PORT, JOB_API, JOB_WORKER
 from .services import MonitoringService, Mount
+from .thresholds import Severity, prom_duration
 
 # renovate: datasource=docker depName=grafana/loki
 LOKI_IMAGE = "grafana/loki:3.7.7"
@@ -80,24 +81,17 @@ class ErrorBurst:
     max_lines: int
     window_s: int
     for_s: int
-    severity: str
+    severity: Severity
 
 
 ERROR_BURST = ErrorBurst(max_lines=20, window_s=300, for_s=60, severity="warning")
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def error_burst_expr(burst: ErrorBurst = ERROR_BURST) -> str:
     # `component` matches the Prometheus scrape job (api, worker) so Alertmanager's inhibit rule
     # mutes this warning while a critical alert of the same component (e.g. ApiHighErrorRate) fires.
     count = (f'sum by (service) (count_over_time({{service=~"{APP_SERVICES}", level=~"{ERROR_LEVELS}"}}'
-             f"[{_duration(burst.window_s)}]))")
+             f"[{prom_duration(burst.window_s)}]))")
     return f'label_replace({count}, "component", "$1", "service", "({JOB_API}|{JOB_WORKER}|migrate).*") > {burst.max_lines}'
 
 
@@ -220,7 +214,7 @@ def render_loki_yaml(inputs: LokiInputs) -> str:
 
 def log_rule_groups(burst: ErrorBurst = ERROR_BURST) -> dict[str, Any]:
     """Loki ruler rules (Prometheus rule-file format, LogQL expressions)."""
-    window = _duration(burst.window_s)
+    window = prom_duration(burst.window_s)
     return {
         "groups": [
             {
@@ -230,7 +224,7 @@ def log_rule_groups(burst: ErrorBurst = ERROR_BURST) -> dict[str, Any]:
                     {
                         "alert": "ErrorLogBurst",
                         "expr": error_burst_expr(burst),
-                        "for": _duration(burst.for_s),
+                        "for": prom_duration(burst.for_s),
                         "labels": {"severity": burst.severity},
                         "annotations": {
                             "summary": "{{ $labels.service }} writes a burst of error logs",
