@@ -114,6 +114,7 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         ["ufw", "--force", "enable"],
         ["systemctl", "restart", "ssh"],
         ["systemctl", "restart", "docker"],
+        ["usermod", "-aG", "docker", inputs.admin_user],
     ]
     if tls:
         # nginx must start before the first Let's Encrypt certificate exists: a short-lived
@@ -137,7 +138,7 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         "packages": packages,
         "users": [{
             "name": inputs.admin_user,
-            "groups": ["sudo", "docker"],
+            "groups": ["sudo"],  # docker: added in runcmd, once the package has created the group
             "shell": "/bin/bash",
             "sudo": "ALL=(ALL) NOPASSWD:ALL",
             "lock_passwd": True,
