@@ -61,7 +61,8 @@ class Host:
         (self.s3 / "releases").mkdir(parents=True, exist_ok=True)
         (self.s3 / "releases/manifest.json").write_text(manifest)
         (self.s3 / "releases/secrets.json").write_text(
-            secrets_manifest({"secrets/app.env": "SECRET_KEY='s3cr3t-value-for-tests'\n"}))
+            secrets_manifest({"secrets/app.env": "SECRET_KEY='s3cr3t-value-for-tests'\n",
+                              "secrets/grafana-admin-password": "g", "docker/config.json": "{}"}))
         return json.loads(manifest)["version"]
 
     def agent(self, **env: str) -> subprocess.CompletedProcess:
@@ -101,9 +102,12 @@ def test_first_release_starts_everything_and_writes_secrets_root_only(host):
     assert host.current() == version
     assert any(c.startswith("up -d --wait") for c in host.calls())
     assert IMAGES["a"] in (host.live / "compose.yaml").read_text()
-    secret = host.live / "secrets/app.env"
-    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert stat.S_IMODE((host.live / "secrets").stat().st_mode) == 0o700
+    def mode(path: str) -> int:
+        return stat.S_IMODE((host.live / path).stat().st_mode)
+
+    assert mode("secrets/app.env") == mode("docker/config.json") == 0o600  # read by root only
+    assert mode("secrets/grafana-admin-password") == 0o644  # mounted into Grafana (uid 472)…
+    assert mode("secrets") == mode("docker") == 0o700  # …but unreachable for other host users
 
 
 def test_update_migrates_then_rolls_api_one_at_a_time_then_workers(host):

@@ -19,7 +19,7 @@ fi
 log "new release $version"
 s3 cp --quiet "s3://$S3_BUCKET/releases/secrets.json" /work/secrets.json
 
-# Unpack: files/ and release.env into releases/VERSION; secrets as root-only env files in live/secrets.
+# Unpack: files/ and release.env into releases/VERSION; secrets into live/secrets and live/docker (0700).
 python3 - "$WORK/manifest.json" "$WORK/secrets.json" "$RELEASES/$version" "$LIVE" <<'PY'
 import json, os, sys
 manifest, secrets, dest, live = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
@@ -36,9 +36,13 @@ for rel, text in manifest["files"].items():
     write(os.path.join(dest, "files"), rel, text, 0o644)
 write(dest, "release.env", manifest["release_env"], 0o644)
 for rel, text in secrets["files"].items():
-    write(live, rel, text, 0o600)
+    # Env files and the registry login are read by root (compose, docker): 0600. Files mounted
+    # into non-root containers (Grafana, Alertmanager) must be readable by their uid: 0644, but
+    # only reachable through the 0700 secrets directory.
+    root_only = rel.endswith(".env") or rel.startswith("docker/")
+    write(live, rel, text, 0o600 if root_only else 0o644)
 PY
-chmod 700 "$LIVE/secrets"
+chmod 700 "$LIVE/secrets" "$LIVE/docker"
 # The deploy scripts travel with the release: later runs use the new copies.
 install -m 0755 "$RELEASES/$version"/files/deploy/*.sh "$PROJECT_DIR/bin/"
 "$PROJECT_DIR/bin/rollout.sh" "$RELEASES/$version"
