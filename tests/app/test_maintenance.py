@@ -54,6 +54,12 @@ def test_reindex_after_changing_embedding_dim(service_env, start_api):
     api.stop()
 
     resized = {**env, "EMBEDDING_DIM": "32"}
+    mismatched = start_api(resized)
+    ready = httpx.get(f"{mismatched.url}/health/ready")
+    assert ready.status_code == 503
+    assert "EMBEDDING_DIM needs vector(32)" in ready.json()["checks"]["database"]
+    mismatched.stop()
+
     assert "re-embedding 1 documents" in _run(resized, "reindex", "--inline").stdout
     with psycopg.connect(env["MIGRATE_DATABASE_URL"]) as conn:
         width = conn.execute(

@@ -55,6 +55,16 @@ chunks = sa.Table(
 )
 
 
+def embedding_column_type(conn: sa.Connection) -> str | None:
+    """e.g. "vector(384)"; None before `ai-service migrate` created the table."""
+    return conn.execute(
+        sa.text(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass('chunks') AND attname = 'embedding'"
+        )
+    ).scalar()
+
+
 def read_only(conn: sa.Connection) -> sa.Connection:
     """Autocommit for single-statement reads: no BEGIN/ROLLBACK round trips around them."""
     return conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from . import metrics
+from .db import embedding_column_type
 from .queueing import QUEUES
 from .services import Services
 
@@ -17,10 +18,19 @@ CHECK_TIMEOUT = 2.0
 router = APIRouter(include_in_schema=False)
 
 
+class SchemaMismatch(Exception):
+    pass
+
+
 def _database(services: Services) -> None:
+    """Reachable, migrated, and the vector column as wide as EMBEDDING_DIM (else searches would fail)."""
     with services.engine.connect() as conn:
         conn.execute(sa.text("SET LOCAL statement_timeout = 2000"))
-        conn.execute(sa.text("SELECT 1"))
+        width = embedding_column_type(conn)
+    expected = f"vector({services.settings.embedding_dim})"
+    if width != expected:
+        found = width or "no chunks table (run ai-service migrate)"
+        raise SchemaMismatch(f"embedding column is {found}, EMBEDDING_DIM needs {expected}; run ai-service reindex")
 
 
 def _redis(services: Services) -> None:
@@ -40,6 +50,8 @@ async def _run(name: str, services: Services) -> str:
         return "ok"
     except TimeoutError:
         return f"timeout after {CHECK_TIMEOUT:g}s"
+    except SchemaMismatch as exc:
+        return f"error: {exc}"
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason is shown, not raised
         return f"error: {type(exc).__name__}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .db import documents, normalise_url
+from .db import documents, embedding_column_type, normalise_url
 from .jobs import process_document
 from .logs import get_logger
 from .services import Services
@@ -15,12 +15,7 @@ log = get_logger("ai_service.reindex")
 
 def _resize_vectors(conn: sa.Connection, dim: int) -> bool:
     """Change the column width when EMBEDDING_DIM changed (needs the table owner: MIGRATE_DATABASE_URL)."""
-    current = conn.execute(
-        sa.text(
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'"
-        )
-    ).scalar()
+    current = embedding_column_type(conn)
     if current == f"vector({dim})":
         return False
     conn.execute(sa.text("DROP INDEX IF EXISTS chunks_embedding_hnsw"))
