@@ -7,42 +7,9 @@ AOF exists, so a naive "copy the RDB back and start" silently starts empty.
 
 from __future__ import annotations
 
-import subprocess
-
-import pytest
-
-from infra.render.deploy import deploy_scripts
-from tests.droplet.test_deploy_agent import Host
-from tests.fixtures.services import free_port
-from tests.support.tools import require_tool
-
-
-@pytest.fixture
-def redis_host(tmp_path):
-    require_tool("redis-server", "apt-get install -y redis-server")
-    host = Host(tmp_path)
-    volume = tmp_path / "redis-data"
-    volume.mkdir()
-    host.env |= {"FAKE_REDIS_PORT": str(free_port()), "FAKE_VOLUME": str(volume)}
-    host.live.mkdir(parents=True)
-    (host.live / "compose.yaml").write_text(next(iter(deploy_scripts())))  # any file: compose is faked
-    yield host
-    subprocess.run(["redis-cli", "-p", host.env["FAKE_REDIS_PORT"], "shutdown", "nosave"], capture_output=True)
-
-
-def _cli(host: Host, *args: str) -> str:
-    return subprocess.run(["redis-cli", "-p", host.env["FAKE_REDIS_PORT"], *args], capture_output=True, text=True,
-                          check=True, timeout=10).stdout.strip()
-
-
-def _script(host: Host, name: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(host.project / "bin" / name), *args], env=host.env, capture_output=True, text=True,
-                          timeout=120)
-
-
-def _compose_up_redis(host: Host) -> None:
-    subprocess.run(["docker", "compose", "-f", "compose.yaml", "up", "-d", "--no-deps", "redis"], env=host.env,
-                   check=True, timeout=30)
+from tests.droplet.hostsim import cli as _cli
+from tests.droplet.hostsim import compose_up_redis as _compose_up_redis
+from tests.droplet.hostsim import run_script as _script
 
 
 def test_backup_then_restore_brings_the_data_back_and_keeps_it_after_a_restart(redis_host):
