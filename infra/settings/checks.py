@@ -21,6 +21,9 @@ def _droplet(settings: Settings) -> list[Problem]:
         problems.append(("domain", "required for target droplet with appEnv production (TLS); or set appEnv: development"))
     if settings.domain and not settings.letsencrypt_email:
         problems.append(("letsencryptEmail", "required for target droplet when domain is set (Let's Encrypt account)"))
+    if settings.image and "@sha256:" not in settings.image:
+        # The release manifest pins what runs; a tag could move under a running release.
+        problems.append(("image", "target droplet deploys by digest: use registry/name@sha256:<64 hex>"))
     return problems
 
 

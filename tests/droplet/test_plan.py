@@ -245,3 +245,15 @@ def test_policy_flags_extra_public_ports_and_unguarded_databases():
                        {"rules": [{"type": "ip_addr", "value": "0.0.0.0/0"}]})
     found = {(v.policy, v.resource) for v in evaluate([*resources[2:], open_db], DO_RULES)}
     assert found == {("database-firewall-private", "db")}
+
+
+def test_image_must_be_a_digest():
+    with pytest.raises(ConfigError, match="ai-service:image: .*digest"):
+        plan_with("dev", image="registry.digitalocean.com/ai-service/ai-service:latest")
+
+
+def test_protect_false_lifts_protection_from_database_and_bucket(plan_stack):
+    result = plan_stack("dev", protect=False)
+    assert not result.one("index/databaseCluster:DatabaseCluster").protect
+    assert not result.one("s3/bucket:Bucket").protect
+    assert _inputs(result.one("s3/bucket:Bucket"))["forceDestroy"] is True
