@@ -32,7 +32,11 @@ apply() {
   install_release "$dir" || return 1
   # shellcheck source=/dev/null
   . "$dir/release.env"  # VERSION API_SERVICES WORKER_SERVICES SUPPORT_SERVICES
-  compose pull -q || return 1
+  if [ "$mode" = rollback ]; then
+    compose pull -q --ignore-pull-failures || true  # the previous images are still in the local cache
+  else
+    compose pull -q || return 1
+  fi
   if [ -z "$prev_version" ]; then
     log "first release $VERSION: starting everything"
     compose up -d --wait --wait-timeout "$HEALTH_TIMEOUT" --remove-orphans || return 1
