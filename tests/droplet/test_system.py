@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +37,7 @@ class Edge:
         self.worker = runner.start("worker", env, "--queues", ",".join(SETTINGS.queues))
         self.port = free_port()
         self.access_log = root / "access.log"
-        conf = render_nginx_conf(NginxInputs(
+        self.nginx = start_nginx(root, NginxInputs(
             api_upstreams=tuple(f"127.0.0.1:{api.port}" for api in self.apis),
             max_body_bytes=SETTINGS.max_upload_bytes,
             http_port=self.port,
@@ -46,24 +48,10 @@ class Edge:
             error_log=str(root / "error.log"),
             worker_processes="1",
         ))
-        (root / "nginx.conf").write_text(conf)
-        nginx = require_tool("nginx", "apt-get install -y nginx")
-        self.nginx = subprocess.Popen(
-            [nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        wait_until(lambda: self._up(), timeout=15, what="nginx")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def _up(self) -> bool:
-        assert self.nginx.poll() is None, self.nginx.stderr.read().decode()
-        try:
-            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
 
     def restart_api(self, index: int) -> None:
         """Stop one replica (it drains), start the new one on the same port, wait until it is healthy."""
@@ -74,9 +62,33 @@ class Edge:
             assert httpx.get(f"{self.url}/health/ready", timeout=5).status_code == 200
 
     def close(self) -> None:
-        self.nginx.send_signal(signal.SIGQUIT)
-        self.nginx.wait(timeout=10)
+        stop_nginx(self.nginx)
         self.runner.close()
+
+
+def start_nginx(root: Path, inputs: NginxInputs) -> subprocess.Popen:
+    """The rendered nginx.conf under the real nginx, unprivileged, in the foreground."""
+    (root / "nginx.conf").write_text(render_nginx_conf(inputs))
+    nginx = require_tool("nginx", "apt-get install -y nginx")
+    process = subprocess.Popen(
+        [nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+    def up() -> bool:
+        assert process.poll() is None, process.stderr.read().decode()
+        try:
+            return httpx.get(f"http://127.0.0.1:{inputs.http_port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout=15, what="nginx")
+    return process
+
+
+def stop_nginx(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGQUIT)
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +102,41 @@ def edge(redis_server, postgres, s3_server, tmp_path_factory):
 
 def _status(edge: Edge, document_id: str) -> str:
     return httpx.get(f"{edge.url}/api/v1/documents/{document_id}").json()["status"]
+
+
+def test_tls_edge_redirects_to_https_and_serves_it(edge, tmp_path):
+    openssl = require_tool("openssl", "apt-get install -y openssl")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=api.example.com",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+                   check=True, capture_output=True, timeout=60)
+    http_port, https_port = free_port(), free_port()
+    # nginx workers run as nobody when the tests run as root: the webroot must be outside pytest's 0700 dirs.
+    acme = Path(tempfile.mkdtemp(prefix="ai-service-acme-"))
+    acme.chmod(0o755)
+    nginx = start_nginx(tmp_path, NginxInputs(
+        api_upstreams=tuple(f"127.0.0.1:{api.port}" for api in edge.apis), max_body_bytes=SETTINGS.max_upload_bytes,
+        domain="api.example.com", tls=True, http_port=http_port, https_port=https_port, tls_dir=str(tmp_path),
+        acme_root=str(acme), runtime_dir=str(tmp_path), pid_file=str(tmp_path / "nginx.pid"), user=None,
+        access_log=str(tmp_path / "access.log"), error_log=str(tmp_path / "error.log"), worker_processes="1",
+    ))
+    try:
+        (acme / ".well-known/acme-challenge").mkdir(parents=True)
+        (acme / ".well-known/acme-challenge/token").write_text("proof")
+        for path in (acme / ".well-known", acme / ".well-known/acme-challenge"):
+            path.chmod(0o755)
+        plain = f"http://127.0.0.1:{http_port}"
+        redirect = httpx.get(f"{plain}/api/v1/search?q=x", headers={"Host": "evil.example"})
+        assert redirect.status_code == 301
+        assert redirect.headers["location"] == f"https://api.example.com:{https_port}/api/v1/search?q=x"
+        assert httpx.get(f"{plain}/health").status_code == 200  # probes by IP, no redirect
+        assert httpx.get(f"{plain}/.well-known/acme-challenge/token").text == "proof"  # certbot --webroot
+        with httpx.Client(verify=False, http2=False) as client:
+            secure = client.get(f"https://127.0.0.1:{https_port}/health/ready", headers={"Host": "api.example.com"})
+        assert secure.status_code == 200
+        assert secure.headers["strict-transport-security"].startswith("max-age=31536000")
+    finally:
+        stop_nginx(nginx)
+        shutil.rmtree(acme)
 
 
 def test_upload_is_indexed_and_found_through_nginx(edge):
