@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from infra.observability import logs
+from infra.observability.render import MonitoringInputs, render_monitoring_files, write_files
 from infra.observability.services import ALERTMANAGER
 from tests.support.tools import require_tool
 
@@ -117,3 +119,22 @@ def test_containers_are_pinned_limited_and_counted() -> None:
     assert sum(s.memory_mib for s in by_name.values()) == logs.LOGS_MEMORY_MIB
     assert by_name[logs.LOKI].uid != 0  # only Alloy needs root (the Docker socket)
     assert not any(m.target == "/var/run/docker.sock" and not m.read_only for m in by_name[logs.ALLOY].mounts)
+
+
+@pytest.mark.parametrize(("service", "component"), [("api", "api"), ("worker-documents", "worker"), ("migrate", "migrate")])
+def test_log_alert_carries_what_routing_and_inhibition_compare(tmp_path: Path, service: str, component: str) -> None:
+    """Alertmanager groups by alertname/stack/component and lets a critical alert of the same stack
+    and component (ApiHighErrorRate: component=api) mute this warning; routed by the real amtool."""
+    rule = logs.log_rule_groups()["groups"][0]["rules"][0]
+    # label_replace(v, "component", "$1", "service", REGEX): Loki anchors REGEX like Prometheus does.
+    regex = re.search(r'"service", "(.+?)"\) >', rule["expr"]).group(1)
+    assert re.fullmatch(regex, service).expand(r"\1") == component
+    stack = logs.loki_config(logs.LokiInputs(stack="dev"))["ruler"]["external_labels"]["stack"]
+    amtool = require_tool("amtool", "apt-get install -y prometheus-alertmanager")
+    write_files(render_monitoring_files(MonitoringInputs("dev", ("api-1",), ("worker-documents-1",), slack_enabled=True)),
+                tmp_path)
+    labels = {"alertname": rule["alert"], **rule["labels"], "service": service, "component": component, "stack": stack}
+    result = subprocess.run([amtool, "config", "routes", "test", f"--config.file={tmp_path / 'alertmanager/alertmanager.yml'}",
+                             *(f"{k}={v}" for k, v in labels.items())], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "slack"
