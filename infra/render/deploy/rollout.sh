@@ -39,7 +39,12 @@ apply() {
   fi
   if [ -z "$prev_version" ]; then
     log "first release $VERSION: starting everything"
-    compose up -d --wait --wait-timeout "$HEALTH_TIMEOUT" --remove-orphans || return 1
+    # compose starts migrate first and the rest only after it completed (depends_on conditions).
+    compose up -d --remove-orphans || return 1
+    local svc
+    for svc in $API_SERVICES $WORKER_SERVICES nginx; do
+      wait_healthy "$svc" || return 1
+    done
     edge_ok || return 1
     return 0
   fi
