@@ -45,7 +45,8 @@ REDIS_IMAGE = "redis:7.4.2-alpine"
 # renovate: datasource=docker depName=pgvector/pgvector
 POSTGRES_IMAGE = "pgvector/pgvector:0.8.0-pg16"
 
-API_MEMORY_MIB = 384  # one uvicorn process per replica (PITFALLS: Droplet, memory)
+WEB_CONCURRENCY = 1  # one uvicorn process per API replica (PITFALLS: Droplet, memory)
+API_MEMORY_MIB = 384
 API_CPUS = 0.5
 MIGRATE_MEMORY_MIB = 256
 NGINX_MEMORY_MIB = 64
@@ -190,7 +191,7 @@ def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
         "LOG_LEVEL": settings.log_level,
         "PORT": str(API_PORT),
         "METRICS_PORT": str(WORKER_METRICS_PORT),
-        "WEB_CONCURRENCY": "1",
+        "WEB_CONCURRENCY": str(WEB_CONCURRENCY),
         "DB_POOL_SIZE": str(settings.database.pool_size),
         "S3_BUCKET": profile.s3_bucket,
         "S3_REGION": profile.s3_region,

@@ -48,7 +48,8 @@ def check_capacity(settings: Settings) -> dict[str, int]:
     limit = CONNECTION_LIMITS.get(db_size)
     if limit is not None and not settings.database.url:
         workers = sum(w.replicas for w in settings.workers)
-        needed = capacity.connections_needed(settings.api_replicas, 1, settings.database.pool_size, workers)
+        needed = capacity.connections_needed(settings.api_replicas, topology.WEB_CONCURRENCY,
+                                              settings.database.pool_size, workers)
         problems += capacity.connection_problems(needed, limit, db_size)
     if problems:
         raise ConfigError(problems)
