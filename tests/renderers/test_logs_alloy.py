@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -88,17 +89,24 @@ def test_other_lines_keep_only_the_service_label(line: str) -> None:
 # --- real service lines ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def service_lines(tmp_path_factory, redis_server, postgres, s3_server) -> list[str]:
-    """stdout of a real `ai-service api` serving ok, 404, probe and 5xx (object storage down) requests."""
-    from tests.fixtures.services import ServiceRunner, build_service_env
+@dataclass
+class ServiceLogs:
+    api: list[str]  # an API answering ok, 404, probe and 5xx (object storage down) requests
+    pipeline: dict[str, list[str]]  # compose service -> lines, for an upload processed end to end
+    document_id: str
 
-    # Storage points at a closed port: uploads fail with 503 the way they do when S3 is down.
-    env = build_service_env(redis_server, postgres, s3_server, LOG_LEVEL="DEBUG",
-                            S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1")
+
+@pytest.fixture(scope="module")
+def service_logs(tmp_path_factory, redis_server, postgres, s3_server) -> ServiceLogs:
+    """stdout of real `ai-service api` and `ai-service worker` processes."""
+    from tests.fixtures.services import ServiceRunner, build_service_env, wait_until
+
     runner = ServiceRunner(tmp_path_factory.mktemp("logs"))
     try:
-        api = runner.start("api", env)
+        # Storage points at a closed port: uploads fail with 503 the way they do when S3 is down.
+        broken = build_service_env(redis_server, postgres, s3_server, LOG_LEVEL="DEBUG",
+                                   S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1")
+        api = runner.start("api", broken)
         with httpx.Client(base_url=api.url, timeout=30) as client:
             assert client.get("/health").status_code == 200
             assert client.get(f"/api/v1/documents/{uuid.uuid4()}").status_code == 404
@@ -106,9 +114,28 @@ def service_lines(tmp_path_factory, redis_server, postgres, s3_server) -> list[s
             upload = client.post("/api/v1/documents", files={"file": ("a.txt", b"hello", "text/plain")},
                                  headers={"X-Request-ID": "logs-test-5xx"})
             assert upload.status_code == 503, upload.text
+
+        working = build_service_env(redis_server, postgres, s3_server)
+        api_ok = runner.start("api", working)
+        worker = runner.start("worker", working, "--queues", "document_processing")
+        with httpx.Client(base_url=api_ok.url, timeout=30) as client:
+            accepted = client.post("/api/v1/documents", files={"file": ("notes.txt", b"Basaltic lava.", "text/plain")})
+            assert accepted.status_code == 202, accepted.text
+            document_id = accepted.json()["id"]
+            wait_until(lambda: client.get(f"/api/v1/documents/{document_id}").json()["status"] == "indexed",
+                       timeout=30, what="document indexed")
     finally:
         runner.close()
-    return [line for line in api.log_lines() if line.strip()]
+
+    def lines(process) -> list[str]:
+        return [line for line in process.log_lines() if line.strip()]
+
+    return ServiceLogs(lines(api), {"api-1": lines(api_ok), "worker-documents-1": lines(worker)}, document_id)
+
+
+@pytest.fixture(scope="module")
+def service_lines(service_logs: ServiceLogs) -> list[str]:
+    return service_logs.api
 
 
 @pytest.mark.system
@@ -166,3 +193,23 @@ def test_grafana_request_link_finds_the_request_id_in_real_lines(service_lines: 
     assert with_id
     for line, request_id in with_id:
         assert re.search(derived["matcherRegex"], line).group(1) == request_id
+
+
+@pytest.mark.system
+def test_one_upload_is_followed_from_api_to_worker_by_document_id(service_logs: ServiceLogs) -> None:
+    """The README's query `{service=~"api|worker-.+"} | json | document_id="..."` finds both sides."""
+    config = alloy.parse(DOCKER)
+    rules = alloy.component(config, "discovery.relabel", "containers").children("rule")
+    process = alloy.component(config, "loki.process", logs.PIPELINE)
+    found = {}
+    for compose_service, lines in service_logs.pipeline.items():
+        stream = alloy.visible(alloy.relabel(rules, {COMPOSE_SERVICE: compose_service}))
+        for line in lines:
+            entry = alloy.run_pipeline(process, line, stream)
+            record = json.loads(line)  # worker lines are one JSON object each too
+            assert {"timestamp", "level", "event"} <= record.keys()
+            assert set(entry.labels) <= set(logs.LABELS)
+            if record.get("document_id") == service_logs.document_id:
+                found.setdefault(entry.labels["service"], []).append(record["event"])
+    assert "document_uploaded" in found["api"]
+    assert "document_indexed" in found["worker-documents"]
