@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -76,3 +78,22 @@ def test_plan_names_logs_when_they_tip_the_droplet_over() -> None:
     (problem,) = error.value.problems
     assert problem.startswith("ai-service:logs: Loki and Alloy need 384 MiB")
     assert "only 326 MiB" in problem and "(3360 MiB)" in problem and "3686 MiB" in problem and "logs.enabled: false" in problem
+
+
+def test_every_datasource_the_dashboards_use_is_provisioned(plan_stack) -> None:
+    """Grafana shows "datasource not found" for a uid no provisioning file declares."""
+    files = plan_stack("dev").artifacts
+    provisioned = [ds["uid"] for path, text in files.items() if path.startswith("grafana/provisioning/datasources/")
+                   for ds in yaml.safe_load(text)["datasources"]]
+    assert len(provisioned) == len(set(provisioned)) and logs.LOKI_DATASOURCE_UID in provisioned
+
+    def uids(node) -> set[str]:
+        if isinstance(node, dict):
+            found = {node["uid"]} if {"type", "uid"} <= node.keys() and node["type"] in ("loki", "prometheus") else set()
+            return found.union(*(uids(v) for v in node.values()))
+        if isinstance(node, list):
+            return set().union(*(uids(v) for v in node))
+        return set()
+
+    used = set().union(*(uids(json.loads(text)) for path, text in files.items() if path.startswith("grafana/dashboards/")))
+    assert logs.LOKI_DATASOURCE_UID in used and used <= set(provisioned)
