@@ -96,11 +96,37 @@ def _kubernetes(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _accessories_without_volumes(settings: Settings) -> list[Problem]:
+    """Fargate and Cloud Run have no per-task persistent disk an accessory could keep its data on."""
+    return [(f"accessories[{i}].volumes", f"target {settings.target.value} has no persistent volumes for accessories "
+             f"({accessory.name}); run it on target droplet, kubernetes or local, or drop its volumes")
+            for i, accessory in enumerate(settings.accessories) if accessory.volumes]
+
+
+def _eventbridge_schedules(settings: Settings) -> list[Problem]:
+    from infra.schedules import eventbridge_expression
+
+    problems: list[Problem] = []
+    for i, schedule in enumerate(settings.schedules):
+        try:
+            eventbridge_expression(schedule.cron)
+        except ValueError as exc:
+            problems.append((f"schedules[{i}].cron", str(exc)))
+    return problems
+
+
+def _no_accessories(settings: Settings) -> list[Problem]:
+    if not settings.accessories:
+        return []
+    return [("accessories", "target lambda runs the API only; accessories need a container host "
+             "(droplet, kubernetes, local, fargate or cloudrun)")]
+
+
 TARGET_RULES: dict[Target, Callable[[Settings], list[Problem]]] = {
     Target.DROPLET: _droplet,
-    Target.FARGATE: _fargate,
-    Target.LAMBDA: _lambda,
-    Target.CLOUDRUN: _cloudrun,
+    Target.FARGATE: lambda s: _fargate(s) + _accessories_without_volumes(s) + _eventbridge_schedules(s),
+    Target.LAMBDA: lambda s: _lambda(s) + _no_accessories(s) + _eventbridge_schedules(s),
+    Target.CLOUDRUN: lambda s: _cloudrun(s) + _accessories_without_volumes(s),
     Target.KUBERNETES: _kubernetes,
 }
 

@@ -151,6 +151,7 @@ class DropletConfig(ConfigModel):
 
 # Per-target models live in their own modules; imported here, after ConfigModel exists.
 from infra.settings.aws import FargateConfig, LambdaConfig  # noqa: E402
+from infra.settings.extras import DEFAULT_SCHEDULES, Accessory, Schedule  # noqa: E402
 from infra.settings.gcp import CloudRunConfig  # noqa: E402
 from infra.settings.kubernetes import KubernetesConfig  # noqa: E402
 from infra.settings.local import LocalConfig  # noqa: E402
@@ -181,6 +182,8 @@ class Settings(ConfigModel):
     alert_slack_webhook: SecretStr | None = Field(default=None, description="Secret. Slack incoming-webhook URL for Alertmanager; empty = alerts stay in Alertmanager.")
 
     workers: tuple[WorkerGroup, ...] = Field(default=DEFAULT_WORKERS, description="Worker groups: [{name, queues, replicas, cpu, memory}].", json_schema_extra=STRUCTURED)
+    accessories: tuple[Accessory, ...] = Field(default=(), description="Extra containers next to the service: [{name, image, port, command, env, secretEnv, volumes[{name, path, sizeGi}], memory, cpu, public}].", json_schema_extra=STRUCTURED)
+    schedules: tuple[Schedule, ...] = Field(default=DEFAULT_SCHEDULES, description="Scheduled jobs, UTC: [{name, cron, command}] (command = ai-service arguments); default: cleanup hourly.", json_schema_extra=STRUCTURED)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Postgres: {version, size, poolSize, url}.", json_schema_extra=STRUCTURED)
     redis: RedisConfig = Field(default_factory=RedisConfig, description="Redis: {url} to bring your own.", json_schema_extra=STRUCTURED)
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Object storage: {tmpExpiryDays, backupRetentionDays}.", json_schema_extra=STRUCTURED)
@@ -221,6 +224,15 @@ class Settings(ConfigModel):
         if duplicates:
             raise ValueError(f"worker names must be unique: {', '.join(duplicates)}")
         return workers
+
+    @field_validator("accessories", "schedules")
+    @classmethod
+    def _unique_names(cls, items: tuple) -> tuple:
+        names = [item.name for item in items]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"names must be unique: {', '.join(duplicates)}")
+        return items
 
     @property
     def queues(self) -> tuple[str, ...]:

@@ -1,0 +1,37 @@
+"""Scheduled jobs as each platform's scheduler writes them (pure; no Pulumi).
+
+Stack config holds 5-field Unix cron in UTC. Kubernetes CronJobs and Cloud Scheduler take it
+as is; EventBridge Scheduler (Fargate, Lambda) has its own six-field `cron(...)` with `?` in one
+of the day fields and SUN-SAT days, so it is converted here.
+"""
+
+from __future__ import annotations
+
+import re
+
+TIME_ZONE = "Etc/UTC"
+_DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _aws_step(field: str, first: str) -> str:
+    # EventBridge writes a step from the start value (0/15), not from `*`.
+    return re.sub(r"^\*/", f"{first}/", field)
+
+
+def _aws_days(field: str) -> str:
+    if "/" in field:
+        raise ValueError(f"EventBridge cannot step through days of the week ({field!r}); list them, e.g. MON,WED,FRI")
+    return re.sub(r"\d", lambda m: _DAY_NAMES[int(m.group())], field.upper())
+
+
+def eventbridge_expression(cron: str) -> str:
+    """`0 3 * * 1-5` -> `cron(0 3 ? * MON-FRI *)`; raises ValueError for what EventBridge cannot express."""
+    minute, hour, day, month, weekday = cron.split()
+    if day != "*" and weekday != "*":
+        raise ValueError(f"EventBridge cannot restrict both day-of-month and day-of-week ({cron!r}); keep one as *")
+    if weekday == "*":
+        weekday = "?"
+    else:
+        day, weekday = "?", _aws_days(weekday)
+    return (f"cron({_aws_step(minute, '0')} {_aws_step(hour, '0')} {_aws_step(day, '1')} "
+            f"{_aws_step(month, '1').upper()} {weekday} *)")

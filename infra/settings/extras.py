@@ -1,0 +1,111 @@
+"""Accessories (extra containers next to the service) and scheduled jobs, as config models.
+
+Both are lists in stack config, validated here once; every target renders from them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from croniter import croniter
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from infra.settings.model import RESOURCE_NAME, ConfigModel
+
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127})$")
+# Container and service names the service itself uses on the docker hosts and in the cluster.
+RESERVED_NAMES = frozenset({
+    "nginx", "redis", "migrate", "postgres", "s3", "scheduler", "prometheus", "grafana", "alertmanager",
+    "node-exporter", "redis-exporter", "loki", "alloy", "api", "worker",
+})
+
+
+def _env_names(env: dict) -> dict:
+    bad = sorted(k for k in env if not ENV_NAME.match(k))
+    if bad:
+        raise ValueError(f"environment variable names must match {ENV_NAME.pattern}: {', '.join(bad)}")
+    return env
+
+
+class AccessoryVolume(ConfigModel):
+    """A persistent volume of an accessory (named volume, PVC)."""
+
+    name: str = Field(pattern=RESOURCE_NAME, description="Volume name (unique within the accessory).")
+    path: str = Field(pattern=r"^/[^\s:]*$", description="Absolute mount path inside the container.")
+    size_gi: int = Field(default=1, ge=1, le=1000, description="Size in GiB (PVC request; counted in the disk budget).")
+
+
+class Accessory(ConfigModel):
+    """An extra container deployed next to the service (e.g. a WhatsApp gateway, a helpdesk)."""
+
+    name: str = Field(pattern=RESOURCE_NAME, description="Accessory name: container/Service name and `ACCESSORY_<NAME>_URL`.")
+    image: str = Field(description="Pinned image: registry/name:tag or registry/name@sha256:<64 hex> (not :latest).")
+    port: int | None = Field(default=None, ge=1, le=65535, description="Port it listens on; the service gets ACCESSORY_<NAME>_URL for it.")
+    command: tuple[str, ...] = Field(default=(), description="Container command (args); empty = the image's default.")
+    env: dict[str, str] = Field(default_factory=dict, description="Non-secret environment.")
+    secret_env: dict[str, SecretStr] = Field(default_factory=dict, description="Secret environment (each value `secure:`); the platform's secret store, never plain env.")
+    volumes: tuple[AccessoryVolume, ...] = Field(default=(), description="Persistent volumes [{name, path, sizeGi}].")
+    memory: int = Field(default=256, ge=32, le=32768, description="Memory limit, MiB (counted in the droplet budget).")
+    cpu: float = Field(default=0.25, gt=0, le=8, description="vCPU limit.")
+    public: bool = Field(default=False, description="Routed by the public edge under /<name>/ (needs `port`); private by default.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name in RESERVED_NAMES or name.startswith(("api-", "worker-")):
+            raise ValueError(f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, api-*, worker-*")
+        return name
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, image: str) -> str:
+        if not IMAGE_REF.match(image) or image.endswith(":latest"):
+            raise ValueError(f"{image!r} is not a pinned image: use registry/name:tag (not latest) or registry/name@sha256:<64 hex>")
+        return image
+
+    @field_validator("env", "secret_env")
+    @classmethod
+    def _env_names(cls, env: dict) -> dict:
+        return _env_names(env)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Accessory:
+        if self.public and self.port is None:
+            raise ValueError("public needs `port` (the edge routes /<name>/ to it)")
+        clash = sorted(set(self.env) & set(self.secret_env))
+        if clash:
+            raise ValueError(f"{', '.join(clash)} set in both env and secretEnv")
+        names = [v.name for v in self.volumes]
+        if len(set(names)) != len(names):
+            raise ValueError("volume names must be unique within an accessory")
+        return self
+
+    @property
+    def url_env(self) -> str:
+        """The service's env var that points at this accessory."""
+        return f"ACCESSORY_{self.name.upper().replace('-', '_')}_URL"
+
+
+def _cron(expression: str) -> str:
+    fields = expression.split()
+    if len(fields) != 5 or not croniter.is_valid(expression):
+        raise ValueError(f"{expression!r} is not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 * * * *'")
+    return " ".join(fields)
+
+
+class Schedule(ConfigModel):
+    """A scheduled job: `ai-service <command…>` from the service image, in UTC, one run at a time."""
+
+    name: str = Field(pattern=RESOURCE_NAME, description="Schedule name (CronJob / scheduler job name).")
+    cron: str = Field(description="5-field cron expression, UTC (e.g. '0 * * * *').")
+    command: tuple[str, ...] = Field(min_length=1, description="Arguments of the `ai-service` console script, e.g. [enqueue-cleanup].")
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, expression: str) -> str:
+        return _cron(expression)
+
+
+# The cleanup queue's periodic enqueueing (DESIGN §2: cleanup_tasks) rides on schedules.
+DEFAULT_SCHEDULES = (Schedule(name="cleanup", cron="0 * * * *", command=("enqueue-cleanup",)),)
