@@ -1,4 +1,4 @@
-"""`ai-service` console script: api, worker, migrate, reindex, enqueue-cleanup."""
+"""`ai-service` console script: api, worker, migrate, reindex, enqueue-cleanup, scheduler."""
 
 from __future__ import annotations
 
@@ -90,8 +90,17 @@ def cmd_enqueue_cleanup(settings: Settings, args: argparse.Namespace) -> None:
     from .jobs import cleanup
     from .services import Services
 
+    if settings.inline_jobs:  # Lambda: no worker reads the queue, so clean up here
+        print(f"cleaned up inline: {cleanup(Services(settings))}")
+        return
     job = Services(settings).queue(QUEUE_CLEANUP).enqueue(cleanup, job_id="cleanup-periodic", result_ttl=3600)
     print(f"enqueued {job.id} on {QUEUE_CLEANUP}")
+
+
+def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> None:
+    from .scheduler import run_scheduler
+
+    run_scheduler(os.environ.get("SCHEDULES", "[]"), grace_seconds=args.grace)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,7 +120,22 @@ def parser() -> argparse.ArgumentParser:
     reindex.add_argument("--inline", action="store_true", help="embed here instead of enqueueing jobs")
     reindex.set_defaults(func=cmd_reindex)
     sub.add_parser("enqueue-cleanup", help="enqueue the periodic cleanup job").set_defaults(func=cmd_enqueue_cleanup)
+    scheduler = sub.add_parser("scheduler", help="run $SCHEDULES (JSON [{name, cron, command}]) on a docker host")
+    scheduler.add_argument("--grace", type=float, default=300.0, help="seconds running jobs get after SIGTERM")
+    scheduler.set_defaults(func=cmd_scheduler)
     return root
+
+
+# Commands a platform scheduler may invoke in-process (the Lambda handler's scheduled events).
+SCHEDULABLE = frozenset({"enqueue-cleanup", "reindex"})
+
+
+def run_command(argv: list[str], settings: Settings) -> None:
+    """One `ai-service` command in this process; only SCHEDULABLE ones."""
+    if not argv or argv[0] not in SCHEDULABLE:
+        raise ConfigError(f"scheduled command {argv!r} is not one of {sorted(SCHEDULABLE)}")
+    args = parser().parse_args(argv)
+    args.func(settings, args)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,14 @@
 """AWS Lambda entry: `ai_service.lambda_handler.handler` (API Gateway -> Mangum -> FastAPI).
 
 Set INLINE_JOBS=true there: uploads are processed inside the request, no worker runs.
+EventBridge Scheduler invokes the same function with `{"schedule": NAME, "command": [...]}`:
+the command runs here (see cli.SCHEDULABLE), since Lambda has no scheduler container.
 """
 
+import structlog
 from mangum import Mangum
+
+from .cli import run_command
 
 from .app import create_app
 from .logs import configure_logging
@@ -12,4 +17,12 @@ from .settings import check_startup, get_settings
 _settings = get_settings()
 check_startup(_settings, needs_api_keys=True)
 configure_logging(_settings.log_level)
-handler = Mangum(create_app(_settings), lifespan="off")
+_http = Mangum(create_app(_settings), lifespan="off")
+
+
+def handler(event, context):
+    if isinstance(event, dict) and "schedule" in event and "command" in event:
+        structlog.get_logger("ai_service.scheduler").info("schedule_started", schedule=event["schedule"])
+        run_command(list(event["command"]), _settings)
+        return {"schedule": event["schedule"], "status": "done"}
+    return _http(event, context)
