@@ -42,6 +42,18 @@ BAD_CONFIGS = [
     ("ai-service:droplet: {sshPublicKey: 'not-a-key'}", "ai-service:droplet.sshPublicKey", "OpenSSH"),
     ("ai-service:target: droplet", "ai-service:sshAllowedCidrs", "required for target droplet"),
     ("ai-service:budgetMonthlyUsd: -5", "ai-service:budgetMonthlyUsd", "greater than or equal to 0"),
+    ("ai-service:accessories: [{name: redis, image: 'redis:7'}]", "ai-service:accessories[0].name", "uses itself"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:latest'}]", "ai-service:accessories[0].image", "not a pinned image"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', public: true}]", "ai-service:accessories[0]", "public needs `port`"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: data}]}]", "ai-service:accessories[0].volumes[0].path", "pattern"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {api-token: x}}]", "ai-service:accessories[0].secretEnv", "A-Z"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', prot: 80}]", "ai-service:accessories[0].prot", "did you mean 'port'"),
+    ("ai-service:schedules: [{name: nightly, cron: '0 25 * * *', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "5-field cron"),
+    ("ai-service:schedules: [{name: a, cron: '0 * * * *', command: [x]}, {name: a, cron: '0 * * * *', command: [y]}]", "ai-service:schedules", "unique: a"),
+    ("ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1'}]", "ai-service:accessories", "runs the API only"),
+    ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
+    ("ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
+    ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 0 1 * 1', command: [x]}]", "ai-service:schedules[0].cron", "both day-of-month and day-of-week"),
 ]
 
 
