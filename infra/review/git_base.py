@@ -31,6 +31,7 @@ def plan_at_ref(root: Path, ref: str, stack: str) -> tuple[dict | None, str]:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=root, capture_output=True)
     if result.stdout.strip().startswith("{"):
-        return json.loads(result.stdout), ""
+        # Where the base was checked out is not part of its desired state (build contexts are paths).
+        return json.loads(result.stdout.replace(str(worktree), str(root))), ""
     reason = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
     return None, f"the base did not plan ({reason}); everything counts as added"
