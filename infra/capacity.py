@@ -1,7 +1,10 @@
 """Capacity checks a docker host must pass before anything is provisioned.
 
 - memory: the containers' limits must fit in 90% of the droplet's RAM (the rest is the OS,
-  dockerd and the monitoring agent); the problem lists every container's figure.
+  dockerd and the monitoring agent); the problem lists every container's figure and names
+  `ai-service:accessories` (or `logs`) when the service fits without them.
+- disk is not checked: the droplet size slug carries no disk figure and compose cannot cap a
+  named volume, so accessory `sizeGi` is documentation on the docker hosts (README).
 - connections: API replicas × WEB_CONCURRENCY × pool size + one per worker + migrate must fit
   the managed Postgres plan's client connections.
 """
@@ -31,6 +34,14 @@ def memory_problems(specs: list[ContainerSpec], size: str, key: str = "droplet.s
     if total <= allowed:
         return []
     figures = ", ".join(f"{s.name} {s.memory_mib}" for s in specs)
+    accessories = sum(s.memory_mib for s in specs if s.role == "accessory")
+    if accessories and total - accessories <= allowed:
+        # The service fits without them: the accessories are what overcommits the host; say so.
+        return [
+            f"ai-service:accessories: accessories need {accessories} MiB but only {allowed - (total - accessories)} MiB "
+            f"of the {allowed} MiB budget of {size} (90%) remain after the service's containers ({total - accessories} MiB): "
+            f"{figures}; lower their memory, choose a larger droplet.size or run fewer replicas"
+        ]
     logs = sum(s.memory_mib for s in specs if s.name in (LOKI, ALLOY))
     if logs and total - logs <= allowed:
         # Everything else fits: the central logs are what overcommits the host; say so.

@@ -21,22 +21,32 @@ Per-service memory limits (MiB) at the defaults — droplet, monitoring on:
 | migrate (one-shot) | 1     | 256      | 256   |
 | monitoring (5)     |       |          | 736   |
 | loki, alloy (logs) | 2     | 256, 128 | 384   |
-| total              |       |          | 3488  |
+| scheduler          | 1     | 192      | 192   |
+| accessories        | each  | `memory` |       |
+| total              |       |          | 3680 + accessories |
 
 against 90% of a 4 GiB droplet (3686 MiB); the remaining 10% is the OS, dockerd and the
 DigitalOcean agent.
+
+Accessories (`settings.accessories`) are built from their own config only — never from the
+service image or the app env — so a release that changes the image leaves their compose
+definition, and so compose's config hash, untouched: `compose up -d --no-deps` keeps them running.
+Bring your own (`redis.url`, `database.url`): no redis / postgres container; redis-exporter then
+reads the external URL from its env file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from infra.observability import services as monitoring
 from infra.observability.logs import LogInputs, log_services
 from infra.observability.metrics import API_PORT, WORKER_METRICS_PORT
 from infra.observability.render import MonitoringInputs
-from infra.settings import Settings
+from infra.settings import ConfigError, Settings
+from infra.settings.extras import Accessory
 
 # renovate: datasource=docker depName=nginx
 NGINX_IMAGE = "nginx:1.28.0-alpine"
@@ -58,6 +68,12 @@ REDIS_MAXMEMORY_MIB = REDIS_MEMORY_MIB * 6 // 10
 API_STOP_GRACE_S = 30
 JOB_TIMEOUT_S = 300  # the service's default JOB_TIMEOUT_SECONDS
 WORKER_STOP_GRACE_S = JOB_TIMEOUT_S + 30  # PITFALLS: SIGTERM must not cut a running job
+SCHEDULER = "scheduler"
+# Measured peak RSS: the scheduler loop 45 MiB + its `ai-service enqueue-cleanup` child 94 MiB
+# = 139 MiB; x1.3 = 181 MiB. The default droplet (logs on) then holds 3680 of its 3686 MiB.
+SCHEDULER_MEMORY_MIB = 192
+SCHEDULER_HEARTBEAT = "/tmp/scheduler.alive"  # noqa: S108 - container-local, written by `ai-service scheduler`
+SCHEDULER_STALE_S = 60  # the loop refreshes the heartbeat at least every 15 s
 
 # Env files next to compose.yaml (root-owned 0600 on the droplet); the host component writes them.
 APP_ENV_FILE = "secrets/app.env"  # DATABASE_URL, REDIS_URL, SECRET_KEY, API_KEYS, AWS_*, OPENAI_API_KEY
@@ -65,10 +81,19 @@ MIGRATE_ENV_FILE = "secrets/migrate.env"  # MIGRATE_DATABASE_URL (admin; only th
 REDIS_ENV_FILE = "secrets/redis.env"  # REDIS_PASSWORD, REDISCLI_AUTH
 POSTGRES_ENV_FILE = "secrets/postgres.env"  # POSTGRES_PASSWORD (local Postgres container only)
 
+
+def accessory_env_file(name: str) -> str:
+    """An accessory's secretEnv (0600 on the host, like the app's env file)."""
+    return f"secrets/accessory-{name}.env"
+
+
 # Paths inside the rendered project directory (relative to compose.yaml).
 NGINX_CONF = "nginx/nginx.conf"
 TLS_DIR = "tls"  # fullchain.pem / privkey.pem: self-signed at first boot, then Let's Encrypt
 ACME_WEBROOT = "acme"  # HTTP-01 challenges served by nginx, written by certbot on the host
+
+# Roles that run the service image (no-new-privileges; replaced by a release).
+SERVICE_ROLES = frozenset({"api", "worker", "scheduler", "migrate"})
 
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 
@@ -122,7 +147,8 @@ class ContainerSpec:
     restart: Literal["no", "always", "unless-stopped", "on-failure"] = "unless-stopped"
     logging: Logging = field(default_factory=Logging)
     stop_grace_s: int = 10
-    role: Literal["edge", "api", "worker", "migrate", "redis", "database", "storage", "monitoring"] = "monitoring"
+    role: Literal["edge", "api", "worker", "scheduler", "migrate", "redis", "database", "storage", "monitoring",
+                  "accessory"] = "monitoring"
 
 
 @dataclass(frozen=True)
@@ -206,9 +232,20 @@ def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
     }
     if profile.s3_endpoint_url:
         env["S3_ENDPOINT_URL"] = profile.s3_endpoint_url
+    env |= accessory_urls(settings)
     if settings.cors_origins:
         env["CORS_ORIGINS"] = ",".join(settings.cors_origins)
     return env
+
+
+def accessory_urls(settings: Settings) -> dict[str, str]:
+    """ACCESSORY_<NAME>_URL -> http://<name>:<port>: accessories are reached by container name."""
+    return {a.url_env: f"http://{a.name}:{a.port}" for a in settings.accessories if a.port is not None}
+
+
+def public_routes(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """(name, host:port) of each public accessory, for the edge's /<name>/ route (NginxInputs.accessories)."""
+    return tuple((a.name, f"{a.name}:{a.port}") for a in settings.accessories if a.public)
 
 
 def _http_probe(port: int, path: str) -> Healthcheck:
@@ -235,8 +272,9 @@ def _redis(settings: Settings) -> ContainerSpec:
     )
 
 
-def _app_depends(profile: HostProfile) -> dict[str, Condition]:
-    return {"redis": "service_healthy", **{s.name: "service_healthy" for s in profile.sidecars}}
+def _app_depends(settings: Settings, profile: HostProfile) -> dict[str, Condition]:
+    redis: dict[str, Condition] = {} if settings.redis.url else {"redis": "service_healthy"}
+    return {**redis, **{s.name: "service_healthy" for s in profile.sidecars}}
 
 
 def _migrate(settings: Settings, profile: HostProfile) -> ContainerSpec:
@@ -262,7 +300,7 @@ def _apis(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
             command=("api",),
             environment=app_environment(settings, profile),
             env_file=(APP_ENV_FILE,),
-            depends_on={**_app_depends(profile), "migrate": "service_completed_successfully"},
+            depends_on={**_app_depends(settings, profile), "migrate": "service_completed_successfully"},
             healthcheck=_http_probe(API_PORT, "/health"),
             memory_mib=API_MEMORY_MIB,
             cpus=API_CPUS,
@@ -284,7 +322,7 @@ def _workers(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
                     command=("worker", "--queues", ",".join(group.queues)),
                     environment=app_environment(settings, profile),
                     env_file=(APP_ENV_FILE,),
-                    depends_on={**_app_depends(profile), "migrate": "service_completed_successfully"},
+                    depends_on={**_app_depends(settings, profile), "migrate": "service_completed_successfully"},
                     healthcheck=_http_probe(WORKER_METRICS_PORT, "/metrics"),
                     memory_mib=group.memory,
                     cpus=group.cpu,
@@ -293,6 +331,56 @@ def _workers(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
                 )
             )
     return specs
+
+
+def schedules_json(settings: Settings) -> str:
+    """SCHEDULES for `ai-service scheduler`: [{"name", "cron", "command"}] (cron in UTC)."""
+    return json.dumps([{"name": s.name, "cron": s.cron, "command": list(s.command)} for s in settings.schedules])
+
+
+def heartbeat_probe(path: str = SCHEDULER_HEARTBEAT, stale_s: int = SCHEDULER_STALE_S) -> Healthcheck:
+    """Healthy while the scheduler loop keeps touching its heartbeat file (the image has python, no curl)."""
+    code = f"import os, sys, time; sys.exit(time.time() - os.stat({path!r}).st_mtime > {stale_s})"
+    return Healthcheck(("CMD", "python", "-c", code), interval_s=15, timeout_s=5, retries=3, start_period_s=30)
+
+
+def _scheduler(settings: Settings, profile: HostProfile) -> ContainerSpec:
+    """One container runs every schedule (docker hosts have no platform scheduler); jobs need the app env."""
+    return ContainerSpec(
+        name=SCHEDULER,
+        image=profile.image,
+        command=("scheduler", "--grace", str(JOB_TIMEOUT_S)),
+        environment={**app_environment(settings, profile), "SCHEDULES": schedules_json(settings),
+                     "SCHEDULER_HEARTBEAT": SCHEDULER_HEARTBEAT},
+        env_file=(APP_ENV_FILE,),
+        depends_on={**_app_depends(settings, profile), "migrate": "service_completed_successfully"},
+        healthcheck=heartbeat_probe(),
+        memory_mib=SCHEDULER_MEMORY_MIB,
+        cpus=0.25,
+        stop_grace_s=WORKER_STOP_GRACE_S,  # running jobs get --grace (the job timeout) after SIGTERM
+        role="scheduler",
+    )
+
+
+def accessory_secret_env(settings: Settings) -> dict[str, dict[str, str]]:
+    """Env file -> secretEnv values of each accessory that has some. Secret: callers keep it a Pulumi secret."""
+    return {accessory_env_file(a.name): {k: v.get_secret_value() for k, v in a.secret_env.items()}
+            for a in settings.accessories if a.secret_env}
+
+
+def accessory_container(accessory: Accessory) -> ContainerSpec:
+    """From the accessory's own config only: a service image or app config change leaves it as it is."""
+    return ContainerSpec(
+        name=accessory.name,
+        image=accessory.image,
+        command=accessory.command,
+        environment=dict(accessory.env),
+        env_file=(accessory_env_file(accessory.name),) if accessory.secret_env else (),
+        volumes=tuple(Volume(f"{accessory.name}-{v.name}", v.path, read_only=False, named=True) for v in accessory.volumes),
+        memory_mib=accessory.memory,
+        cpus=accessory.cpu,
+        role="accessory",
+    )
 
 
 def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
@@ -306,7 +394,9 @@ def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
         image=NGINX_IMAGE,
         ports=tuple(ports),
         volumes=tuple(volumes),
-        depends_on={name: "service_healthy" for name in api_names(settings)},
+        # nginx resolves upstream names when it (re)loads: public accessories must exist first.
+        depends_on={**{name: "service_healthy" for name in api_names(settings)},
+                    **{a.name: "service_started" for a in settings.accessories if a.public}},
         # busybox wget is in the alpine image; /health is answered on plain HTTP for any Host.
         healthcheck=Healthcheck(("CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/health"), start_period_s=5),
         memory_mib=NGINX_MEMORY_MIB,
@@ -322,6 +412,10 @@ def _monitoring(settings: Settings, profile: HostProfile) -> list[ContainerSpec]
     if logs_on(settings):
         services += log_services()
     for svc in services:
+        if svc.name == monitoring.REDIS_EXPORTER and settings.redis.url:
+            # Bring-your-own Redis: the exporter reads REDIS_ADDR (the URL, password included) from its env file.
+            svc = replace(svc, environment={k: v for k, v in svc.environment.items() if k != "REDIS_ADDR"},
+                          env_files=(monitoring.SECRET_REDIS_EXPORTER_ENV,))
         specs.append(
             ContainerSpec(
                 name=svc.name,
@@ -344,11 +438,21 @@ def _monitoring(settings: Settings, profile: HostProfile) -> list[ContainerSpec]
 
 
 def docker_host_containers(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
-    """Every container of the host, in start order: sidecars, redis, migrate, api, workers, nginx, monitoring."""
-    specs = [*profile.sidecars, _redis(settings), _migrate(settings, profile), *_apis(settings, profile),
-             *_workers(settings, profile), _nginx(settings, profile)]
+    """Every container of the host, in start order: sidecars, redis, accessories, migrate, api, workers,
+    scheduler, nginx, monitoring."""
+    accessories = [accessory_container(a) for a in settings.accessories]
+    specs = [*profile.sidecars, *([] if settings.redis.url else [_redis(settings)]), *accessories,
+             _migrate(settings, profile), *_apis(settings, profile), *_workers(settings, profile)]
+    if settings.schedules:
+        specs.append(_scheduler(settings, profile))
+    specs.append(_nginx(settings, profile))
     if settings.monitoring:
         specs += _monitoring(settings, profile)
+    taken = {s.name for s in specs if s.role != "accessory"}
+    clashes = [f"ai-service:accessories[{i}].name: {a.name!r} is a container this host runs already"
+               for i, a in enumerate(settings.accessories) if a.name in taken]
+    if clashes:
+        raise ConfigError(clashes)
     return specs
 
 

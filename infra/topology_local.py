@@ -1,8 +1,9 @@
 """The local Docker stack's variant of the docker-host topology (infra.topology).
 
-Same services, healthchecks and limits as the droplet; what differs is the HostProfile:
-everything published on 127.0.0.1 only, no TLS, and two sidecars the app waits for — Postgres 16
-with pgvector and an S3 server — instead of managed Postgres and AWS S3.
+Same services, healthchecks and limits as the droplet (accessories and the scheduler included);
+what differs is the HostProfile: everything published on 127.0.0.1 only, no TLS, and two sidecars
+the app waits for — Postgres 16 with pgvector (none with `database.url`) and an S3 server —
+instead of managed Postgres and AWS S3.
 
 S3 server: SeaweedFS (Apache-2.0, released every few weeks, versioned images). MinIO's
 community images stopped in October 2025 (PITFALLS "Local stack"); Garage needs a cluster
@@ -46,7 +47,8 @@ STORAGE_MEMORY_MIB = 384
 POSTGRES_DB = "ai_service"
 LOOPBACK = "127.0.0.1"
 LOCAL_IMAGE_TAG = "ai-service:local"  # what `pulumi up -s local` builds (and `docker build -t` for compose users)
-# Every env file a local container reads (the Pulumi program supplies each as secret values).
+# The env files of the default local stack (python -m infra.local_secrets writes these; the Pulumi
+# program supplies whatever its specs name, accessories' included, as secret values).
 ENV_FILES = (APP_ENV_FILE, MIGRATE_ENV_FILE, REDIS_ENV_FILE, POSTGRES_ENV_FILE, monitoring.SECRET_REDIS_EXPORTER_ENV)
 
 
@@ -76,6 +78,7 @@ def storage_server(settings: Settings) -> ContainerSpec:
 
 
 def local_profile(settings: Settings, image: str = LOCAL_IMAGE_TAG) -> HostProfile:
+    postgres = () if settings.database.url else (local_postgres(POSTGRES_DB, settings.local.postgres_port or None),)
     return HostProfile(
         image=image,
         s3_bucket=settings.local.bucket,
@@ -84,7 +87,7 @@ def local_profile(settings: Settings, image: str = LOCAL_IMAGE_TAG) -> HostProfi
         http_port=settings.local.http_port,
         https_port=None,
         s3_endpoint_url=f"http://{STORAGE}:{S3_PORT}",
-        sidecars=(local_postgres(POSTGRES_DB, settings.local.postgres_port or None), storage_server(settings)),
+        sidecars=(*postgres, storage_server(settings)),
         publish_admin=True,
     )
 
@@ -119,13 +122,20 @@ def s3_identities(access_key: str, secret_key: str) -> str:
     return json.dumps({"identities": [identity]}, indent=2) + "\n"
 
 
-def secret_env(*, postgres_password: str, redis_password: str, secret_key: str, api_keys: str,
-               s3_access_key: str, s3_secret_key: str, openai_api_key: str | None = None) -> dict[str, dict[str, str]]:
-    """Env file (relative path, as the specs name them) -> values. Secret: never rendered, only held as Pulumi secrets."""
-    database_url = f"postgresql://postgres:{postgres_password}@postgres:5432/{POSTGRES_DB}"
+def secret_env(*, secret_key: str, api_keys: str, s3_access_key: str, s3_secret_key: str,
+               postgres_password: str | None = None, redis_password: str | None = None,
+               database_url: str | None = None, redis_url: str | None = None,
+               openai_api_key: str | None = None) -> dict[str, dict[str, str]]:
+    """Env file (relative path, as the specs name them) -> values. Secret: never rendered, only held as Pulumi secrets.
+
+    `database_url` / `redis_url` (bring your own) replace the Postgres / Redis container and its password.
+    """
+    if (database_url is None) == (postgres_password is None) or (redis_url is None) == (redis_password is None):
+        raise ValueError("give either the container's password or your own URL, for Postgres and for Redis")
+    database_url = database_url or f"postgresql://postgres:{postgres_password}@postgres:5432/{POSTGRES_DB}"
     app = {
         "DATABASE_URL": database_url,
-        "REDIS_URL": f"redis://:{redis_password}@redis:6379/0",
+        "REDIS_URL": redis_url or f"redis://:{redis_password}@redis:6379/0",
         "SECRET_KEY": secret_key,
         "API_KEYS": api_keys,
         "AWS_ACCESS_KEY_ID": s3_access_key,
@@ -133,11 +143,16 @@ def secret_env(*, postgres_password: str, redis_password: str, secret_key: str, 
     }
     if openai_api_key:
         app["OPENAI_API_KEY"] = openai_api_key
-    return {
+    files = {
         APP_ENV_FILE: app,
         # Locally the app and migrate share the database owner; managed targets split them.
         MIGRATE_ENV_FILE: {"MIGRATE_DATABASE_URL": database_url},
-        REDIS_ENV_FILE: {"REDIS_PASSWORD": redis_password, "REDISCLI_AUTH": redis_password},
-        POSTGRES_ENV_FILE: {"POSTGRES_PASSWORD": postgres_password},
-        monitoring.SECRET_REDIS_EXPORTER_ENV: {"REDIS_PASSWORD": redis_password},
     }
+    if postgres_password is not None:
+        files[POSTGRES_ENV_FILE] = {"POSTGRES_PASSWORD": postgres_password}
+    if redis_url is None:
+        files[REDIS_ENV_FILE] = {"REDIS_PASSWORD": redis_password, "REDISCLI_AUTH": redis_password}
+        files[monitoring.SECRET_REDIS_EXPORTER_ENV] = {"REDIS_PASSWORD": redis_password}
+    else:
+        files[monitoring.SECRET_REDIS_EXPORTER_ENV] = {"REDIS_ADDR": redis_url}
+    return files

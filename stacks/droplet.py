@@ -3,9 +3,10 @@
     internet ──80/443──▶ [cloud firewall] ──▶ droplet (reserved IP, DNS A record)
                           22 only from sshAllowedCidrs   nginx ─▶ api-1, api-2
                                                          worker-documents ×2, worker-cleanup
-                                                         redis (AOF+RDB), migrate (one-shot)
+                                                         redis (AOF+RDB) unless redis.url, migrate (one-shot)
+                                                         scheduler (settings.schedules), accessories
                                                          prometheus, alertmanager, grafana, exporters
-    droplet ──private network──▶ managed Postgres 16 (DatabaseFirewall: droplet + VPC only)
+    droplet ──private network──▶ managed Postgres 16 (DatabaseFirewall: droplet + VPC only) unless database.url
     droplet ──IAM key (this bucket only)──▶ S3 bucket: documents/, tmp/ (expiring), backups/, releases/
     pulumi up ──▶ s3://bucket/releases/{manifest,secrets}.json ──▶ agent on the droplet (timer)
                   ──▶ health-gated rolling update with automatic rollback
@@ -110,7 +111,7 @@ def deploy(settings: Settings) -> None:
         domain=settings.domain, alert_email=settings.letsencrypt_email,
     ))
 
-    # Managed Postgres on the droplet's private network; only the droplet gets in.
+    # Managed Postgres on the droplet's private network; only the droplet gets in. database.url: none.
     if settings.database.url:
         database_url = migrate_url = _secret(settings.database.url)
     else:
@@ -132,7 +133,7 @@ def deploy(settings: Settings) -> None:
         settings=settings, stack=stack, image=image.ref, bucket=bucket.name, region=region,
         secrets=ReleaseSecrets(
             database_url=database_url, migrate_database_url=migrate_url,
-            redis_password=pulumi.Output.secret(_password(f"{name}-redis")),
+            redis_password=None if settings.redis.url else pulumi.Output.secret(_password(f"{name}-redis")),
             secret_key=pulumi.Output.secret(_password(f"{name}-secret-key", 48)),
             api_keys=api_keys,
             aws_access_key_id=bucket_user.access_key_id, aws_secret_access_key=bucket_user.secret_access_key,

@@ -1,8 +1,10 @@
 """target local — the whole system on the local Docker engine; no cloud account.
 
-    127.0.0.1:8080 ─> nginx ─> api-1, api-2 ──┬──> postgres (16 + pgvector, volume)
-                                 migrate ─────┤──> redis (AOF, volume)
-         worker-documents-1/2, worker-cleanup-1 ┴──> storage (SeaweedFS S3, volume, bucket)
+    127.0.0.1:8080 ─> nginx ─> api-1, api-2 ──┬──> postgres (16 + pgvector, volume) | database.url
+                     │           migrate ─────┤──> redis (AOF, volume) | redis.url
+                     │ /<name>/  worker-documents-1/2, worker-cleanup-1, scheduler
+                     └─> public accessories   └──> storage (SeaweedFS S3, volume, bucket)
+                         (every accessory: on the network only, its own volumes and env file)
     127.0.0.1:9090 prometheus  127.0.0.1:3000 grafana  127.0.0.1:9093 alertmanager
     (+ node-exporter, redis-exporter; one private bridge network, nothing on 0.0.0.0)
 
@@ -25,9 +27,8 @@ from infra.observability.render import render_monitoring_files
 from infra.render.compose import render_compose
 from infra.render.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
-from infra.topology import NGINX_CONF, api_names, monitoring_inputs
+from infra.topology import NGINX_CONF, accessory_secret_env, api_names, monitoring_inputs, public_routes
 from infra.topology_local import (
-    ENV_FILES,
     LOCAL_IMAGE_TAG,
     S3_CONFIG_FILE,
     local_containers,
@@ -51,14 +52,17 @@ def deploy(settings: Settings) -> None:
     image_ref = settings.image or LOCAL_IMAGE_TAG
     specs = local_containers(settings, image_ref)
 
-    generated = {k: random.RandomPassword(k, length=n, special=False).result for k, n in GENERATED.items()}
+    # Bring your own: database.url / redis.url replace the postgres / redis container and its password.
+    brought = {"postgres-password": settings.database.url, "redis-password": settings.redis.url}
+    generated = {k: random.RandomPassword(k, length=n, special=False).result
+                 for k, n in GENERATED.items() if brought.get(k) is None}
     api_keys = _secret(settings.api_keys) or pulumi.Output.concat("default:", generated["api-key"])
-    openai = _secret(settings.openai_api_key)
     env_values = pulumi.Output.secret(pulumi.Output.all(
-        postgres_password=generated["postgres-password"], redis_password=generated["redis-password"],
+        postgres_password=generated.get("postgres-password"), redis_password=generated.get("redis-password"),
+        database_url=_secret(settings.database.url), redis_url=_secret(settings.redis.url),
         secret_key=generated["secret-key"], api_keys=api_keys, s3_access_key=generated["s3-access-key"],
-        s3_secret_key=generated["s3-secret-key"], openai_api_key=openai,
-    ).apply(lambda v: secret_env(**v)))
+        s3_secret_key=generated["s3-secret-key"], openai_api_key=_secret(settings.openai_api_key),
+    ).apply(lambda v: secret_env(**v) | accessory_secret_env(settings)))
 
     # Files the containers mount, holding one secret each (paths as the monitoring services mount them).
     secret_files = {
@@ -74,6 +78,7 @@ def deploy(settings: Settings) -> None:
         api_upstreams=tuple(f"{name}:{API_PORT}" for name in api_names(settings)),
         max_body_bytes=settings.max_upload_bytes,
         api_docs=settings.app_env == "development",  # the app serves /docs only in development
+        accessories=public_routes(settings),  # /<name>/ on 127.0.0.1:httpPort; accessories publish no port
     ))}
     if settings.monitoring:
         files |= render_monitoring_files(monitoring_inputs(settings, stack, project=project))
@@ -89,7 +94,7 @@ def deploy(settings: Settings) -> None:
         images=images,
         files=files,
         secret_files=secret_files,
-        secret_env={f: env_values.apply(lambda v, f=f: v[f]) for f in ENV_FILES},
+        secret_env={f: env_values.apply(lambda v, f=f: v[f]) for f in sorted({f for s in specs for f in s.env_file})},
         protect=settings.protect,
     ))
 

@@ -2,7 +2,8 @@
 
 Renders compose.yaml, nginx.conf, the monitoring file set and the deploy scripts (all published
 as plan artifacts, none secret), writes them with the image digest as `releases/manifest.json`,
-and the env files as `releases/secrets.json` (a Pulumi secret; the agent writes them 0600).
+and the env files as `releases/secrets.json` (a Pulumi secret; the agent writes them 0600):
+the app's, each accessory's secretEnv (secrets/accessory-<name>.env), Redis's unless redis.url.
 Changing the image or config changes only these objects, never the droplet.
 """
 
@@ -16,6 +17,7 @@ from pulumi_aws import s3
 
 from infra import artifacts, topology
 from infra.observability.render import render_monitoring_files, render_secret_files
+from infra.observability.services import SECRET_REDIS_EXPORTER_ENV
 from infra.render.compose import render_compose, render_env_file
 from infra.render.deploy import ReleaseServices, deploy_scripts, release_manifest, secrets_manifest
 from infra.render.nginx import NginxInputs, render_nginx_conf
@@ -26,7 +28,7 @@ from infra.settings import Settings
 class ReleaseSecrets:
     database_url: pulumi.Input[str]
     migrate_database_url: pulumi.Input[str]
-    redis_password: pulumi.Input[str]
+    redis_password: pulumi.Input[str] | None  # None with redis.url (no Redis container)
     secret_key: pulumi.Input[str]
     api_keys: pulumi.Input[str]
     aws_access_key_id: pulumi.Input[str]
@@ -48,12 +50,13 @@ class ReleaseArgs:
 
 
 def release_services(settings: Settings, specs: list[topology.ContainerSpec]) -> ReleaseServices:
-    app_roles = {"api", "worker", "migrate", "edge"}
+    # The scheduler runs the service image: replaced like a worker, after the API, health-gated.
     return ReleaseServices(
         api=topology.api_names(settings),
-        workers=topology.worker_names(settings),
-        support=tuple(s.name for s in specs if s.role not in app_roles),
+        workers=tuple(s.name for s in specs if s.role in {"worker", "scheduler"}),
+        support=tuple(s.name for s in specs if s.role not in topology.SERVICE_ROLES | {"edge"}),
         queues=settings.queues,
+        redis=tuple(s.name for s in specs if s.role == "redis"),
     )
 
 
@@ -65,6 +68,7 @@ def static_files(settings: Settings, stack: str) -> dict[str, str]:
         max_body_bytes=settings.max_upload_bytes,
         domain=settings.domain,
         tls=profile_tls,
+        accessories=topology.public_routes(settings),
     )
     files = {topology.NGINX_CONF: render_nginx_conf(nginx), **deploy_scripts()}
     if settings.monitoring:
@@ -73,7 +77,8 @@ def static_files(settings: Settings, stack: str) -> dict[str, str]:
 
 
 def _secret_files(settings: Settings, values: dict) -> dict[str, str]:
-    redis_url = f"redis://:{values['redis_password']}@redis:6379/0"
+    byo_redis = settings.redis.url.get_secret_value() if settings.redis.url else None
+    redis_url = byo_redis or f"redis://:{values['redis_password']}@redis:6379/0"
     app = {
         "DATABASE_URL": values["database_url"],
         "REDIS_URL": redis_url,
@@ -87,17 +92,20 @@ def _secret_files(settings: Settings, values: dict) -> dict[str, str]:
     files = {
         topology.APP_ENV_FILE: render_env_file(app),
         topology.MIGRATE_ENV_FILE: render_env_file({"MIGRATE_DATABASE_URL": values["migrate_database_url"]}),
-        topology.REDIS_ENV_FILE: render_env_file(
-            {"REDIS_PASSWORD": values["redis_password"], "REDISCLI_AUTH": values["redis_password"]}
-        ),
         "docker/config.json": values["registry_config"],
+        **{path: render_env_file(env) for path, env in topology.accessory_secret_env(settings).items()},
     }
+    if not byo_redis:
+        files[topology.REDIS_ENV_FILE] = render_env_file(
+            {"REDIS_PASSWORD": values["redis_password"], "REDISCLI_AUTH": values["redis_password"]})
     if settings.monitoring:
         files |= render_secret_files(
             grafana_admin_password=values["grafana_admin_password"],
             slack_webhook_url=values.get("slack_webhook_url"),
-            redis_password=values["redis_password"],
+            redis_password=None if byo_redis else values["redis_password"],
         )
+        if byo_redis:
+            files[SECRET_REDIS_EXPORTER_ENV] = render_env_file({"REDIS_ADDR": byo_redis})
     return files
 
 

@@ -26,9 +26,10 @@ def deploy_scripts() -> dict[str, str]:
 @dataclass(frozen=True)
 class ReleaseServices:
     api: tuple[str, ...]
-    workers: tuple[str, ...]
-    support: tuple[str, ...]  # redis, monitoring, sidecars: replaced in place when changed
+    workers: tuple[str, ...]  # worker replicas and the scheduler: one at a time, health-gated, after the API
+    support: tuple[str, ...]  # redis, accessories, monitoring: `up --no-deps`, recreated only when their definition changed
     queues: tuple[str, ...]
+    redis: tuple[str, ...] = ("redis",)  # () with redis.url: no Redis container to back up or ping
 
 
 def release_env(version: str, services: ReleaseServices) -> str:
@@ -41,6 +42,7 @@ def release_env(version: str, services: ReleaseServices) -> str:
         + line("WORKER_SERVICES", services.workers)
         + line("SUPPORT_SERVICES", services.support)
         + line("QUEUES", services.queues)
+        + line("REDIS_SERVICE", services.redis)
     )
 
 

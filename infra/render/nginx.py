@@ -6,6 +6,8 @@ the nginx container (defaults) and under a non-root nginx in tests (tmp paths, f
 - /health and /health/ready: proxied on plain HTTP for any Host, never logged, never redirected.
 - /.well-known/acme-challenge/: served from the ACME webroot (certbot on the host writes it).
 - /metrics: never routed (Prometheus scrapes the containers directly).
+- /<name>/: a public accessory (prefix stripped), with the same rate limit and security headers
+  as the API; private accessories get no route at all.
 - everything else: rate limited per client (10 r/s, burst 20 → 429), body limit = maxUploadBytes;
   with TLS the HTTP server only redirects to HTTPS.
 - TLS needs a certificate before nginx starts: the host writes a self-signed one at first boot
@@ -49,6 +51,7 @@ class NginxInputs:
     error_log: str = "/dev/stderr"
     worker_processes: str = "auto"
     api_docs: bool = False  # serve /docs and /openapi.json under a CSP Swagger UI runs with (appEnv development)
+    accessories: tuple[tuple[str, str], ...] = ()  # (name, host:port) of each public accessory: /<name>/
 
 
 def _block(header: str, lines: list[str]) -> list[str]:
@@ -91,6 +94,14 @@ def _docs_location(inputs: NginxInputs, limit: str) -> list[str]:
             "    proxy_pass http://api;", "}"]
 
 
+def _accessory_locations(inputs: NginxInputs, limit: str) -> list[str]:
+    # ^~: no regex location (docs) may take an accessory's path; the URI in proxy_pass strips the prefix.
+    lines = []
+    for name, _ in inputs.accessories:
+        lines += [f"location ^~ /{name}/ {{", f"    {limit}", f"    proxy_pass http://accessory-{name}/;", "}"]
+    return lines
+
+
 def _app_locations(inputs: NginxInputs) -> list[str]:
     limit = f"limit_req zone=api burst={inputs.burst} nodelay;"
     docs = _docs_location(inputs, limit) if inputs.api_docs else []
@@ -99,6 +110,7 @@ def _app_locations(inputs: NginxInputs) -> list[str]:
         "    return 404;",
         "}",
         *docs,
+        *_accessory_locations(inputs, limit),
         "location /api/ {",
         f"    {limit}",
         "    proxy_pass http://api;",
@@ -147,6 +159,9 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
     # nginx has no live upstream (seen in tests/droplet/test_system.py). No keepalive pool: a
     # stopping replica then only refuses new connections, which nginx retries even for POSTs.
     upstream = [f"server {u} max_fails=0;" for u in inputs.api_upstreams]
+    accessory_upstreams = []
+    for name, address in inputs.accessories:
+        accessory_upstreams += ["", *_block(f"upstream accessory-{name}", [f"server {address} max_fails=0;"])]
     rt = inputs.runtime_dir
     http = [
         "default_type application/json;",
@@ -171,6 +186,7 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
         "limit_req_status 429;",
         "",
         *_block("upstream api", upstream),
+        *accessory_upstreams,
         "",
         "# A replica that is stopping refuses connections: the request moves to the next one,",
         "# so a rolling update loses nothing (POSTs are retried only when nothing was sent).",

@@ -4,6 +4,10 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+if [ -z "$(redis_service)" ]; then
+  log "no Redis container (redis.url): the provider of that Redis keeps its backups"
+  exit 0
+fi
 WORK=$(mktemp -d)
 export WORK
 trap 'rm -rf "$WORK"' EXIT

@@ -48,3 +48,11 @@ edge_ok() {
     curl -fsS -o /dev/null --max-time 5 "$EDGE_URL" || { log "edge check $i failed: $EDGE_URL"; return 1; }
   done
 }
+
+# redis_service: the live release's Redis container; "" when it brings its own (redis.url).
+redis_service() {
+  local current
+  current=$(cat "$RELEASES/current" 2>/dev/null) || { echo redis; return; }
+  # shellcheck source=/dev/null
+  (. "$RELEASES/$current/release.env" && echo "${REDIS_SERVICE-redis}")
+}

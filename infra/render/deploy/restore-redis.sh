@@ -6,6 +6,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 stamp=${1:?usage: restore-redis.sh STAMP (see: aws s3 ls s3://BUCKET/backups/redis/)}
+[ -n "$(redis_service)" ] || { log "no Redis container (redis.url): restore it with its provider"; exit 1; }
 VOLUME=${REDIS_VOLUME:-ai-service_redis-data}
 WORK=$(mktemp -d)
 export WORK
