@@ -4,9 +4,10 @@
                                              │ /api/…, /health only (never /metrics)
     namespace ai-service (restricted PSS, default-deny NetworkPolicies)
       migrate Job (one per image digest) ──must complete before──> api Deployment (HPA, PDB, probes)
-      worker Deployments (one per worker group) ──> redis StatefulSet (AOF on a PVC, password)
+      worker Deployments (one per worker group), CronJob per schedule ──> redis StatefulSet (AOF on a PVC) | redis.url
       api, workers ──> DO managed Postgres (firewall: this cluster only) | database.url
                    ──> Spaces or S3 bucket (private, versioned, tmp/ expiry)
+                   ──> accessories (Deployment, or StatefulSet with PVCs; own Secret; gateway /<name>/ if public)
     namespace monitoring: kube-prometheus-stack (ServiceMonitors, PrometheusRule, dashboards, Alertmanager → Slack)
 """
 
@@ -22,7 +23,7 @@ from infra import artifacts
 from infra.components.digitalocean.database import DEFAULT_SIZE as DEFAULT_DB_SIZE
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
 from infra.components.kubernetes.apply import create, create_all
-from infra.kubernetes import charts, edge, monitoring, network, redis, workloads
+from infra.kubernetes import accessories, charts, edge, monitoring, network, redis, workloads
 from infra.kubernetes import logs as k8s_logs
 from infra.kubernetes.render import helm_values_yaml, render_stream
 from infra.settings import Settings
@@ -72,8 +73,10 @@ def deploy(settings: Settings) -> None:
             region=region, size=settings.database.size or DEFAULT_DB_SIZE, version=settings.database.version,
             vpc_id=cluster.vpc_id, cluster_id=cluster.cluster_id, tags=tuple(tags), protect=settings.protect))
         database_url, migrate_url = db.url, db.admin_url
+        outside_ports = []
     else:
         database_url = migrate_url = _secret(settings.database.url.get_secret_value())
+        outside_ports = [network.url_port(settings.database.url.get_secret_value(), 5432)]
 
     if k8s.storage_provider == "spaces":
         from infra.components.kubernetes.doks import SpacesArgs, SpacesStorage
@@ -110,6 +113,7 @@ def deploy(settings: Settings) -> None:
     bring_redis = settings.redis.url is not None
     if bring_redis:
         redis_url = _secret(settings.redis.url.get_secret_value())
+        outside_ports.append(network.url_port(settings.redis.url.get_secret_value(), redis.PORT))
     else:
         redis_password = random.RandomPassword("redis-password", length=40, special=False)
         redis_url = _secret(redis_password.result.apply(lambda p: redis.url_template(ns).format(password=p)))
@@ -141,12 +145,16 @@ def deploy(settings: Settings) -> None:
         api_min_replicas=k8s.hpa_min or settings.api_replicas, api_max_replicas=k8s.hpa_max,
         api_cpu=k8s.api_cpu, api_memory=k8s.api_memory, workers=settings.workers,
         worker_hpa_max=k8s.worker_hpa_max, job_timeout_s=k8s.job_timeout_s, config=config,
+        accessory_urls={a.url_env: accessories.url(a, ns) for a in settings.accessories if a.port},
+        schedules=settings.schedules,
     )
     service_objs = workloads.service_objects(spec)
+    cron_objs = workloads.cron_jobs(spec)
     redis_objs = [] if bring_redis else redis.objects(ns, k8s.redis_memory, k8s.redis_storage_gi)
     policy_objs = network.policies(ns, network.Peers(
         gateway_namespace=charts.ENVOY_GATEWAY.namespace, gateway_pods=charts.ENVOY_PROXY_POD_LABELS,
-        monitoring_namespace=charts.KUBE_PROMETHEUS_STACK.namespace, prometheus_pods=charts.PROMETHEUS_POD_LABELS))
+        monitoring_namespace=charts.KUBE_PROMETHEUS_STACK.namespace, prometheus_pods=charts.PROMETHEUS_POD_LABELS),
+        redis=not bring_redis, outside_ports=outside_ports, accessories=settings.accessories)
 
     create_all(policy_objs, in_ns)
     with_config = pulumi.ResourceOptions(provider=provider, depends_on=[namespace, *secrets])
@@ -158,7 +166,18 @@ def deploy(settings: Settings) -> None:
     after_migrate = pulumi.ResourceOptions(provider=provider, depends_on=[namespace, *secrets, migrate])
     deployments = [o for o in service_objs if o["kind"] == "Deployment"]
     create_all([o for o in service_objs if o["kind"] != "Deployment"], with_config)
-    create_all(deployments, after_migrate)
+    create_all([*deployments, *cron_objs], after_migrate)
+
+    # --- accessories: nothing of the service's image, config or Secrets, so a release leaves them be --
+    accessory_objs: list[dict] = []
+    for accessory in settings.accessories:
+        own = [namespace]
+        if accessory.secret_env:
+            own.append(create(workloads.secret(accessories.secret_name(accessory), ns, {
+                k: _secret(v.get_secret_value()) for k, v in accessory.secret_env.items()}), in_ns))
+        objs = accessories.objects(accessory, ns)
+        create_all(objs, pulumi.ResourceOptions(provider=provider, depends_on=own))
+        accessory_objs += objs
 
     # --- traffic in ------------------------------------------------------------------------------
     releases = []
@@ -169,7 +188,7 @@ def deploy(settings: Settings) -> None:
     edge_spec = edge.EdgeSpec(namespace=ns, domain=settings.domain, email=settings.letsencrypt_email,
                               gateway_class=k8s.gateway_class, acme_server=k8s.acme_server,
                               max_upload_bytes=settings.max_upload_bytes,
-                              create_gateway_class=k8s.install_gateway_controller)
+                              create_gateway_class=k8s.install_gateway_controller, accessories=settings.accessories)
     edge_objs = edge.objects(edge_spec)
     create_all(edge_objs, pulumi.ResourceOptions(provider=provider, depends_on=[namespace, *releases]))
 
@@ -212,6 +231,8 @@ def deploy(settings: Settings) -> None:
     files = {
         "namespace.yaml": [workloads.namespace(ns)],
         "service.yaml": [*service_objs, workloads.migrate_job(spec)],
+        "schedules.yaml": cron_objs,
+        "accessories.yaml": accessory_objs,
         "redis.yaml": redis_objs,
         "network-policies.yaml": policy_objs,
         "gateway.yaml": edge_objs,

@@ -1,8 +1,9 @@
 """Traffic in: GatewayClass, Gateway (HTTP + HTTPS), HTTPRoutes, the request body limit, and the
 Let's Encrypt ClusterIssuer that cert-manager uses for the Gateway's certificate.
 
-Only `/api/…` and `/health` are routed: `/metrics` (and anything else) gets the gateway's 404.
-Port 80 answers only the HTTP→HTTPS redirect and cert-manager's ACME HTTP-01 challenges.
+Only `/api/…`, `/health` and `/<name>/…` of each `public` accessory are routed: `/metrics` (and
+anything else) gets the gateway's 404. Port 80 answers only the HTTP→HTTPS redirect and
+cert-manager's ACME HTTP-01 challenges.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from infra.kubernetes.workloads import metadata
 from infra.observability.metrics import API_PORT
+from infra.settings.extras import Accessory
 
 GATEWAY = "ai-service"
 TLS_SECRET = "ai-service-tls"
@@ -34,6 +36,7 @@ class EdgeSpec:
     acme_server: str
     max_upload_bytes: int
     create_gateway_class: bool = True
+    accessories: tuple[Accessory, ...] = ()  # the `public` ones get a route
 
 
 def gateway_class(spec: EdgeSpec) -> dict:
@@ -92,6 +95,22 @@ def api_route(spec: EdgeSpec) -> dict:
     }
 
 
+def accessory_route(spec: EdgeSpec, accessory: Accessory) -> dict:
+    """`/<name>/x` reaches the accessory as `/x`: it serves from its own root, unaware of the prefix."""
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": metadata(f"accessory-{accessory.name}", spec.namespace, "gateway"),
+        "spec": {
+            "parentRefs": [_parent(spec, "https")],
+            "hostnames": [spec.domain],
+            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": f"/{accessory.name}/"}}],
+                       "filters": [{"type": "URLRewrite",
+                                    "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
+                       "backendRefs": [{"group": "", "kind": "Service", "name": accessory.name, "port": accessory.port}]}],
+        },
+    }
+
+
 def body_limit(spec: EdgeSpec) -> dict:
     """Envoy Gateway's request buffer: bodies over the limit get 413 before reaching a pod."""
     return {
@@ -119,4 +138,5 @@ def cluster_issuer(spec: EdgeSpec) -> dict:
 
 def objects(spec: EdgeSpec) -> list[dict]:
     objs = [gateway_class(spec)] if spec.create_gateway_class else []
-    return objs + [gateway(spec), redirect_route(spec), api_route(spec), body_limit(spec), cluster_issuer(spec)]
+    routes = [accessory_route(spec, a) for a in spec.accessories if a.public]
+    return objs + [gateway(spec), redirect_route(spec), api_route(spec), *routes, body_limit(spec), cluster_issuer(spec)]

@@ -1,5 +1,5 @@
 """The service on Kubernetes: namespace, identities, config, migrate Job, API and worker
-Deployments, Services, PodDisruptionBudgets and HorizontalPodAutoscalers.
+Deployments, Services, PodDisruptionBudgets, HorizontalPodAutoscalers and one CronJob per schedule.
 
 Every pod runs under the restricted Pod Security Standard: non-root, read-only root filesystem
 (emptyDir for /tmp, which also holds the Prometheus multiprocess dir), no privilege escalation,
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.observability.metrics import API_PORT, WORKER_METRICS_PORT
+from infra.schedules import TIME_ZONE
+from infra.settings.extras import Schedule
 from infra.settings.model import WorkerGroup
 
 APP = "ai-service"
@@ -24,6 +26,9 @@ MIGRATE_SECRET_NAME = f"{APP}-migrate-env"  # MIGRATE_DATABASE_URL only
 PULL_SECRET_NAME = f"{APP}-registry"
 MIGRATE_TTL_S = 86400  # finished migrate Jobs disappear after a day; the next image gets a new name
 SHUTDOWN_MARGIN_S = 30  # beyond the job timeout: finish the job, report, exit
+ONE_SHOT = ("500m", "512Mi")  # cpu, memory of the migrate Job and scheduled commands
+SCHEDULE_START_DEADLINE_S = 300  # a run the controller could not start within 5 min is skipped, not queued
+SCHEDULE_HISTORY = 3  # finished Jobs kept per schedule (successful and failed each) for `kubectl logs`
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class AppSpec:
     web_concurrency: int = 1
     pull_secret: bool = True
     config: dict[str, str] = field(default_factory=dict)
+    accessory_urls: dict[str, str] = field(default_factory=dict)  # ACCESSORY_<NAME>_URL for api and workers
+    schedules: tuple[Schedule, ...] = ()
 
 
 def labels(component: str, instance: str | None = None) -> dict[str, str]:
@@ -90,13 +97,14 @@ def secret(name: str, ns: str, string_data: dict[str, Any], kind: str = "Opaque"
             "stringData": string_data}
 
 
-def _security_context() -> dict:
-    return {"runAsNonRoot": True, "runAsUser": APP_UID, "runAsGroup": APP_UID, "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
+def security_context(uid: int = APP_UID, read_only_root: bool = True) -> dict:
+    """A container under the restricted Pod Security Standard (read-only root on top of it)."""
+    return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": read_only_root, "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def _resources(cpu: str, memory: str) -> dict:
+def resource_limits(cpu: str, memory: str) -> dict:
     return {"requests": {"cpu": _half(cpu), "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
 
 
@@ -123,7 +131,7 @@ def _container(spec: AppSpec, name: str, args: list[str], resources: dict, env: 
         "envFrom": _env_from(*secrets),
         "env": [{"name": k, "value": v} for k, v in env.items()],
         "resources": resources,
-        "securityContext": _security_context(),
+        "securityContext": security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": TMP_DIR}],
         **extra,
     }
@@ -159,7 +167,7 @@ def _http_probe(path: str, port: str, period: int, failures: int) -> dict:
 def migrate_job(spec: AppSpec) -> dict:
     """Runs `ai-service migrate` once per image: the name carries the image digest, so a new
     release creates a new Job (a Job's template is immutable) and the API waits for it."""
-    container = _container(spec, "migrate", ["migrate"], _resources("500m", "512Mi"), {},
+    container = _container(spec, "migrate", ["migrate"], resource_limits(*ONE_SHOT), {},
                            secrets=(SECRET_NAME, MIGRATE_SECRET_NAME))
     pod = _pod(spec, "ai-service-migrate", "migrate", None, [container], restartPolicy="Never")
     return {
@@ -171,9 +179,10 @@ def migrate_job(spec: AppSpec) -> dict:
 
 
 def api_deployment(spec: AppSpec) -> dict:
-    env = {"PORT": str(API_PORT), "WEB_CONCURRENCY": str(spec.web_concurrency), "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR}
+    env = {"PORT": str(API_PORT), "WEB_CONCURRENCY": str(spec.web_concurrency), "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR,
+           **spec.accessory_urls}
     container = _container(
-        spec, "api", ["api"], _resources(spec.api_cpu, spec.api_memory), env,
+        spec, "api", ["api"], resource_limits(spec.api_cpu, spec.api_memory), env,
         ports=[{"name": "http", "containerPort": API_PORT, "protocol": "TCP"}],
         # Startup gives a slow first boot 2.5 min before liveness may restart the pod.
         startupProbe=_http_probe("/health", "http", 5, 30),
@@ -201,10 +210,10 @@ def worker_name(worker: WorkerGroup) -> str:
 
 def worker_deployment(spec: AppSpec, worker: WorkerGroup) -> dict:
     env = {"JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s), "SHUTDOWN_GRACE_SECONDS": str(spec.job_timeout_s),
-           "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR}
+           "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR, **spec.accessory_urls}
     container = _container(
         spec, "worker", ["worker", "--queues", ",".join(worker.queues)],
-        _resources(cpu_quantity(worker.cpu), f"{worker.memory}Mi"), env,
+        resource_limits(cpu_quantity(worker.cpu), f"{worker.memory}Mi"), env,
         ports=[{"name": "metrics", "containerPort": WORKER_METRICS_PORT, "protocol": "TCP"}],
         # The worker serves its metrics while it runs: that is its liveness signal.
         startupProbe={"tcpSocket": {"port": "metrics"}, "periodSeconds": 5, "failureThreshold": 24},
@@ -224,6 +233,41 @@ def worker_deployment(spec: AppSpec, worker: WorkerGroup) -> dict:
         body["replicas"] = worker.replicas  # fixed size: no HPA owns this one
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": metadata(worker_name(worker), spec.namespace, "worker", worker.name), "spec": body}
+
+
+def schedule_name(schedule: Schedule) -> str:
+    return f"ai-service-schedule-{schedule.name}"  # ≤ 52 characters: the controller appends a suffix per Job
+
+
+def cron_job(spec: AppSpec, schedule: Schedule) -> dict:
+    """`ai-service <command…>` on the schedule, in UTC, never two runs at once. It gets the workers'
+    ConfigMap, Secret and job timeout (what it enqueues runs under the same limit), not the migrate URL."""
+    container = _container(spec, "schedule", list(schedule.command), resource_limits(*ONE_SHOT),
+                           {"JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s)})
+    pod = _pod(spec, "ai-service-schedule", "schedule", schedule.name, [container], restartPolicy="Never",
+               terminationGracePeriodSeconds=SHUTDOWN_MARGIN_S)
+    return {
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": metadata(schedule_name(schedule), spec.namespace, "schedule", schedule.name),
+        "spec": {
+            "schedule": schedule.cron,
+            "timeZone": TIME_ZONE,
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": SCHEDULE_START_DEADLINE_S,
+            "successfulJobsHistoryLimit": SCHEDULE_HISTORY,
+            "failedJobsHistoryLimit": SCHEDULE_HISTORY,
+            "jobTemplate": {
+                "metadata": {"labels": labels("schedule", schedule.name)},
+                # A run gets the job timeout, then is killed; one retry in a fresh pod.
+                "spec": {"backoffLimit": 1, "activeDeadlineSeconds": spec.job_timeout_s,
+                         "ttlSecondsAfterFinished": MIGRATE_TTL_S, "template": pod},
+            },
+        },
+    }
+
+
+def cron_jobs(spec: AppSpec) -> list[dict]:
+    return [cron_job(spec, schedule) for schedule in spec.schedules]
 
 
 def api_service(ns: str) -> dict:
@@ -263,12 +307,13 @@ def hpa(name: str, ns: str, component: str, minimum: int, maximum: int, instance
 
 
 def service_objects(spec: AppSpec) -> list[dict]:
-    """Everything of the service except Secrets and the migrate Job (which the stack orders)."""
+    """Everything of the service except Secrets, the migrate Job and the CronJobs (which the stack orders)."""
     ns = spec.namespace
     objs = [
         service_account("ai-service-api", ns, "api"),
         service_account("ai-service-worker", ns, "worker"),
         service_account("ai-service-migrate", ns, "migrate"),
+        *([service_account("ai-service-schedule", ns, "schedule")] if spec.schedules else []),
         config_map(spec),
         api_deployment(spec),
         api_service(ns),

@@ -57,6 +57,8 @@ def _probes(view: ResourceView) -> Iterable[str]:
     if view.type not in LONG_RUNNING:
         return
     for c in (_pod_spec(view) or {}).get("containers") or []:
+        if not c.get("ports"):  # nothing to probe; the kubelet restarts it when its process exits
+            continue
         missing = [p for p in ("livenessProbe", "readinessProbe") if not c.get(p)]
         if missing:
             yield f"container {c.get('name')} has no {' or '.join(missing)}"
@@ -95,7 +97,7 @@ K8S_RULES: list[ResourceRule | StackRule] = [
     ResourceRule("k8s-restricted-containers", "Containers run as non-root, without privilege escalation, with ALL capabilities dropped.",
                  Level.MANDATORY, _non_root),
     ResourceRule("k8s-resource-limits", "Every container has CPU and memory limits.", Level.MANDATORY, _limits),
-    ResourceRule("k8s-probes", "Long-running containers have liveness and readiness probes.", Level.MANDATORY, _probes),
+    ResourceRule("k8s-probes", "Long-running containers that serve a port have liveness and readiness probes.", Level.MANDATORY, _probes),
     ResourceRule("k8s-no-host-namespaces", "No hostNetwork, hostPID or hostIPC.", Level.MANDATORY, _host_namespaces),
     ResourceRule("k8s-pinned-images", "Images are pinned by version tag or digest, never latest.", Level.MANDATORY, _pinned_images),
     StackRule("k8s-hpa-owns-replicas", "A Deployment scaled by an HPA does not set replicas.", Level.MANDATORY, _hpa_owns_replicas),

@@ -28,7 +28,7 @@ def test_cli_plan_json_exits_zero_and_renders_manifests_and_values(tmp_path):
     assert not report["policy"]["violations"]
     assert sorted(p.name for p in (tmp_path / "kubernetes").glob("*.yaml")) == [
         "dashboards.yaml", "gateway.yaml", "logs.yaml", "monitoring.yaml", "namespace.yaml", "network-policies.yaml",
-        "redis.yaml", "service.yaml"]
+        "redis.yaml", "schedules.yaml", "service.yaml"]
     assert sorted(p.name for p in (tmp_path / "helm").glob("*.yaml")) == [
         "alloy.values.yaml", "cert-manager.values.yaml", "envoy-gateway.values.yaml", "kube-prometheus-stack.values.yaml",
         "loki.values.yaml"]
