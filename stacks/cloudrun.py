@@ -6,6 +6,8 @@
     migrate job ─────────┴──> Memorystore Redis (AUTH + TLS, private service access)
     all roles ──HMAC/S3 API──> GCS bucket            secrets ──> Secret Manager (pinned versions)
     Cloud Monitoring: uptime check on /health, alert policies, e-mail channel, billing budget
+    accessories ──> own Cloud Run service each (own account, internal ingress, run.invoker: api + workers)
+    Cloud Scheduler ──OAuth──> Run Admin API jobs/<schedule>:run ──> Cloud Run Job (service image)
 
 One service account per role; every grant is scoped to the one secret, bucket or instance it
 opens. The migrate job runs (and must succeed) before the API rolls out a new revision.
@@ -19,7 +21,8 @@ import pulumi
 import pulumi_random as random
 
 from infra.components.gcp import common
-from infra.components.gcp.apis import BASE_APIS, BUDGET_API, ProjectApis
+from infra.components.gcp.accessory import AccessoryArgs, AccessoryService
+from infra.components.gcp.apis import BASE_APIS, BUDGET_API, DNS_API, SCHEDULER_API, ProjectApis
 from infra.components.gcp.cache import CacheArgs, MemorystoreRedis
 from infra.components.gcp.database import CloudSqlPostgres, DatabaseArgs
 from infra.components.gcp.identity import RoleIdentity
@@ -27,11 +30,14 @@ from infra.components.gcp.monitoring import BudgetAlert, BudgetArgs, MonitoringA
 from infra.components.gcp.network import NetworkArgs, PrivateNetwork
 from infra.components.gcp.registry import RegistryArgs, ServiceImage
 from infra.components.gcp.run import JOB_NAME_LIMIT, SERVICE_NAME_LIMIT, ApiService, MigrationJob, WorkerPool
+from infra.components.gcp.run_dns import PrivateRunDns
+from infra.components.gcp.schedule import ScheduleArgs, ScheduledJob
 from infra.components.gcp.secrets import StoredSecret
 from infra.components.gcp.specs import Workload, cpu_quantity, service_template
 from infra.components.gcp.storage import S3_ENDPOINT, BucketArgs, ServiceBucket
 from infra.settings import Settings, WorkerGroup
 from infra.settings.gcp import INGRESS_VALUES
+from infra.topology import JOB_TIMEOUT_S
 
 REDIS_CA_DIR = "/etc/ai-service/redis-ca"
 # Cloud Run worker pools start at 1 vCPU and 512 MiB; smaller worker sizes are raised to that.
@@ -57,7 +63,10 @@ def deploy(settings: Settings) -> None:
     prefix = common.physical_name("ai-service", stack, limit=40)
     protect = settings.protect
 
-    apis = ProjectApis("apis", BASE_APIS + ((BUDGET_API,) if run.billing_account else ()))
+    # Private accessories are reached through the private run.app zone (PrivateRunDns).
+    private_accessories = [a for a in settings.accessories if a.port is not None and not a.public]
+    apis = ProjectApis("apis", BASE_APIS + ((BUDGET_API,) if run.billing_account else ())
+                       + ((SCHEDULER_API,) if settings.schedules else ()) + ((DNS_API,) if private_accessories else ()))
     after_apis = pulumi.ResourceOptions(depends_on=apis.services)
 
     roles = {
@@ -164,6 +173,24 @@ def deploy(settings: Settings) -> None:
                 opts=pulumi.ResourceOptions(parent=identity, depends_on=apis.services),
             ))
 
+    # Accessories come from their own config only (never the image), so a release leaves them alone.
+    if private_accessories:
+        PrivateRunDns("run-dns", common.physical_name(prefix, "run-app"), network.network.id, opts=after_apis)
+    accessory_urls: dict[str, pulumi.Output[str]] = {}
+    for extra in settings.accessories:
+        deployed = AccessoryService(
+            f"accessory-{extra.name}",
+            AccessoryArgs(
+                name=extra.name, image=extra.image, region=region, stack=stack, prefix=prefix, port=extra.port,
+                command=extra.command, cpu=extra.cpu, memory_mib=extra.memory, public=extra.public,
+                invokers=[api.member, worker.member], protect=protect, env=extra.env,
+                secret_env={k: v.get_secret_value() for k, v in extra.secret_env.items()},
+            ),
+            opts=after_apis,
+        )
+        if deployed.uri is not None:
+            accessory_urls[extra.url_env] = deployed.uri
+
     common_env = {
         "APP_ENV": settings.app_env,
         "LOG_LEVEL": settings.log_level,
@@ -177,6 +204,7 @@ def deploy(settings: Settings) -> None:
         secrets = [database_url.env("DATABASE_URL")]
         files = []
         if identity is not migrate:
+            env |= accessory_urls
             secrets += [redis_url.env("REDIS_URL"), secret_key.env("SECRET_KEY")]
             if redis_ca:
                 files.append(redis_ca.file("redis-ca", REDIS_CA_DIR, "ca.pem"))
@@ -232,6 +260,26 @@ def deploy(settings: Settings) -> None:
             workload(worker, ("worker", "--queues", ",".join(group.queues)), cpu, memory, storage=True),
             group.replicas, protect, depends_on=[job.job, *access["worker"]],
         )
+
+    if settings.schedules:
+        scheduler = RoleIdentity("sa-scheduler", common.suffixed_name(f"ais-{stack}", "scheduler", limit=30), "scheduler",
+                                 opts=after_apis)
+        for schedule in settings.schedules:
+            ScheduledJob(
+                f"schedule-{schedule.name}",
+                ScheduleArgs(
+                    job_name=common.suffixed_name(prefix, f"cron-{schedule.name}", JOB_NAME_LIMIT),
+                    project=project,
+                    region=region,
+                    cron=schedule.cron,
+                    workload=workload(worker, schedule.command, "1", "512Mi", storage=True),
+                    timeout_s=JOB_TIMEOUT_S,  # a scheduled command is bounded like a worker job
+                    protect=protect,
+                ),
+                scheduler,
+                depends_on=[job.job, *access["worker"]],  # runs against the migrated schema
+                opts=after_apis,
+            )
 
     email = run.notification_email or settings.letsencrypt_email
     alerts = ServiceMonitoring(

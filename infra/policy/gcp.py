@@ -1,5 +1,6 @@
 """Google Cloud rules (target cloudrun): least-privilege IAM, private data services, bucket
-protections, secrets by reference, Cloud Run specifics (PORT, probes, deletion protection)."""
+protections, secrets by reference, Cloud Run specifics (PORT, probes, deletion protection),
+authenticated Cloud Scheduler targets."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 BUCKET = "gcp:storage/bucket:Bucket"
 REDIS = "gcp:redis/instance:Instance"
 SHARED_CORE_TIERS = {"db-f1-micro", "db-g1-small"}
+SCHEDULER = "gcp:cloudscheduler/job:Job"
+ACCESSORY_LABEL = ("ai-service-role", "accessory")  # infra/components/gcp/accessory.py
 
 
 def _is_iam(view: ResourceView) -> bool:
@@ -78,11 +81,14 @@ def _deletion_protection_explicit(view: ResourceView) -> Iterable[str]:
         yield "deletion_protection is not set (the provider defaults it to true); tie it to `protect`"
 
 
-def _api_probes(view: ResourceView) -> Iterable[str]:
+def _service_probes(view: ResourceView) -> Iterable[str]:
     if view.type != "gcp:cloudrunv2/service:Service":
         return
+    # An accessory's health path is unknown and Cloud Run liveness probes are HTTP/gRPC only: startup (TCP) suffices.
+    accessory = (view.props.get("labels") or {}).get(ACCESSORY_LABEL[0]) == ACCESSORY_LABEL[1]
+    probes = ("startupProbe",) if accessory else ("startupProbe", "livenessProbe")
     for container in (view.props.get("template") or {}).get("containers") or []:
-        for probe in ("startupProbe", "livenessProbe"):
+        for probe in probes:
             if not container.get(probe):
                 yield f"container has no {probe}; Cloud Run cannot tell a hung instance from a healthy one"
 
@@ -132,6 +138,17 @@ def _private_redis(view: ResourceView) -> Iterable[str]:
         yield "has no authorized network; it must be reachable only from the VPC"
 
 
+def _scheduler_authenticated(view: ResourceView) -> Iterable[str]:
+    if view.type != SCHEDULER:
+        return
+    target = view.props.get("httpTarget") or {}
+    token = target.get("oauthToken") or target.get("oidcToken")
+    if target and not token:
+        yield "HTTP target sends no OAuth/OIDC token; give it a dedicated service account allowed only to run its job"
+    elif token and str(token.get("serviceAccountEmail", "")).endswith("-compute@developer.gserviceaccount.com"):
+        yield "HTTP target authenticates as the default compute service account (Editor); use a dedicated one"
+
+
 def _uptime_check_present(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
     services = [v for v in views if v.type == "gcp:cloudrunv2/service:Service"]
     if services and not any(v.type == "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig" for v in views):
@@ -154,10 +171,11 @@ GCP_RULES: list[ResourceRule | StackRule] = [
     _rule("gcp-dedicated-service-account", "Cloud Run workloads run as a dedicated service account.", _dedicated_identity),
     _rule("gcp-run-env", "Cloud Run env: no PORT, secrets pinned to a version.", _run_env),
     _rule("gcp-run-deletion-protection", "Cloud Run deletion protection is set explicitly (follows protect).", _deletion_protection_explicit),
-    _rule("gcp-run-probes", "The API has startup and liveness probes.", _api_probes),
+    _rule("gcp-run-probes", "Cloud Run services have startup probes, and liveness probes unless an accessory.", _service_probes),
     _rule("gcp-sql-private", "Cloud SQL: private IP only, TLS, backups + PITR, edition fits tier, deletion protection.", _private_sql),
     _rule("gcp-bucket-protected", "GCS: uniform access, public access prevention, versioning, tmp/ expiry.", _protected_bucket),
     _rule("gcp-redis-private", "Memorystore: AUTH, in-transit encryption, VPC only.", _private_redis),
+    _rule("gcp-scheduler-authenticated", "Cloud Scheduler HTTP targets authenticate as a dedicated account.", _scheduler_authenticated),
     StackRule(name="gcp-uptime-check", description="Every Cloud Run service has an uptime check.",
               level=Level.MANDATORY, check=_uptime_check_present),
     _rule("gcp-alerts-notify", "Alert policies have a notification channel.", _alerts_notify, Level.ADVISORY),

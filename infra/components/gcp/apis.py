@@ -18,6 +18,8 @@ BASE_APIS = (
     "storage.googleapis.com",
 )
 BUDGET_API = "billingbudgets.googleapis.com"
+SCHEDULER_API = "cloudscheduler.googleapis.com"  # schedules
+DNS_API = "dns.googleapis.com"  # the private run.app zone of private accessories
 
 
 class ProjectApis(pulumi.ComponentResource):

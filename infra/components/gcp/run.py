@@ -17,7 +17,7 @@ from infra.components.gcp.common import children
 from infra.components.gcp.specs import Workload, job_template, worker_pool_template
 
 
-def _publish(path: str, spec: dict) -> None:
+def publish(path: str, spec: dict) -> None:
     artifacts.publish(path, pulumi.Output.from_input(spec).apply(lambda s: json.dumps(s, indent=2, sort_keys=True)))
 
 
@@ -48,7 +48,7 @@ class MigrationJob(pulumi.ComponentResource):
         if len(job_name) > JOB_NAME_LIMIT:
             raise ValueError(f"job name {job_name!r} is longer than {JOB_NAME_LIMIT} characters")
         template = job_template(workload)
-        _publish(f"cloudrun/{name}.json", template)
+        publish(f"cloudrun/{name}.json", template)
         self.job = cloudrunv2.Job(
             name,
             name=job_name,
@@ -81,7 +81,7 @@ class ApiService(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("ai-service:gcp:ApiService", name, None, opts)
-        _publish(f"cloudrun/{name}.json", template)
+        publish(f"cloudrun/{name}.json", template)
         self.service = cloudrunv2.Service(
             name,
             name=service_name,
@@ -126,7 +126,7 @@ class WorkerPool(pulumi.ComponentResource):
                  depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:WorkerPool", name, None, opts)
         template = worker_pool_template(workload)
-        _publish(f"cloudrun/{name}.json", template)
+        publish(f"cloudrun/{name}.json", template)
         self.pool = cloudrunv2.WorkerPool(
             name,
             name=pool_name,

@@ -51,7 +51,7 @@ class Workload:
     cpu: str
     memory: str
     service_account: Any
-    network: Any
+    network: Any  # None: no VPC interface (a workload that reaches nothing private)
     subnetwork: Any
     env: Mapping[str, Any] = field(default_factory=dict)
     secrets: tuple[SecretEnv, ...] = ()
@@ -61,6 +61,19 @@ class Workload:
 def cpu_quantity(vcpu: float) -> str:
     """Cloud Run CPU limit: whole vCPUs as '1', '2'; fractions in millicores ('500m')."""
     return str(int(vcpu)) if float(vcpu).is_integer() else f"{round(vcpu * 1000)}m"
+
+
+# Cloud Run sizes: whole vCPUs (below 1 needs sidecars and concurrency 1), each with a memory range.
+RUN_CPUS = (1, 2, 4, 6, 8)
+_MEMORY_GIB = {1: (0.5, 4), 2: (0.5, 8), 4: (2, 16), 6: (4, 24), 8: (4, 32)}  # gen2 starts at 512 MiB
+
+
+def run_size(vcpu: float, memory_mib: int) -> tuple[str, str]:
+    """The smallest valid Cloud Run (cpu, memory) holding `vcpu` and `memory_mib`: 0.25 vCPU/256 MiB -> ('1', '512Mi')."""
+    cpu = next((c for c in RUN_CPUS if c >= vcpu and _MEMORY_GIB[c][1] * 1024 >= memory_mib), None)
+    if cpu is None:
+        raise ValueError(f"{vcpu:g} vCPU / {memory_mib} MiB exceeds Cloud Run's largest instance (8 vCPU, 32 GiB)")
+    return str(cpu), f"{max(memory_mib, int(_MEMORY_GIB[cpu][0] * 1024))}Mi"
 
 
 def _envs(workload: Workload) -> list[dict]:
@@ -89,14 +102,13 @@ def _container(workload: Workload, **extra: Any) -> dict:
 
 def _pod(workload: Workload) -> dict:
     """What service, job and worker-pool templates share: identity, network, secret volumes."""
-    pod: dict[str, Any] = {
-        "service_account": workload.service_account,
+    pod: dict[str, Any] = {"service_account": workload.service_account}
+    if workload.network is not None:
         # Direct VPC egress: private ranges (Cloud SQL, Memorystore) through the VPC, the rest direct.
-        "vpc_access": {
+        pod["vpc_access"] = {
             "network_interfaces": [{"network": workload.network, "subnetwork": workload.subnetwork}],
             "egress": "PRIVATE_RANGES_ONLY",
-        },
-    }
+        }
     if workload.files:
         pod["volumes"] = [
             {"name": f.volume, "secret": {"secret": f.secret, "items": [{"path": f.filename, "version": f.version}]}}
@@ -134,7 +146,7 @@ def service_template(
 
 
 def job_template(workload: Workload, *, timeout_s: int = 600, max_retries: int = 1) -> dict:
-    """A run-to-completion task (migrations): one task, retried once."""
+    """A run-to-completion task (migrations, schedules): one task at a time, retried `max_retries` times."""
     return {
         "task_count": 1,
         "parallelism": 1,
@@ -145,6 +157,22 @@ def job_template(workload: Workload, *, timeout_s: int = 600, max_retries: int =
             "timeout": f"{timeout_s}s",
             "execution_environment": "EXECUTION_ENVIRONMENT_GEN2",
         },
+    }
+
+
+def accessory_template(workload: Workload, *, port: int, max_instances: int) -> dict:
+    """An accessory's revision: its own port, a TCP startup probe (its health path is unknown), scale to zero."""
+    container = _container(
+        workload,
+        ports={"container_port": port},
+        startup_probe={"tcp_socket": {"port": port}, "period_seconds": 5, "timeout_seconds": 3, "failure_threshold": 24},
+    )
+    container["resources"] |= {"cpu_idle": True}  # request-based billing
+    return {
+        **_pod(workload),
+        "containers": [container],
+        "scaling": {"min_instance_count": 0, "max_instance_count": max_instances},
+        "execution_environment": "EXECUTION_ENVIRONMENT_GEN2",
     }
 
 
