@@ -4,12 +4,15 @@
                           └─> Lambda (Mangum, INLINE_JOBS=true, reserved concurrency) in private subnets
                                 ├─> RDS Postgres 16 (private)     ├─> S3 (gateway endpoint)
                                 └─> ElastiCache Valkey (private)  └─> Secrets Manager (interface endpoint)
+    EventBridge Scheduler ──Invoke {"schedule", "command"}──┘ (scheduled commands run inside the function)
 
 What it does not include: workers (uploads are processed inside the request), the ALB, or a
 custom domain; request/response payloads stop at ~6 MB, below the 10 MB upload limit.
 """
 
 from __future__ import annotations
+
+import json
 
 import pulumi
 from pulumi_aws import apigatewayv2, cloudwatch, lambda_
@@ -21,6 +24,7 @@ from infra.components.aws.common import provider_options, region
 from infra.components.aws.image import ServiceImage, ServiceImageArgs
 from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
+from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
 from infra.renderers import aws_lambda as lambda_render
 
@@ -98,7 +102,19 @@ def deploy(settings) -> None:
                        principal="apigateway.amazonaws.com",
                        source_arn=pulumi.Output.concat(api.execution_arn, "/*/*"), opts=opts)
 
+    # Scheduled commands: the handler runs `{"schedule", "command"}` events in-process (INLINE_JOBS).
+    jobs = ScheduledJobs(stack, opts) if settings.schedules else None
+    invoke = function.arn.apply(lambda arn: {
+        "Sid": "InvokeFunction", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": arn})
+    for schedule in settings.schedules:
+        jobs.add(schedule, function.arn, [invoke],
+                 input=json.dumps({"schedule": schedule.name, "command": list(schedule.command)}, sort_keys=True))
+
     alerts = Alerts(stack, settings.letsencrypt_email, aws_region, opts)
+    if jobs is not None:
+        alerts.above_zero("schedule-failures", "Scheduled invocations that failed after retries (dead-letter queue)",
+                          "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
+                          {"QueueName": jobs.dead_letter.name}, SCHEDULE_FAILED)
     api_dims = {"ApiId": api.id, "Stage": "$default"}
     alerts.ratio("5xx-rate", "API 5xx responses above the shared error-rate threshold", "AWS/ApiGateway",
                  "5xx", "Count", api_dims, ERROR_RATE)

@@ -5,6 +5,8 @@
                           │                                 ├─> RDS Postgres 16 (private, encrypted, backups)
     Route 53 health check ┘                                 ├─> ElastiCache Valkey (private, TLS + AUTH)
                                         worker tasks ×M ────┴─> S3 bucket (private, SSE, lifecycle), Secrets Manager
+    EventBridge Scheduler ──RunTask──> job tasks (one per schedule run; same image, `ai-service <command>`)
+    accessories: one ECS service each, <name>.<stack>.internal (Cloud Map DNS) from the tasks; /<name>/* on the ALB if public
 
 Default network: tasks in public subnets with a public IPv4 each and a security group that admits
 only the ALB (no NAT gateway); `fargate.privateSubnets` moves them behind one NAT or VPC endpoints.
@@ -13,16 +15,19 @@ only the ALB (no NAT gateway); `fargate.privateSubnets` moves them behind one NA
 from __future__ import annotations
 
 import pulumi
-from pulumi_aws import acm, appautoscaling, cloudwatch, ecs, lb, route53, vpc
+from pulumi_aws import acm, appautoscaling, cloudwatch, ecs, lb, route53, servicediscovery, vpc
 
 from infra import artifacts
 from infra.components.aws import iam as aws_iam
+from infra.components.aws.accessory import AccessoryService, AccessoryServiceArgs, PublicEdge
 from infra.components.aws.backend import Backend, BackendArgs
 from infra.components.aws.common import ecr_repository_arn, provider_options, region
 from infra.components.aws.image import ServiceImage, ServiceImageArgs
 from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
+from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
+from infra.policy.aws import TASK_ROLE_TAG
 from infra.renderers import ecs as ecs_render
 from infra.settings import Settings
 from infra.settings.aws import fargate_task_size
@@ -34,6 +39,8 @@ PRIVATE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_GRACE_S = 60
 WORKER_STOP_TIMEOUT_S = 120  # Fargate's maximum; longer jobs are retried (JOB_RETRIES)
+JOB_CPU, JOB_MEMORY = 256, 512  # scheduled commands only enqueue or clean up: the smallest Fargate size
+ACCESSORY_RULE_PRIORITY = 100  # after the /metrics block (10); one rule per public accessory
 
 
 def deploy(settings: Settings) -> None:
@@ -87,9 +94,12 @@ def deploy(settings: Settings) -> None:
 
     # ── ECS: cluster, roles, task definitions, services ──────────────────────
     cluster = ecs.Cluster(stack, settings=[{"name": "containerInsights", "value": "enabled"}], opts=opts)
-    roles = [("api", None)] + [(w.name, w) for w in settings.workers]
+    network_config = {"subnets": task_subnets, "security_groups": [tasks_sg.id], "assign_public_ip": not cfg.private_subnets}
+    accessory_urls = _accessories(stack, settings, aws_region, cluster, network, network_config, tasks_sg,
+                                  PublicEdge(serving, alb_sg, ACCESSORY_RULE_PRIORITY), opts)
+    roles = ["api", *(w.name for w in settings.workers), *(f"schedule-{s.name}" for s in settings.schedules)]
     logs = {name: cloudwatch.LogGroup(f"{stack}-{name}", name=f"/ecs/{stack}/{name}",
-                                      retention_in_days=cfg.log_retention_days, opts=opts) for name, _ in roles}
+                                      retention_in_days=cfg.log_retention_days, opts=opts) for name in roles}
     repository_arn = image.repository_arn if image.repository_arn is not None else ecr_repository_arn(settings.image)
     execution_role = aws_iam.role(
         f"{stack}-execution", "ecs-tasks.amazonaws.com",
@@ -98,20 +108,21 @@ def deploy(settings: Settings) -> None:
         opts, description="ECS agent: pull the image, write logs, inject the runtime secret")
     task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), opts,
                              description="The service: objects in its bucket")
-    environment = backend.environment(settings, aws_region, settings.domain or alb.dns_name)
+    environment = pulumi.Output.all(backend.environment(settings, aws_region, settings.domain or alb.dns_name),
+                                    *accessory_urls.values()).apply(lambda v: {**v[0], **dict(zip(accessory_urls, v[1:]))})
     secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
 
-    def task(name: str, cpu: int, memory: int, containers) -> ecs.TaskDefinition:
+    def task(name: str, cpu: int, memory: int, containers, tags: dict[str, str] | None = None) -> ecs.TaskDefinition:
         request = pulumi.Output.all(image.ref, environment, secret_refs, execution_role.arn, task_role.arn).apply(
             lambda v: ecs_render.register_request(ecs_render.TaskDefinition(
                 family=f"{stack}-{name}", cpu=cpu, memory=memory, containers=containers(*v[:3]),
-                execution_role_arn=v[3], task_role_arn=v[4])))
+                execution_role_arn=v[3], task_role_arn=v[4], tags=tags or {})))
         artifacts.publish(f"ecs/{name}.json", request.apply(ecs_render.render_request))
         return ecs.TaskDefinition(
             f"{stack}-{name}", family=f"{stack}-{name}", cpu=str(cpu), memory=str(memory), network_mode="awsvpc",
             requires_compatibilities=["FARGATE"], runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             execution_role_arn=execution_role.arn, task_role_arn=task_role.arn, volumes=[{"name": ecs_render.TMP_VOLUME}],
-            container_definitions=request.apply(ecs_render.container_definitions_text), opts=opts)
+            container_definitions=request.apply(ecs_render.container_definitions_text), tags=tags, opts=opts)
 
     def log(name: str) -> ecs_render.LogConfig:
         return ecs_render.LogConfig(group=f"/ecs/{stack}/{name}", region=aws_region, stream_prefix=name)
@@ -124,7 +135,6 @@ def deploy(settings: Settings) -> None:
                              secrets=secrets, port=API_PORT, health_url=f"http://127.0.0.1:{API_PORT}/health",
                              depends_on_success=("migrate",)),
     ])
-    network_config = {"subnets": task_subnets, "security_groups": [tasks_sg.id], "assign_public_ip": not cfg.private_subnets}
     rollout = {"deployment_circuit_breaker": {"enable": True, "rollback": True},
                "deployment_minimum_healthy_percent": 100, "deployment_maximum_percent": 200}
     api_service = ecs.Service(
@@ -148,8 +158,25 @@ def deploy(settings: Settings) -> None:
                     launch_type="FARGATE", network_configuration=network_config, propagate_tags="SERVICE",
                     enable_ecs_managed_tags=True, **rollout, tags=_size_tags(cpu, memory), opts=opts)
 
+    # ── scheduled jobs: EventBridge Scheduler starts a one-off task per run ──
+    jobs = ScheduledJobs(stack, opts) if settings.schedules else None
+    for schedule in settings.schedules:
+        job_task = task(f"schedule-{schedule.name}", JOB_CPU, JOB_MEMORY, lambda ref, env, secrets, s=schedule: [
+            ecs_render.Container(name="job", image=ref, command=s.command, log=log(f"schedule-{s.name}"),
+                                 environment=env, secrets=secrets),
+        ], tags={TASK_ROLE_TAG: "job", "schedule": schedule.name})
+        jobs.add(schedule, cluster.arn, _run_task_statements(cluster, job_task, [execution_role, task_role]),
+                 ecs_parameters={"task_definition_arn": job_task.arn, "launch_type": "FARGATE", "task_count": 1,
+                                 "network_configuration": network_config,
+                                 # Size tags on each run: cost allocation, and the offline cost model reads them.
+                                 "tags": _size_tags(JOB_CPU, JOB_MEMORY)})
+
     # ── alerting ─────────────────────────────────────────────────────────────
     alerts = Alerts(stack, settings.letsencrypt_email, aws_region, opts)
+    if jobs is not None:
+        alerts.above_zero("schedule-failures", "Scheduled job starts that failed after retries (dead-letter queue)",
+                          "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
+                          {"QueueName": jobs.dead_letter.name}, SCHEDULE_FAILED)
     lb_dims = {"LoadBalancer": alb.arn_suffix, "TargetGroup": target_group.arn_suffix}
     alerts.ratio("5xx-rate", "API 5xx responses above the shared error-rate threshold", "AWS/ApplicationELB",
                  "HTTPCode_Target_5XX_Count", "RequestCount", lb_dims, ERROR_RATE)
@@ -174,6 +201,45 @@ def deploy(settings: Settings) -> None:
 def _size_tags(cpu: int, memory: int) -> dict[str, str]:
     """Task size on the service (cost allocation reports and the offline cost model read it)."""
     return {"task-cpu": str(cpu), "task-memory": str(memory)}
+
+
+def _accessories(stack: str, settings: Settings, aws_region: str, cluster: ecs.Cluster, network: Network,
+                 network_config: dict, tasks_sg, edge: PublicEdge, opts: pulumi.ResourceOptions | None) -> dict[str, pulumi.Output[str]]:
+    """One ECS service per accessory; returns ACCESSORY_<NAME>_URL -> http://<name>.<stack>.internal:<port>."""
+    if not settings.accessories:
+        return {}
+    namespace = servicediscovery.PrivateDnsNamespace(f"{stack}-accessories", name=f"{stack}.internal", vpc=network.vpc_id,
+                                                     description="accessories of the service, by name", opts=opts)
+    urls: dict[str, pulumi.Output[str]] = {}
+    public = 0
+    for accessory in settings.accessories:
+        service = AccessoryService(f"{stack}-accessory-{accessory.name}", AccessoryServiceArgs(
+            accessory=accessory, stack=stack, region=aws_region, cluster_arn=cluster.arn, vpc_id=network.vpc_id,
+            subnets=network_config["subnets"], assign_public_ip=network_config["assign_public_ip"], clients=tasks_sg,
+            namespace=namespace, log_retention_days=settings.fargate.log_retention_days,
+            edge=PublicEdge(edge.listener, edge.alb_security_group, edge.priority + public) if accessory.public else None), opts)
+        public += accessory.public
+        if service.url is not None:
+            urls[accessory.url_env] = service.url
+    return urls
+
+
+def _run_task_statements(cluster: ecs.Cluster, task: ecs.TaskDefinition, roles) -> list[pulumi.Output[dict]]:
+    """RunTask of this task definition's family in this cluster, passing exactly its two roles."""
+    return [
+        pulumi.Output.all(task.arn, cluster.arn).apply(lambda v: {
+            "Sid": "RunTask", "Effect": "Allow", "Action": ["ecs:RunTask"],
+            "Resource": f"{v[0].rsplit(':', 1)[0]}:*",  # every revision of the family
+            "Condition": {"ArnEquals": {"ecs:cluster": v[1]}}}),
+        # Tags on the started task (RunTask with tags needs TagResource on it).
+        cluster.arn.apply(lambda arn: {
+            "Sid": "TagTask", "Effect": "Allow", "Action": ["ecs:TagResource"],
+            "Resource": f"{arn.replace(':cluster/', ':task/', 1)}/*",
+            "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}}),
+        pulumi.Output.all(*[r.arn for r in roles]).apply(lambda arns: {
+            "Sid": "PassTaskRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": list(arns),
+            "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}),
+    ]
 
 
 def _listeners(stack: str, settings: Settings, alb: lb.LoadBalancer, target_group: lb.TargetGroup,

@@ -1,15 +1,20 @@
 """Monthly cost rules for the AWS targets (fargate, lambda); list prices in prices.py, us-east-1.
 
 Traffic-dependent lines state their assumption in the basis: ALB LCUs, NAT data, S3/ECR
-storage, log volume, and Lambda/API Gateway requests.
+storage, log volume, Lambda/API Gateway requests, and how long a scheduled run takes.
+Accessories are ECS services (the service rule prices them); their Cloud Map name costs a
+private hosted zone and one registered instance each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from croniter import croniter
 
 from infra.cost.estimate import CostItem
-from infra.cost.prices import HOURS_PER_MONTH, PRICES
+from infra.cost.prices import HOURS_PER_MONTH, PRICES, Price
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
 
@@ -20,10 +25,22 @@ ASSUMED_IMAGE_GB = 2.0
 ASSUMED_LOG_GB = 2.0  # ingested per log group per month
 ASSUMED_REQUESTS_M = 1.0  # Lambda / API Gateway: 1M requests a month…
 ASSUMED_DURATION_S = 0.3  # …of 300 ms each
+ASSUMED_JOB_MINUTES = 2.0  # a scheduled RunTask: image pull + start + run (Fargate bills 1 minute at least)
+ASSUMED_LAMBDA_JOB_S, ASSUMED_LAMBDA_JOB_GB = 10.0, 1.0  # a scheduled invocation of the API function
+SCHEDULER_FREE_INVOCATIONS = 14_000_000  # EventBridge Scheduler free tier, per month and account
+
+# Issue 11's prices (to move into prices.py with the README cost table).
+_ISSUE_11 = "2026-11-22"
+ISSUE_11_PRICES = {
+    "aws.scheduler.million_invocations": Price(1.00, "million invocations after 14M free per month",
+                                               "https://aws.amazon.com/eventbridge/pricing/", _ISSUE_11),
+    "aws.cloudmap.instance_month": Price(0.10, "registered instance-month", "https://aws.amazon.com/cloud-map/pricing/", _ISSUE_11),
+    "aws.route53.hosted_zone_month": Price(0.50, "hosted zone-month (first 25)", "https://aws.amazon.com/route53/pricing/", _ISSUE_11),
+}
 
 
 def _usd(key: str) -> float:
-    return PRICES[key].usd
+    return (PRICES.get(key) or ISSUE_11_PRICES[key]).usd
 
 
 def _hourly(key: str, count: float = 1.0) -> float:
@@ -116,6 +133,41 @@ def _lambda(r: PlannedResource) -> Iterable[CostItem]:
                 f"assumed {ASSUMED_REQUESTS_M:g}M requests × {ASSUMED_DURATION_S:g} s × {gb:g} GB (no free tier)")
 
 
+def runs_per_month(expression: str) -> float:
+    """Average runs a month of an EventBridge `cron(m h dom mon dow year)` expression (year `*`)."""
+    minute, hour, day, month, weekday, _year = expression.removeprefix("cron(").removesuffix(")").split()
+    day, weekday = ("*" if f == "?" else f for f in (day, weekday))
+    fields = croniter(f"{minute} {hour} * * *").expanded
+    per_day = (60 if fields[0] == ["*"] else len(fields[0])) * (24 if fields[1] == ["*"] else len(fields[1]))
+    # Matching days over a year (≤ 366 steps), times the matching times of day.
+    days, start = 0, datetime(2026, 1, 1) - timedelta(seconds=1)
+    it = croniter(f"0 0 {day} {month} {weekday}", start)
+    while it.get_next(datetime) < datetime(2027, 1, 1):
+        days += 1
+    return per_day * days / 12
+
+
+def _schedule(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    runs = runs_per_month(props["scheduleExpression"])
+    yield _item(r, max(0.0, runs - SCHEDULER_FREE_INVOCATIONS) / 1e6 * _usd("aws.scheduler.million_invocations"),
+                f"EventBridge Scheduler: {runs:,.0f} invocation(s)/month, within the 14M/month free tier")
+    target = props.get("target") or {}
+    ecs_target = target.get("ecsParameters")
+    if ecs_target is None:  # Lambda: billed as requests and duration of the function
+        gb_s = runs * ASSUMED_LAMBDA_JOB_S * ASSUMED_LAMBDA_JOB_GB
+        yield _item(r, gb_s * _usd("aws.lambda.gb_second") + runs / 1e6 * _usd("aws.lambda.million_requests"),
+                    f"{runs:,.0f} invocation(s) × {ASSUMED_LAMBDA_JOB_S:g} s × {ASSUMED_LAMBDA_JOB_GB:g} GB (assumed)")
+        return
+    tags = ecs_target.get("tags") or {}
+    vcpu, gb = int(tags.get("task-cpu", 0)) / 1024, int(tags.get("task-memory", 0)) / 1024
+    hours = runs * ASSUMED_JOB_MINUTES / 60
+    yield _item(r, hours * (vcpu * _usd("aws.fargate.vcpu_hour") + gb * _usd("aws.fargate.gb_hour")),
+                f"{runs:,.0f} RunTask run(s)/month × {ASSUMED_JOB_MINUTES:g} min (assumed) × {vcpu:g} vCPU/{gb:g} GB Fargate")
+    if (ecs_target.get("networkConfiguration") or {}).get("assignPublicIp"):
+        yield _item(r, hours * _usd("aws.ipv4.hour"), f"public IPv4 for {hours:,.1f} task-hour(s) (tasks in public subnets)")
+
+
 COST_RULES = {
     "aws:ecs/service:Service": _ecs_service,
     "aws:lb/loadBalancer:LoadBalancer": _alb,
@@ -133,6 +185,10 @@ COST_RULES = {
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:secretsmanager/secret:Secret": _flat("aws.secretsmanager.secret_month", 1, "one secret"),
     "aws:lambda/function:Function": _lambda,
+    "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": _flat(
+        "aws.route53.hosted_zone_month", 1, "Cloud Map private DNS namespace: one Route 53 private hosted zone"),
+    "aws:servicediscovery/service:Service": _flat("aws.cloudmap.instance_month", 1, "one registered instance (1 accessory task)"),
     "aws:apigatewayv2/api:Api": _flat("aws.apigw.http.million_requests", ASSUMED_REQUESTS_M,
                                       f"assumed {ASSUMED_REQUESTS_M:g}M HTTP API requests"),
 }

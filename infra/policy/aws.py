@@ -27,6 +27,11 @@ UNSCOPABLE_ACTIONS = {
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
 PUBLIC_WEB_PORTS = {80, 443}
+# Task definition tag naming what a task is. ECS probes only by a command inside the image:
+# a one-shot job's health is its exit code, and a third-party accessory's image has no known
+# probe command (public ones are probed by their ALB target group instead).
+TASK_ROLE_TAG = "ai-service:role"
+UNPROBED_TASK_ROLES = {"job", "accessory"}
 LAMBDA_SECRET_REFERENCE = "SECRETS_ARN"  # the ARN of the secret, not a secret
 
 
@@ -141,6 +146,7 @@ def _container_definitions(v: ResourceView) -> list[dict]:
 def _ecs_task(v: ResourceView) -> Iterable[str]:
     if v.type != "aws:ecs/taskDefinition:TaskDefinition":
         return
+    probed = (v.props.get("tags") or {}).get(TASK_ROLE_TAG) not in UNPROBED_TASK_ROLES
     for c in _container_definitions(v):
         name = c.get("name", "?")
         for env in c.get("environment") or []:
@@ -150,7 +156,7 @@ def _ecs_task(v: ResourceView) -> Iterable[str]:
             yield f"container {name} runs as root; set `user`"
         if (c.get("logConfiguration") or {}).get("logDriver") != "awslogs":
             yield f"container {name} has no awslogs log configuration"
-        if c.get("essential", True) and "healthCheck" not in c:
+        if probed and c.get("essential", True) and "healthCheck" not in c:
             yield f"essential container {name} has no health check"
 
 

@@ -39,6 +39,8 @@ class Container:
     essential: bool = True
     depends_on_success: tuple[str, ...] = ()  # containers that must exit 0 first (migrations)
     stop_timeout: int = 30
+    cpu: int | None = None  # CPU units reserved for this container (accessories); None = share the task's
+    memory: int | None = None  # hard memory limit, MiB (accessories); None = the task's memory
 
     def __post_init__(self) -> None:
         leaked = sorted(name for name in self.environment if SECRET_NAME.search(name))
@@ -59,7 +61,6 @@ def container_definition(c: Container) -> dict[str, Any]:
     definition: dict[str, Any] = {
         "name": c.name,
         "image": c.image,
-        "command": list(c.command),
         "essential": c.essential,
         "user": APP_USER,
         "readonlyRootFilesystem": True,
@@ -79,6 +80,12 @@ def container_definition(c: Container) -> dict[str, Any]:
             },
         },
     }
+    if c.command:  # empty = the image's own CMD (accessories)
+        definition["command"] = list(c.command)
+    if c.cpu is not None:
+        definition["cpu"] = c.cpu
+    if c.memory is not None:
+        definition["memory"] = c.memory
     if c.port is not None:
         definition["portMappings"] = [{"containerPort": c.port, "protocol": "tcp", "name": f"{c.name}-http"}]
     if c.health_url:
@@ -104,12 +111,13 @@ class TaskDefinition:
     memory: int  # MiB
     containers: list[Container]
     execution_role_arn: str
-    task_role_arn: str
+    task_role_arn: str | None  # None = no AWS identity (third-party accessories)
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def register_request(task: TaskDefinition) -> dict[str, Any]:
     """The RegisterTaskDefinition request for `task` (what `aws ecs register-task-definition --cli-input-json` takes)."""
-    return {
+    request = {
         "family": task.family,
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
@@ -117,10 +125,14 @@ def register_request(task: TaskDefinition) -> dict[str, Any]:
         "cpu": str(task.cpu),
         "memory": str(task.memory),
         "executionRoleArn": task.execution_role_arn,
-        "taskRoleArn": task.task_role_arn,
         "volumes": [{"name": TMP_VOLUME}],
         "containerDefinitions": json.loads(container_definitions_json(task.containers)),
     }
+    if task.task_role_arn is not None:
+        request["taskRoleArn"] = task.task_role_arn
+    if task.tags:
+        request["tags"] = [{"key": k, "value": v} for k, v in sorted(task.tags.items())]
+    return request
 
 
 def render_request(request: dict[str, Any]) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
+import boto3
+import botocore.session
+from botocore.validate import ParamValidator
+
 from infra.plan.values import unwrapped
+
+MODEL = botocore.session.get_session()
 
 
 def props(resource) -> dict:
@@ -25,3 +31,15 @@ def statements(result, role_policy: str) -> list[dict]:
 def sg_id(name: str) -> str:
     """The id a security group named `name` has under the plan's mocks."""
     return f"{name}-placeholder-id"
+
+
+def validate_request(service: str, operation: str, params: dict) -> None:
+    """`params` is a valid `operation` request by botocore's AWS API model."""
+    shape = MODEL.get_service_model(service).operation_model(operation).input_shape
+    report = ParamValidator().validate(params, shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def moto_client(service: str, endpoint: str):
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -5,27 +5,11 @@ from __future__ import annotations
 
 import json
 
-import boto3
-import botocore.session
 import pytest
-from botocore.validate import ParamValidator
 
 from infra.components.aws.common import assume_role_policy
 from infra.renderers import ecs as ecs_render
-from tests.aws.helpers import props
-
-MODEL = botocore.session.get_session()
-
-
-def _validate(service: str, operation: str, params: dict) -> None:
-    shape = MODEL.get_service_model(service).operation_model(operation).input_shape
-    report = ParamValidator().validate(params, shape)
-    assert not report.has_errors(), report.generate_report()
-
-
-def _client(service: str, endpoint: str):
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+from tests.aws.helpers import moto_client, props, validate_request
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +22,16 @@ def serverless(plan_stack):
     return plan_stack("serverless")
 
 
-def test_render_writes_one_task_definition_per_service(fargate):
-    assert sorted(p for p in fargate.artifacts if p.startswith("ecs/")) == ["ecs/api.json", "ecs/cleanup.json", "ecs/documents.json"]
+def test_render_writes_one_task_definition_per_service_and_schedule(fargate):
+    assert sorted(p for p in fargate.artifacts if p.startswith("ecs/")) == [
+        "ecs/api.json", "ecs/cleanup.json", "ecs/documents.json", "ecs/schedule-cleanup.json"]
 
 
-@pytest.mark.parametrize("name", ["api", "documents", "cleanup"])
+@pytest.mark.parametrize("name", ["api", "documents", "cleanup", "schedule-cleanup"])
 def test_task_definitions_register_with_ecs(fargate, s3_server, name):
     request = json.loads(fargate.artifacts[f"ecs/{name}.json"])
-    _validate("ecs", "RegisterTaskDefinition", request)
-    ecs = _client("ecs", s3_server.endpoint)
+    validate_request("ecs", "RegisterTaskDefinition", request)
+    ecs = moto_client("ecs", s3_server.endpoint)
     registered = ecs.register_task_definition(**request)["taskDefinition"]
     assert registered["family"] == f"aws-{name}" and registered["requiresCompatibilities"] == ["FARGATE"]
     # The planned resource carries exactly the rendered containers.
@@ -56,11 +41,11 @@ def test_task_definitions_register_with_ecs(fargate, s3_server, name):
 
 def test_lambda_function_is_accepted_by_the_lambda_api(serverless, s3_server):
     request = json.loads(serverless.artifacts["lambda/api.json"])
-    _validate("lambda", "CreateFunction", request)
-    iam = _client("iam", s3_server.endpoint)
+    validate_request("lambda", "CreateFunction", request)
+    iam = moto_client("iam", s3_server.endpoint)
     role = request["Role"].rsplit("/", 1)[1]
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=assume_role_policy("lambda.amazonaws.com"))
-    created = _client("lambda", s3_server.endpoint).create_function(**request)
+    created = moto_client("lambda", s3_server.endpoint).create_function(**request)
     assert created["PackageType"] == "Image" and created["Environment"]["Variables"]["INLINE_JOBS"] == "true"
 
 
@@ -68,7 +53,7 @@ def test_lambda_function_is_accepted_by_the_lambda_api(serverless, s3_server):
 def test_iam_policy_documents_are_valid(plan_stack, s3_server, stack, policy):
     """moto applies IAM's policy grammar checks (versions, action and ARN formats)."""
     document = props(plan_stack(stack).one("RolePolicy", policy))["policy"]
-    iam = _client("iam", s3_server.endpoint)
+    iam = moto_client("iam", s3_server.endpoint)
     role = f"validate-{policy}"
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com"))
     iam.put_role_policy(RoleName=role, PolicyName="inline", PolicyDocument=document)
@@ -77,7 +62,7 @@ def test_iam_policy_documents_are_valid(plan_stack, s3_server, stack, policy):
 
 
 def test_iam_validator_rejects_a_malformed_document(s3_server):
-    iam = _client("iam", s3_server.endpoint)
+    iam = moto_client("iam", s3_server.endpoint)
     iam.create_role(RoleName="validate-bad", AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com"))
     bad = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3GetObject", "Resource": "*"}]})
     with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):

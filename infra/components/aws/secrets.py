@@ -1,7 +1,8 @@
 """The service's secrets as one Secrets Manager secret (a JSON object of env names -> values).
 
 One secret costs $0.40/month instead of one per variable; ECS injects single keys with
-`valueFrom: <arn>:<KEY>::`, and the task role may read only this ARN.
+`valueFrom: <arn>:<KEY>::`, and the task role may read only this ARN. Each accessory with
+secret env gets its own bundle, readable only by that accessory's execution role.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pulumi_aws import secretsmanager
 class AppSecrets(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
-    def __init__(self, name: str, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None,
+                 description: str = "ai-service runtime secrets (JSON: env name -> value)"):
         super().__init__("ai-service:aws:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.names = tuple(sorted(values))
-        self.secret = secretsmanager.Secret(name, description="ai-service runtime secrets (JSON: env name -> value)",
+        self.secret = secretsmanager.Secret(name, description=description,
                                             recovery_window_in_days=7, opts=child)
         document = pulumi.Output.all(**dict(values)).apply(lambda v: json.dumps(v, sort_keys=True))
         secretsmanager.SecretVersion(name, secret_id=self.secret.id, secret_string=pulumi.Output.secret(document), opts=child)

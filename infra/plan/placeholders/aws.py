@@ -115,6 +115,35 @@ def _http_api(name: str, inputs: Outputs) -> Outputs:
             "arn": f"arn:aws:apigateway:{_region(inputs)}::/apis/{api_id}"}
 
 
+def _task_definition(name: str, inputs: Outputs) -> Outputs:
+    family = inputs.get("family") or name
+    # Registered task definitions carry a revision (RunTask policies scope `family:*`).
+    return {"arn": f"arn:aws:ecs:{_region(inputs)}:{ACCOUNT}:task-definition/{family}:1", "revision": 1,
+            "arnWithoutRevision": f"arn:aws:ecs:{_region(inputs)}:{ACCOUNT}:task-definition/{family}"}
+
+
+def _dns_namespace(name: str, inputs: Outputs) -> Outputs:
+    namespace_id = f"ns-{token(name, 16)}"
+    return {"arn": f"arn:aws:servicediscovery:{_region(inputs)}:{ACCOUNT}:namespace/{namespace_id}",
+            "hostedZone": f"Z{token(name + 'zone', 20).upper()}"}
+
+
+def _discovery_service(name: str, inputs: Outputs) -> Outputs:
+    return {"arn": f"arn:aws:servicediscovery:{_region(inputs)}:{ACCOUNT}:service/srv-{token(name, 16)}"}
+
+
+def _queue(name: str, inputs: Outputs) -> Outputs:
+    queue = inputs.get("name") or name
+    return {"name": queue, "arn": f"arn:aws:sqs:{_region(inputs)}:{ACCOUNT}:{queue}",
+            "url": f"https://sqs.{_region(inputs)}.invalid/{ACCOUNT}/{queue}"}
+
+
+def _schedule(name: str, inputs: Outputs) -> Outputs:
+    group = inputs.get("groupName") or "default"
+    return {"arn": f"arn:aws:scheduler:{_region(inputs)}:{ACCOUNT}:schedule/{group}/{inputs.get('name') or name}",
+            "groupName": group}
+
+
 # type token -> outputs the provider would compute (merged over the inputs)
 COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "aws:s3/bucket:Bucket": _bucket,
@@ -127,7 +156,11 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "aws:iam/role:Role": _iam_role,
     "aws:ecs/cluster:Cluster": _named_arn("ecs", "cluster"),
     "aws:ecs/service:Service": _named_arn("ecs", "service"),
-    "aws:ecs/taskDefinition:TaskDefinition": _arn("ecs", "task-definition"),
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": _dns_namespace,
+    "aws:servicediscovery/service:Service": _discovery_service,
+    "aws:sqs/queue:Queue": _queue,
+    "aws:scheduler/schedule:Schedule": _schedule,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:sns/topic:Topic": _topic,
     "aws:rds/instance:Instance": _db_instance,
