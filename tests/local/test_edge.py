@@ -1,10 +1,14 @@
-"""The local nginx.conf (the droplet's renderer) under real nginx: /docs works, the API keeps the strict CSP."""
+"""The local nginx.conf (the droplet's renderer) under real nginx: /docs works, the API keeps the strict CSP,
+a public accessory answers under /<name>/ and a private one is not routed."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -84,13 +88,38 @@ class _App(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def edge(local, tmp_path: Path):
+class _Accessory(BaseHTTPRequestHandler):
+    """Stands in for a public accessory: echoes the path it was asked for."""
+
+    def do_GET(self):  # noqa: N802
+        body = json.dumps({"accessory": "helpdesk", "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def _serve(handler) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def _nginx(conf_text: str, upstreams: dict[str, int], tmp_path: Path) -> Iterator[str]:
+    """The rendered nginx.conf under real nginx; `upstreams`: container name -> local port standing in for it."""
     nginx = require_tool("nginx", "apt-get install -y nginx")
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _App)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
     port = free_port()
-    text = re.sub(r"server api-\d+:8000", f"server 127.0.0.1:{upstream.server_port}", local.artifacts["nginx/nginx.conf"])
+    text = re.sub(r"server (api-\d+|[a-z0-9-]+):\d+ max_fails",
+                  lambda m: f"server 127.0.0.1:{upstreams['api' if m[1].startswith('api-') else m[1]]} max_fails", conf_text)
     text = text.replace("user nginx;\n", "").replace("/var/cache/nginx", str(tmp_path))
     text = text.replace("/var/run/nginx.pid", str(tmp_path / "nginx.pid")).replace("listen 80 ", f"listen 127.0.0.1:{port} ")
     text = text.replace("access_log /dev/stdout", f"access_log {tmp_path / 'access.log'}")
@@ -104,7 +133,12 @@ def edge(local, tmp_path: Path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        upstream.shutdown()
+
+
+@pytest.fixture
+def edge(local, tmp_path: Path):
+    with _serve(_App) as api, _nginx(local.artifacts["nginx/nginx.conf"], {"api": api}, tmp_path) as url:
+        yield url
 
 
 def _answers(port: int) -> bool:
@@ -129,3 +163,22 @@ def test_local_edge_serves_docs_with_the_docs_csp_and_the_api_with_the_strict_on
         api = httpx.get(f"{edge}{path}")
         assert api.headers.get_list("content-security-policy") == [SECURITY_HEADERS["Content-Security-Policy"]], path
     assert httpx.get(f"{edge}/metrics").status_code == 404
+
+
+HELPDESK = {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:2.0.1", "port": 8080, "public": True}
+GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000}
+
+
+def test_public_accessory_is_served_under_its_prefix_and_a_private_one_is_not(plan_stack, tmp_path):
+    conf = plan_stack("local", accessories=[HELPDESK, GATEWAY]).artifacts["nginx/nginx.conf"]
+    with _serve(_App) as api, _serve(_Accessory) as helpdesk, \
+            _nginx(conf, {"api": api, "helpdesk": helpdesk}, tmp_path) as url:  # no upstream for gateway
+        routed = httpx.get(f"{url}/helpdesk/tickets/7?full=1")
+        assert routed.status_code == 200
+        assert routed.json() == {"accessory": "helpdesk", "path": "/tickets/7?full=1"}  # prefix stripped
+        for name, value in SECURITY_HEADERS.items():
+            assert routed.headers.get_list(name) == [value], name
+        bare = httpx.get(f"{url}/helpdesk")
+        assert bare.status_code == 301 and bare.headers["location"].endswith("/helpdesk/")
+        # The private accessory has no route: /gateway/ is the API's path space like any other.
+        assert httpx.get(f"{url}/gateway/anything").text == "{}"
