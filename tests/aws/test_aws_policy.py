@@ -132,3 +132,21 @@ def test_public_endpoint_needs_an_uptime_check():
     api = _resource("aws:apigatewayv2/api:Api", "api", protocolType="HTTP")
     assert _policies(api, uptime=False) == {"aws-uptime-check"}
     assert _policies(api) == set()
+
+
+@pytest.mark.parametrize("role, flagged", [(None, True), ("service", True), ("job", False), ("accessory", False)])
+def test_only_one_shot_jobs_and_accessories_may_skip_the_health_check(role, flagged):
+    """A job's health is its exit code; an accessory's image has no known probe command (the ALB probes public ones)."""
+    task = _task()
+    definitions = json.loads(task.inputs["containerDefinitions"])
+    definitions[0].pop("healthCheck")
+    task.inputs["containerDefinitions"] = json.dumps(definitions)
+    if role:
+        task.inputs["tags"] = {"ai-service:role": role}
+    assert (_policies(task) == {"aws-ecs-task-hardening"}) is flagged
+
+
+def test_unprobed_tasks_still_get_secrets_only_by_reference():
+    task = _task(environment=[{"name": "GATEWAY_TOKEN", "value": "t"}])
+    task.inputs["tags"] = {"ai-service:role": "accessory"}
+    assert _policies(task) == {"aws-ecs-task-hardening"}

@@ -110,7 +110,7 @@ def test_workers_follow_the_settings_list(plan_stack):
 
 def test_log_groups_keep_30_days_per_service(default):
     groups = {props(g)["name"]: props(g)["retentionInDays"] for g in default.find("LogGroup")}
-    assert groups == {f"/ecs/{STACK}/{n}": 30 for n in ("api", "documents", "cleanup")}
+    assert groups == {f"/ecs/{STACK}/{n}": 30 for n in ("api", "documents", "cleanup", "schedule-cleanup")}
 
 
 def test_iam_policies_name_their_resources(default):
@@ -183,5 +183,6 @@ def test_alarms_use_the_shared_thresholds(default):
 
 def test_default_cost_counts_public_ipv4_and_fits_the_budget(default):
     ipv4 = sum(i.monthly_usd for i in default.cost.items if "public IPv4" in i.basis)
-    assert ipv4 == pytest.approx((2 + 2 + 1 + 2) * 0.005 * 730)  # 5 tasks + 2 ALB addresses
+    # 5 tasks + 2 ALB addresses all month, and the hourly cleanup job's task for 2 minutes a run.
+    assert ipv4 == pytest.approx((2 + 2 + 1 + 2) * 0.005 * 730 + 730 * 2 / 60 * 0.005)
     assert 150 < default.cost.monthly_usd <= 220
