@@ -14,6 +14,20 @@ SENTINELS = {
     "alertSlackWebhook": "https://hooks.slack.com/services/SENTINEL/SLACK/7d2e",
     "apiKeys": "tenant:sentinel-apikey-88b1",
 }
+ACCESSORY_SECRET = "sentinel-wa-token-5e1"
+# A public third-party gateway with a persistent volume and a secret, a private HTTP accessory,
+# and a portless background one; plus a second schedule next to the default cleanup.
+ACCESSORIES = [
+    {"name": "whatsapp", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "env": {"LOG_LEVEL": "info"},
+     "secretEnv": {"WA_TOKEN": ACCESSORY_SECRET}, "volumes": [{"name": "sessions", "path": "/app/sessions", "sizeGi": 2}],
+     "memory": 512, "cpu": 0.5, "public": True},
+    {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:3.1.0", "port": 8080, "command": ["serve", "--quiet"]},
+    {"name": "sync", "image": "ghcr.io/example/sync@sha256:" + "b" * 64},
+]
+SCHEDULES = [
+    {"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]},
+    {"name": "reindex", "cron": "30 3 * * 0", "command": ["reindex"]},
+]
 
 
 @pytest.fixture(scope="session")
@@ -28,19 +42,42 @@ def prod_with_secrets(plan_stack):
 
 
 @pytest.fixture(scope="session")
-def rendered(prod, tmp_path_factory) -> Path:
+def prod_extras(plan_stack):
+    """Accessories (their secretEnv set like `pulumi config set --secret --path`) and two schedules."""
+    return plan_stack("prod", accessories=Secret(ACCESSORIES), schedules=SCHEDULES)
+
+
+def _render(plan, tmp_path_factory) -> Path:
     from infra.plan.render import write_artifacts
 
     root = tmp_path_factory.mktemp("k8s-render")
-    write_artifacts(prod, root)
+    write_artifacts(plan, root)
     return root
+
+
+def _objects(root: Path) -> list[dict]:
+    return [doc for path in sorted((root / "kubernetes").glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+@pytest.fixture(scope="session")
+def rendered(prod, tmp_path_factory) -> Path:
+    return _render(prod, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def objects(rendered) -> list[dict]:
     """Every rendered manifest object, across kubernetes/*.yaml."""
-    return [doc for path in sorted((rendered / "kubernetes").glob("*.yaml"))
-            for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return _objects(rendered)
+
+
+@pytest.fixture(scope="session")
+def rendered_extras(prod_extras, tmp_path_factory) -> Path:
+    return _render(prod_extras, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def extras_objects(rendered_extras) -> list[dict]:
+    return _objects(rendered_extras)
 
 
 def find(objs: list[dict], kind: str, name: str | None = None) -> dict:

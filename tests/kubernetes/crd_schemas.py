@@ -57,6 +57,10 @@ HTTP_FILTER = closed({
     "requestRedirect": closed({"scheme": {"enum": ["http", "https"]}, "hostname": {"type": "string"},
                                "path": {"type": "object"}, "port": {"type": "integer"},
                                "statusCode": {"enum": [301, 302, 303, 307, 308]}}),
+    "urlRewrite": closed({"hostname": {"type": "string"}, "path": closed({
+        "type": {"enum": ["ReplaceFullPath", "ReplacePrefixMatch"]},
+        "replaceFullPath": {"type": "string", "maxLength": 1024},
+        "replacePrefixMatch": {"type": "string", "maxLength": 1024}}, ("type",))}),
 }, ("type",))
 BACKEND_REF = closed({"group": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
                       "namespace": {"type": "string"}, "port": {"type": "integer", "minimum": 1, "maximum": 65535},

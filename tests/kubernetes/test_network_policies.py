@@ -1,5 +1,6 @@
 """Who can reach whom: the rendered NetworkPolicies evaluated like the API server would
-(label selectors, namespace selectors, ports), over the pods of the service and its peers."""
+(label selectors, namespace selectors, ports), over the pods of the service, its accessories
+and its peers."""
 
 from __future__ import annotations
 
@@ -31,7 +32,12 @@ PODS = {
     "api": _app("api"),
     "worker": _app("worker", **{"app.kubernetes.io/instance": "documents"}),
     "migrate": _app("migrate"),
+    "schedule": _app("schedule", **{"app.kubernetes.io/instance": "cleanup"}),
     "redis": _app("redis"),
+    # accessories of tests/kubernetes/conftest.py: whatsapp public, helpdesk private, sync without a port
+    "whatsapp": _app("accessory", **{"app.kubernetes.io/instance": "whatsapp"}),
+    "helpdesk": _app("accessory", **{"app.kubernetes.io/instance": "helpdesk"}),
+    "sync": _app("accessory", **{"app.kubernetes.io/instance": "sync"}),
     "gateway": Pod(charts.ENVOY_GATEWAY.namespace, dict(charts.ENVOY_PROXY_POD_LABELS)),
     "prometheus": Pod(charts.KUBE_PROMETHEUS_STACK.namespace, dict(charts.PROMETHEUS_POD_LABELS)),
     "dns": Pod("kube-system", {"k8s-app": "kube-dns"}),
@@ -102,11 +108,20 @@ def can_reach(policies, src: Pod, dst: Pod, port: int, protocol: str = "TCP") ->
     return egress_ok and ingress_ok
 
 
-@pytest.fixture(scope="module")
-def policies(objects):
+def _policies(objects) -> list[dict]:
     found = [o for o in objects if o["kind"] == "NetworkPolicy"]
     assert found, "no NetworkPolicy rendered"
     return found
+
+
+@pytest.fixture(scope="module")
+def policies(objects):
+    return _policies(objects)
+
+
+@pytest.fixture(scope="module")
+def extras_policies(extras_objects):
+    return _policies(extras_objects)
 
 
 @pytest.mark.parametrize("src,dst,port,expected", [
@@ -117,6 +132,7 @@ def policies(objects):
     ("api", "redis", 6379, True),
     ("worker", "redis", 6379, True),
     ("migrate", "redis", 6379, False),
+    ("schedule", "redis", 6379, True),  # enqueues for the workers
     ("stranger", "redis", 6379, False),
     ("prometheus", "api", 8000, True),
     ("prometheus", "worker", 8001, True),
@@ -131,17 +147,58 @@ def test_reachability_between_pods(policies, src, dst, port, expected):
     assert can_reach(policies, PODS[src], PODS[dst], port) is expected
 
 
-@pytest.mark.parametrize("component", ["api", "worker", "migrate", "redis"])
+@pytest.mark.parametrize("component", ["api", "worker", "migrate", "schedule", "redis"])
 def test_every_pod_resolves_dns(policies, component):
     assert can_reach(policies, PODS[component], PODS["dns"], 53, "UDP")
 
 
 @pytest.mark.parametrize("component,port,expected", [
     ("api", 443, True), ("worker", 443, True), ("migrate", 25060, True), ("api", 5432, True),
-    ("api", 22, False), ("redis", 443, False), ("redis", 25060, False),
+    ("schedule", 25060, True), ("schedule", 443, True),
+    ("api", 22, False), ("redis", 443, False), ("redis", 25060, False), ("api", 6543, False),
 ])
 def test_egress_outside_the_cluster(policies, component, port, expected):
     assert can_reach(policies, PODS[component], INTERNET, port) is expected
+
+
+@pytest.mark.parametrize("src,dst,port,expected", [
+    ("api", "whatsapp", 3000, True),
+    ("worker", "whatsapp", 3000, True),
+    ("gateway", "whatsapp", 3000, True),  # public: true
+    ("api", "helpdesk", 8080, True),
+    ("worker", "helpdesk", 8080, True),
+    ("gateway", "helpdesk", 8080, False),  # private by default
+    ("api", "helpdesk", 9999, False),  # only its own port
+    ("migrate", "helpdesk", 8080, False),
+    ("schedule", "helpdesk", 8080, False),
+    ("redis", "helpdesk", 8080, False),
+    ("prometheus", "helpdesk", 8080, False),
+    ("stranger", "helpdesk", 8080, False),
+    ("stranger", "whatsapp", 3000, False),
+    ("whatsapp", "helpdesk", 8080, False),  # accessories do not reach each other
+    ("gateway", "sync", 8080, False),
+    ("api", "sync", 8080, False),
+    ("helpdesk", "redis", 6379, False),
+    ("helpdesk", "api", 8000, False),
+    ("sync", "redis", 6379, False),
+])
+def test_only_the_service_reaches_an_accessory(extras_policies, src, dst, port, expected):
+    assert can_reach(extras_policies, PODS[src], PODS[dst], port) is expected
+
+
+@pytest.mark.parametrize("accessory", ["whatsapp", "helpdesk", "sync"])
+def test_accessories_resolve_dns_and_reach_only_https_outside(extras_policies, accessory):
+    pod = PODS[accessory]
+    assert can_reach(extras_policies, pod, PODS["dns"], 53, "UDP")
+    assert can_reach(extras_policies, pod, INTERNET, 443)
+    assert not can_reach(extras_policies, pod, INTERNET, 25060)  # not the service's database
+    assert not can_reach(extras_policies, pod, INTERNET, 22)
+
+
+def test_accessories_do_not_change_what_the_service_may_reach(policies, extras_policies):
+    for src, dst, port in [("gateway", "api", 8000), ("api", "redis", 6379), ("prometheus", "worker", 8001),
+                           ("stranger", "api", 8000), ("migrate", "redis", 6379)]:
+        assert can_reach(extras_policies, PODS[src], PODS[dst], port) is can_reach(policies, PODS[src], PODS[dst], port)
 
 
 def test_namespace_starts_from_default_deny(policies):

@@ -62,3 +62,15 @@ def test_replicas_on_an_hpa_scaled_deployment_is_a_violation():
     deployment["spec"]["replicas"] = 3
     found = _violations([_view(deployment), _view(workloads.hpa("ai-service-api", "ns", "api", 2, 4))])
     assert any(v.startswith("k8s-hpa-owns-replicas") for v in found)
+
+
+def test_accessories_pass_and_only_a_portless_one_goes_unprobed():
+    from infra.kubernetes import accessories
+    from infra.settings.extras import Accessory
+
+    served = Accessory(name="helpdesk", image="ghcr.io/example/helpdesk:3.1.0", port=8080)
+    portless = Accessory(name="sync", image="ghcr.io/example/sync:1.0.0")
+    assert _violations([_view(accessories.workload(a, "ns")) for a in (served, portless)]) == []
+    unprobed = accessories.workload(served, "ns")
+    unprobed["spec"]["template"]["spec"]["containers"][0].pop("livenessProbe")
+    assert any(v.startswith("k8s-probes") for v in _violations([_view(unprobed)]))

@@ -1,6 +1,7 @@
 """Every rendered manifest meets a real validator: kubernetes-validate --strict for built-in kinds
 (for the cluster's Kubernetes version), the CRD schemas for custom resources, promtool for the
-PrometheusRule, and checkov (with the justified skips the README lists)."""
+PrometheusRule, and checkov (with the justified skips the README lists). Both the shipped prod
+stack and prod with accessories and a second schedule (tests/kubernetes/conftest.py) are checked."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ CHECKOV_SKIPS = {
     "CKV_K8S_43": "redis and redis_exporter are pinned by version tag (Renovate moves them); the app image is by digest",
 }
 CHECKOV_INSTALL = ".ci/tools.sh (uv venv .tools/checkov && uv pip install checkov==3.2.495)"
+# Per-object skips live in the object's annotations (accessories: writable root, no port to probe).
+INLINE_SKIP = "checkov.io/skip"
+
+
+@pytest.fixture(params=["rendered", "rendered_extras"], ids=["prod", "prod-with-extras"])
+def render(request) -> Path:
+    return request.getfixturevalue(request.param)
 
 
 def _split(rendered: Path) -> tuple[list[dict], list[dict]]:
@@ -31,10 +39,10 @@ def _split(rendered: Path) -> tuple[list[dict], list[dict]]:
     return [d for d in docs if d["apiVersion"] in BUILTIN_GROUPS], [d for d in docs if d["apiVersion"] not in BUILTIN_GROUPS]
 
 
-def test_builtin_kinds_pass_kubernetes_validate_strict(rendered, tmp_path):
+def test_builtin_kinds_pass_kubernetes_validate_strict(render, tmp_path):
     validator = require_tool("kubernetes-validate", "uv sync (dev group)")
-    builtin, _ = _split(rendered)
-    assert {d["kind"] for d in builtin} >= {"Namespace", "Deployment", "Job", "StatefulSet", "Service",
+    builtin, _ = _split(render)
+    assert {d["kind"] for d in builtin} >= {"Namespace", "Deployment", "Job", "CronJob", "StatefulSet", "Service",
                                              "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"}
     files = []
     for i, doc in enumerate(builtin):  # one object per file: a failure names its object
@@ -50,8 +58,8 @@ def test_builtin_kinds_pass_kubernetes_validate_strict(rendered, tmp_path):
     assert output.count("passed") == len(builtin), output
 
 
-def test_custom_resources_match_their_crd_schemas(rendered):
-    _, custom = _split(rendered)
+def test_custom_resources_match_their_crd_schemas(render):
+    _, custom = _split(render)
     kinds = {(d["apiVersion"], d["kind"]) for d in custom}
     assert kinds == set(SCHEMAS), f"custom kinds without a schema (or schemas unused): {kinds ^ set(SCHEMAS)}"
     for doc in custom:
@@ -76,10 +84,10 @@ def test_prometheus_rule_spec_passes_promtool(rendered, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_checkov_finds_no_failed_checks(rendered):
+def test_checkov_finds_no_failed_checks(render):
     checkov = require_tool("checkov", CHECKOV_INSTALL)
     result = subprocess.run(
-        [checkov, "-d", str(rendered / "kubernetes"), "--framework", "kubernetes", "--output", "json", "--quiet",
+        [checkov, "-d", str(render / "kubernetes"), "--framework", "kubernetes", "--output", "json", "--quiet",
          "--skip-check", ",".join(sorted(CHECKOV_SKIPS)), "--skip-download"],
         capture_output=True, text=True, timeout=300,
     )
@@ -89,6 +97,20 @@ def test_checkov_finds_no_failed_checks(rendered):
     passed = sum(r["summary"]["passed"] for r in reports)
     assert not failed, failed
     assert passed > 100  # it really read the manifests
+    # Nothing skipped beyond the global list and the reasons written into the objects themselves.
+    docs = [d for p in (render / "kubernetes").glob("*.yaml") for d in yaml.safe_load_all(p.read_text()) if d]
+    inline = [v for d in docs for k, v in ((d["metadata"].get("annotations") or {}).items()) if k.startswith(INLINE_SKIP)]
+    assert all("=" in v for v in inline)  # each with its reason
+    assert sum(r["summary"]["skipped"] for r in reports) == len(inline)
+
+
+def test_url_rewrite_schema_rejects_a_misspelled_prefix(rendered_extras):
+    _, custom = _split(rendered_extras)
+    route = json.loads(json.dumps(next(d for d in custom if d["metadata"]["name"] == "accessory-whatsapp")))
+    jsonschema.validate(route, SCHEMAS[(route["apiVersion"], route["kind"])])
+    route["spec"]["rules"][0]["filters"][0]["urlRewrite"]["path"]["replacePrefix"] = "/"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(route, SCHEMAS[(route["apiVersion"], route["kind"])])
 
 
 def test_readme_lists_the_checkov_skips():

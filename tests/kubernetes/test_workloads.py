@@ -13,7 +13,8 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
 
 
 def _pods(objects):
-    return [(o, o["spec"]["template"]["spec"]) for o in objects if o["kind"] in WORKLOAD_KINDS]
+    pods = [(o, o["spec"]["template"]["spec"]) for o in objects if o["kind"] in WORKLOAD_KINDS]
+    return pods + [(o, o["spec"]["jobTemplate"]["spec"]["template"]["spec"]) for o in objects if o["kind"] == "CronJob"]
 
 
 def test_api_probes_hit_health_and_readiness(objects):
@@ -27,7 +28,7 @@ def test_api_probes_hit_health_and_readiness(objects):
 
 def test_every_container_is_restricted_with_limits(objects):
     pods = _pods(objects)
-    assert len(pods) == 2 + len(DEFAULT_WORKERS) + 1  # api, migrate, workers, redis
+    assert len(pods) == 2 + len(DEFAULT_WORKERS) + 1 + 1  # api, migrate, workers, redis, the cleanup schedule
     for obj, pod in pods:
         assert pod["automountServiceAccountToken"] is False, obj["metadata"]["name"]
         assert pod["securityContext"]["runAsNonRoot"] is True
