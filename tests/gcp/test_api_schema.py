@@ -70,3 +70,39 @@ def test_alert_policies_and_uptime_check_are_valid_api_messages(gcp, apis):
     uptime = unwrapped(gcp.one("UptimeCheckConfig").inputs)
     check = _parse(monitoring_v3.UptimeCheckConfig, {k: uptime[k] for k in ("displayName", "timeout", "period", "selectedRegions", "httpCheck", "monitoredResource")})
     assert check.http_check.path == "/health" and check.period.seconds == 60
+
+
+def test_accessory_and_schedule_templates_are_valid_api_messages(plan_stack, apis):
+    run_v2, _ = apis
+    plan = plan_stack("gcp", accessories=[
+        {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "secretEnv": {"GATEWAY_TOKEN": "x-token"}},
+        {"name": "relay", "image": "ghcr.io/example/relay:3.1.0"},
+    ])
+    accessory = _parse(run_v2.RevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-gateway.json"])))
+    container = accessory.containers[0]
+    assert container.ports[0].container_port == 3000 and container.startup_probe.tcp_socket.port == 3000
+    assert container.env[0].value_source.secret_key_ref.version == "1"
+    assert accessory.scaling.min_instance_count == 0
+    relay = _parse(run_v2.WorkerPoolRevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-relay.json"])))
+    assert relay.containers[0].image == "ghcr.io/example/relay:3.1.0"
+    service = unwrapped(plan.one("cloudrunv2/service:Service", "accessory-gateway").inputs)
+    assert run_v2.IngressTraffic[service["ingress"]] == run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_ONLY
+
+    job = json.loads(plan.artifacts["cloudrun/schedule-cleanup.json"])
+    job["template"] = _api_containers(job["template"])
+    execution = _parse(run_v2.ExecutionTemplate, job)
+    assert execution.parallelism == 1 and execution.template.timeout.seconds == 300
+    assert list(execution.template.containers[0].args) == ["enqueue-cleanup"]
+
+
+def test_scheduler_target_is_the_run_admin_api_run_method(gcp):
+    """The URI Cloud Scheduler POSTs matches RunJob's HTTP rule in google-cloud-run's REST transport."""
+    from google.api_core import path_template
+    from google.cloud.run_v2.services.jobs.transports.base import JobsTransport
+    from google.cloud.run_v2.services.jobs.transports.rest_base import _BaseJobsRestTransport
+
+    (rule,) = _BaseJobsRestTransport._BaseRunJob._get_http_options()
+    target = unwrapped(gcp.one("cloudscheduler/job:Job", "schedule-cleanup-trigger").inputs)["httpTarget"]
+    prefix = f"https://{JobsTransport.DEFAULT_HOST}"
+    assert target["httpMethod"].lower() == rule["method"] and target["uri"].startswith(prefix)
+    assert path_template.validate(rule["uri"], target["uri"].removeprefix(prefix))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from infra.plan.values import unwrapped
 from tests.gcp.conftest import envs, pod, workloads
 
@@ -77,7 +79,7 @@ def test_deletion_protection_follows_protect(gcp, plan_stack):
         assert unwrapped(db.inputs)["settings"]["deletionProtectionEnabled"] is expected
 
 
-def test_bring_your_own_database_and_redis(plan_stack):
+def test_bring_your_own_database_and_redis(plan_stack, gcp):
     import json
 
     db_url = "postgresql://app:SENTINEL-byo-db-4b1d@db.example.com:5432/ai?sslmode=require"
@@ -94,3 +96,11 @@ def test_bring_your_own_database_and_redis(plan_stack):
     assert "SENTINEL" not in text
     assert {p.name for p in plan.find("AlertPolicy")} >= {"monitoring-api-down"}
     assert not plan.find("AlertPolicy", "monitoring-database-disk")
+    # Their cost leaves the plan: no Cloud SQL or Memorystore line, and the total drops by exactly those lines.
+    managed = ("gcp:sql/databaseInstance:DatabaseInstance", "gcp:redis/instance:Instance")
+    assert not [i for i in plan.cost.items if i.type in managed]
+    gone = {(i.resource, i.type) for i in gcp.cost.items} - {(i.resource, i.type) for i in plan.cost.items}
+    assert {r for r, t in gone if t in managed} == {"db", "redis"} and {r for r, t in gone if t not in managed} == {"secret-redis-ca"}
+    dropped = sum(i.monthly_usd for i in gcp.cost.items if (i.resource, i.type) in gone)
+    assert dropped > 50 and gcp.cost.monthly_usd - plan.cost.monthly_usd == pytest.approx(dropped, abs=0.02)
+    assert not [v for v in plan.violations if v.level.value == "mandatory"]  # policies still hold for what is created

@@ -19,7 +19,7 @@ def _account_members(plan) -> dict[str, str]:
 
 def test_each_role_has_its_own_account_and_no_workload_uses_the_default(gcp):
     accounts = {r.outputs["email"]: r.name for r in gcp.find("serviceaccount/account:Account")}
-    assert sorted(accounts.values()) == ["sa-api", "sa-migrate", "sa-worker"]
+    assert sorted(accounts.values()) == ["sa-api", "sa-migrate", "sa-scheduler", "sa-worker"]
     used = {}
     for workload in workloads(gcp):
         email = pod(workload)["serviceAccount"]
@@ -27,6 +27,7 @@ def test_each_role_has_its_own_account_and_no_workload_uses_the_default(gcp):
         assert not email.endswith("-compute@developer.gserviceaccount.com")
         used[workload.name] = accounts[email]
     assert used["api"] == "sa-api" and used["migrate"] == "sa-migrate"
+    assert used["schedule-cleanup"] == "sa-worker"  # a schedule runs the worker's code with its grants
     assert {used[w.name] for w in gcp.find("WorkerPool") if w.custom} == {"sa-worker"}
 
 
@@ -44,7 +45,7 @@ def test_no_primitive_roles_and_every_grant_names_one_resource(gcp):
             # a project-level role, narrowed by an IAM condition to the one Cloud SQL instance
             assert props["role"] == "roles/cloudsql.client"
             assert 'resource.name == "projects/my-gcp-project/instances/ai-service-gcp"' in props["condition"]["expression"]
-        elif grant.type.endswith("serviceIamMember:ServiceIamMember"):
+        elif grant.type.endswith(("serviceIamMember:ServiceIamMember", "jobIamMember:JobIamMember")):
             assert props["role"] == "roles/run.invoker" and props["name"]
         else:
             raise AssertionError(f"unexpected grant type {grant.type}")

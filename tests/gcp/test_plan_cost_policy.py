@@ -22,7 +22,7 @@ def test_plan_json_exits_zero_offline_and_renders_the_cloudrun_specs(tmp_path):
     assert report["cost"]["monthly_usd"] > 0
     assert not [v for v in report["policy"]["violations"] if v["level"] == "mandatory"]
     rendered = sorted(p.name for p in (tmp_path / "cloudrun").glob("*.json"))
-    assert rendered == ["api.json", "migrate.json", "worker-cleanup.json", "worker-documents.json"]
+    assert rendered == ["api.json", "migrate.json", "schedule-cleanup.json", "worker-cleanup.json", "worker-documents.json"]
     api = json.loads((tmp_path / "cloudrun" / "api.json").read_text())
     assert api["containers"][0]["startup_probe"]["http_get"]["path"] == "/health"
 

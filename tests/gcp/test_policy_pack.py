@@ -31,3 +31,26 @@ def test_pack_rejects_port_in_a_planned_service(gcp):
     assert _reported("gcp-run-env", api.type, props) == []
     props["template"]["containers"][0]["envs"].append({"name": "PORT", "value": "8080"})
     assert any("PORT" in m for m in _reported("gcp-run-env", api.type, props))
+
+
+def test_pack_accepts_a_planned_accessory_but_not_an_api_without_liveness(plan_stack, gcp):
+    plan = plan_stack("gcp", accessories=[{"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000}])
+    accessory = plan.one("cloudrunv2/service:Service", "accessory-gateway")
+    props = copy.deepcopy(unwrapped(accessory.inputs))
+    assert _reported("gcp-run-probes", accessory.type, props) == []  # TCP startup probe; no known health path
+    props["template"]["containers"][0].pop("startupProbe")
+    assert any("startupProbe" in m for m in _reported("gcp-run-probes", accessory.type, props))
+    api = copy.deepcopy(unwrapped(gcp.one("cloudrunv2/service:Service", "api").inputs))
+    api["template"]["containers"][0].pop("livenessProbe")
+    assert any("livenessProbe" in m for m in _reported("gcp-run-probes", accessory.type, api))
+
+
+def test_pack_requires_the_scheduler_to_authenticate_as_a_dedicated_account(gcp):
+    trigger = gcp.one("cloudscheduler/job:Job", "schedule-cleanup-trigger")
+    props = copy.deepcopy(unwrapped(trigger.inputs))
+    assert _reported("gcp-scheduler-authenticated", trigger.type, props) == []
+    default = copy.deepcopy(props)
+    default["httpTarget"]["oauthToken"]["serviceAccountEmail"] = "123-compute@developer.gserviceaccount.com"
+    assert any("default compute" in m for m in _reported("gcp-scheduler-authenticated", trigger.type, default))
+    props["httpTarget"].pop("oauthToken")
+    assert any("no OAuth/OIDC token" in m for m in _reported("gcp-scheduler-authenticated", trigger.type, props))

@@ -58,8 +58,8 @@ def test_one_worker_pool_per_group_without_url(gcp, plan_stack):
 
 
 def test_migration_job_runs_before_the_new_revision(gcp):
-    job = gcp.one("cloudrunv2/job:Job")
-    api = gcp.one("cloudrunv2/service:Service")
+    job = gcp.one("cloudrunv2/job:Job", "migrate")
+    api = gcp.one("cloudrunv2/service:Service", "api")
     assert job.urn in api.dependencies
     props = unwrapped(job.inputs)
     assert props["template"]["template"]["containers"][0]["args"] == ["migrate"]
@@ -72,7 +72,7 @@ def test_a_new_image_means_one_new_migration_execution(plan_stack):
     first, second, again = (plan_stack("gcp", image=i) for i in (IMAGE_A, IMAGE_B, IMAGE_A))
 
     def token(plan):
-        return unwrapped(plan.one("cloudrunv2/job:Job").inputs)["runExecutionToken"]
+        return unwrapped(plan.one("cloudrunv2/job:Job", "migrate").inputs)["runExecutionToken"]
 
     assert token(first) != token(second)
     assert token(first) == token(again)  # same image: no re-run
@@ -101,7 +101,8 @@ def test_domain_mapping_and_scale_to_zero(plan_stack):
 
 def test_rendered_specs_are_what_the_resources_receive(gcp):
     assert {p for p in gcp.artifacts if p.startswith("cloudrun/")} == {
-        "cloudrun/api.json", "cloudrun/migrate.json", "cloudrun/worker-documents.json", "cloudrun/worker-cleanup.json"
+        "cloudrun/api.json", "cloudrun/migrate.json", "cloudrun/worker-documents.json", "cloudrun/worker-cleanup.json",
+        "cloudrun/schedule-cleanup.json",
     }
     api = json.loads(gcp.artifacts["cloudrun/api.json"])
     deployed = unwrapped(gcp.one("cloudrunv2/service:Service").inputs)["template"]

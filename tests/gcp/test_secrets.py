@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra.plan.values import Secret, unwrapped
-from tests.gcp.conftest import envs, workloads
+from tests.gcp.conftest import envs, pod, workloads
 
 SECRET_ENV = {"DATABASE_URL", "MIGRATE_DATABASE_URL", "REDIS_URL", "API_KEYS", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY"}
 SENTINELS = {"apiKeys": "tenant:SENTINEL-api-key-7f3a91", "openaiApiKey": "sk-SENTINEL-openai-55c0e2"}
@@ -58,7 +58,6 @@ def test_redis_ca_is_mounted_as_a_file_the_app_reads(gcp):
             continue
         names = {e["name"]: e.get("value") for e in envs(workload)}
         assert names["REDIS_CA_CERT"] == "/etc/ai-service/redis-ca/ca.pem"
-        template = unwrapped(workload.inputs)["template"]
-        volume = template["volumes"][0]
+        volume = pod(workload)["volumes"][0]
         assert volume["secret"]["items"][0]["path"] == "ca.pem"
         assert volume["secret"]["items"][0]["version"] != "latest"
