@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.kubernetes.workloads import cpu_quantity, labels, metadata, resource_limits, security_context, selector, service_account
+from infra.kubernetes.workloads import (
+    cpu_quantity,
+    labels,
+    metadata,
+    resource_limits,
+    security_context,
+    selector,
+    service_account,
+)
 from infra.settings.extras import Accessory
 
 COMPONENT = "accessory"

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from infra.kubernetes.accessories import COMPONENT as ACCESSORY
 from infra.kubernetes.redis import PORT as REDIS_PORT
 from infra.kubernetes.workloads import metadata, selector
-from infra.settings.extras import Accessory
 from infra.observability.metrics import API_PORT, REDIS_EXPORTER_PORT, WORKER_METRICS_PORT
+from infra.settings.extras import Accessory
 
 POSTGRES_PORTS = (5432, 25060)  # libpq default and DigitalOcean managed Postgres
 ACME_SOLVER_PORT = 8089
