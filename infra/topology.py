@@ -69,9 +69,9 @@ API_STOP_GRACE_S = 30
 JOB_TIMEOUT_S = 300  # the service's default JOB_TIMEOUT_SECONDS
 WORKER_STOP_GRACE_S = JOB_TIMEOUT_S + 30  # PITFALLS: SIGTERM must not cut a running job
 SCHEDULER = "scheduler"
-# Measured peak RSS: the scheduler loop 45 MiB + its `ai-service enqueue-cleanup` child 94 MiB
-# = 139 MiB; x1.3 = 181 MiB. The default droplet (logs on) then holds 3680 of its 3686 MiB.
-SCHEDULER_MEMORY_MIB = 192
+# Measured peak RSS: the scheduler loop 45 MiB + its `ai-service enqueue-cleanup` child 52 MiB
+# = 97 MiB; x1.3 = 126 MiB. The default droplet (logs on) then holds 3632 of its 3686 MiB.
+SCHEDULER_MEMORY_MIB = 144
 SCHEDULER_HEARTBEAT = "/tmp/scheduler.alive"  # noqa: S108 - container-local, written by `ai-service scheduler`
 SCHEDULER_STALE_S = 60  # the loop refreshes the heartbeat at least every 15 s
 

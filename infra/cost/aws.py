@@ -29,18 +29,8 @@ ASSUMED_JOB_MINUTES = 2.0  # a scheduled RunTask: image pull + start + run (Farg
 ASSUMED_LAMBDA_JOB_S, ASSUMED_LAMBDA_JOB_GB = 10.0, 1.0  # a scheduled invocation of the API function
 SCHEDULER_FREE_INVOCATIONS = 14_000_000  # EventBridge Scheduler free tier, per month and account
 
-# Issue 11's prices (to move into prices.py with the README cost table).
-_ISSUE_11 = "2026-11-22"
-ISSUE_11_PRICES = {
-    "aws.scheduler.million_invocations": Price(1.00, "million invocations after 14M free per month",
-                                               "https://aws.amazon.com/eventbridge/pricing/", _ISSUE_11),
-    "aws.cloudmap.instance_month": Price(0.10, "registered instance-month", "https://aws.amazon.com/cloud-map/pricing/", _ISSUE_11),
-    "aws.route53.hosted_zone_month": Price(0.50, "hosted zone-month (first 25)", "https://aws.amazon.com/route53/pricing/", _ISSUE_11),
-}
-
-
 def _usd(key: str) -> float:
-    return (PRICES.get(key) or ISSUE_11_PRICES[key]).usd
+    return PRICES[key].usd
 
 
 def _hourly(key: str, count: float = 1.0) -> float:

@@ -81,6 +81,10 @@ PRICES |= {
     "aws.lambda.gb_second": Price(0.0000166667, "GB-second (x86)", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
     "aws.lambda.million_requests": Price(0.20, "million requests", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
     "aws.apigw.http.million_requests": Price(1.00, "million requests (HTTP API, first 300M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED),
+    "aws.scheduler.million_invocations": Price(1.00, "million invocations after 14M free per month",
+                                               "https://aws.amazon.com/eventbridge/pricing/", _AWS_CHECKED),
+    "aws.cloudmap.instance_month": Price(0.10, "registered instance-month", "https://aws.amazon.com/cloud-map/pricing/", _AWS_CHECKED),
+    "aws.route53.hosted_zone_month": Price(0.50, "hosted zone-month (first 25)", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED),
 }
 
 # DigitalOcean list prices (monthly caps), all regions.

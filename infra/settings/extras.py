@@ -10,6 +10,7 @@ import re
 from croniter import croniter
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from infra.policy.rules import SECRET_NAME
 from infra.settings.model import RESOURCE_NAME, ConfigModel
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -17,8 +18,10 @@ IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-
 # Container and service names the service itself uses on the docker hosts and in the cluster.
 RESERVED_NAMES = frozenset({
     "nginx", "redis", "migrate", "postgres", "s3", "scheduler", "prometheus", "grafana", "alertmanager",
-    "node-exporter", "redis-exporter", "loki", "alloy", "api", "worker",
+    "node-exporter", "redis-exporter", "loki", "alloy", "api", "worker", "storage", "ai-service",
 })
+# Also a Kubernetes Service name (DNS label): no trailing dash.
+ACCESSORY_NAME = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
 
 
 def _env_names(env: dict) -> dict:
@@ -39,7 +42,7 @@ class AccessoryVolume(ConfigModel):
 class Accessory(ConfigModel):
     """An extra container deployed next to the service (e.g. a WhatsApp gateway, a helpdesk)."""
 
-    name: str = Field(pattern=RESOURCE_NAME, description="Accessory name: container/Service name and `ACCESSORY_<NAME>_URL`.")
+    name: str = Field(pattern=ACCESSORY_NAME, description="Accessory name: container/Service name and `ACCESSORY_<NAME>_URL`.")
     image: str = Field(description="Pinned image: registry/name:tag or registry/name@sha256:<64 hex> (not :latest).")
     port: int | None = Field(default=None, ge=1, le=65535, description="Port it listens on; the service gets ACCESSORY_<NAME>_URL for it.")
     command: tuple[str, ...] = Field(default=(), description="Container command (args); empty = the image's default.")
@@ -53,8 +56,8 @@ class Accessory(ConfigModel):
     @field_validator("name")
     @classmethod
     def _not_reserved(cls, name: str) -> str:
-        if name in RESERVED_NAMES or name.startswith(("api-", "worker-")):
-            raise ValueError(f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, api-*, worker-*")
+        if name in RESERVED_NAMES or name.startswith(("api-", "worker-", "ai-service-")):
+            raise ValueError(f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, api-*, worker-*, ai-service-*")
         return name
 
     @field_validator("image")
@@ -68,6 +71,15 @@ class Accessory(ConfigModel):
     @classmethod
     def _env_names(cls, env: dict) -> dict:
         return _env_names(env)
+
+    @field_validator("env")
+    @classmethod
+    def _no_secrets_in_plain_env(cls, env: dict) -> dict:
+        # The policy floor refuses secret-looking names in plain env on every target: say so before planning.
+        secretish = sorted(k for k in env if SECRET_NAME.search(k))
+        if secretish:
+            raise ValueError(f"{', '.join(secretish)} look like secrets: move them to secretEnv (each value `secure:`)")
+        return env
 
     @model_validator(mode="after")
     def _consistent(self) -> Accessory:

@@ -47,6 +47,8 @@ BAD_CONFIGS = [
     ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', public: true}]", "ai-service:accessories[0]", "public needs `port`"),
     ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: data}]}]", "ai-service:accessories[0].volumes[0].path", "pattern"),
     ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {api-token: x}}]", "ai-service:accessories[0].secretEnv", "A-Z"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', env: {WA_TOKEN: abc}}]", "ai-service:accessories[0].env", "move them to secretEnv"),
+    ("ai-service:accessories: [{name: gw-, image: 'acme/gw:1'}]", "ai-service:accessories[0].name", "pattern"),
     ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', prot: 80}]", "ai-service:accessories[0].prot", "did you mean 'port'"),
     ("ai-service:schedules: [{name: nightly, cron: '0 25 * * *', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "5-field cron"),
     ("ai-service:schedules: [{name: a, cron: '0 * * * *', command: [x]}, {name: a, cron: '0 * * * *', command: [y]}]", "ai-service:schedules", "unique: a"),

@@ -63,7 +63,7 @@ def test_default_droplet_holds_logs_within_the_budget() -> None:
     specs = topology.docker_host_containers(Settings(target="droplet"),
                                             topology.HostProfile(image="i", s3_bucket="b", s3_region="r"))
     total = sum(s.memory_mib for s in specs)
-    assert total == 3104 + logs.LOGS_MEMORY_MIB  # the README's figure
+    assert total == 3104 + topology.SCHEDULER_MEMORY_MIB + logs.LOGS_MEMORY_MIB  # the README's figure (3632)
     assert total <= int(4096 * capacity.HOST_MEMORY_SHARE)
     assert _droplet_memory(Settings(target="droplet")) == []
 
@@ -77,7 +77,7 @@ def test_plan_names_logs_when_they_tip_the_droplet_over() -> None:
         plan_with("dev", workers=workers)
     (problem,) = error.value.problems
     assert problem.startswith("ai-service:logs: Loki and Alloy need 384 MiB")
-    assert "only 326 MiB" in problem and "(3360 MiB)" in problem and "3686 MiB" in problem and "logs.enabled: false" in problem
+    assert "only 182 MiB" in problem and "(3504 MiB)" in problem and "3686 MiB" in problem and "logs.enabled: false" in problem
 
 
 def test_every_datasource_the_dashboards_use_is_provisioned(plan_stack) -> None:
