@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 
@@ -25,7 +25,7 @@ ASSUMED_RUN_S = 60  # a scheduled command: cold start + `enqueue-cleanup` (the w
 # move them into prices.py with the date they are next checked.
 SCHEDULER_JOB_MONTH_USD = 0.10  # https://cloud.google.com/scheduler/pricing; 3 jobs free per billing account
 DNS_ZONE_MONTH_USD = 0.20  # https://cloud.google.com/dns/pricing; queries $0.40/million extra
-_MONTH_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # a fixed month-long window for counting runs
+_MONTH_START = datetime(2026, 1, 1, tzinfo=UTC)  # a fixed month-long window for counting runs
 ASSUMED_IMAGE_GB = 2.0  # a few retained image versions sharing base layers
 ASSUMED_BUCKET_GB = 10.0
 

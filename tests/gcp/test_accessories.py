@@ -10,7 +10,7 @@ import pytest
 from infra.components.gcp.run_dns import PRIVATE_GOOGLE_ACCESS_VIPS
 from infra.components.gcp.specs import run_size
 from infra.plan.values import Secret, unwrapped
-from tests.gcp.conftest import envs, pod
+from tests.gcp.conftest import assert_everything_waits_for_the_apis, envs, pod
 
 TOKEN = "SENTINEL-gateway-token-81d2"
 GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "command": ["--listen", ":3000"],
@@ -48,6 +48,11 @@ def test_plans_are_clean(variant, request):
     plan = request.getfixturevalue(variant)
     assert plan.problems == []
     assert not [v for v in plan.violations if v.level.value == "mandatory"]
+
+
+def test_accessories_and_the_private_zone_wait_for_their_apis(both):
+    assert both.find("projects/service:Service", "dns")
+    assert_everything_waits_for_the_apis(both)
 
 
 def test_accessory_is_its_own_service_sized_for_cloud_run(private):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra.plan.values import unwrapped
-from tests.gcp.conftest import pod, workloads
+from tests.gcp.conftest import assert_everything_waits_for_the_apis, pod, workloads
 
 PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}
 
@@ -97,17 +97,4 @@ def test_workloads_wait_for_their_grants(gcp):
 
 def test_everything_waits_for_the_apis_it_needs(gcp):
     """On a fresh project each resource must be created after the APIs are enabled."""
-    by_urn = {r.urn: r for r in gcp.resources}
-    apis = {r.urn for r in gcp.find("projects/service:Service")}
-
-    def upstream(urn: str, seen: set[str]) -> set[str]:
-        for dep in by_urn[urn].dependencies:
-            if dep not in seen:
-                seen.add(dep)
-                upstream(dep, seen)
-        return seen
-
-    for resource in gcp.resources:
-        if resource.custom and resource.type.startswith("gcp:") and resource.urn not in apis:
-            missing = apis - upstream(resource.urn, set())
-            assert not missing, f"{resource.name} may start before {sorted(m.rsplit('::', 1)[-1] for m in missing)}"
+    assert_everything_waits_for_the_apis(gcp)

@@ -66,8 +66,8 @@ class AccessoryService(pulumi.ComponentResource):
             f"{name}-sa", suffixed_name(f"ais-{args.stack}", account_suffix(args.name), 30), name,
             opts=children(self, opts),
         )
-        stored = [
-            StoredSecret(
+        stored = {
+            key: StoredSecret(
                 f"{name}-{key.lower().replace('_', '-')}",
                 physical_name(args.prefix, "accessory", args.name, key, limit=255),
                 value,
@@ -75,14 +75,14 @@ class AccessoryService(pulumi.ComponentResource):
                 opts=children(self, opts),
             )
             for key, value in sorted(args.secret_env.items())
-        ]
+        }
         cpu, memory = run_size(args.cpu, args.memory_mib)
         workload = Workload(
             args.image, args.command, cpu, memory, self.identity.email, None, None, dict(args.env),
-            tuple(secret.env(key) for key, secret in zip(sorted(args.secret_env), stored)),
+            tuple(secret.env(key) for key, secret in stored.items()),
         )
         # Its first revision reads its secrets: wait for the grants.
-        after_grants = children(self, opts, depends_on=stored)
+        after_grants = children(self, opts, depends_on=list(stored.values()))
         service_name = suffixed_name(args.prefix, args.name, SERVICE_NAME_LIMIT)
         if args.port is None:
             template = worker_pool_template(workload)
