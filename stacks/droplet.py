@@ -17,8 +17,6 @@ or config change updates the release objects in the bucket, never the droplet.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 import pulumi_random as random
 
@@ -35,8 +33,6 @@ from infra.components.live_version import live_version
 from infra.render.cloud_init import CloudInitInputs, render_cloud_config, user_data
 from infra.render.deploy import deploy_scripts
 from infra.settings import ConfigError, Settings
-
-APP_DIR = Path(__file__).resolve().parent.parent / "app"
 
 
 def check_capacity(settings: Settings) -> dict[str, int]:
@@ -123,7 +119,7 @@ def deploy(settings: Settings) -> None:
 
     # The service image, by digest (built from app/ unless `image` is set).
     image = ServiceImage(name, ServiceImageArgs(registry=conf.registry, create_registry=conf.create_registry,
-                                                region=conf.region, context=APP_DIR, prebuilt=settings.image))
+                                                region=conf.region, prebuilt=settings.image))
 
     api_keys = _secret(settings.api_keys)
     if api_keys is None:

@@ -109,7 +109,7 @@ def deploy(settings: Settings) -> None:
     task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), opts,
                              description="The service: objects in its bucket")
     environment = pulumi.Output.all(backend.environment(settings, aws_region, settings.domain or alb.dns_name),
-                                    *accessory_urls.values()).apply(lambda v: {**v[0], **dict(zip(accessory_urls, v[1:]))})
+                                    *accessory_urls.values()).apply(lambda v: {**v[0], **dict(zip(accessory_urls, v[1:], strict=True))})
     secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
 
     def task(name: str, cpu: int, memory: int, containers, tags: dict[str, str] | None = None) -> ecs.TaskDefinition:

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pulumi
 import pulumi_random as random
@@ -27,8 +26,6 @@ from infra.kubernetes import accessories, charts, edge, monitoring, network, red
 from infra.kubernetes import logs as k8s_logs
 from infra.kubernetes.render import helm_values_yaml, render_stream
 from infra.settings import Settings
-
-APP_DIR = Path(__file__).resolve().parents[1] / "app"
 
 
 def migrate_job_name(image_ref: str) -> str:
@@ -65,7 +62,7 @@ def deploy(settings: Settings) -> None:
 
     # --- image, database, object storage --------------------------------------------------
     image = ServiceImage("image", ServiceImageArgs(registry=k8s.registry, create_registry=False, region=region,
-                                                   context=APP_DIR, prebuilt=settings.image))
+                                                   prebuilt=settings.image))
     if settings.database.url is None:
         from infra.components.kubernetes.doks import ClusterPostgres, PostgresArgs
 

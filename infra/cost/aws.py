@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from croniter import croniter
 
 from infra.cost.estimate import CostItem
-from infra.cost.prices import HOURS_PER_MONTH, PRICES, Price
+from infra.cost.prices import HOURS_PER_MONTH, PRICES
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
 

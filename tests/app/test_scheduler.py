@@ -10,9 +10,9 @@ import sys
 import time
 
 import pytest
+from ai_service.scheduler import Schedule, Scheduler
 from redis import Redis
 
-from ai_service.scheduler import Schedule, Scheduler
 from tests.fixtures.services import AI_SERVICE, wait_until
 
 pytestmark = pytest.mark.system

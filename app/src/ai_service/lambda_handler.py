@@ -8,9 +8,8 @@ the command runs here (see cli.SCHEDULABLE), since Lambda has no scheduler conta
 import structlog
 from mangum import Mangum
 
-from .cli import run_command
-
 from .app import create_app
+from .cli import run_command
 from .logs import configure_logging
 from .settings import check_startup, get_settings
 

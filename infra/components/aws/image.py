@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 from pulumi_aws import ecr
 
-APP_DIR = Path(__file__).resolve().parents[3] / "app"
+from infra.components.build_context import APP_CONTEXT, APP_DOCKERFILE
 
 
 def lifecycle_policy(keep: int) -> str:
@@ -50,8 +49,8 @@ class ServiceImage(pulumi.ComponentResource):
         auth = ecr.get_authorization_token_output(registry_id=repo.registry_id, opts=pulumi.InvokeOutputOptions(parent=self))
         image = docker_build.Image(
             name,
-            context={"location": str(APP_DIR)},
-            dockerfile={"location": str(APP_DIR / "Dockerfile")},
+            context={"location": APP_CONTEXT},
+            dockerfile={"location": APP_DOCKERFILE},
             platforms=[docker_build.Platform.LINUX_AMD64],
             # One registry export (it pushes), Docker media types, one manifest: what Lambda and ECS both accept.
             exports=[{"registry": {"oci_media_types": False}}],

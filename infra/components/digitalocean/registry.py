@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_digitalocean as do
+
+from infra.components.build_context import APP_CONTEXT
 
 REGISTRY_HOST = "registry.digitalocean.com"
 REPOSITORY = "ai-service"
@@ -24,7 +25,6 @@ class ServiceImageArgs:
     registry: str
     create_registry: bool
     region: str
-    context: Path
     prebuilt: str = ""  # `image` config: used as-is, nothing is built
 
 
@@ -58,7 +58,7 @@ class ServiceImage(pulumi.ComponentResource):
             login = pulumi.Output.secret(push.docker_credentials).apply(_login)
             image = docker_build.Image(
                 name,
-                context=docker_build.BuildContextArgs(location=str(args.context)),
+                context=docker_build.BuildContextArgs(location=APP_CONTEXT),
                 platforms=[docker_build.Platform.LINUX_AMD64],
                 push=True,
                 tags=[f"{REGISTRY_HOST}/{args.registry}/{REPOSITORY}:latest"],

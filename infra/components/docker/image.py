@@ -7,12 +7,10 @@ replaces exactly the containers running the service image.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 import pulumi_docker as docker
 
-APP_DIR = Path(__file__).resolve().parents[3] / "app"
+from infra.components.build_context import APP_CONTEXT, APP_DOCKERFILE
 
 
 class LocalServiceImage(pulumi.ComponentResource):
@@ -30,8 +28,8 @@ class LocalServiceImage(pulumi.ComponentResource):
 
             build = docker_build.Image(
                 f"{name}-build",
-                context={"location": str(APP_DIR)},
-                dockerfile={"location": str(APP_DIR / "Dockerfile")},
+                context={"location": APP_CONTEXT},
+                dockerfile={"location": APP_DOCKERFILE},
                 build_args={"APP_VERSION": tag.rsplit(":", 1)[-1]},
                 tags=[tag],
                 load=True,  # into the local engine's image store
