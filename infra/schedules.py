@@ -8,6 +8,9 @@ of the day fields and SUN-SAT days, so it is converted here.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+
+from croniter import croniter
 
 TIME_ZONE = "Etc/UTC"
 _DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -35,3 +38,14 @@ def eventbridge_expression(cron: str) -> str:
         day, weekday = "?", _aws_days(weekday)
     return (f"cron({_aws_step(minute, '0')} {_aws_step(hour, '0')} {_aws_step(day, '1')} "
             f"{_aws_step(month, '1').upper()} {weekday} *)")
+
+
+def runs_per_month(minute: str, hour: str, day: str, month: str, weekday: str) -> float:
+    """Average runs a month of a cron's fields (croniter syntax; EventBridge's `0/15`, `MON-FRI` too)."""
+    times = croniter(f"{minute} {hour} * * *").expanded
+    per_day = (60 if times[0] == ["*"] else len(times[0])) * (24 if times[1] == ["*"] else len(times[1]))
+    # Matching days over a year (≤ 366 steps), times the matching times of day.
+    days, it = 0, croniter(f"0 0 {day} {month} {weekday}", datetime(2026, 1, 1) - timedelta(seconds=1))
+    while it.get_next(datetime) < datetime(2027, 1, 1):
+        days += 1
+    return per_day * days / 12

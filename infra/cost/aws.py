@@ -9,10 +9,8 @@ private hosted zone and one registered instance each.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 
-from croniter import croniter
-
+from infra import schedules
 from infra.cost.estimate import CostItem
 from infra.cost.prices import HOURS_PER_MONTH, PRICES
 from infra.plan.mocks import PlannedResource
@@ -125,16 +123,8 @@ def _lambda(r: PlannedResource) -> Iterable[CostItem]:
 
 def runs_per_month(expression: str) -> float:
     """Average runs a month of an EventBridge `cron(m h dom mon dow year)` expression (year `*`)."""
-    minute, hour, day, month, weekday, _year = expression.removeprefix("cron(").removesuffix(")").split()
-    day, weekday = ("*" if f == "?" else f for f in (day, weekday))
-    fields = croniter(f"{minute} {hour} * * *").expanded
-    per_day = (60 if fields[0] == ["*"] else len(fields[0])) * (24 if fields[1] == ["*"] else len(fields[1]))
-    # Matching days over a year (≤ 366 steps), times the matching times of day.
-    days, start = 0, datetime(2026, 1, 1) - timedelta(seconds=1)
-    it = croniter(f"0 0 {day} {month} {weekday}", start)
-    while it.get_next(datetime) < datetime(2027, 1, 1):
-        days += 1
-    return per_day * days / 12
+    *fields, _year = expression.removeprefix("cron(").removesuffix(")").split()
+    return schedules.runs_per_month(*("*" if f == "?" else f for f in fields))
 
 
 def _schedule(r: PlannedResource) -> Iterable[CostItem]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
-from croniter import croniter
-
+from infra import schedules
 from infra.cost.estimate import CostItem
 from infra.cost.prices import HOURS_PER_MONTH, PRICES
 from infra.plan.mocks import PlannedResource
@@ -21,11 +19,6 @@ from infra.plan.values import unwrapped
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 ASSUMED_RUN_S = 60  # a scheduled command: cold start + `enqueue-cleanup` (the work itself runs on a worker)
-# Issue 11's figures from the Cloud Scheduler and Cloud DNS price pages (not re-read offline):
-# move them into prices.py with the date they are next checked.
-SCHEDULER_JOB_MONTH_USD = 0.10  # https://cloud.google.com/scheduler/pricing; 3 jobs free per billing account
-DNS_ZONE_MONTH_USD = 0.20  # https://cloud.google.com/dns/pricing; queries $0.40/million extra
-_MONTH_START = datetime(2026, 1, 1, tzinfo=UTC)  # a fixed month-long window for counting runs
 ASSUMED_IMAGE_GB = 2.0  # a few retained image versions sharing base layers
 ASSUMED_BUCKET_GB = 10.0
 
@@ -82,15 +75,6 @@ def worker_pool(r: PlannedResource) -> Iterable[CostItem]:
                 f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s")
 
 
-def runs_per_month(cron: str) -> int:
-    """How often a 5-field UTC cron fires in 730 hours: '0 * * * *' -> 730."""
-    end = _MONTH_START + timedelta(hours=HOURS_PER_MONTH)
-    runs, it = 0, croniter(cron, _MONTH_START - timedelta(seconds=1))
-    while it.get_next(datetime) < end:
-        runs += 1
-    return runs
-
-
 def scheduled_job(r: PlannedResource) -> Iterable[CostItem]:
     """A Job with a cron annotation (schedule.py); the migrate job runs once per release: not costed."""
     inputs = unwrapped(r.inputs)
@@ -99,22 +83,22 @@ def scheduled_job(r: PlannedResource) -> Iterable[CostItem]:
         return
     task = inputs["template"]["template"]
     cpu, gib = _limits(task)
-    runs = runs_per_month(cron)
+    runs = schedules.runs_per_month(*cron.split())
     per_run = ASSUMED_RUN_S * (cpu * _usd("gcp.run.instance.vcpu_second") + gib * _usd("gcp.run.instance.gib_second"))
     yield _item(r, runs * per_run,
-                f"{runs} runs/month ('{cron}' UTC) x assumed {ASSUMED_RUN_S} s x {cpu:g} vCPU/{gib:g} GiB at "
+                f"{runs:.4g} runs/month ('{cron}' UTC) x assumed {ASSUMED_RUN_S} s x {cpu:g} vCPU/{gib:g} GiB at "
                 f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s "
                 f"(at most {task['timeout']} x {int(task.get('maxRetries', 0)) + 1} attempts per run)")
 
 
 def scheduler_job(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, SCHEDULER_JOB_MONTH_USD,
-                f"${SCHEDULER_JOB_MONTH_USD:.2f}/job-month; the 3 free jobs per billing account are not applied "
+    yield _item(r, _usd("gcp.scheduler.job_month"),
+                f"${_usd('gcp.scheduler.job_month'):.2f}/job-month; the 3 free jobs per billing account are not applied "
                 "(every project on the account shares them)")
 
 
 def dns_zone(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, DNS_ZONE_MONTH_USD, f"${DNS_ZONE_MONTH_USD:.2f}/managed zone-month; queries ($0.40/million) not estimated")
+    yield _item(r, _usd("gcp.dns.zone_month"), f"${_usd('gcp.dns.zone_month'):.2f}/managed zone-month; queries ($0.40/million) not estimated")
 
 
 def sql_instance(r: PlannedResource) -> Iterable[CostItem]:

@@ -46,6 +46,9 @@ PRICES |= {
     "gcp.artifactregistry.gb_month": Price(0.10, "GB-month beyond 0.5 GB free", "https://cloud.google.com/artifact-registry/pricing", _GCP_CHECKED),
     "gcp.gcs.standard_gb_month": Price(0.020, "GB-month", "https://cloud.google.com/storage/pricing", _GCP_CHECKED),
     "gcp.secretmanager.version_month": Price(0.06, "active version-month", "https://cloud.google.com/secret-manager/pricing", _GCP_CHECKED),
+    # Not re-read offline on the date above: confirm on the next price check.
+    "gcp.scheduler.job_month": Price(0.10, "job-month (3 free per billing account, shared by its projects)", "https://cloud.google.com/scheduler/pricing", _GCP_CHECKED),
+    "gcp.dns.zone_month": Price(0.20, "managed zone-month (first 25)", "https://cloud.google.com/dns/pricing", _GCP_CHECKED),
     "gcp.monitoring.uptime_check": Price(0.0, "first 1M executions/month per project free", "https://cloud.google.com/stackdriver/pricing", _GCP_CHECKED),
 }
 
