@@ -12,16 +12,6 @@ from infra.renderers import ecs as ecs_render
 from tests.aws.helpers import moto_client, props, validate_request
 
 
-@pytest.fixture(scope="module")
-def fargate(plan_stack):
-    return plan_stack("aws")
-
-
-@pytest.fixture(scope="module")
-def serverless(plan_stack):
-    return plan_stack("serverless")
-
-
 def test_render_writes_one_task_definition_per_service_and_schedule(fargate):
     assert sorted(p for p in fargate.artifacts if p.startswith("ecs/")) == [
         "ecs/api.json", "ecs/cleanup.json", "ecs/documents.json", "ecs/schedule-cleanup.json"]

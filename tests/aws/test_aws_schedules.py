@@ -19,15 +19,6 @@ SCHEDULES = [{"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cl
              {"name": "weekly", "cron": "0 4 * * 0", "command": ["enqueue-cleanup"]}]
 
 
-@pytest.fixture(scope="module")
-def fargate(plan_stack):
-    return plan_stack("aws")
-
-
-@pytest.fixture(scope="module")
-def serverless(plan_stack):
-    return plan_stack("serverless")
-
 
 @pytest.mark.parametrize("cron, expression, runs", [
     ("0 * * * *", "cron(0 * * * ? *)", 730),
