@@ -34,7 +34,8 @@ def test_cleanup_expires_tmp_objects_and_lost_documents(service_env, start_api, 
             " now() - interval '2 days') RETURNING id"
         ).fetchone()[0]
 
-    assert "cleanup_tasks" in _run(env, "enqueue-cleanup").stdout
+    # The API above indexes inline; the scheduled command enqueues for a worker (INLINE_JOBS off, as on docker hosts).
+    assert "cleanup_tasks" in _run({**env, "INLINE_JOBS": "false"}, "enqueue-cleanup").stdout
     assert Redis.from_url(env["REDIS_URL"]).llen("rq:queue:cleanup_tasks") == 1
     _run({**env, "METRICS_PORT": str(free_port())}, "worker", "--queues", "cleanup_tasks", "--burst")
 
