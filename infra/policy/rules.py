@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from infra.settings.secrets import SECRET_NAME
+
 OPEN_WORLD = {"0.0.0.0/0", "::/0"}
-SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEYS?|PRIVATE_KEY|DATABASE_URL|REDIS_URL|WEBHOOK)", re.I)
 
 
 class Level(StrEnum):

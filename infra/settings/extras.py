@@ -10,8 +10,8 @@ import re
 from croniter import croniter
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from infra.policy.rules import SECRET_NAME
 from infra.settings.model import RESOURCE_NAME, ConfigModel
+from infra.settings.secrets import SECRET_NAME
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127})$")

@@ -7,8 +7,12 @@ inspect the value accept it, and everything downstream still treats it as a secr
 
 from __future__ import annotations
 
+import re
+
 from pydantic import SecretStr
 
+# Env names that hold secrets: refused in plain env by config checks and by the policy floor.
+SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEYS?|PRIVATE_KEY|DATABASE_URL|REDIS_URL|WEBHOOK)", re.I)
 OPAQUE_PREFIX = "opaque-secret:"
 
 
