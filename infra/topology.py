@@ -94,6 +94,9 @@ ACME_WEBROOT = "acme"  # HTTP-01 challenges served by nginx, written by certbot 
 
 # Roles that run the service image (no-new-privileges; replaced by a release).
 SERVICE_ROLES = frozenset({"api", "worker", "scheduler", "migrate"})
+# Containers that may not gain privileges (setuid binaries): the service's and third-party accessories,
+# as allowPrivilegeEscalation: false does on Kubernetes.
+NO_NEW_PRIVILEGES_ROLES = SERVICE_ROLES | {"accessory"}
 
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from infra.topology import SERVICE_ROLES, ContainerSpec
+from infra.topology import NO_NEW_PRIVILEGES_ROLES, ContainerSpec
 
 PROJECT_NAME = "ai-service"
 
@@ -54,7 +54,7 @@ def _service(spec: ContainerSpec) -> dict[str, Any]:
         "driver": spec.logging.driver,
         "options": {"max-size": spec.logging.max_size, "max-file": str(spec.logging.max_file)},
     }
-    if spec.role in SERVICE_ROLES:
+    if spec.role in NO_NEW_PRIVILEGES_ROLES:
         service["security_opt"] = ["no-new-privileges:true"]
     return service
 

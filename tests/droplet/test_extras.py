@@ -64,6 +64,7 @@ def test_accessory_runs_private_with_its_volume_limits_and_env_file(extras):
     assert gateway["env_file"] == ["secrets/accessory-gateway.env"]
     assert (gateway["mem_limit"], gateway["cpus"], gateway["restart"]) == ("160m", 0.25, "unless-stopped")
     assert gateway["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
+    assert gateway["security_opt"] == ["no-new-privileges:true"]  # a third-party image gains no privileges
     assert "location ^~ /gateway/" not in extras.artifacts["nginx/nginx.conf"]  # private: no route
     assert "gateway" not in services(extras)["nginx"]["depends_on"]
     # The service reaches it by name; the rollout treats it as a support service (up --no-deps).

@@ -38,6 +38,7 @@ def test_accessory_container_has_its_volume_limits_and_no_host_port(extras):
     assert gateway["ports"] == [] and containers(extras)["helpdesk"]["ports"] == []
     assert (gateway["memory"], gateway["memorySwap"], gateway["cpus"]) == (192, 192, "0.5")
     assert gateway["restart"] == "unless-stopped" and gateway["logOpts"] == {"max-size": "10m", "max-file": "3"}
+    assert gateway["securityOpts"] == ["no-new-privileges:true"]
     volume = next(r for r in extras.find("Volume") if r.inputs["name"] == "ai-service-local-gateway-sessions")
     assert gateway["volumes"] == [{"volumeName": volume.inputs["name"], "containerPath": "/data", "readOnly": False}]
     assert env(gateway) == {"LOG_LEVEL": "info", "GATEWAY_TOKEN": TOKEN}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from infra.topology import SERVICE_ROLES, ContainerSpec, Healthcheck, Volume
+from infra.topology import NO_NEW_PRIVILEGES_ROLES, ContainerSpec, Healthcheck, Volume
 
 # Healthy-wait headroom on top of what the healthcheck itself may take to turn healthy.
 WAIT_MARGIN_S = 30
@@ -72,7 +72,7 @@ def container_inputs(spec: ContainerSpec) -> dict[str, Any]:
         inputs["command"] = list(spec.command)
     if spec.healthcheck:
         inputs["healthcheck"] = healthcheck_inputs(spec.healthcheck)
-    if spec.role in SERVICE_ROLES:
+    if spec.role in NO_NEW_PRIVILEGES_ROLES:
         inputs["security_opts"] = ["no-new-privileges:true"]
     if is_one_shot(spec):
         # Run to completion during `pulumi up`: attach waits for the exit, and the exit code is
