@@ -21,9 +21,9 @@ Per-service memory limits (MiB) at the defaults — droplet, monitoring on:
 | migrate (one-shot) | 1     | 256      | 256   |
 | monitoring (5)     |       |          | 736   |
 | loki, alloy (logs) | 2     | 256, 128 | 384   |
-| scheduler          | 1     | 192      | 192   |
+| scheduler          | 1     | 144      | 144   |
 | accessories        | each  | `memory` |       |
-| total              |       |          | 3680 + accessories |
+| total              |       |          | 3632 + accessories |
 
 against 90% of a 4 GiB droplet (3686 MiB); the remaining 10% is the OS, dockerd and the
 DigitalOcean agent.
