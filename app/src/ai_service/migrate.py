@@ -1,4 +1,4 @@
-"""`ai-service migrate`: Alembic upgrade under a Postgres advisory lock, then grants for the app role."""
+"""`ai-service migrate`: Alembic upgrade under a Postgres advisory lock, then the app role and its grants (roles.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from .db import normalise_url
 from .logs import get_logger
+from .roles import ensure_app_role
 from .settings import Settings
 
 # Any fixed 64-bit number: every `migrate` (several replicas, parallel deploys) queues on it.
@@ -24,17 +25,6 @@ def alembic_config(connection: Connection, embedding_dim: int) -> Config:
     return config
 
 
-def _grant_app_role(conn: Connection, role: str) -> None:
-    """The API/worker role only reads and writes rows; the admin role owns the schema."""
-    quoted = conn.dialect.identifier_preparer.quote(role)
-    for statement in (
-        f"GRANT USAGE ON SCHEMA public TO {quoted}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
-    ):
-        conn.execute(sa.text(statement))
-
-
 def migrate(settings: Settings) -> str:
     """Apply pending migrations; returns the revision now at head. Safe to run concurrently."""
     url = settings.migrate_database_url or settings.database_url
@@ -46,10 +36,10 @@ def migrate(settings: Settings) -> str:
             try:
                 command.upgrade(alembic_config(conn, settings.embedding_dim), "head")
                 conn.commit()
-                app_user = make_url(normalise_url(settings.database_url)).username
-                admin_user = conn.execute(sa.text("SELECT current_user")).scalar()
-                if settings.migrate_database_url and app_user and app_user != admin_user:
-                    _grant_app_role(conn, app_user)
+                app = make_url(normalise_url(settings.database_url))
+                owner = conn.execute(sa.text("SELECT current_user")).scalar()
+                if settings.migrate_database_url and app.username and app.username != owner:
+                    ensure_app_role(conn, app.username, app.password)
                     conn.commit()
                 revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             finally:
