@@ -30,5 +30,11 @@ def deployer(settings: Settings):
 
 
 def run() -> None:
+    import pulumi
+
+    from infra.settings.advisories import advisories
+
     settings = settings_from_pulumi_config()
+    for line in advisories(settings):
+        pulumi.log.warn(line)
     deployer(settings)(settings)

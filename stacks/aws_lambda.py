@@ -5,6 +5,7 @@
                                 ├─> RDS Postgres 16 (private)     ├─> S3 (gateway endpoint)
                                 └─> ElastiCache Valkey (private)  └─> Secrets Manager (interface endpoint)
     EventBridge Scheduler ──Invoke {"schedule", "command"}──┘ (scheduled commands run inside the function)
+    pulumi up ──Invoke once per image──> migrate function (own role and secret: the owner's URL) ──before──> API function
 
 What it does not include: workers (uploads are processed inside the request), the ALB, or a
 custom domain; request/response payloads stop at ~6 MB, below the 10 MB upload limit.
@@ -26,6 +27,7 @@ from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
+from infra.policy.aws import TASK_ROLE_TAG
 from infra.renderers import aws_lambda as lambda_render
 
 # Without NAT the function reaches only AWS APIs with an endpoint (S3 has a free gateway one).
@@ -34,6 +36,7 @@ PRIVATE_ENDPOINTS = ("secretsmanager",)
 VPC_ACCESS_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
                       "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
 THROTTLE_BURST, THROTTLE_RATE = 200, 100  # API Gateway stage limits (requests; requests/second)
+MIGRATE_MEMORY, MIGRATE_TIMEOUT = 1024, 900  # building an HNSW index can take minutes; 900 s is Lambda's maximum
 
 
 def deploy(settings) -> None:
@@ -53,6 +56,9 @@ def deploy(settings) -> None:
                                          cache_node_type=cfg.cache_node_type), opts)
     image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image), opts)
 
+    vpc = pulumi.Output.all(pulumi.Output.all(*network.private_subnet_ids), function_sg.id)
+    migration = _migrate_function(stack, cfg, settings, backend, image, vpc, opts)
+
     function_name = f"{stack}-api"
     log_group = cloudwatch.LogGroup(function_name, name=f"/aws/lambda/{function_name}",
                                     retention_in_days=cfg.log_retention_days, opts=opts)
@@ -66,23 +72,10 @@ def deploy(settings) -> None:
     environment = pulumi.Output.all(backend.environment(settings, aws_region, host), backend.secrets.arn).apply(
         # One process per sandbox: single-process Prometheus metrics (the image's multiprocess dir is for uvicorn workers).
         lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1], "PROMETHEUS_MULTIPROC_DIR": ""})
-    request = pulumi.Output.all(image.ref, role.arn, environment, pulumi.Output.all(*network.private_subnet_ids),
-                                function_sg.id).apply(lambda v: lambda_render.create_function_request(lambda_render.LambdaFunction(
-                                    name=function_name, image_uri=v[0], role_arn=v[1], memory=cfg.memory, timeout=cfg.timeout,
-                                    environment=v[2], subnet_ids=tuple(v[3]), security_group_ids=(v[4],),
-                                    log_group=f"/aws/lambda/{function_name}")))
-    artifacts.publish("lambda/api.json", request.apply(lambda_render.render_request))
-    function = lambda_.Function(
-        function_name, name=function_name, package_type="Image", image_uri=image.ref, role=role.arn,
-        image_config=request.apply(lambda r: {"entry_points": r["ImageConfig"]["EntryPoint"],
-                                              "commands": r["ImageConfig"]["Command"],
-                                              "working_directory": r["ImageConfig"]["WorkingDirectory"]}),
-        architectures=["x86_64"], memory_size=cfg.memory, timeout=cfg.timeout,
-        reserved_concurrent_executions=cfg.reserved_concurrency,
-        environment=request.apply(lambda r: {"variables": r["Environment"]["Variables"]}),
-        vpc_config={"subnet_ids": network.private_subnet_ids, "security_group_ids": [function_sg.id]},
-        logging_config={"log_format": "Text", "log_group": log_group.name},
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])))
+    # The new image serves only after its migrations succeeded.
+    function = _function(stack, "api", image, role, log_group, environment, vpc,
+                         dict(memory=cfg.memory, timeout=cfg.timeout), opts, depends_on=[migration],
+                         reserved_concurrent_executions=cfg.reserved_concurrency)
 
     integration = apigatewayv2.Integration(
         stack, api_id=api.id, integration_type="AWS_PROXY", integration_uri=function.invoke_arn,
@@ -137,3 +130,51 @@ def deploy(settings) -> None:
 ACCESS_LOG_FORMAT = ('{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",'
                      '"path":"$context.path","status":"$context.status","latencyMs":"$context.responseLatency",'
                      '"integrationError":"$context.integrationErrorMessage"}')
+
+
+def _function(stack: str, role_name: str, image, role, log_group, environment, vpc, size: dict,
+              opts: pulumi.ResourceOptions | None, *, depends_on: list, handler: str = lambda_render.HANDLER,
+              tags: dict[str, str] | None = None, **extra) -> lambda_.Function:
+    """A container-image function in the private subnets from its CreateFunction request (published as lambda/<role>.json)."""
+    name = f"{stack}-{role_name}"
+    request = pulumi.Output.all(image.ref, role.arn, environment, vpc).apply(
+        lambda v: lambda_render.create_function_request(lambda_render.LambdaFunction(
+            name=name, image_uri=v[0], role_arn=v[1], environment=v[2], subnet_ids=tuple(v[3][0]),
+            security_group_ids=(v[3][1],), log_group=f"/aws/lambda/{name}", handler=handler, tags=tags or {}, **size)))
+    artifacts.publish(f"lambda/{role_name}.json", request.apply(lambda_render.render_request))
+    return lambda_.Function(
+        name, name=name, package_type="Image", image_uri=image.ref, role=role.arn,
+        image_config=request.apply(lambda r: {"entry_points": r["ImageConfig"]["EntryPoint"],
+                                              "commands": r["ImageConfig"]["Command"],
+                                              "working_directory": r["ImageConfig"]["WorkingDirectory"]}),
+        architectures=["x86_64"], memory_size=size["memory"], timeout=size["timeout"],
+        environment=request.apply(lambda r: {"variables": r["Environment"]["Variables"]}),
+        vpc_config={"subnet_ids": vpc.apply(lambda v: v[0]), "security_group_ids": [vpc.apply(lambda v: v[1])]},
+        logging_config={"log_format": "Text", "log_group": log_group.name}, tags=tags,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group, *depends_on])), **extra)
+
+
+def _migrate_function(stack: str, cfg, settings, backend: Backend, image: ServiceImage, vpc,
+                      opts: pulumi.ResourceOptions | None) -> lambda_.Invocation:
+    """`ai-service migrate` as its own function, invoked once per image during `pulumi up`.
+
+    Only this function's role reads the migrate secret (the owner's URL); it has no bucket access
+    and no API Gateway route. A failed migration fails the update before the API function changes.
+    """
+    name = f"{stack}-migrate"
+    log_group = cloudwatch.LogGroup(name, name=f"/aws/lambda/{name}", retention_in_days=cfg.log_retention_days, opts=opts)
+    role = aws_iam.role(
+        name, "lambda.amazonaws.com",
+        [aws_iam.logs_statement([log_group.arn]), backend.migrate_secret_statement(),
+         {"Sid": "VpcAccess", "Effect": "Allow", "Action": VPC_ACCESS_ACTIONS, "Resource": "*"}],
+        opts, description="The migrate function: its logs, the migrate secret, its VPC interfaces")
+    environment = backend.migrate_secrets.arn.apply(lambda arn: {
+        "APP_ENV": settings.app_env, "LOG_LEVEL": settings.log_level,
+        "EMBEDDING_DIM": str(settings.embedding_dim), "SECRETS_ARN": arn})
+    function = _function(stack, "migrate", image, role, log_group, environment, vpc,
+                         dict(memory=MIGRATE_MEMORY, timeout=MIGRATE_TIMEOUT), opts, depends_on=[],
+                         handler=lambda_render.MIGRATE_HANDLER, tags={TASK_ROLE_TAG: "migrate"})
+    # Runs on create and whenever the image (or the migrate secret) changes; an error fails `pulumi up`.
+    return lambda_.Invocation(
+        name, function_name=function.name, input=json.dumps({"command": ["migrate"]}),
+        triggers={"image": image.ref, "secret": backend.migrate_secrets.version_id}, opts=opts)

@@ -1,7 +1,7 @@
 """target fargate: ECS Fargate behind an Application Load Balancer.
 
     internet ──80/443──> ALB (only public ingress) ──8000──> api tasks ×N (autoscaled 70% CPU / 80% mem / req per task)
-                          │ /metrics → 404                 │  migrate container runs first (SUCCESS gate)
+                          │ /metrics → 404                 │  migrate container runs first (SUCCESS gate; the owner's URL is its alone)
                           │                                 ├─> RDS Postgres 16 (private, encrypted, backups)
     Route 53 health check ┘                                 ├─> ElastiCache Valkey (private, TLS + AUTH)
                                         worker tasks ×M ────┴─> S3 bucket (private, SSE, lifecycle), Secrets Manager
@@ -104,18 +104,21 @@ def deploy(settings: Settings) -> None:
     execution_role = aws_iam.role(
         f"{stack}-execution", "ecs-tasks.amazonaws.com",
         [*aws_iam.ecr_pull_statements(repository_arn), aws_iam.logs_statement([g.arn for g in logs.values()]),
-         backend.secret_statement()],
-        opts, description="ECS agent: pull the image, write logs, inject the runtime secret")
+         backend.secret_statement(), backend.migrate_secret_statement()],
+        opts, description="ECS agent: pull the image, write logs, inject the runtime and migrate secrets")
     task_role = aws_iam.role(f"{stack}-task", "ecs-tasks.amazonaws.com", backend.storage_statements(), opts,
                              description="The service: objects in its bucket")
     environment = pulumi.Output.all(backend.environment(settings, aws_region, settings.domain or alb.dns_name),
                                     *accessory_urls.values()).apply(lambda v: {**v[0], **dict(zip(accessory_urls, v[1:], strict=True))})
     secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
+    # The owner's URL: the migrate container's alone (the agent injects it; no container can read another's).
+    migrate_refs = pulumi.Output.all(**{k: backend.migrate_secrets.value_from(k) for k in backend.migrate_secrets.names})
 
     def task(name: str, cpu: int, memory: int, containers, tags: dict[str, str] | None = None) -> ecs.TaskDefinition:
-        request = pulumi.Output.all(image.ref, environment, secret_refs, execution_role.arn, task_role.arn).apply(
+        request = pulumi.Output.all(image.ref, environment, secret_refs, execution_role.arn, task_role.arn,
+                                    migrate_refs).apply(
             lambda v: ecs_render.register_request(ecs_render.TaskDefinition(
-                family=f"{stack}-{name}", cpu=cpu, memory=memory, containers=containers(*v[:3]),
+                family=f"{stack}-{name}", cpu=cpu, memory=memory, containers=containers(*v[:3], migrate_secrets=v[5]),
                 execution_role_arn=v[3], task_role_arn=v[4], tags=tags or {})))
         artifacts.publish(f"ecs/{name}.json", request.apply(ecs_render.render_request))
         return ecs.TaskDefinition(
@@ -127,10 +130,12 @@ def deploy(settings: Settings) -> None:
     def log(name: str) -> ecs_render.LogConfig:
         return ecs_render.LogConfig(group=f"/ecs/{stack}/{name}", region=aws_region, stream_prefix=name)
 
-    api_task = task("api", cfg.api_cpu, cfg.api_memory, lambda ref, env, secrets: [
+    api_task = task("api", cfg.api_cpu, cfg.api_memory, lambda ref, env, secrets, migrate_secrets: [
         # Migrations before the new version takes traffic; the app serialises them with an advisory lock.
-        ecs_render.Container(name="migrate", image=ref, command=("migrate",), log=log("api"), environment=env,
-                             secrets=secrets, essential=False),
+        # Only the database URLs: no embedding provider (migrations embed nothing, and OPENAI_API_KEY is not here).
+        ecs_render.Container(name="migrate", image=ref, command=("migrate",), log=log("api"),
+                             environment={k: v for k, v in env.items() if k != "EMBEDDING_PROVIDER"},
+                             secrets=migrate_secrets, essential=False),
         ecs_render.Container(name="api", image=ref, command=("api",), log=log("api"), environment={**env, "PORT": str(API_PORT)},
                              secrets=secrets, port=API_PORT, health_url=f"http://127.0.0.1:{API_PORT}/health",
                              depends_on_success=("migrate",)),
@@ -149,7 +154,7 @@ def deploy(settings: Settings) -> None:
 
     for worker in settings.workers:
         cpu, memory = fargate_task_size(worker.cpu, worker.memory)
-        worker_task = task(worker.name, cpu, memory, lambda ref, env, secrets, w=worker: [
+        worker_task = task(worker.name, cpu, memory, lambda ref, env, secrets, w=worker, **_: [
             ecs_render.Container(name="worker", image=ref, command=("worker", "--queues", ",".join(w.queues)),
                                  log=log(w.name), environment=env, secrets=secrets,
                                  health_url=f"http://127.0.0.1:{WORKER_METRICS_PORT}/metrics", stop_timeout=WORKER_STOP_TIMEOUT_S),
@@ -161,7 +166,7 @@ def deploy(settings: Settings) -> None:
     # ── scheduled jobs: EventBridge Scheduler starts a one-off task per run ──
     jobs = ScheduledJobs(stack, opts) if settings.schedules else None
     for schedule in settings.schedules:
-        job_task = task(f"schedule-{schedule.name}", JOB_CPU, JOB_MEMORY, lambda ref, env, secrets, s=schedule: [
+        job_task = task(f"schedule-{schedule.name}", JOB_CPU, JOB_MEMORY, lambda ref, env, secrets, s=schedule, **_: [
             ecs_render.Container(name="job", image=ref, command=s.command, log=log(f"schedule-{s.name}"),
                                  environment=env, secrets=secrets),
         ], tags={TASK_ROLE_TAG: "job", "schedule": schedule.name})

@@ -15,6 +15,7 @@ from infra.cost.estimate import CostItem
 from infra.cost.prices import HOURS_PER_MONTH, PRICES
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
+from infra.policy.aws import TASK_ROLE_TAG
 
 ASSUMED_ALB_LCU = 1.0  # average LCUs (a small API: well under 25 new connections/s, 1 GB/h)
 ASSUMED_NAT_GB = 10.0
@@ -25,6 +26,7 @@ ASSUMED_REQUESTS_M = 1.0  # Lambda / API Gateway: 1M requests a month…
 ASSUMED_DURATION_S = 0.3  # …of 300 ms each
 ASSUMED_JOB_MINUTES = 2.0  # a scheduled RunTask: image pull + start + run (Fargate bills 1 minute at least)
 ASSUMED_LAMBDA_JOB_S, ASSUMED_LAMBDA_JOB_GB = 10.0, 1.0  # a scheduled invocation of the API function
+ASSUMED_RELEASES, ASSUMED_MIGRATE_S = 30, 30.0  # the migrate function: one invocation per release
 SCHEDULER_FREE_INVOCATIONS = 14_000_000  # EventBridge Scheduler free tier, per month and account
 
 def _usd(key: str) -> float:
@@ -115,7 +117,13 @@ def _health_check(r: PlannedResource) -> Iterable[CostItem]:
 
 
 def _lambda(r: PlannedResource) -> Iterable[CostItem]:
-    gb = int(unwrapped(r.inputs).get("memorySize", 128)) / 1024
+    props = unwrapped(r.inputs)
+    gb = int(props.get("memorySize", 128)) / 1024
+    if (props.get("tags") or {}).get(TASK_ROLE_TAG) == "migrate":  # invoked once per release, not per request
+        seconds = ASSUMED_RELEASES * ASSUMED_MIGRATE_S
+        yield _item(r, seconds * gb * _usd("aws.lambda.gb_second"),
+                    f"assumed {ASSUMED_RELEASES:g} releases × {ASSUMED_MIGRATE_S:g} s × {gb:g} GB")
+        return
     compute = ASSUMED_REQUESTS_M * 1e6 * ASSUMED_DURATION_S * gb * _usd("aws.lambda.gb_second")
     yield _item(r, compute + ASSUMED_REQUESTS_M * _usd("aws.lambda.million_requests"),
                 f"assumed {ASSUMED_REQUESTS_M:g}M requests × {ASSUMED_DURATION_S:g} s × {gb:g} GB (no free tier)")

@@ -25,6 +25,7 @@ class PlanResult:
     cost: CostEstimate
     violations: list[Violation]
     problems: list[str] = field(default_factory=list)  # one line each; non-empty = plan failed
+    advisories: list[str] = field(default_factory=list)  # one line each; printed, the plan still passes
 
     @property
     def target(self) -> str:
@@ -51,6 +52,7 @@ class PlanResult:
             "outputs": masked(self.outputs),
             "cost": self.cost.as_dict(),
             "policy": {"violations": [v.as_dict() for v in self.violations]},
+            "advisories": self.advisories,
         }
 
 
@@ -67,6 +69,7 @@ def plan(stack: str, config_file: Path | None = None, root: Path = PROJECT_ROOT)
 
 def plan_config(config: StackConfig, settings: Settings) -> PlanResult:
     from infra.program import run  # the same entry __main__.py uses
+    from infra.settings.advisories import advisories
 
     program = run_program(run, config)
     cost = estimate(program.resources)
@@ -93,4 +96,5 @@ def plan_config(config: StackConfig, settings: Settings) -> PlanResult:
         cost=cost,
         violations=violations,
         problems=problems,
+        advisories=advisories(settings),
     )

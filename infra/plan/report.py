@@ -49,6 +49,7 @@ def text_report(result: PlanResult) -> str:
             lines.append(f"  [{v.level.value}] {v.policy}: {v.resource}: {v.message}")
     else:
         lines.append("Policy: no violations")
+    lines += [f"Advisory: {line}" for line in result.advisories]
     lines.append(PLACEHOLDER_NOTE)
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
-"""The API's Lambda function as plain data: the CreateFunction request written to
-`--render DIR/lambda/api.json` (checked by botocore's AWS API model in the tests) and
+"""The Lambda functions (API, migrate) as plain data: the CreateFunction requests written to
+`--render DIR/lambda/api.json` and `lambda/migrate.json` (checked by botocore's AWS API model in the tests) and
 mapped onto `lambda.Function` by the stack.
 
 Lambda has no native Secrets Manager injection: the environment carries only the secret's
@@ -16,6 +16,8 @@ from typing import Any
 from infra.policy.rules import SECRET_NAME
 
 HANDLER = "ai_service.lambda_handler.handler"
+# The migrate function: the same image; loads its own secret (the owner's URL) and runs `ai-service migrate`.
+MIGRATE_HANDLER = "ai_service.lambda_migrate.handler"
 # The image is not an AWS base image: the runtime interface client runs the handler.
 ENTRY_POINT = ("python", "-m", "awslambdaric")
 
@@ -32,6 +34,7 @@ class LambdaFunction:
     security_group_ids: tuple[str, ...]
     log_group: str
     tags: Mapping[str, str] = field(default_factory=dict)
+    handler: str = HANDLER
 
     def __post_init__(self) -> None:
         leaked = sorted(n for n in self.environment if SECRET_NAME.search(n) and n != "SECRETS_ARN")
@@ -44,7 +47,7 @@ def create_function_request(fn: LambdaFunction) -> dict[str, Any]:
         "FunctionName": fn.name,
         "PackageType": "Image",
         "Code": {"ImageUri": fn.image_uri},
-        "ImageConfig": {"EntryPoint": list(ENTRY_POINT), "Command": [HANDLER], "WorkingDirectory": "/tmp"},
+        "ImageConfig": {"EntryPoint": list(ENTRY_POINT), "Command": [fn.handler], "WorkingDirectory": "/tmp"},
         "Architectures": ["x86_64"],
         "Role": fn.role_arn,
         "MemorySize": fn.memory,
@@ -58,5 +61,5 @@ def create_function_request(fn: LambdaFunction) -> dict[str, Any]:
 
 
 def render_request(request: dict[str, Any]) -> str:
-    """The `lambda/api.json` artifact."""
+    """The `lambda/<function>.json` artifact."""
     return json.dumps(request, indent=2, sort_keys=True) + "\n"

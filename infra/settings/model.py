@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from infra.settings.secrets import is_opaque
@@ -88,9 +88,13 @@ class DatabaseConfig(ConfigModel):
     version: Literal[15, 16, 17] = Field(default=16, description="Postgres major version.")
     size: str = Field(default="", description="Instance size slug/class; empty = the target's default.")
     pool_size: int = Field(default=5, ge=1, le=50, description="SQLAlchemy pool size per process.")
-    url: SecretStr | None = Field(default=None, description="Secret. Bring-your-own DATABASE_URL; nothing is provisioned when set.")
+    url: SecretStr | None = Field(default=None, description=(
+        "Secret. Bring-your-own DATABASE_URL: the app's role (rows only); nothing is provisioned when set."))
+    migrate_url: SecretStr | None = Field(default=None, description=(
+        "Secret. With `url`: the owner's URL, given only to the migrate workload, which grants `url`'s role "
+        "its rows. Unset: migrations run with `url`."))
 
-    @field_validator("url")
+    @field_validator("url", "migrate_url")
     @classmethod
     def _postgres_url(cls, url: SecretStr | None) -> SecretStr | None:
         if url is None or is_opaque(url):
@@ -98,6 +102,17 @@ class DatabaseConfig(ConfigModel):
         if not url.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
         return url
+
+    @model_validator(mode="after")
+    def _migrate_url_needs_url(self) -> DatabaseConfig:
+        if self.migrate_url is not None and self.url is None:
+            raise ValueError("migrateUrl is for a bring-your-own database: set database.url (the app's URL) too")
+        return self
+
+    @property
+    def brought_migrate_url(self) -> SecretStr | None:
+        """The owner's URL for a bring-your-own database: `migrateUrl`, else `url` itself."""
+        return self.migrate_url or self.url
 
 
 class RedisConfig(ConfigModel):

@@ -54,7 +54,10 @@ def test_urls_go_to_secrets_manager_only(plan_stack, stack, tmp_path):
     result = _byo(plan_stack, stack)
     version = result.one("secretsmanager/secretVersion:SecretVersion", stack).inputs["secretString"]
     document = json.loads(version.value)
-    assert (document["DATABASE_URL"], document["MIGRATE_DATABASE_URL"], document["REDIS_URL"]) == (DB_URL, DB_URL, REDIS_URL)
+    assert (document["DATABASE_URL"], document["REDIS_URL"]) == (DB_URL, REDIS_URL)
+    assert "MIGRATE_DATABASE_URL" not in document
+    migrate = json.loads(result.one("secretsmanager/secretVersion:SecretVersion", f"{stack}-migrate").inputs["secretString"].value)
+    assert migrate == {"DATABASE_URL": DB_URL, "MIGRATE_DATABASE_URL": DB_URL}  # no database.migrateUrl: the same URL
     report = json_report(result) + text_report(result)
     written = write_artifacts(result, tmp_path)
     for sentinel in SENTINELS:
@@ -74,6 +77,6 @@ def test_fargate_containers_get_the_urls_by_reference(plan_stack):
 
 def test_lambda_environment_holds_only_the_secret_arn(plan_stack):
     result = _byo(plan_stack, "serverless")
-    variables = props(result.one("lambda/function:Function"))["environment"]["variables"]
+    variables = props(result.one("lambda/function:Function", "serverless-api"))["environment"]["variables"]
     assert not {"DATABASE_URL", "REDIS_URL"} & set(variables)
-    assert variables["SECRETS_ARN"] == result.one("secretsmanager/secret:Secret").outputs["arn"]
+    assert variables["SECRETS_ARN"] == result.one("secretsmanager/secret:Secret", "serverless").outputs["arn"]

@@ -92,7 +92,7 @@ def test_fargate_scheduler_role_may_run_only_that_family_and_pass_only_its_roles
 
 def test_lambda_schedule_invokes_the_function_with_the_command(serverless):
     target = props(serverless.one("scheduler/schedule:Schedule"))["target"]
-    function = serverless.one("lambda/function:Function")
+    function = serverless.one("lambda/function:Function", "serverless-api")
     assert target["arn"] == function.outputs["arn"] and "ecsParameters" not in target
     assert json.loads(target["input"]) == {"schedule": "cleanup", "command": ["enqueue-cleanup"]}
     by_sid = {s["Sid"]: s for s in statements(serverless, "serverless-schedule-cleanup")}

@@ -83,8 +83,9 @@ def test_execution_roles_read_only_their_own_secret(private):
     service_secret = private.one("secretsmanager/secret:Secret", STACK).outputs["arn"]
     reads = {s["Sid"]: s["Resource"] for s in statements(private, f"{FAMILY}-execution") if s["Sid"].endswith("Secrets")}
     assert reads == {"AccessorySecrets": accessory_secret}
+    migrate_secret = private.one("secretsmanager/secret:Secret", f"{STACK}-migrate").outputs["arn"]
     service_reads = [s["Resource"] for s in statements(private, f"{STACK}-execution") if "secretsmanager:GetSecretValue" in s["Action"]]
-    assert service_reads == [service_secret]
+    assert service_reads == [service_secret, migrate_secret]
 
 
 def test_sentinel_never_in_plan_output_or_rendered_files(private, tmp_path):

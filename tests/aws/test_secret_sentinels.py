@@ -61,7 +61,7 @@ def test_sentinels_never_reach_the_serverless_report_or_lambda_json(tmp_path):
 
 def test_sentinels_do_reach_the_runtime_secret(plan_stack):
     result = plan_stack("aws", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis={"url": REDIS})
-    version = result.one("secretsmanager/secretVersion:SecretVersion").inputs["secretString"]
+    version = result.one("secretsmanager/secretVersion:SecretVersion", "aws").inputs["secretString"]
     assert isinstance(version, Secret)
     document = json.loads(version.value)
     assert (document["OPENAI_API_KEY"], document["API_KEYS"], document["REDIS_URL"]) == (OPENAI, API_KEYS, REDIS)

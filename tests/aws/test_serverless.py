@@ -24,7 +24,7 @@ def test_plan_is_clean_and_runs_no_workers(default):
 
 def test_function_is_an_image_with_config_limits(plan_stack):
     result = plan_stack(STACK, **{"lambda": {"memory": 2048, "timeout": 20, "reservedConcurrency": 5}})
-    fn = props(result.one("lambda/function:Function"))
+    fn = props(result.one("lambda/function:Function", f"{STACK}-api"))
     assert fn["packageType"] == "Image"
     assert re.fullmatch(r"\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com/serverless@sha256:[0-9a-f]{64}", fn["imageUri"])
     assert (fn["memorySize"], fn["timeout"], fn["reservedConcurrentExecutions"]) == (2048, 20, 5)
@@ -33,14 +33,14 @@ def test_function_is_an_image_with_config_limits(plan_stack):
 
 
 def test_environment_holds_no_secrets_only_the_secret_arn(default):
-    variables = props(default.one("lambda/function:Function"))["environment"]["variables"]
+    variables = props(default.one("lambda/function:Function", f"{STACK}-api"))["environment"]["variables"]
     assert variables["INLINE_JOBS"] == "true"
-    assert variables["SECRETS_ARN"] == default.one("secretsmanager/secret:Secret").outputs["arn"]
+    assert variables["SECRETS_ARN"] == default.one("secretsmanager/secret:Secret", STACK).outputs["arn"]
     assert [n for n in variables if SECRET_NAME.search(n)] == ["SECRETS_ARN"]
 
 
 def test_function_runs_in_private_subnets_and_data_stores_admit_only_it(default):
-    vpc = props(default.one("lambda/function:Function"))["vpcConfig"]
+    vpc = props(default.one("lambda/function:Function", f"{STACK}-api"))["vpcConfig"]
     assert vpc["subnetIds"] == [f"{STACK}-private-a-placeholder-id", f"{STACK}-private-b-placeholder-id"]
     assert vpc["securityGroupIds"] == [sg_id(f"{STACK}-function")]
     ingress = [props(r) for r in default.find("SecurityGroupIngressRule")]
@@ -59,7 +59,7 @@ def test_function_runs_in_private_subnets_and_data_stores_admit_only_it(default)
 
 def test_function_role_is_scoped(default):
     by_sid = {s["Sid"]: s for s in statements(default, f"{STACK}-api")}
-    assert by_sid["RuntimeSecrets"]["Resource"] == default.one("secretsmanager/secret:Secret").outputs["arn"]
+    assert by_sid["RuntimeSecrets"]["Resource"] == default.one("secretsmanager/secret:Secret", STACK).outputs["arn"]
     assert by_sid["Objects"]["Resource"] == default.one("s3/bucket:Bucket").outputs["arn"] + "/*"
     assert all(a.startswith("ec2:") for a in by_sid["VpcAccess"]["Action"])
     assert by_sid["Logs"]["Resource"] == [default.one("LogGroup", f"{STACK}-api").outputs["arn"] + ":*"]
@@ -74,7 +74,7 @@ def test_http_api_keeps_metrics_private_and_logs_access(default):
     permission = props(default.one("lambda/permission:Permission"))
     assert permission["principal"] == "apigateway.amazonaws.com" and permission["sourceArn"].endswith("/*/*")
     retention = {props(g)["name"]: props(g)["retentionInDays"] for g in default.find("LogGroup")}
-    assert retention == {f"/aws/lambda/{STACK}-api": 30, f"/aws/apigateway/{STACK}": 30}
+    assert retention == {f"/aws/lambda/{STACK}-api": 30, f"/aws/lambda/{STACK}-migrate": 30, f"/aws/apigateway/{STACK}": 30}
 
 
 def test_domain_is_refused_with_a_clear_error():

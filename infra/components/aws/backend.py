@@ -1,7 +1,10 @@
 """What the service needs on AWS whatever runs it (ECS or Lambda): the bucket, Postgres,
 Valkey, the runtime secrets bundle, and the non-secret environment.
 
-A bring-your-own `database.url` / `redis.url` replaces the managed instance.
+Two secrets: `secrets` for every workload (DATABASE_URL is the app role's: rows only) and
+`migrate_secrets` for the migrate workload alone (DATABASE_URL and the owner's
+MIGRATE_DATABASE_URL). A bring-your-own `database.url` / `redis.url` replaces the managed
+instance; `database.migrateUrl` is then the owner's URL.
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ class Backend(pulumi.ComponentResource):
         self.bucket = Bucket(name, BucketArgs(s.storage.tmp_expiry_days, s.storage.backup_retention_days, s.protect), child)
         self.database: Database | None = None
         database_url = _secret_setting(s.database.url)
-        if database_url is None:
+        migrate_url = _secret_setting(s.database.brought_migrate_url)
+        if database_url is None or migrate_url is None:
             self.database = Database(name, DatabaseArgs(
                 network=args.network, client=args.client, instance_class=s.database.size or DEFAULT_DB_INSTANCE_CLASS,
                 version=s.database.version, protect=s.protect), child)
-            database_url = self.database.url
+            database_url, migrate_url = self.database.url, self.database.admin_url
         self.cache: Cache | None = None
         redis_url = _secret_setting(s.redis.url)
         if redis_url is None:
@@ -55,8 +59,6 @@ class Backend(pulumi.ComponentResource):
         secret_key = random.RandomPassword(f"{name}-secret-key", length=48, special=False, opts=child)
         values: dict[str, pulumi.Input[str]] = {
             "DATABASE_URL": database_url,
-            # The instance's owner role: it may create the `vector` extension (rds_superuser).
-            "MIGRATE_DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "SECRET_KEY": secret_key.result,
         }
@@ -69,7 +71,12 @@ class Backend(pulumi.ComponentResource):
             values["OPENAI_API_KEY"] = _secret_setting(s.openai_api_key)
         self.api_keys = pulumi.Output.secret(values["API_KEYS"])
         self.secrets = AppSecrets(name, values, child)
-        self.register_outputs({"bucket": self.bucket.name, "secrets": self.secrets.arn})
+        # The owner (RDS master: rds_superuser, may create `vector`) only where migrations run.
+        self.migrate_secrets = AppSecrets(f"{name}-migrate", {
+            "DATABASE_URL": database_url, "MIGRATE_DATABASE_URL": migrate_url,
+        }, child, description="ai-service migrate: the app role's and the owner's database URLs (JSON)")
+        self.register_outputs({"bucket": self.bucket.name, "secrets": self.secrets.arn,
+                               "migrateSecrets": self.migrate_secrets.arn})
 
     def environment(self, settings: Settings, region: str, allowed_hosts: pulumi.Input[str]) -> pulumi.Output[dict[str, str]]:
         """The non-secret environment of every role (DESIGN.md §2 names)."""
@@ -102,3 +109,8 @@ class Backend(pulumi.ComponentResource):
         """Read this one secret (ECS: the execution role injects it; Lambda: the function reads it)."""
         return self.secrets.arn.apply(lambda arn: {
             "Sid": "RuntimeSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arn})
+
+    def migrate_secret_statement(self) -> pulumi.Output[dict]:
+        """Read the migrate secret (the owner's URL): only the identity that runs migrations."""
+        return self.migrate_secrets.arn.apply(lambda arn: {
+            "Sid": "MigrateSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arn})

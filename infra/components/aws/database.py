@@ -1,4 +1,9 @@
-"""RDS Postgres in private subnets, reachable only from the workload's security group."""
+"""RDS Postgres in private subnets, reachable only from the workload's security group.
+
+Two URLs, both secret: `admin_url` for the master user (owner of the schema; only the migrate
+workload gets it) and `url` for the app role, which RDS cannot create: `ai-service migrate`
+creates it in SQL with this password and grants it rows only.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from infra.components.aws.network import Network, allow_from, security_group
 
 PORT = 5432
 DB_NAME = "ai_service"
-DB_USER = "ai_service"
+DB_USER = "ai_service"  # the master user: owner
+APP_USER = "ai_service_app"  # created and granted by `ai-service migrate`
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,8 @@ class DatabaseArgs:
 
 
 class Database(pulumi.ComponentResource):
-    url: pulumi.Output[str]  # secret: postgresql://…?sslmode=require
+    url: pulumi.Output[str]  # secret: the app role's postgresql://…?sslmode=require
+    admin_url: pulumi.Output[str]  # secret: the master user's, for migrate only
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:aws:Database", name, None, opts)
@@ -62,6 +69,12 @@ class Database(pulumi.ComponentResource):
             apply_immediately=False,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self.url = pulumi.Output.secret(pulumi.Output.all(password.result, self.instance.address).apply(
-            lambda v: f"postgresql://{DB_USER}:{v[0]}@{v[1]}:{PORT}/{DB_NAME}?sslmode=require"))
+        app_password = random.RandomPassword(f"{name}-db-app", length=32, special=False, opts=child)
+        self.admin_url = _url(DB_USER, password.result, self.instance.address)
+        self.url = _url(APP_USER, app_password.result, self.instance.address)
         self.register_outputs({"address": self.instance.address})
+
+
+def _url(user: str, password: pulumi.Input[str], address: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(pulumi.Output.all(password, address).apply(
+        lambda v: f"postgresql://{user}:{v[0]}@{v[1]}:{PORT}/{DB_NAME}?sslmode=require"))

@@ -25,8 +25,10 @@ class AppSecrets(pulumi.ComponentResource):
         self.secret = secretsmanager.Secret(name, description=description,
                                             recovery_window_in_days=7, opts=child)
         document = pulumi.Output.all(**dict(values)).apply(lambda v: json.dumps(v, sort_keys=True))
-        secretsmanager.SecretVersion(name, secret_id=self.secret.id, secret_string=pulumi.Output.secret(document), opts=child)
+        version = secretsmanager.SecretVersion(name, secret_id=self.secret.id, secret_string=pulumi.Output.secret(document),
+                                               opts=child)
         self.arn = self.secret.arn
+        self.version_id = version.version_id  # changes with the content (e.g. a rotated password)
         self.register_outputs({"arn": self.arn})
 
     def value_from(self, key: str) -> pulumi.Output[str]:
