@@ -10,7 +10,8 @@
     Cloud Scheduler ──OAuth──> Run Admin API jobs/<schedule>:run ──> Cloud Run Job (service image)
 
 One service account per role; every grant is scoped to the one secret, bucket or instance it
-opens. The migrate job runs (and must succeed) before the API rolls out a new revision.
+opens. The migrate job runs (and must succeed) before the API rolls out a new revision; it alone
+reads the owner's URL, and creates the app role the others connect as (rows only).
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def deploy(settings: Settings) -> None:
         )
         app_db_url, admin_db_url = sql.app_url, sql.admin_url
     else:
-        app_db_url = admin_db_url = settings.database.url.get_secret_value()
+        app_db_url = settings.database.url.get_secret_value()
+        admin_db_url = (settings.database.migrate_url or settings.database.url).get_secret_value()
     database_url = secret("database-url", app_db_url, [api, worker, migrate])
     migrate_url = secret("migrate-database-url", admin_db_url, [migrate])
 

@@ -21,8 +21,9 @@ def test_cloud_sql_is_private_encrypted_and_backed_up(gcp):
     assert backups["enabled"] and backups["pointInTimeRecoveryEnabled"]
     peering = gcp.one("servicenetworking/connection:Connection")
     assert peering.urn in db.dependencies  # private service access exists before the instance
-    for url in ("app", "admin"):
-        assert unwrapped(gcp.one("sql/user:User", f"db-{url}").inputs)["instance"] == "ai-service-gcp"
+    # One user through the API (the owner); the app role is created by migrate (API users are cloudsqlsuperuser).
+    assert [unwrapped(u.inputs)["name"] for u in gcp.find("sql/user:User")] == ["ai_service_admin"]
+    assert unwrapped(gcp.one("sql/user:User", "db-admin").inputs)["instance"] == "ai-service-gcp"
 
 
 def test_memorystore_uses_private_service_access_auth_and_tls(gcp):
@@ -44,7 +45,7 @@ def test_workloads_egress_into_the_vpc_subnet(gcp):
 
 def test_database_url_points_at_the_private_ip_with_tls(gcp):
     url = unwrapped(gcp.one("SecretVersion", "secret-database-url").inputs)["secretData"]
-    assert url.startswith("postgresql://ai_service:") and "@192.0.2.10:5432/ai_service?sslmode=require" in url
+    assert url.startswith("postgresql://ai_service_app:") and "@192.0.2.10:5432/ai_service?sslmode=require" in url
 
 
 def test_bucket_is_private_versioned_and_expires_tmp(gcp):

@@ -1,7 +1,10 @@
 """Cloud SQL for PostgreSQL on a private IP only, with backups and point-in-time recovery.
 
-Two users: the admin user runs migrations (creating `vector` needs cloudsqlsuperuser); the
-app user serves. Clients connect over the VPC with TLS required (`sslmode=require`).
+Two roles: the admin user, created through the Cloud SQL API (a member of cloudsqlsuperuser:
+it owns the schema and may create `vector`), runs migrations; the app role serves. Users the API
+creates are all cloudsqlsuperuser members, so the app role is not one of them: `ai-service
+migrate` creates it in SQL with the password generated here and grants it rows only. Clients
+connect over the VPC with TLS required (`sslmode=require`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pulumi_gcp import sql
 from infra.components.gcp.common import children
 
 DATABASE = "ai_service"
-APP_USER = "ai_service"
+APP_USER = "ai_service_app"  # created by `ai-service migrate`, not the Cloud SQL API
 ADMIN_USER = "ai_service_admin"
 BACKUP_START_UTC = "03:00"
 BACKUPS_KEPT = 7
@@ -78,15 +81,15 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             opts=children(self, opts, protect=args.protect),
         )
         sql.Database(name, name=DATABASE, instance=self.instance.name, opts=child)
-        self.app_url = self._user(f"{name}-app", APP_USER)
-        self.admin_url = self._user(f"{name}-admin", ADMIN_USER)
+        self.app_url = self._url(APP_USER, self._password(f"{name}-app"))
+        admin_password = self._password(f"{name}-admin")
+        sql.User(f"{name}-admin", name=ADMIN_USER, instance=self.instance.name, password=admin_password, opts=child)
+        self.admin_url = self._url(ADMIN_USER, admin_password)
         self.register_outputs({"instance": self.instance.connection_name})
 
-    def _user(self, name: str, user: str) -> pulumi.Output[str]:
-        child = self._children
-        password = random.RandomPassword(name, length=32, special=False, opts=child)  # URL-safe
-        sql.User(name, name=user, instance=self.instance.name, password=password.result, opts=child)
-        url = pulumi.Output.all(password.result, self.instance.private_ip_address).apply(
-            lambda v: database_url(user, v[0], v[1])
-        )
+    def _password(self, name: str) -> pulumi.Output[str]:
+        return random.RandomPassword(name, length=32, special=False, opts=self._children).result  # URL-safe
+
+    def _url(self, user: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
+        url = pulumi.Output.all(password, self.instance.private_ip_address).apply(lambda v: database_url(user, v[0], v[1]))
         return pulumi.Output.secret(url)
