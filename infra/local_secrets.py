@@ -34,7 +34,8 @@ def generate() -> dict[str, str]:
     """relative path -> file text (secret)."""
     redis_password = _random(32)
     access_key, secret_key = _random(20), _random(40)
-    env_files = secret_env(postgres_password=_random(32), redis_password=redis_password, secret_key=_random(48),
+    env_files = secret_env(postgres_password=_random(32), app_database_password=_random(32),
+                           redis_password=redis_password, secret_key=_random(48),
                            api_keys=f"default:{_random(40)}", s3_access_key=access_key, s3_secret_key=secret_key)
     files = {path: render_env_file(values) for path, values in env_files.items()}
     files[S3_CONFIG_FILE] = s3_identities(access_key, secret_key)

@@ -45,6 +45,7 @@ S3_CONFIG_FILE = "secrets/s3.json"  # the S3 identities (access key + secret), m
 S3_CONFIG_PATH = "/etc/seaweedfs/s3.json"
 STORAGE_MEMORY_MIB = 384
 POSTGRES_DB = "ai_service"
+APP_DB_USER = "ai_service_app"  # created and granted (rows only) by `ai-service migrate`
 LOOPBACK = "127.0.0.1"
 LOCAL_IMAGE_TAG = "ai-service:local"  # what `pulumi up -s local` builds (and `docker build -t` for compose users)
 # The env files of the default local stack (python -m infra.local_secrets writes these; the Pulumi
@@ -123,16 +124,25 @@ def s3_identities(access_key: str, secret_key: str) -> str:
 
 
 def secret_env(*, secret_key: str, api_keys: str, s3_access_key: str, s3_secret_key: str,
-               postgres_password: str | None = None, redis_password: str | None = None,
-               database_url: str | None = None, redis_url: str | None = None,
+               postgres_password: str | None = None, app_database_password: str | None = None,
+               redis_password: str | None = None, database_url: str | None = None,
+               migrate_database_url: str | None = None, redis_url: str | None = None,
                openai_api_key: str | None = None) -> dict[str, dict[str, str]]:
     """Env file (relative path, as the specs name them) -> values. Secret: never rendered, only held as Pulumi secrets.
 
-    `database_url` / `redis_url` (bring your own) replace the Postgres / Redis container and its password.
+    The container's Postgres: `postgres` (superuser) migrates; the service connects as APP_DB_USER,
+    which migrate creates with `app_database_password` and grants rows only. `database_url` /
+    `redis_url` (bring your own) replace the Postgres / Redis container and its passwords;
+    `migrate_database_url` is then the owner's URL (else `database_url` migrates too).
     """
     if (database_url is None) == (postgres_password is None) or (redis_url is None) == (redis_password is None):
         raise ValueError("give either the container's password or your own URL, for Postgres and for Redis")
-    database_url = database_url or f"postgresql://postgres:{postgres_password}@postgres:5432/{POSTGRES_DB}"
+    if database_url is None:
+        if app_database_password is None:
+            raise ValueError("the container's Postgres needs the app role's password too")
+        migrate_database_url = f"postgresql://postgres:{postgres_password}@postgres:5432/{POSTGRES_DB}"
+        database_url = f"postgresql://{APP_DB_USER}:{app_database_password}@postgres:5432/{POSTGRES_DB}"
+    migrate_database_url = migrate_database_url or database_url
     app = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url or f"redis://:{redis_password}@redis:6379/0",
@@ -145,8 +155,7 @@ def secret_env(*, secret_key: str, api_keys: str, s3_access_key: str, s3_secret_
         app["OPENAI_API_KEY"] = openai_api_key
     files = {
         APP_ENV_FILE: app,
-        # Locally the app and migrate share the database owner; managed targets split them.
-        MIGRATE_ENV_FILE: {"MIGRATE_DATABASE_URL": database_url},
+        MIGRATE_ENV_FILE: {"MIGRATE_DATABASE_URL": migrate_database_url},  # the owner: the migrate container only
     }
     if postgres_password is not None:
         files[POSTGRES_ENV_FILE] = {"POSTGRES_PASSWORD": postgres_password}

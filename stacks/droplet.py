@@ -109,7 +109,7 @@ def deploy(settings: Settings) -> None:
 
     # Managed Postgres on the droplet's private network; only the droplet gets in. database.url: none.
     if settings.database.url:
-        database_url = migrate_url = _secret(settings.database.url)
+        database_url, migrate_url = _secret(settings.database.url), _secret(settings.database.brought_migrate_url)
     else:
         db = ManagedPostgres(f"{name}-db", ManagedPostgresArgs(
             region=conf.region, size=settings.database.size or DEFAULT_SIZE, version=settings.database.version,

@@ -72,8 +72,10 @@ def deploy(settings: Settings) -> None:
         database_url, migrate_url = db.url, db.admin_url
         outside_ports = []
     else:
-        database_url = migrate_url = _secret(settings.database.url.get_secret_value())
-        outside_ports = [network.url_port(settings.database.url.get_secret_value(), 5432)]
+        database_url = _secret(settings.database.url.get_secret_value())
+        migrate_url = _secret((settings.database.migrate_url or settings.database.url).get_secret_value())
+        brought = (settings.database.url, settings.database.migrate_url)
+        outside_ports = sorted({network.url_port(url.get_secret_value(), 5432) for url in brought if url is not None})
 
     if k8s.storage_provider == "spaces":
         from infra.components.kubernetes.doks import SpacesArgs, SpacesStorage

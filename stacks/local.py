@@ -37,7 +37,7 @@ from infra.topology_local import (
 )
 
 # name -> length; alphanumeric only, so every value is safe inside URLs and env files.
-GENERATED = {"postgres-password": 32, "redis-password": 32, "secret-key": 48, "api-key": 40,
+GENERATED = {"postgres-password": 32, "postgres-app-password": 32, "redis-password": 32, "secret-key": 48, "api-key": 40,
              "s3-access-key": 20, "s3-secret-key": 40, "grafana-admin-password": 24}
 
 
@@ -53,13 +53,16 @@ def deploy(settings: Settings) -> None:
     specs = local_containers(settings, image_ref)
 
     # Bring your own: database.url / redis.url replace the postgres / redis container and its password.
-    brought = {"postgres-password": settings.database.url, "redis-password": settings.redis.url}
+    brought = {"postgres-password": settings.database.url, "postgres-app-password": settings.database.url,
+               "redis-password": settings.redis.url}
     generated = {k: random.RandomPassword(k, length=n, special=False).result
                  for k, n in GENERATED.items() if brought.get(k) is None}
     api_keys = _secret(settings.api_keys) or pulumi.Output.concat("default:", generated["api-key"])
     env_values = pulumi.Output.secret(pulumi.Output.all(
         postgres_password=generated.get("postgres-password"), redis_password=generated.get("redis-password"),
-        database_url=_secret(settings.database.url), redis_url=_secret(settings.redis.url),
+        app_database_password=generated.get("postgres-app-password"),
+        database_url=_secret(settings.database.url), migrate_database_url=_secret(settings.database.migrate_url),
+        redis_url=_secret(settings.redis.url),
         secret_key=generated["secret-key"], api_keys=api_keys, s3_access_key=generated["s3-access-key"],
         s3_secret_key=generated["s3-secret-key"], openai_api_key=_secret(settings.openai_api_key),
     ).apply(lambda v: secret_env(**v) | accessory_secret_env(settings)))

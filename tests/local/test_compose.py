@@ -50,7 +50,10 @@ def test_secret_files_for_compose_users_are_consistent_private_and_never_overwri
         assert stat.S_IMODE(path.stat().st_mode) == (0o600 if relative in ENV_FILES else 0o644), relative
     values = {relative: dotenv_values(path) for relative, path in written.items() if relative in ENV_FILES}
     app = values["secrets/app.env"]
-    assert urlsplit(app["DATABASE_URL"]).password == values["secrets/postgres.env"]["POSTGRES_PASSWORD"]
+    owner = urlsplit(values["secrets/migrate.env"]["MIGRATE_DATABASE_URL"])
+    assert (owner.username, owner.password) == ("postgres", values["secrets/postgres.env"]["POSTGRES_PASSWORD"])
+    assert urlsplit(app["DATABASE_URL"]).username == "ai_service_app"  # rows only: migrate creates and grants it
+    assert urlsplit(app["DATABASE_URL"]).password != owner.password
     assert urlsplit(app["REDIS_URL"]).password == values["secrets/redis.env"]["REDIS_PASSWORD"]
     assert values["secrets/redis-exporter.env"]["REDIS_PASSWORD"] == values["secrets/redis.env"]["REDIS_PASSWORD"]
     identity = json.loads(written[S3_CONFIG_FILE].read_text())["identities"][0]["credentials"][0]

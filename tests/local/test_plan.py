@@ -74,7 +74,9 @@ def test_app_env_points_at_the_right_containers_and_ports(local):
         assert values["S3_BUCKET"] == "ai-service"
     # the password each client uses is the one its server was started with
     app = env(by_name["api-1"])
-    assert urlsplit(app["DATABASE_URL"]).password == env(by_name["postgres"])["POSTGRES_PASSWORD"]
+    owner = urlsplit(env(by_name["migrate"])["MIGRATE_DATABASE_URL"])
+    assert owner.password == env(by_name["postgres"])["POSTGRES_PASSWORD"]
+    assert urlsplit(app["DATABASE_URL"]).username == "ai_service_app" != owner.username  # created by migrate
     assert urlsplit(app["REDIS_URL"]).password == env(by_name["redis"])["REDIS_PASSWORD"]
     assert env(by_name["redis-exporter"])["REDIS_PASSWORD"] == env(by_name["redis"])["REDIS_PASSWORD"]
     identities = json.loads(next(u["content"] for u in by_name["storage"]["uploads"] if u["file"].endswith("s3.json")))
