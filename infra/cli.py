@@ -24,6 +24,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if args.render:
         write_artifacts(result, Path(args.render))
     print(json_report(result) if args.json else text_report(result))
+    if args.json:  # the text report lists them; JSON keeps its documented shape
+        for line in result.advisories:
+            print(f"advisory: {line}", file=sys.stderr)
     for problem in result.problems:
         print(problem, file=sys.stderr)
     return EXIT_PROBLEMS if result.problems else 0

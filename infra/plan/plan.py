@@ -52,7 +52,6 @@ class PlanResult:
             "outputs": masked(self.outputs),
             "cost": self.cost.as_dict(),
             "policy": {"violations": [v.as_dict() for v in self.violations]},
-            "advisories": self.advisories,
         }
 
 
