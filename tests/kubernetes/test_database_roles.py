@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from infra.kubernetes import workloads
+from infra.plan.report import text_report
 from infra.plan.values import Secret, unwrapped
 
 APP_URL = "postgresql://svc:sentinel-app-pw-2d1@db.example.net:5432/app?sslmode=require"
@@ -45,5 +46,8 @@ def test_bring_your_own_migrate_url_reaches_the_migrate_secret_only(plan_stack):
     assert _secret(plan, workloads.SECRET_NAME)["DATABASE_URL"] == APP_URL
     assert _secret(plan, workloads.MIGRATE_SECRET_NAME) == {"MIGRATE_DATABASE_URL": OWNER_URL}
     assert _owner_readers(plan) == ["Job/migrate"] and plan.advisories == []
-    assert [line.split(":")[1] for line in plan_stack("prod", database=Secret({"url": APP_URL})).advisories] == [
-        "database.migrateUrl"]
+    one_url = plan_stack("prod", database=Secret({"url": APP_URL}))
+    assert [line.split(":")[1] for line in one_url.advisories] == ["database.migrateUrl"]
+    assert one_url.problems == []  # advisory: the plan still passes, and says so
+    assert "Advisory: ai-service:database.migrateUrl: not set" in text_report(one_url)
+    assert _secret(one_url, workloads.MIGRATE_SECRET_NAME) == {"MIGRATE_DATABASE_URL": APP_URL}
