@@ -87,7 +87,7 @@ def _kubernetes(settings: Settings) -> list[Problem]:
     if not k8s.cluster.create and settings.database.url is None:
         # The managed Postgres is created in the DOKS cluster's VPC; an existing cluster has none we know of.
         problems.append(("database.url", "required when kubernetes.cluster.create is false (the managed Postgres is created "
-                         "only next to a DOKS cluster): pulumi config set --secret --path database.url 'postgresql://…'"))
+                         "only next to a DOKS cluster): pulumi config set --secret --path ai-service:database.url 'postgresql://…'"))
     if k8s.cluster.create and k8s.kubeconfig is not None:
         problems.append(("kubernetes.kubeconfig", "set kubernetes.cluster.create to false to use an existing cluster (both are set)"))
     if not settings.domain:

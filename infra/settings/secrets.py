@@ -46,10 +46,10 @@ def has_password(url: str) -> bool:
     return bool(password) or any(k.lower() == "password" for k, _ in parse_qsl(parts.query))
 
 
-def _fix_command(path: str) -> str:
+def _fix_command(namespace: str, path: str) -> str:
     flag = "--path " if "." in path or "[" in path else ""
-    target = f"'{path}'" if "[" in path else path
-    return f"pulumi config set --secret {flag}{target} '<value>'"
+    key = f"{namespace}:{path}"
+    return f"pulumi config set --secret {flag}{repr(key) if '[' in key else key} '<value>'"
 
 
 def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, SecretStr, FieldInfo]]:
@@ -89,5 +89,5 @@ def plain_secrets(settings: BaseModel, secret_keys: Collection[str], namespace: 
         if (field.json_schema_extra or {}) == SECRET_WHEN_PASSWORD and not has_password(text):
             continue
         problems.append((path, "secret in plain text (it would be committed to git with the stack file); "
-                               f"encrypt it: {_fix_command(path)}"))
+                               f"encrypt it: {_fix_command(namespace, path)}"))
     return problems

@@ -45,7 +45,7 @@ def test_plain_secrets_are_refused_without_echoing_them(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [
         "ai-service:openaiApiKey", "ai-service:apiKeys", "ai-service:redis.url"]
-    assert "pulumi config set --secret --path redis.url '<value>'" in lines[2]
+    assert "pulumi config set --secret --path ai-service:redis.url '<value>'" in lines[2]
     for sentinel in SENTINELS:
         assert sentinel not in done.stderr
 

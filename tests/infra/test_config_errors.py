@@ -59,13 +59,13 @@ BAD_CONFIGS = [
     ("ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
     ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 0 1 * 1', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "both day-of-month and day-of-week"),
     # Secrets written in plain text: refused with the command that encrypts them (never echoing the value).
-    ("ai-service:openaiApiKey: sk-live-5f2a", "ai-service:openaiApiKey", "encrypt it: pulumi config set --secret openaiApiKey '<value>'"),
-    ("ai-service:apiKeys: 'default:k-91c2'", "ai-service:apiKeys", "pulumi config set --secret apiKeys"),
+    ("ai-service:openaiApiKey: sk-live-5f2a", "ai-service:openaiApiKey", "encrypt it: pulumi config set --secret ai-service:openaiApiKey '<value>'"),
+    ("ai-service:apiKeys: 'default:k-91c2'", "ai-service:apiKeys", "pulumi config set --secret ai-service:apiKeys"),
     ("ai-service:alertSlackWebhook: https://hooks.slack.com/services/T0/B0/x", "ai-service:alertSlackWebhook", "secret in plain text"),
-    ("ai-service:database: {url: 'postgresql://app:pw@db.example.com/app'}", "ai-service:database.url", "pulumi config set --secret --path database.url"),
+    ("ai-service:database: {url: 'postgresql://app:pw@db.example.com/app'}", "ai-service:database.url", "pulumi config set --secret --path ai-service:database.url"),
     ("ai-service:database: {url: 'postgresql://app@db.example.com/app?password=pw'}", "ai-service:database.url", "secret in plain text"),
-    ("ai-service:redis: {url: 'rediss://:pw@cache.example.com:6380/0'}", "ai-service:redis.url", "pulumi config set --secret --path redis.url"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {GW_TOKEN: t0k}}]", "ai-service:accessories[0].secretEnv.GW_TOKEN", "--path 'accessories[0].secretEnv.GW_TOKEN'"),
+    ("ai-service:redis: {url: 'rediss://:pw@cache.example.com:6380/0'}", "ai-service:redis.url", "pulumi config set --secret --path ai-service:redis.url"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {GW_TOKEN: t0k}}]", "ai-service:accessories[0].secretEnv.GW_TOKEN", "--path 'ai-service:accessories[0].secretEnv.GW_TOKEN' '<value>'"),
     ("ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: 'apiVersion: v1'}", "ai-service:kubernetes.kubeconfig", "secret in plain text"),
     # An existing cluster has no VPC to put a managed database in.
     ("ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: {secure: v1:x}}", "ai-service:database.url", "required when kubernetes.cluster.create is false"),
