@@ -3,14 +3,18 @@
 For each target, the optional features it documents are factors; a pairwise covering set of their
 combinations is planned through the CLI entry (`python -m infra plan STACK --config-file FILE`,
 in-process) from the committed stack file plus the combination. Secrets are written the way a user
-writes them (`secure:`), so the offline plan sees them as present-but-opaque.
+writes them (`secure:`), so the offline plan sees them as present-but-opaque. Each generated stack
+file also meets the editor's JSON Schema exactly when the plan accepts it.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -80,14 +84,22 @@ def _stack_file(tmp_path, stack: str, case: dict[str, str]):
     return path
 
 
+@functools.cache
+def _schema() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads((PROJECT_ROOT / "schema/stack-config.schema.json").read_text()))
+
+
 CASES = [(stack, case) for stack in ("dev", "prod", "local", "aws", "gcp", "serverless") for case in _cases(stack)]
 CONFIG_ERROR = re.compile(r"^ai-service:[A-Za-z0-9_.\[\]]+: \S.*$")
 
 
 @pytest.mark.parametrize(("stack", "case"), CASES, ids=[f"{s}-" + "-".join(f"{k}={v}" for k, v in c.items()) for s, c in CASES])
 def test_plan_reaches_resources_or_a_config_error(tmp_path, capsys, stack, case):
-    code = main(["plan", stack, "--config-file", str(_stack_file(tmp_path, stack, case))])
+    path = _stack_file(tmp_path, stack, case)
+    code = main(["plan", stack, "--config-file", str(path)])
     out, err = capsys.readouterr()
+    # The editor's schema agrees with the plan: it refuses exactly the combinations the loader refuses.
+    assert _schema().is_valid(yaml.safe_load(path.read_text())) == (code == 0), err
     assert code in (0, 2), f"exit {code}: {err}"
     if code == 2:
         lines = err.strip().splitlines()
