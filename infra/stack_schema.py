@@ -35,8 +35,12 @@ SECURE_REF = {"$ref": "#/$defs/Secure"}
 # A connection URL may stay plain only without a password (userinfo `user:pw@` or `password=`).
 URL_WITHOUT_PASSWORD = {
     "type": "string",
-    "not": {"anyOf": [{"pattern": "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*:[^/?#@]+@"},
-                      {"pattern": "[?&][Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]=[^&]"}]},
+    "not": {
+        "anyOf": [
+            {"pattern": "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*:[^/?#@]+@"},
+            {"pattern": "[?&][Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]=[^&]"},
+        ]
+    },
 }
 SCALAR_STRINGS = {
     "integer": {"type": "string", "pattern": r"^-?[0-9]+$"},
@@ -45,8 +49,10 @@ SCALAR_STRINGS = {
 }
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-CIDR = (rf"^({OCTET}\.){{3}}{OCTET}/([1-9]|[12][0-9]|3[0-2])$"
-        r"|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*/([1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$")
+CIDR = (
+    rf"^({OCTET}\.){{3}}{OCTET}/([1-9]|[12][0-9]|3[0-2])$"
+    r"|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*/([1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$"
+)
 
 
 def _cron_field(number: str, *extra: str) -> str:
@@ -57,13 +63,19 @@ def _cron_field(number: str, *extra: str) -> str:
 
 
 NAME = "[A-Za-z]{3}"
-CRON = (r"^\s*" + r"\s+".join((
-    _cron_field("[0-5]?[0-9]"),
-    _cron_field("[01]?[0-9]|2[0-3]"),
-    _cron_field("0?[1-9]|[12][0-9]|3[01]", "L", "[0-9]{1,2}W", r"\?"),
-    _cron_field(f"0?[1-9]|1[0-2]|{NAME}"),
-    _cron_field(f"[0-7]|{NAME}", r"\?", f"([0-7]|{NAME})#[1-5]"),
-)) + r"\s*$")
+CRON = (
+    r"^\s*"
+    + r"\s+".join(
+        (
+            _cron_field("[0-5]?[0-9]"),
+            _cron_field("[01]?[0-9]|2[0-3]"),
+            _cron_field("0?[1-9]|[12][0-9]|3[01]", "L", "[0-9]{1,2}W", r"\?"),
+            _cron_field(f"0?[1-9]|1[0-2]|{NAME}"),
+            _cron_field(f"[0-7]|{NAME}", r"\?", f"([0-7]|{NAME})#[1-5]"),
+        )
+    )
+    + r"\s*$"
+)
 # EventBridge Scheduler (fargate, lambda): not both day fields restricted, no step through weekdays.
 EVENTBRIDGE_REFUSES = [r"^\s*\S+\s+\S+\s+(?!\*\s)\S+\s+\S+\s+(?!\*\s*$)\S+\s*$", r"^\s*(\S+\s+){4}\S*/\S*\s*$"]
 SSH_KEY = r"^$|^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/=]+( .*)?$"
@@ -82,10 +94,12 @@ def _optional(pattern: str) -> dict:
 
 
 def _command() -> dict:
-    return {"anyOf": [
-        {"prefixItems": [{"const": name}], "items": {"enum": sorted(options)} if options else False}
-        for name, options in sorted(SCHEDULABLE.items())
-    ]}
+    return {
+        "anyOf": [
+            {"prefixItems": [{"const": name}], "items": {"enum": sorted(options)} if options else False}
+            for name, options in sorted(SCHEDULABLE.items())
+        ]
+    }
 
 
 # (definition, property alias) -> schema the value must also satisfy. "Settings" = top-level keys.
@@ -97,8 +111,10 @@ FIELD_RULES: dict[tuple[str, str], dict] = {
     ("WorkerGroup", "queues"): {"items": {"pattern": QUEUE_NAME.pattern}},
     ("Schedule", "cron"): {"pattern": CRON},
     ("Schedule", "command"): _command(),
-    ("Accessory", "name"): {"pattern": ACCESSORY_NAME, "not": {"anyOf": [
-        {"enum": sorted(RESERVED_NAMES)}, {"pattern": "^(api|worker|ai-service)-"}]}},
+    ("Accessory", "name"): {
+        "pattern": ACCESSORY_NAME,
+        "not": {"anyOf": [{"enum": sorted(RESERVED_NAMES)}, {"pattern": "^(api|worker|ai-service)-"}]},
+    },
     ("Accessory", "image"): {"pattern": IMAGE_REF.pattern, "not": {"pattern": ":latest$"}},
     ("Accessory", "env"): {"propertyNames": {"pattern": ENV_NAME.pattern, "not": {"pattern": SECRETISH_ENV}}},
     ("Accessory", "secretEnv"): {"propertyNames": {"pattern": ENV_NAME.pattern}},
@@ -116,14 +132,25 @@ FIELD_RULES: dict[tuple[str, str], dict] = {
 
 # definition -> schemas the whole object must also satisfy.
 OBJECT_RULES: dict[str, list[dict]] = {
-    "Accessory": [{"if": {"properties": {"public": {"enum": [True, "true", "True"]}}, "required": ["public"]},
-                   "then": {"required": ["port"]}}],
+    "Accessory": [
+        {
+            "if": {"properties": {"public": {"enum": [True, "true", "True"]}}, "required": ["public"]},
+            "then": {"required": ["port"]},
+        }
+    ],
     "FargateConfig": [
-        {"if": {"properties": {"apiCpu": _ints([cpu])}, "required": ["apiCpu"]},
-         "then": {"properties": {"apiMemory": _ints(memories)}}}
+        {
+            "if": {"properties": {"apiCpu": _ints([cpu])}, "required": ["apiCpu"]},
+            "then": {"properties": {"apiMemory": _ints(memories)}},
+        }
         for cpu, memories in FARGATE_CPU_MEMORY.items()
-    ] + [{"if": {"not": {"required": ["apiCpu"]}},
-          "then": {"properties": {"apiMemory": _ints(FARGATE_CPU_MEMORY[1024])}}}],
+    ]
+    + [
+        {
+            "if": {"not": {"required": ["apiCpu"]}},
+            "then": {"properties": {"apiMemory": _ints(FARGATE_CPU_MEMORY[1024])}},
+        }
+    ],
 }
 
 
@@ -137,27 +164,53 @@ def _target_is(target: str) -> dict:
 
 def _conditional_rules() -> list[dict]:
     """Requirements that depend on the target or another key (the loader's cross-key checks)."""
-    existing_cluster = {"properties": {_key("kubernetes"): {
-        "properties": {"cluster": {"properties": {"create": {"enum": [False, "false", "False"]}}, "required": ["create"]}},
-        "required": ["cluster"]}}, "required": [_key("kubernetes")]}
+    existing_cluster = {
+        "properties": {
+            _key("kubernetes"): {
+                "properties": {
+                    "cluster": {"properties": {"create": {"enum": [False, "false", "False"]}}, "required": ["create"]}
+                },
+                "required": ["cluster"],
+            }
+        },
+        "required": [_key("kubernetes")],
+    }
     development = {"properties": {_key("appEnv"): {"const": "development"}}, "required": [_key("appEnv")]}
     no_domain = {"anyOf": [{"not": {"required": [_key("domain")]}}, {"properties": {_key("domain"): {"const": ""}}}]}
     no_volumes = {"properties": {_key("accessories"): {"items": {"properties": {"volumes": {"maxItems": 0}}}}}}
-    eventbridge_cron = {"properties": {_key("schedules"): {"items": {"properties": {"cron": {
-        "not": {"anyOf": [{"pattern": p} for p in EVENTBRIDGE_REFUSES]}}}}}}}
+    eventbridge_cron = {
+        "properties": {
+            _key("schedules"): {
+                "items": {"properties": {"cron": {"not": {"anyOf": [{"pattern": p} for p in EVENTBRIDGE_REFUSES]}}}}
+            }
+        }
+    }
     return [
-        {"if": {"properties": {_key("target"): {"enum": ["fargate", "cloudrun"]}}, "required": [_key("target")]},
-         "then": no_volumes},
-        {"if": {"properties": {_key("target"): {"enum": ["fargate", "lambda"]}}, "required": [_key("target")]},
-         "then": eventbridge_cron},
-        {"if": _target_is("droplet"), "then": {"required": [_key("sshAllowedCidrs")],
-                                               "anyOf": [development, {"required": [_key("domain")]}]}},
+        {
+            "if": {"properties": {_key("target"): {"enum": ["fargate", "cloudrun"]}}, "required": [_key("target")]},
+            "then": no_volumes,
+        },
+        {
+            "if": {"properties": {_key("target"): {"enum": ["fargate", "lambda"]}}, "required": [_key("target")]},
+            "then": eventbridge_cron,
+        },
+        {
+            "if": _target_is("droplet"),
+            "then": {"required": [_key("sshAllowedCidrs")], "anyOf": [development, {"required": [_key("domain")]}]},
+        },
         {"if": _target_is("kubernetes"), "then": {"required": [_key("domain"), _key("letsencryptEmail")]}},
         {"if": _target_is("lambda"), "then": {"allOf": [no_domain, {"not": {"required": [_key("accessories")]}}]}},
         {"if": _target_is("fargate"), "then": {"anyOf": [development, {"required": [_key("domain")]}]}},
-        {"if": existing_cluster, "then": {
-            "required": [_key("database")],
-            "properties": {_key("kubernetes"): {"required": ["kubeconfig"]}, _key("database"): {"required": ["url"]}}}},
+        {
+            "if": existing_cluster,
+            "then": {
+                "required": [_key("database")],
+                "properties": {
+                    _key("kubernetes"): {"required": ["kubeconfig"]},
+                    _key("database"): {"required": ["url"]},
+                },
+            },
+        },
     ]
 
 
@@ -194,8 +247,10 @@ def stack_file_schema() -> dict:
         if name in OBJECT_RULES:
             definition["allOf"] = OBJECT_RULES[name]
     # Top-level defaults live in Pulumi.yaml (the engine applies them); the loader's model repeats them.
-    properties = {_key(alias): {k: v for k, v in prop.items() if k != "default"}
-                  for alias, prop in _with_rules(model["properties"], "Settings").items()}
+    properties = {
+        _key(alias): {k: v for k, v in prop.items() if k != "default"}
+        for alias, prop in _with_rules(model["properties"], "Settings").items()
+    }
     defs = _strict(defs)
     properties = _strict(properties)
     defs["Secure"] = SECURE
@@ -207,14 +262,19 @@ def stack_file_schema() -> dict:
             "secretsprovider": {"type": "string"},
             "encryptedkey": {"type": "string"},
             "encryptionsalt": {"type": "string"},
-            "environment": {"description": "Pulumi ESC environments imported by this stack.",
-                            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
+            "environment": {
+                "description": "Pulumi ESC environments imported by this stack.",
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
+            },
             "config": {
                 "type": "object",
                 "properties": {
                     **properties,
-                    "pulumi:tags": {"type": "object", "additionalProperties": {"type": "string"},
-                                    "description": "Stack tags (Pulumi's own namespace)."},
+                    "pulumi:tags": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Stack tags (Pulumi's own namespace).",
+                    },
                 },
                 # Other namespaces belong to providers (aws:region, gcp:project, pulumi:…); the loader leaves them too.
                 "patternProperties": {PROVIDER_KEY: {}},

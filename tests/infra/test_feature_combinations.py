@@ -29,14 +29,22 @@ BYO_DATABASE = {"database": {"url": {"secure": "v1:byo-database-url"}}}
 BYO_REDIS = {"redis": {"url": {"secure": "v1:byo-redis-url"}}}
 DOMAIN_ON = {"domain": "api.example.com", "letsencryptEmail": "ops@example.com", "appEnv": "production"}
 DOMAIN_OFF = {"domain": DROP, "appEnv": "development"}
-GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "memory": 128,
-           "secretEnv": {"GATEWAY_TOKEN": {"secure": "v1:gateway-token"}}}
+GATEWAY = {
+    "name": "gateway",
+    "image": "ghcr.io/example/wa-gateway:1.4.2",
+    "port": 3000,
+    "memory": 128,
+    "secretEnv": {"GATEWAY_TOKEN": {"secure": "v1:gateway-token"}},
+}
 HELPDESK = {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:2.0.1", "port": 8080, "public": True, "memory": 96}
 VOLUME = {"volumes": [{"name": "sessions", "path": "/data", "sizeGi": 2}]}
-SCHEDULES = [{"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]},
-             {"name": "reindex", "cron": "30 3 * * 0", "command": ["reindex", "--inline"]}]
-EXISTING_CLUSTER = {"kubernetes": {"cluster": {"create": False}, "kubeconfig": {"secure": "v1:kubeconfig"},
-                                   "storageProvider": "spaces"}}
+SCHEDULES = [
+    {"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]},
+    {"name": "reindex", "cron": "30 3 * * 0", "command": ["reindex", "--inline"]},
+]
+EXISTING_CLUSTER = {
+    "kubernetes": {"cluster": {"create": False}, "kubeconfig": {"secure": "v1:kubeconfig"}, "storageProvider": "spaces"}
+}
 
 
 def _factors(stack: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -50,12 +58,17 @@ def _factors(stack: str) -> dict[str, dict[str, dict[str, Any]]]:
     volume_hosts = stack in {"dev", "prod", "local"}
     if stack != "serverless":  # lambda runs the API only
         private = {**GATEWAY, **(VOLUME if volume_hosts else {})}
-        factors["accessories"] = {"none": {}, "private": {"accessories": [private]},
-                                  "both": {"accessories": [private, HELPDESK]}}
+        factors["accessories"] = {
+            "none": {},
+            "private": {"accessories": [private]},
+            "both": {"accessories": [private, HELPDESK]},
+        }
     if volume_hosts:  # the targets that host Loki
         factors["logs"] = {"on": {"logs": {"enabled": True}}, "off": {"logs": {"enabled": False}}}
     if stack in {"dev", "aws", "gcp"}:  # a domain is optional there (required on kubernetes, refused on lambda)
-        factors["domain"] = {"off": DOMAIN_OFF, "on": DOMAIN_ON} if stack != "aws" else {"on": DOMAIN_ON, "off": DOMAIN_OFF}
+        factors["domain"] = (
+            {"off": DOMAIN_OFF, "on": DOMAIN_ON} if stack != "aws" else {"on": DOMAIN_ON, "off": DOMAIN_OFF}
+        )
     if stack == "prod":
         factors["cluster"] = {"create": {}, "existing": EXISTING_CLUSTER}
     return factors
@@ -93,7 +106,9 @@ CASES = [(stack, case) for stack in ("dev", "prod", "local", "aws", "gcp", "serv
 CONFIG_ERROR = re.compile(r"^ai-service:[A-Za-z0-9_.\[\]]+: \S.*$")
 
 
-@pytest.mark.parametrize(("stack", "case"), CASES, ids=[f"{s}-" + "-".join(f"{k}={v}" for k, v in c.items()) for s, c in CASES])
+@pytest.mark.parametrize(
+    ("stack", "case"), CASES, ids=[f"{s}-" + "-".join(f"{k}={v}" for k, v in c.items()) for s, c in CASES]
+)
 def test_plan_reaches_resources_or_a_config_error(tmp_path, capsys, stack, case):
     path = _stack_file(tmp_path, stack, case)
     code = main(["plan", stack, "--config-file", str(path)])
@@ -104,7 +119,9 @@ def test_plan_reaches_resources_or_a_config_error(tmp_path, capsys, stack, case)
     if code == 2:
         lines = err.strip().splitlines()
         assert lines and out == "", err
-        assert [line for line in lines if not CONFIG_ERROR.match(line)] == [], "one line per problem, naming ai-service:<key>"
+        assert [line for line in lines if not CONFIG_ERROR.match(line)] == [], (
+            "one line per problem, naming ai-service:<key>"
+        )
     else:
         assert err == "" and "resources" in out
 

@@ -21,10 +21,16 @@ def all_pairs(factors: dict[str, list[Any]]) -> list[dict[str, Any]]:
             for name in names:
                 if name in case:
                     continue
-                case[name] = max(index[name], key=lambda v, name=name: sum(
-                    ((m, case[m]), (name, v)) in uncovered or ((name, v), (m, case[m])) in uncovered for m in case))
+                case[name] = max(
+                    index[name],
+                    key=lambda v, name=name: sum(
+                        ((m, case[m]), (name, v)) in uncovered or ((name, v), (m, case[m])) in uncovered for m in case
+                    ),
+                )
             row = tuple(case[n] for n in names)
-            gain = sum(((x, row[names.index(x)]), (y, row[names.index(y)])) in uncovered for x, y in combinations(names, 2))
+            gain = sum(
+                ((x, row[names.index(x)]), (y, row[names.index(y)])) in uncovered for x, y in combinations(names, 2)
+            )
             if gain > best_gain:
                 best, best_gain = row, gain
         assert best is not None
@@ -36,5 +42,6 @@ def all_pairs(factors: dict[str, list[Any]]) -> list[dict[str, Any]]:
 def covers_all_pairs(factors: dict[str, list[Any]], cases: list[dict[str, Any]]) -> bool:
     names = list(factors)
     seen = {(a, repr(c[a]), b, repr(c[b])) for c in cases for a, b in combinations(names, 2)}
-    return all((a, repr(x), b, repr(y)) in seen for a, b in combinations(names, 2)
-               for x, y in product(factors[a], factors[b]))
+    return all(
+        (a, repr(x), b, repr(y)) in seen for a, b in combinations(names, 2) for x, y in product(factors[a], factors[b])
+    )
