@@ -156,3 +156,26 @@ def test_the_refusal_never_prints_the_value(tmp_path, capsys):
     assert main(["plan", "bad", "--config-file", str(_stack_file(tmp_path, body))]) == 2
     out, err = capsys.readouterr()
     assert len(err.strip().splitlines()) == 2 and "SENTINEL" not in out + err
+
+
+def test_the_program_reads_secret_keys_the_way_the_engine_passes_them(monkeypatch):
+    """`pulumi up`: the language host passes config and its secret keys in PULUMI_CONFIG(_SECRET_KEYS)."""
+    import json
+
+    import pulumi
+
+    from infra.settings import settings_from_pulumi_config
+
+    pulumi.runtime.set_all_config({}, [])
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-service:openaiApiKey": "sk-live-5f2a"}))
+    monkeypatch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
+    with pytest.raises(ConfigError, match=r"^ai-service:openaiApiKey: secret in plain text"):
+        settings_from_pulumi_config()
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["ai-service:openaiApiKey"]))
+    assert settings_from_pulumi_config().openai_api_key is not None
+    monkeypatch.delenv("PULUMI_CONFIG_SECRET_KEYS")
+    pulumi.runtime.set_all_config({"ai-service:openaiApiKey": "sk-live-5f2a"}, ["ai-service:openaiApiKey"])
+    try:
+        assert settings_from_pulumi_config().openai_api_key is not None  # set_all_config + is_config_secret
+    finally:
+        pulumi.runtime.set_all_config({}, [])
