@@ -3,6 +3,10 @@
 Stack config holds 5-field Unix cron in UTC. Kubernetes CronJobs and Cloud Scheduler take it
 as is; EventBridge Scheduler (Fargate, Lambda) has its own six-field `cron(...)` with `?` in one
 of the day fields and SUN-SAT days, so it is converted here.
+
+SCHEDULABLE lists the `ai-service` commands a schedule may run and the options each takes. It is
+the service's own list, kept here because infra never imports the service's package; a test
+holds it equal to the service's command-line parser.
 """
 
 from __future__ import annotations
@@ -13,6 +17,24 @@ from datetime import datetime, timedelta
 from croniter import croniter
 
 TIME_ZONE = "Etc/UTC"
+
+# command -> options it accepts (flags only; none takes a value).
+SCHEDULABLE: dict[str, frozenset[str]] = {
+    "enqueue-cleanup": frozenset(),
+    "reindex": frozenset({"--inline"}),
+}
+
+
+def command_problem(command: tuple[str, ...]) -> str | None:
+    """Why the service cannot run `ai-service <command…>` on a schedule, or None."""
+    name, *options = command
+    if name not in SCHEDULABLE:
+        return f"{name!r} is not a command the service runs on a schedule; one of: {', '.join(sorted(SCHEDULABLE))}"
+    unknown = [o for o in options if o not in SCHEDULABLE[name]]
+    if unknown:
+        accepted = ", ".join(sorted(SCHEDULABLE[name])) or "none"
+        return f"`{name}` does not take {', '.join(unknown)} (options: {accepted})"
+    return None
 _DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 

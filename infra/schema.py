@@ -3,7 +3,7 @@
 - Pulumi.yaml `config:`: scalar and array keys with type, description and default (Pulumi's
   schema types only string/integer/boolean/array; structured keys and optional secrets are left
   out there because a declared key without default is required by the CLI).
-- schema/stack-config.schema.json: JSON Schema for Pulumi.<stack>.yaml, for editor completion.
+- schema/stack-config.schema.json: JSON Schema for Pulumi.<stack>.yaml (built in infra/stack_schema.py).
 - README.md's config reference table, between marker comments.
 `python -m infra schema --write` regenerates them; a test fails when any is stale.
 """
@@ -28,7 +28,6 @@ PULUMI_YAML = ROOT / "Pulumi.yaml"
 JSON_SCHEMA = ROOT / "schema" / "stack-config.schema.json"
 README = ROOT / "README.md"
 REF_START, REF_END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
-PROVIDER_NAMESPACES = r"^(aws|gcp|digitalocean|kubernetes|docker|docker-build|random|tls|cloudflare):[A-Za-z0-9_.-]+$"
 
 PROJECT_HEADER = {
     "name": "ai-service",
@@ -86,43 +85,10 @@ def pulumi_yaml_text() -> str:
     return banner + yaml.safe_dump(document, sort_keys=False, width=120, allow_unicode=True)
 
 
-def _secure_or(schema: dict) -> dict:
-    return {"anyOf": [schema, {"type": "object", "properties": {"secure": {"type": "string"}}, "required": ["secure"], "additionalProperties": False}]}
-
-
 def json_schema_text() -> str:
-    model_schema = Settings.model_json_schema(by_alias=True)
-    defs = model_schema.get("$defs", {})
-    properties: dict[str, Any] = {}
-    for alias, prop in model_schema["properties"].items():
-        field = next(f for f in Settings.model_fields.values() if f.alias == alias)
-        prop = dict(prop)
-        prop.pop("default", None)
-        if _pulumi_type(field) in {"integer", "boolean"}:
-            # `pulumi config set` writes every scalar as a YAML string
-            prop = {"anyOf": [prop, {"type": "string"}], "description": field.description}
-        if _is_secret(field):
-            prop = _secure_or({"type": "string"}) | {"description": field.description}
-        properties[f"{NAMESPACE}:{alias}"] = prop
-    schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "ai-service stack config (Pulumi.<stack>.yaml)",
-        "type": "object",
-        "properties": {
-            "secretsprovider": {"type": "string"},
-            "encryptedkey": {"type": "string"},
-            "environment": {},
-            "config": {
-                "type": "object",
-                "properties": properties,
-                "patternProperties": {PROVIDER_NAMESPACES: {}},
-                "additionalProperties": False,
-            },
-        },
-        "additionalProperties": False,
-        "$defs": defs,
-    }
-    return json.dumps(schema, indent=2) + "\n"
+    from infra.stack_schema import stack_file_schema
+
+    return json.dumps(stack_file_schema(), indent=2) + "\n"
 
 
 def _default_text(field: FieldInfo) -> str:

@@ -148,9 +148,9 @@ def deploy(settings: Settings) -> None:
     if settings.api_keys is None:
         generated = random.RandomPassword("api-key", length=40, special=False)
         api_keys_value: pulumi.Input[str] = pulumi.Output.concat("default:", generated.result)
-        pulumi.export("api_key", pulumi.Output.secret(generated.result))
     else:
         api_keys_value = settings.api_keys.get_secret_value()
+    pulumi.export("apiKeys", pulumi.Output.secret(api_keys_value))  # tenant:key,…
     api_keys = secret("api-keys", api_keys_value, [api])
     secret_key = secret("secret-key", random.RandomPassword("secret-key", length=48, special=False).result, [api, worker])
     openai = (
@@ -310,4 +310,4 @@ def deploy(settings: Settings) -> None:
     pulumi.export("image", image.ref)
     pulumi.export("bucket", bucket.bucket.name)
     if sql:
-        pulumi.export("database_instance", sql.instance.connection_name)
+        pulumi.export("databaseInstance", sql.instance.connection_name)

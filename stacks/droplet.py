@@ -124,7 +124,10 @@ def deploy(settings: Settings) -> None:
     api_keys = _secret(settings.api_keys)
     if api_keys is None:
         api_keys = pulumi.Output.secret(_password(f"{name}-api-key").apply(lambda key: f"default:{key}"))
-        pulumi.export("apiKeys", api_keys)
+    pulumi.export("apiKeys", api_keys)  # tenant:key,… — send `Authorization: Bearer <key>`
+    grafana_password = pulumi.Output.secret(_password(f"{name}-grafana"))
+    if settings.monitoring:
+        pulumi.export("grafanaAdminPassword", grafana_password)
     release = DockerHostRelease(f"{name}-release", ReleaseArgs(
         settings=settings, stack=stack, image=image.ref, bucket=bucket.name, region=region,
         secrets=ReleaseSecrets(
@@ -133,7 +136,7 @@ def deploy(settings: Settings) -> None:
             secret_key=pulumi.Output.secret(_password(f"{name}-secret-key", 48)),
             api_keys=api_keys,
             aws_access_key_id=bucket_user.access_key_id, aws_secret_access_key=bucket_user.secret_access_key,
-            grafana_admin_password=pulumi.Output.secret(_password(f"{name}-grafana")),
+            grafana_admin_password=grafana_password,
             registry_config=image.pull_config,
             openai_api_key=_secret(settings.openai_api_key),
             slack_webhook_url=_secret(settings.alert_slack_webhook),

@@ -104,10 +104,10 @@ def deploy(settings: Settings) -> None:
     secret_key = random.RandomPassword("secret-key", length=48, special=False)
     if settings.api_keys is None:
         generated = random.RandomPassword("api-key", length=40, special=False)
-        api_keys = pulumi.Output.concat("default:", generated.result)
-        pulumi.export("api_key", _secret(generated.result))
+        api_keys = _secret(pulumi.Output.concat("default:", generated.result))
     else:
         api_keys = _secret(settings.api_keys.get_secret_value())
+    pulumi.export("apiKeys", api_keys)  # tenant:key,… — send `Authorization: Bearer <key>`
 
     bring_redis = settings.redis.url is not None
     if bring_redis:
@@ -204,7 +204,7 @@ def deploy(settings: Settings) -> None:
         admin = create(workloads.secret(charts.GRAFANA_ADMIN_SECRET, kps.namespace,
                                         {"admin-user": "admin", "admin-password": _secret(grafana_password.result)}),
                        in_monitoring)
-        pulumi.export("grafana_admin_password", _secret(grafana_password.result))
+        pulumi.export("grafanaAdminPassword", _secret(grafana_password.result))
         slack = settings.alert_slack_webhook is not None
         chart_deps = [monitoring_ns, admin]
         if slack:
@@ -263,6 +263,7 @@ def deploy(settings: Settings) -> None:
     pulumi.export("url", f"https://{settings.domain}")
     pulumi.export("namespace", ns)
     pulumi.export("image", image.ref)
+    pulumi.export("bucket", bucket_name)
     if cluster is not None:
         pulumi.export("kubeconfig", cluster.kubeconfig)
 

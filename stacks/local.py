@@ -102,14 +102,16 @@ def deploy(settings: Settings) -> None:
     ))
 
     base = f"http://127.0.0.1:{local.http_port}"
-    pulumi.export("api_url", base)
+    pulumi.export("url", base)
     if settings.app_env == "development":
-        pulumi.export("api_docs_url", f"{base}/docs")
+        pulumi.export("docsUrl", f"{base}/docs")
     if settings.monitoring:
-        pulumi.export("grafana_url", f"http://127.0.0.1:{local.grafana_port}")
-        pulumi.export("prometheus_url", f"http://127.0.0.1:{local.prometheus_port}")
-        pulumi.export("alertmanager_url", f"http://127.0.0.1:{local.alertmanager_port}")
-        pulumi.export("grafana_admin_password", generated["grafana-admin-password"])
-    pulumi.export("api_keys", api_keys)  # tenant:key — send `Authorization: Bearer <key>`
+        pulumi.export("grafanaUrl", f"http://127.0.0.1:{local.grafana_port}")
+        pulumi.export("prometheusUrl", f"http://127.0.0.1:{local.prometheus_port}")
+        pulumi.export("alertmanagerUrl", f"http://127.0.0.1:{local.alertmanager_port}")
+        pulumi.export("grafanaAdminPassword", generated["grafana-admin-password"])
+    pulumi.export("apiKeys", api_keys)  # tenant:key — send `Authorization: Bearer <key>`
+    pulumi.export("image", image_ref)
+    pulumi.export("bucket", local.bucket)
     pulumi.export("network", host.network.name)
     pulumi.export("containers", [c.name for c in host.containers.values()])

@@ -62,7 +62,7 @@ def _parent_name(urn: str) -> str:
 def plan(stack: str, config_file: Path | None = None, root: Path = PROJECT_ROOT) -> PlanResult:
     """Plan `stack`. Raises ConfigError/StackFileError before any resource is registered."""
     config = load_stack_config(stack, config_file, root)
-    settings = load_settings(config.values)
+    settings = load_settings(config.values, config.secret_keys)
     return plan_config(config, settings)
 
 

@@ -84,6 +84,10 @@ def _kubernetes(settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
     if not k8s.cluster.create and k8s.kubeconfig is None:
         problems.append(("kubernetes.kubeconfig", "required when kubernetes.cluster.create is false: set it with `pulumi config set --secret --path kubernetes.kubeconfig \"$(cat kubeconfig)\"`"))
+    if not k8s.cluster.create and settings.database.url is None:
+        # The managed Postgres is created in the DOKS cluster's VPC; an existing cluster has none we know of.
+        problems.append(("database.url", "required when kubernetes.cluster.create is false (the managed Postgres is created "
+                         "only next to a DOKS cluster): pulumi config set --secret --path ai-service:database.url 'postgresql://…'"))
     if k8s.cluster.create and k8s.kubeconfig is not None:
         problems.append(("kubernetes.kubeconfig", "set kubernetes.cluster.create to false to use an existing cluster (both are set)"))
     if not settings.domain:

@@ -10,6 +10,7 @@ import re
 from croniter import croniter
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from infra.schedules import command_problem
 from infra.settings.model import RESOURCE_NAME, ConfigModel
 from infra.settings.secrets import SECRET_NAME
 
@@ -117,6 +118,14 @@ class Schedule(ConfigModel):
     @classmethod
     def _five_fields(cls, expression: str) -> str:
         return _cron(expression)
+
+    @field_validator("command")
+    @classmethod
+    def _runnable(cls, command: tuple[str, ...]) -> tuple[str, ...]:
+        problem = command_problem(command)
+        if problem:
+            raise ValueError(problem)
+        return command
 
 
 # The cleanup queue's periodic enqueueing (DESIGN §2: cleanup_tasks) rides on schedules.

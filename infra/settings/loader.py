@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pydantic import ValidationError
 
 from infra.settings.checks import target_problems
 from infra.settings.model import Settings
+from infra.settings.secrets import plain_secrets
 
 NAMESPACE = "ai-service"
 
@@ -77,8 +78,12 @@ def _decode(raw: str) -> object:
     return raw
 
 
-def load_settings(raw_config: Mapping[str, str]) -> Settings:
-    """Validate `ai-service:*` entries of `raw_config`; other namespaces belong to providers."""
+def load_settings(raw_config: Mapping[str, str], secret_keys: Collection[str] = ()) -> Settings:
+    """Validate `ai-service:*` entries of `raw_config`; other namespaces belong to providers.
+
+    `secret_keys` are the config keys the engine (or the stack file's `secure:` values) marks
+    secret; a secret setting outside them is refused.
+    """
     values: dict[str, object] = {}
     problems: list[str] = []
     for full_key, raw in sorted(raw_config.items()):
@@ -95,7 +100,8 @@ def load_settings(raw_config: Mapping[str, str]) -> Settings:
         settings = Settings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError([_describe(e) for e in exc.errors()]) from None
-    cross = [f"{NAMESPACE}:{key}: {message}" for key, message in target_problems(settings)]
+    found = plain_secrets(settings, set(secret_keys), NAMESPACE) + target_problems(settings)
+    cross = [f"{NAMESPACE}:{key}: {message}" for key, message in found]
     if cross:
         raise ConfigError(cross)
     return settings
@@ -103,7 +109,9 @@ def load_settings(raw_config: Mapping[str, str]) -> Settings:
 
 def settings_from_pulumi_config() -> Settings:
     """Settings of the running Pulumi program (real engine or mocks)."""
-    from pulumi.runtime.config import CONFIG, get_config_env
+    from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
     # The engine may pass config in the environment (PULUMI_CONFIG) or set it explicitly.
-    return load_settings({**get_config_env(), **CONFIG.get()})
+    raw = {**get_config_env(), **CONFIG.get()}
+    secret_keys = set(get_config_secret_keys_env()) | {key for key in raw if is_config_secret(key)}
+    return load_settings(raw, secret_keys)

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from infra.settings.secrets import is_opaque
+from infra.settings.secrets import SECRET_WHEN_PASSWORD, is_opaque
 
 STRUCTURED = {"structured": True}
 
@@ -89,7 +89,8 @@ class DatabaseConfig(ConfigModel):
     size: str = Field(default="", description="Instance size slug/class; empty = the target's default.")
     pool_size: int = Field(default=5, ge=1, le=50, description="SQLAlchemy pool size per process.")
     url: SecretStr | None = Field(default=None, description=(
-        "Secret. Bring-your-own DATABASE_URL: the app's role (rows only); nothing is provisioned when set."))
+        "Secret. Bring-your-own DATABASE_URL: the app's role (rows only); nothing is provisioned when set."),
+        json_schema_extra=SECRET_WHEN_PASSWORD)
     migrate_url: SecretStr | None = Field(default=None, description=(
         "Secret. With `url`: the owner's URL, given only to the migrate workload, which grants `url`'s role "
         "its rows. Unset: migrations run with `url`."))
@@ -118,7 +119,7 @@ class DatabaseConfig(ConfigModel):
 class RedisConfig(ConfigModel):
     """Redis: provisioned per target unless `url` brings your own."""
 
-    url: SecretStr | None = Field(default=None, description="Secret. Bring-your-own REDIS_URL (redis:// or rediss://).")
+    url: SecretStr | None = Field(default=None, description="Secret. Bring-your-own REDIS_URL (redis:// or rediss://).", json_schema_extra=SECRET_WHEN_PASSWORD)
 
     @field_validator("url")
     @classmethod

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from infra.plan.report import json_report, text_report
+from infra.plan.values import Secret
 from tests.aws.helpers import containers, props, sg_id
 
 DB_URL = "postgresql://app:SENTINEL-db-pass-90f1@db.example.invalid:5432/app?sslmode=require"
@@ -19,7 +20,7 @@ STACKS = ["aws", "serverless"]
 
 
 def _byo(plan_stack, stack):
-    return plan_stack(stack, database={"url": DB_URL}, redis={"url": REDIS_URL})
+    return plan_stack(stack, database=Secret({"url": DB_URL}), redis=Secret({"url": REDIS_URL}))
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -9,6 +9,7 @@ import pytest
 
 from infra.plan.render import write_artifacts
 from infra.plan.report import json_report, text_report
+from infra.plan.values import Secret
 from infra.policy.rules import OPEN_WORLD
 from tests.aws.helpers import containers, moto_client, props, sg_id, statements, validate_request
 
@@ -22,12 +23,12 @@ FAMILY = f"{STACK}-accessory-gateway"
 
 @pytest.fixture(scope="module")
 def private(plan_stack):
-    return plan_stack(STACK, accessories=[GATEWAY])
+    return plan_stack(STACK, accessories=Secret([GATEWAY]))
 
 
 @pytest.fixture(scope="module")
 def public(plan_stack):
-    return plan_stack(STACK, accessories=[GATEWAY, HELPDESK], budgetMonthlyUsd=0)  # two more tasks pass the $220 default
+    return plan_stack(STACK, accessories=Secret([GATEWAY, HELPDESK]), budgetMonthlyUsd=0)  # two more tasks pass the $220 default
 
 
 def _ingress_into(result, group: str) -> list[tuple[str, int, int]]:
@@ -137,7 +138,7 @@ def _accessory_resources(result) -> dict[str, dict]:
 
 
 def test_a_service_image_change_leaves_accessories_untouched(plan_stack):
-    a, b = (plan_stack(STACK, accessories=[GATEWAY, HELPDESK], image=f"registry.example.com/ai-service@sha256:{c * 64}")
+    a, b = (plan_stack(STACK, accessories=Secret([GATEWAY, HELPDESK]), image=f"registry.example.com/ai-service@sha256:{c * 64}")
             for c in "ab")
     assert containers(a, "api")["api"]["image"] != containers(b, "api")["api"]["image"]
     before, after = _accessory_resources(a), _accessory_resources(b)
@@ -157,7 +158,7 @@ def test_volumes_are_refused_before_anything_is_planned():
     from tests.fixtures.plan import plan_with
 
     with pytest.raises(ConfigError, match=r"accessories\[0\]\.volumes: target fargate has no persistent volumes"):
-        plan_with(STACK, accessories=[{**GATEWAY, "volumes": [{"name": "data", "path": "/data"}]}])
+        plan_with(STACK, accessories=Secret([{**GATEWAY, "volumes": [{"name": "data", "path": "/data"}]}]))
 
 
 def test_rendered_accessory_task_definition_registers_with_ecs(private, s3_server):

@@ -1,5 +1,5 @@
 """Secret config values reach Secrets Manager and nothing else: not the plan JSON, not a
-rendered file, not a container environment."""
+rendered file, not a container environment; written in plain text they are refused."""
 
 from __future__ import annotations
 
@@ -36,22 +36,26 @@ def _assert_no_sentinel(output: str, render) -> None:
         assert [p for p, text in rendered.items() if sentinel in text] == []
 
 
-def test_sentinels_never_reach_the_cli_output_or_rendered_files(tmp_path):
+def test_plain_secrets_are_refused_without_echoing_them(tmp_path):
     """The whole user path once, in a fresh interpreter: `python -m infra plan aws --json --render DIR`."""
     render = tmp_path / "render"
     done = run_cli("plan", "aws", "--config-file", str(_stack_file_with_plain_secrets(tmp_path, "aws")),
                    "--json", "--render", str(render))
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["stack"] == "aws"
-    _assert_no_sentinel(done.stdout + done.stderr, render)
+    assert done.returncode == 2 and done.stdout == "" and not render.exists()
+    lines = done.stderr.strip().splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "ai-service:openaiApiKey", "ai-service:apiKeys", "ai-service:redis.url"]
+    assert "pulumi config set --secret --path ai-service:redis.url '<value>'" in lines[2]
+    for sentinel in SENTINELS:
+        assert sentinel not in done.stderr
 
 
 def test_sentinels_never_reach_the_serverless_report_or_lambda_json(tmp_path):
-    from infra.plan.plan import plan
     from infra.plan.render import write_artifacts
     from infra.plan.report import json_report, text_report
+    from tests.fixtures.plan import plan_with
 
-    result = plan("serverless", _stack_file_with_plain_secrets(tmp_path, "serverless"))
+    result = plan_with("serverless", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis=Secret({"url": REDIS}))
     assert result.problems == []
     render = tmp_path / "render"
     write_artifacts(result, render)
@@ -60,7 +64,7 @@ def test_sentinels_never_reach_the_serverless_report_or_lambda_json(tmp_path):
 
 
 def test_sentinels_do_reach_the_runtime_secret(plan_stack):
-    result = plan_stack("aws", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis={"url": REDIS})
+    result = plan_stack("aws", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis=Secret({"url": REDIS}))
     version = result.one("secretsmanager/secretVersion:SecretVersion", "aws").inputs["secretString"]
     assert isinstance(version, Secret)
     document = json.loads(version.value)

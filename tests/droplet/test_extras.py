@@ -107,7 +107,7 @@ def test_accessory_memory_counts_in_the_droplet_budget(extras):
     assert (memory["gateway"], memory["helpdesk"]) == (160, 96)
     assert memory["total"] == sum(v for k, v in memory.items() if k not in {"total", "allowed"}) <= memory["allowed"]
     with pytest.raises(ConfigError, match=r"ai-service:accessories: accessories need 1024 MiB .*gateway 1024"):
-        plan_with("dev", accessories=[{**GATEWAY, "memory": 1024}], **ROOM)
+        plan_with("dev", accessories=Secret([{**GATEWAY, "memory": 1024}]), **ROOM)
 
 
 def test_default_droplet_still_fits_with_the_scheduler(plan_stack):

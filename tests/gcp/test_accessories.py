@@ -22,12 +22,12 @@ IMAGE_B = "us-docker.pkg.dev/p/r/ai-service@sha256:" + "b" * 64
 
 @pytest.fixture(scope="module")
 def private(plan_stack):
-    return plan_stack("gcp", accessories=[GATEWAY])
+    return plan_stack("gcp", accessories=Secret([GATEWAY]))
 
 
 @pytest.fixture(scope="module")
 def both(plan_stack):
-    return plan_stack("gcp", accessories=[GATEWAY, HELPDESK])
+    return plan_stack("gcp", accessories=Secret([GATEWAY, HELPDESK]))
 
 
 def _props(plan, type_suffix: str, name: str) -> dict:
@@ -147,7 +147,7 @@ def test_an_accessory_without_port_is_a_worker_pool_nothing_can_call(plan_stack)
 
 
 def test_a_release_leaves_the_accessory_untouched(plan_stack):
-    first, second = (plan_stack("gcp", image=image, accessories=[GATEWAY, HELPDESK]) for image in (IMAGE_A, IMAGE_B))
+    first, second = (plan_stack("gcp", image=image, accessories=Secret([GATEWAY, HELPDESK])) for image in (IMAGE_A, IMAGE_B))
 
     def accessory_inputs(plan):
         return {(r.type, r.name): json.dumps(unwrapped(r.inputs), sort_keys=True)

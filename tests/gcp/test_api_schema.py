@@ -11,7 +11,7 @@ import warnings
 import pytest
 from google.protobuf import json_format
 
-from infra.plan.values import unwrapped
+from infra.plan.values import Secret, unwrapped
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +74,10 @@ def test_alert_policies_and_uptime_check_are_valid_api_messages(gcp, apis):
 
 def test_accessory_and_schedule_templates_are_valid_api_messages(plan_stack, apis):
     run_v2, _ = apis
-    plan = plan_stack("gcp", accessories=[
+    plan = plan_stack("gcp", accessories=Secret([
         {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "secretEnv": {"GATEWAY_TOKEN": "x-token"}},
         {"name": "relay", "image": "ghcr.io/example/relay:3.1.0"},
-    ])
+    ]))
     accessory = _parse(run_v2.RevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-gateway.json"])))
     container = accessory.containers[0]
     assert container.ports[0].container_port == 3000 and container.startup_probe.tcp_socket.port == 3000

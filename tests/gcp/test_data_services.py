@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.values import unwrapped
+from infra.plan.values import Secret, unwrapped
 from tests.gcp.conftest import envs, pod, workloads
 
 
@@ -85,7 +85,7 @@ def test_bring_your_own_database_and_redis(plan_stack, gcp):
 
     db_url = "postgresql://app:SENTINEL-byo-db-4b1d@db.example.com:5432/ai?sslmode=require"
     redis_url = "rediss://:SENTINEL-byo-redis-9e2c@cache.example.com:6380/0"
-    plan = plan_stack("gcp", database={"url": db_url}, redis={"url": redis_url})
+    plan = plan_stack("gcp", database=Secret({"url": db_url}), redis=Secret({"url": redis_url}))
     assert not plan.find("DatabaseInstance") and not plan.find("redis/instance:Instance")
     assert not plan.find("projects/iAMMember:IAMMember")  # no cloudsql.client without Cloud SQL
     stored = {r.name: unwrapped(r.inputs["secretData"]) for r in plan.find("SecretVersion")}

@@ -47,7 +47,7 @@ def test_sentinel_secret_values_never_reach_the_plan_or_rendered_files(with_sent
 def test_generated_credentials_are_secret(gcp):
     for user in gcp.find("sql/user:User"):
         assert isinstance(user.inputs["password"], Secret)
-    assert isinstance(gcp.outputs["api_key"], Secret)
+    assert isinstance(gcp.outputs["apiKeys"], Secret)
     for key in gcp.find("HmacKey"):
         assert isinstance(key.outputs["secret"], Secret)
 

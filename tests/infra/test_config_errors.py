@@ -51,11 +51,24 @@ BAD_CONFIGS = [
     ("ai-service:accessories: [{name: gw-, image: 'acme/gw:1'}]", "ai-service:accessories[0].name", "pattern"),
     ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', prot: 80}]", "ai-service:accessories[0].prot", "did you mean 'port'"),
     ("ai-service:schedules: [{name: nightly, cron: '0 25 * * *', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "5-field cron"),
-    ("ai-service:schedules: [{name: a, cron: '0 * * * *', command: [x]}, {name: a, cron: '0 * * * *', command: [y]}]", "ai-service:schedules", "unique: a"),
+    ("ai-service:schedules: [{name: a, cron: '0 * * * *', command: [enqueue-cleanup]}, {name: a, cron: '0 * * * *', command: [reindex]}]", "ai-service:schedules", "unique: a"),
+    ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindx]}]", "ai-service:schedules[0].command", "'reindx' is not a command the service runs on a schedule; one of: enqueue-cleanup, reindex"),
+    ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindex, --fast]}]", "ai-service:schedules[0].command", "does not take --fast"),
     ("ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1'}]", "ai-service:accessories", "runs the API only"),
     ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
     ("ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
-    ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 0 1 * 1', command: [x]}]", "ai-service:schedules[0].cron", "both day-of-month and day-of-week"),
+    ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 0 1 * 1', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "both day-of-month and day-of-week"),
+    # Secrets written in plain text: refused with the command that encrypts them (never echoing the value).
+    ("ai-service:openaiApiKey: sk-live-5f2a", "ai-service:openaiApiKey", "encrypt it: pulumi config set --secret ai-service:openaiApiKey '<value>'"),
+    ("ai-service:apiKeys: 'default:k-91c2'", "ai-service:apiKeys", "pulumi config set --secret ai-service:apiKeys"),
+    ("ai-service:alertSlackWebhook: https://hooks.slack.com/services/T0/B0/x", "ai-service:alertSlackWebhook", "secret in plain text"),
+    ("ai-service:database: {url: 'postgresql://app:pw@db.example.com/app'}", "ai-service:database.url", "pulumi config set --secret --path ai-service:database.url"),
+    ("ai-service:database: {url: 'postgresql://app@db.example.com/app?password=pw'}", "ai-service:database.url", "secret in plain text"),
+    ("ai-service:redis: {url: 'rediss://:pw@cache.example.com:6380/0'}", "ai-service:redis.url", "pulumi config set --secret --path ai-service:redis.url"),
+    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {GW_TOKEN: t0k}}]", "ai-service:accessories[0].secretEnv.GW_TOKEN", "--path 'ai-service:accessories[0].secretEnv.GW_TOKEN' '<value>'"),
+    ("ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: 'apiVersion: v1'}", "ai-service:kubernetes.kubeconfig", "secret in plain text"),
+    # An existing cluster has no VPC to put a managed database in.
+    ("ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: {secure: v1:x}}", "ai-service:database.url", "required when kubernetes.cluster.create is false"),
 ]
 
 
@@ -121,3 +134,48 @@ def test_malformed_yaml_names_the_line(tmp_path):
     result = run_cli("plan", "x", "--config-file", str(path))
     assert result.returncode == 2
     assert "is not valid YAML" in result.stderr and "line" in result.stderr
+
+
+def test_secrets_marked_secret_by_the_engine_are_accepted():
+    """Under `pulumi up` values arrive decrypted; the engine lists the keys that were `secure:` (or ESC secrets)."""
+    raw = {"ai-service:openaiApiKey": "sk-live-5f2a", "ai-service:database": '{"url": "postgresql://app:pw@db.example.com/app"}'}
+    with pytest.raises(ConfigError):
+        load_settings(raw)
+    settings = load_settings(raw, secret_keys={"ai-service:openaiApiKey", "ai-service:database"})
+    assert settings.database.url is not None and settings.database.url.get_secret_value().startswith("postgresql://app:pw@")
+
+
+def test_connection_urls_without_a_password_may_stay_plain():
+    settings = load_settings({"ai-service:redis": '{"url": "redis://cache.internal:6379/0"}',
+                              "ai-service:database": '{"url": "postgresql://app@db.internal/app?sslmode=require"}'})
+    assert settings.redis.url is not None and settings.database.url is not None
+
+
+def test_the_refusal_never_prints_the_value(tmp_path, capsys):
+    body = "ai-service:openaiApiKey: sk-live-SENTINEL-77\nai-service:redis: {url: 'redis://:SENTINEL-pw@cache:6379/0'}"
+    assert main(["plan", "bad", "--config-file", str(_stack_file(tmp_path, body))]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 2 and "SENTINEL" not in out + err
+
+
+def test_the_program_reads_secret_keys_the_way_the_engine_passes_them(monkeypatch):
+    """`pulumi up`: the language host passes config and its secret keys in PULUMI_CONFIG(_SECRET_KEYS)."""
+    import json
+
+    import pulumi
+
+    from infra.settings import settings_from_pulumi_config
+
+    pulumi.runtime.set_all_config({}, [])
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-service:openaiApiKey": "sk-live-5f2a"}))
+    monkeypatch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
+    with pytest.raises(ConfigError, match=r"^ai-service:openaiApiKey: secret in plain text"):
+        settings_from_pulumi_config()
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["ai-service:openaiApiKey"]))
+    assert settings_from_pulumi_config().openai_api_key is not None
+    monkeypatch.delenv("PULUMI_CONFIG_SECRET_KEYS")
+    pulumi.runtime.set_all_config({"ai-service:openaiApiKey": "sk-live-5f2a"}, ["ai-service:openaiApiKey"])
+    try:
+        assert settings_from_pulumi_config().openai_api_key is not None  # set_all_config + is_config_secret
+    finally:
+        pulumi.runtime.set_all_config({}, [])

@@ -145,10 +145,10 @@ def test_prometheus_rule_spec_is_the_shared_rule_groups(objects):
 def existing_cluster(plan_stack):
     """An existing cluster with bring-your-own Postgres and Redis, and S3 instead of Spaces."""
     kubeconfig = "apiVersion: v1\nkind: Config\n# sentinel-kubeconfig-31c\n"
-    return plan_stack("prod", kubernetes={"cluster": {"create": False}, "kubeconfig": kubeconfig, "context": "gke_prod",
-                                          "storageProvider": "s3"},
-                      database={"url": "postgresql://app:pw@db.invalid:5432/app"},
-                      redis={"url": "rediss://:pw@cache.invalid:6380/0"},
+    return plan_stack("prod", kubernetes=Secret({"cluster": {"create": False}, "kubeconfig": kubeconfig, "context": "gke_prod",
+                                                 "storageProvider": "s3"}),
+                      database=Secret({"url": "postgresql://app:pw@db.invalid:5432/app"}),
+                      redis=Secret({"url": "rediss://:pw@cache.invalid:6380/0"}),
                       **{"aws:region": "eu-west-1"})
 
 

@@ -117,7 +117,7 @@ def test_published_ports_follow_the_local_config(plan_stack):
     assert published["alertmanager"] == {(19093, 9093)}
     assert published["postgres"] == {(15432, 5432)}
     assert published["storage"] == {(18333, S3_PORT)}
-    assert result.outputs["api_url"] == "http://127.0.0.1:18080"
+    assert result.outputs["url"] == "http://127.0.0.1:18080"
 
 
 def test_duplicate_host_ports_are_a_config_error():
@@ -140,9 +140,9 @@ def test_generated_secrets_are_random_and_secret(local):
     assert env(by_name["redis"])["REDIS_PASSWORD"] == generated["redis-password"]
     assert env(by_name["api-1"])["SECRET_KEY"] == generated["secret-key"]
     assert env(by_name["api-1"])["API_KEYS"] == f"default:{generated['api-key']}"
-    assert unwrapped(local.outputs["api_keys"]) == f"default:{generated['api-key']}"
-    assert isinstance(local.outputs["api_keys"], Secret)
-    assert isinstance(local.outputs["grafana_admin_password"], Secret)
+    assert unwrapped(local.outputs["apiKeys"]) == f"default:{generated['api-key']}"
+    assert isinstance(local.outputs["apiKeys"], Secret)
+    assert isinstance(local.outputs["grafanaAdminPassword"], Secret)
     secret_uploads = [u for u in containers(local)["grafana"]["_resource"].inputs["uploads"] if isinstance(u["content"], Secret)]
     assert [u["file"] for u in secret_uploads] == ["/run/secrets/grafana-admin-password"]
 
