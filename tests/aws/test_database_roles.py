@@ -96,10 +96,10 @@ def test_serverless_migrate_function_runs_before_the_api_and_alone_reads_the_own
 
 @pytest.mark.parametrize("stack", ["aws", "serverless"])
 def test_bring_your_own_migrate_url_reaches_only_the_migrate_secret(plan_stack, stack):
-    result = plan_stack(stack, database={"url": APP_URL, "migrateUrl": OWNER_URL})
+    result = plan_stack(stack, database=Secret({"url": APP_URL, "migrateUrl": OWNER_URL}))
     assert _document(result, stack)["DATABASE_URL"] == APP_URL
     assert "SENTINEL-owner" not in json.dumps(_document(result, stack))
     assert _document(result, f"{stack}-migrate") == {"DATABASE_URL": APP_URL, "MIGRATE_DATABASE_URL": OWNER_URL}
     assert result.advisories == []
-    without = plan_stack(stack, database={"url": APP_URL})
+    without = plan_stack(stack, database=Secret({"url": APP_URL}))
     assert [a.split(":")[1] for a in without.advisories] == ["database.migrateUrl"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from infra.plan.values import unwrapped
+from infra.plan.values import Secret, unwrapped
 from tests.gcp.conftest import envs, workloads
 
 OWNER_SECRET = "ai-service-gcp-migrate-database-url"
@@ -42,7 +42,7 @@ def test_the_app_role_is_not_an_api_user(gcp):
 
 
 def test_bring_your_own_migrate_url_goes_to_the_migrate_job_only(plan_stack):
-    plan = plan_stack("gcp", database={"url": APP_URL, "migrateUrl": OWNER_URL})
+    plan = plan_stack("gcp", database=Secret({"url": APP_URL, "migrateUrl": OWNER_URL}))
     assert (_secret_data(plan, "secret-database-url"), _secret_data(plan, "secret-migrate-database-url")) == (APP_URL, OWNER_URL)
     assert _owner_readers(plan) == ["migrate"] and plan.advisories == []
     assert plan.find("sql/") == []
