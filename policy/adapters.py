@@ -14,6 +14,7 @@ from pulumi_policy import (
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root holds infra/
 
 from infra.policy.rules import Level, ResourceRule, ResourceView, StackRule  # noqa: E402
+from infra.policy.waivers import load_file, resource_waiver  # noqa: E402
 
 LEVELS = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}
 
@@ -28,9 +29,17 @@ def _view(resource) -> ResourceView:
     )
 
 
+def _waived(rule: str, view: ResourceView | None) -> bool:
+    """Waived resources are exempt (a tag/label/annotation or policy/waivers.yaml gives the reason)."""
+    return view is not None and resource_waiver(view.type, view.name, view.props, rule, load_file()) is not None
+
+
 def resource_validator(rule: ResourceRule):
     def validate(args, report_violation) -> None:
-        for message in rule.check(_view(args)):
+        view = _view(args)
+        if _waived(rule.name, view):
+            return
+        for message in rule.check(view):
             report_violation(message)
 
     return validate
@@ -40,8 +49,10 @@ def stack_validator(rule: StackRule):
     def validate(args, report_violation) -> None:
         views = [_view(r) for r in args.resources]
         urns = {r.name: r.urn for r in args.resources}
+        by_name = {v.name: v for v in views}
         for name, message in rule.check(views):
-            report_violation(message, urns.get(name))
+            if not _waived(rule.name, by_name.get(name)):
+                report_violation(message, urns.get(name))
 
     return validate
 
