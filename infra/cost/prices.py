@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.settings.droplets import CHECKED as DROPLETS_CHECKED
+from infra.settings.droplets import DROPLET_SIZES
+from infra.settings.droplets import SOURCE as DROPLETS_SOURCE
+
 
 @dataclass(frozen=True)
 class Price:
@@ -91,17 +95,10 @@ PRICES |= {
 }
 
 # DigitalOcean list prices (monthly caps), all regions.
-_DO_DROPLETS = "https://www.digitalocean.com/pricing/droplets"
 _DO_DATABASES = "https://www.digitalocean.com/pricing/managed-databases"
 _DO_REGISTRY = "https://www.digitalocean.com/pricing/container-registry"
 _DO_CHECKED = "2026-11-22"
 PRICES |= {
-    "do.droplet.s-1vcpu-1gb": Price(6.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-1vcpu-2gb": Price(12.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-2vcpu-2gb": Price(18.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-2vcpu-4gb": Price(24.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-4vcpu-8gb": Price(48.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-8vcpu-16gb": Price(96.0, "month", _DO_DROPLETS, _DO_CHECKED),
     "do.database.db-s-1vcpu-1gb": Price(15.0, "month per node", _DO_DATABASES, _DO_CHECKED),
     "do.database.db-s-1vcpu-2gb": Price(30.0, "month per node", _DO_DATABASES, _DO_CHECKED),
     "do.database.db-s-2vcpu-4gb": Price(60.0, "month per node", _DO_DATABASES, _DO_CHECKED),
@@ -110,6 +107,10 @@ PRICES |= {
     "do.registry.basic": Price(5.0, "month", _DO_REGISTRY, _DO_CHECKED),
     "do.registry.professional": Price(20.0, "month", _DO_REGISTRY, _DO_CHECKED),
 }
+
+# Droplets (and DOKS nodes): the size table the settings validate `droplet.size` against.
+PRICES |= {f"do.droplet.{slug}": Price(size.usd_month, "month", DROPLETS_SOURCE, DROPLETS_CHECKED)
+           for slug, size in DROPLET_SIZES.items()}
 
 # DigitalOcean Kubernetes (target kubernetes). DOKS worker nodes are billed at the Droplet price of
 # their size (the do.droplet.* entries above); the control plane is free unless HA.

@@ -46,6 +46,7 @@ PUBLIC_WEB_PORTS = {80, 443}
 TASK_ROLE_TAG = "ai-service:role"
 UNPROBED_TASK_ROLES = {"job", "accessory"}
 LAMBDA_SECRET_REFERENCE = "SECRETS_ARN"  # the ARN of the secret, not a secret
+REFERENCE_SUFFIXES = ("_ARN", "_SECRET_ID", "_SECRET_NAME", "_PARAMETER", "_PARAMETER_NAME")  # names of secrets, not secrets
 
 
 def _as_list(value) -> list:
@@ -159,7 +160,10 @@ def _bucket_practice(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
     for bucket in (v for v in views if v.type in BUCKETS):
         for what, types in BUCKET_GUARDS.items():
             guards = _guards_of(bucket, views, set(types))
-            if not guards and not bucket.props.get(INLINE_GUARDS[what]):
+            inline = bucket.props.get(INLINE_GUARDS[what])
+            if what == "versioning" and isinstance(inline, dict) and not inline.get("enabled"):
+                inline = None
+            if not guards and not inline:
                 yield bucket.name, f"is missing {GUARD_WORDS[what]}"
             for g in guards:
                 if what == "versioning" and (g.props.get("versioningConfiguration") or {}).get("status") != "Enabled":
@@ -263,8 +267,9 @@ def _lambda_env(v: ResourceView) -> Iterable[str]:
     if v.type != "aws:lambda/function:Function":
         return
     variables = (v.props.get("environment") or {}).get("variables") or {}
-    for name in variables:
-        if SECRET_NAME.search(name) and name != LAMBDA_SECRET_REFERENCE:
+    for name, value in variables.items():
+        reference = name.endswith(REFERENCE_SUFFIXES) or str(value).startswith("arn:")
+        if SECRET_NAME.search(name) and name != LAMBDA_SECRET_REFERENCE and not reference:
             yield f"{name} is a plaintext environment variable; read it from Secrets Manager"
 
 
@@ -289,8 +294,8 @@ def _ssm_secure_string(v: ResourceView) -> Iterable[str]:
     """A parameter holding a secret is a SecureString (KMS-encrypted, access logged)."""
     if v.type != "aws:ssm/parameter:Parameter":
         return
-    value = v.props.get("value") or v.props.get("insecureValue")
-    secretish = SECRET_NAME.search(str(v.props.get("name") or v.name)) or (isinstance(value, str) and value in v.secret_values)
+    # The SDK marks `value` secret whatever it holds, so only the parameter's name tells a secret apart.
+    secretish = SECRET_NAME.search(str(v.props.get("name") or v.name))
     if secretish and v.props.get("type") != "SecureString":
         yield f"holds a secret as type {v.props.get('type')}; use SecureString"
     if v.props.get("insecureValue") and secretish:
@@ -309,7 +314,8 @@ def _tls_listener(v: ResourceView) -> Iterable[str]:
 
 def _uptime_check(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
     """A public endpoint (ALB, HTTP API) is watched from outside by a Route 53 health check."""
-    endpoints = [v for v in views if v.type in (LOAD_BALANCER, "aws:apigatewayv2/api:Api") and not v.props.get("internal")]
+    endpoints = [v for v in views if v.type in (LOAD_BALANCER, "aws:apigatewayv2/api:Api", "aws:apigateway/restApi:RestApi")
+                 and not v.props.get("internal")]
     if endpoints and not any(v.type == "aws:route53/healthCheck:HealthCheck" for v in views):
         for v in endpoints:
             yield v.name, "public endpoint without a Route 53 health check: a dead service would not alert"

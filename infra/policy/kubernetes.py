@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from infra.policy.rules import OPEN_WORLD, Level, ResourceRule, ResourceView, Risk, StackRule
+from infra.policy.rules import OPEN_WORLD, SECRET_NAME, Level, ResourceRule, ResourceView, Risk, StackRule
 
 PREFIX = "kubernetes:"
 # Kinds, whatever the API group/version (apps/v1, apps/v1beta2, extensions/v1beta1, batch/v1beta1…).
@@ -127,6 +127,15 @@ def _service_exposes_data_store(view: ResourceView) -> Iterable[str]:
                f"(port {', '.join(map(str, hits or sorted(ports)))}) outside the cluster; use ClusterIP")
 
 
+def _config_map_secrets(view: ResourceView) -> Iterable[str]:
+    """ConfigMaps are stored and shown in clear (kubectl describe, every reader of the namespace)."""
+    if _kind(view) != "ConfigMap":
+        return
+    keys = [k for k, v in (view.props.get("data") or {}).items() if SECRET_NAME.search(k) and v]
+    if keys:
+        yield f"holds {', '.join(sorted(keys))} in a ConfigMap; use a Secret"
+
+
 def _helm_pinned(view: ResourceView) -> Iterable[str]:
     if view.type.startswith("kubernetes:helm.sh/") and not view.props.get("version"):
         chart = view.props.get("chart") or view.name
@@ -140,6 +149,8 @@ K8S_RULES: list[ResourceRule | StackRule] = [
     ResourceRule("k8s-no-host-namespaces", "No hostNetwork, hostPID or hostIPC.", Level.MANDATORY, _host_namespaces, Risk.PRIVILEGE),
     ResourceRule("k8s-data-store-not-exposed", "No LoadBalancer/NodePort Service in front of a data store.", Level.MANDATORY,
                  _service_exposes_data_store, Risk.PUBLIC_EXPOSURE),
+    ResourceRule("k8s-no-secrets-in-config-maps", "Secret-named keys live in Secrets, not ConfigMaps.", Level.MANDATORY,
+                 _config_map_secrets, Risk.SECRETS),
     ResourceRule("k8s-pinned-images", "Images are pinned by version tag or digest, never latest.", Level.MANDATORY, _pinned_images,
                  Risk.SUPPLY_CHAIN),
     ResourceRule("k8s-helm-chart-pinned", "Helm releases pin a chart version.", Level.MANDATORY, _helm_pinned, Risk.SUPPLY_CHAIN),

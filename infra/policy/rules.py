@@ -152,30 +152,6 @@ def _long_lived_keys(resource: ResourceView) -> Iterable[str]:
         yield "creates a long-lived key: it never expires and leaks with any copy of state; use the workload's identity"
 
 
-# Values written into a secret store must themselves be Pulumi secrets, or they sit in plain text in state.
-SECRET_STORE_VALUES = {
-    "aws:ssm/parameter:Parameter": ("value",),
-    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString",),
-    "gcp:secretmanager/secretVersion:SecretVersion": ("secretData",),
-    "kubernetes:core/v1:Secret": ("stringData", "data"),
-    "digitalocean:index/appSecret:AppSecret": ("value",),
-}
-
-
-def _secret_values_are_secrets(resource: ResourceView) -> Iterable[str]:
-    if not resource.secrets_known or resource.type not in SECRET_STORE_VALUES:
-        return  # the policy pack sees secrets unmarked (pulumi/pulumi-policy#241): only the offline plan judges
-    if resource.type == "aws:ssm/parameter:Parameter" and resource.props.get("type") != "SecureString":
-        return  # not a secret store (aws-ssm-secure-string judges secret-looking ones)
-    for key in SECRET_STORE_VALUES[resource.type]:
-        value = resource.props.get(key)
-        leaves = list(value.values()) if isinstance(value, dict) else [value]
-        plain = [v for v in leaves if isinstance(v, str) and v and not v.startswith("<") and v not in resource.secret_values]
-        if plain:
-            yield f"{key} is not a Pulumi secret: the secret sits in plain text in the stack's state (wrap it in pulumi.Output.secret)"
-            return
-
-
 def _image_reference(value) -> str | None:
     return value if isinstance(value, str) and value and not value.startswith(("<", "sha256:")) else None
 
@@ -221,14 +197,6 @@ LONG_LIVED_KEY_RULE = ResourceRule(
     risk=Risk.PRIVILEGE,
 )
 
-SECRET_STORE_VALUES_RULE = ResourceRule(
-    name="secret-store-values-are-secrets",
-    description="What goes into a secret store is a Pulumi secret, so state never holds it in plain text.",
-    level=Level.MANDATORY,
-    check=_secret_values_are_secrets,
-    risk=Risk.SECRETS,
-)
-
 PINNED_IMAGES = ResourceRule(
     name="images-pinned",
     description="Container images (Docker, ECS, Lambda, Cloud Run) are pinned by version tag or digest, never latest.",
@@ -237,8 +205,7 @@ PINNED_IMAGES = ResourceRule(
     risk=Risk.SUPPLY_CHAIN,
 )
 
-ALL_RULES: list[ResourceRule | StackRule] = [PLAINTEXT_SECRET_ENV, SSH_NOT_OPEN, LONG_LIVED_KEY_RULE, SECRET_STORE_VALUES_RULE,
-                                              PINNED_IMAGES]
+ALL_RULES: list[ResourceRule | StackRule] = [PLAINTEXT_SECRET_ENV, SSH_NOT_OPEN, LONG_LIVED_KEY_RULE, PINNED_IMAGES]
 
 # Provider rule modules build on the types above, so they are imported after them.
 from infra.policy.gcp import GCP_RULES  # noqa: E402

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
+from infra.settings.droplets import check_size
 from infra.settings.secrets import is_opaque
 
 STRUCTURED = {"structured": True}
@@ -133,13 +134,18 @@ class DropletConfig(ConfigModel):
     """target droplet: one DigitalOcean droplet running docker compose."""
 
     region: str = Field(default="nyc3", pattern=r"^[a-z]{3}[0-9]$", description="DigitalOcean region slug.")
-    size: str = Field(default="s-2vcpu-4gb", pattern=r"^[a-z0-9-]+$", description="Droplet size slug.")
+    size: str = Field(default="s-2vcpu-4gb", pattern=r"^[a-z0-9-]+$", description="Droplet size slug (one of infra/settings/droplets.py).")
     image: str = Field(default="ubuntu-24-04-x64", description="Droplet base image slug.")
     backups: bool = Field(default=False, description="Weekly droplet backups (+20% of the droplet price).")
     ssh_public_key: str = Field(default="", description="OpenSSH public key for the admin user; empty = generate one (private key is a secret output).")
     admin_user: str = Field(default="deploy", pattern=r"^[a-z_][a-z0-9_-]{0,30}$", description="Admin login on the droplet (sudo, docker); root login is disabled.")
     registry: str = Field(default="ai-service", pattern=r"^[a-z0-9-]{1,63}$", description="DigitalOcean container registry name (one per account; dev and prod share it).")
     create_registry: bool = Field(default=True, description="This stack creates the registry (Starter tier, free); false = reference the one another stack created.")
+
+    @field_validator("size")
+    @classmethod
+    def _known_size(cls, size: str) -> str:
+        return check_size(size)
 
     @field_validator("ssh_public_key")
     @classmethod
