@@ -190,6 +190,7 @@ def aurora_week_of_backups():
 
 @program(expect={"aws-cache-encrypted-auth"})
 def redis_without_tls_or_auth():
+    """An ElastiCache replication group with the defaults: no TLS, no at-rest encryption, no AUTH."""
     aws.elasticache.ReplicationGroup("sessions", description="sessions", engine="redis", node_type="cache.t3.micro",
                                      num_cache_clusters=1)
 
