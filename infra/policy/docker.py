@@ -23,8 +23,10 @@ def _published_everywhere(view: ResourceView) -> Iterable[str]:
             continue
         if int(external) in WEB_PORTS:
             continue  # the web front: TLS and auth are its job
-        yield (f"publishes {int(external)}->{int(port.get('internal', 0))} on every interface, past the host firewall; "
-               "bind to 127.0.0.1 or serve it through the authenticated front on 80/443")
+        yield (
+            f"publishes {int(external)}->{int(port.get('internal', 0))} on every interface, past the host firewall; "
+            "bind to 127.0.0.1 or serve it through the authenticated front on 80/443"
+        )
 
 
 def _privileged(view: ResourceView) -> Iterable[str]:
@@ -45,8 +47,18 @@ def _privileged(view: ResourceView) -> Iterable[str]:
 
 
 DOCKER_RULES: list = [
-    ResourceRule("docker-not-published-everywhere", "Containers publish ports on 127.0.0.1 unless they are the 80/443 front.",
-                 Level.MANDATORY, _published_everywhere, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("docker-no-privileged", "No privileged containers, host namespaces, SYS_ADMIN or Docker socket mounts.",
-                 Level.MANDATORY, _privileged, Risk.PRIVILEGE),
+    ResourceRule(
+        "docker-not-published-everywhere",
+        "Containers publish ports on 127.0.0.1 unless they are the 80/443 front.",
+        Level.MANDATORY,
+        _published_everywhere,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    ResourceRule(
+        "docker-no-privileged",
+        "No privileged containers, host namespaces, SYS_ADMIN or Docker socket mounts.",
+        Level.MANDATORY,
+        _privileged,
+        Risk.PRIVILEGE,
+    ),
 ]

@@ -44,7 +44,11 @@ def load_file(path: Path = WAIVERS_FILE) -> tuple[FileWaiver, ...]:
         raise WaiverFileError(f"{path}: expected a list of {{rule, type, name, reason}}")
     waivers = []
     for i, entry in enumerate(entries):
-        missing = [k for k in ("rule", "type", "name", "reason") if not (isinstance(entry, dict) and str(entry.get(k) or "").strip())]
+        missing = [
+            k
+            for k in ("rule", "type", "name", "reason")
+            if not (isinstance(entry, dict) and str(entry.get(k) or "").strip())
+        ]
         if missing:
             raise WaiverFileError(f"{path}: entry {i} needs {', '.join(missing)}")
         waivers.append(FileWaiver(str(entry["rule"]), str(entry["type"]), str(entry["name"]), str(entry["reason"])))
@@ -53,17 +57,22 @@ def load_file(path: Path = WAIVERS_FILE) -> tuple[FileWaiver, ...]:
 
 def _mappings(props: dict[str, Any]) -> list[dict]:
     meta = props.get("metadata") or {}
-    found = [props.get("tags"), props.get("labels"), props.get("userLabels"),
-             meta.get("annotations") if isinstance(meta, dict) else None,
-             meta.get("labels") if isinstance(meta, dict) else None]
+    found = [
+        props.get("tags"),
+        props.get("labels"),
+        props.get("userLabels"),
+        meta.get("annotations") if isinstance(meta, dict) else None,
+        meta.get("labels") if isinstance(meta, dict) else None,
+    ]
     docker_labels = props.get("labels")
     if isinstance(docker_labels, list):  # docker: [{label, value}]
         found.append({d.get("label"): d.get("value") for d in docker_labels if isinstance(d, dict)})
     return [m for m in found if isinstance(m, dict)]
 
 
-def resource_waiver(type_: str, name: str, props: dict[str, Any], rule: str,
-                    file_waivers: tuple[FileWaiver, ...] = ()) -> str | None:
+def resource_waiver(
+    type_: str, name: str, props: dict[str, Any], rule: str, file_waivers: tuple[FileWaiver, ...] = ()
+) -> str | None:
     """The reason `rule` is waived for this resource, or None."""
     key = PREFIX + rule
     for mapping in _mappings(props):
@@ -73,8 +82,8 @@ def resource_waiver(type_: str, name: str, props: dict[str, Any], rule: str,
     tags = props.get("tags")
     if isinstance(tags, list):  # DigitalOcean: "policy-waiver-<rule>:<reason>"
         for tag in tags:
-            if isinstance(tag, str) and tag.startswith(key + ":") and tag[len(key) + 1:].strip():
-                return tag[len(key) + 1:].strip()
+            if isinstance(tag, str) and tag.startswith(key + ":") and tag[len(key) + 1 :].strip():
+                return tag[len(key) + 1 :].strip()
     for waiver in file_waivers:
         if waiver.rule == rule and waiver.type == type_ and fnmatchcase(name, waiver.name):
             return waiver.reason

@@ -34,13 +34,17 @@ def test_program_produces_exactly_its_labelled_violations(runs, name):
     result = runs[name]
     assert result.resources, "the program registered nothing"
     assert result.violated == set(result.program.expect), "\n".join(
-        f"{v.policy} [{v.level.value}] {v.resource}: {v.message}" for v in result.violations)
+        f"{v.policy} [{v.level.value}] {v.resource}: {v.message}" for v in result.violations
+    )
 
 
 def test_every_rule_has_a_failing_and_a_passing_program():
     failing = {rule: [p.name for p in PROGRAMS.values() if rule in p.expect] for rule in RULES}
     twins = {p.twin_of: p for p in PROGRAMS.values() if p.twin_of}
-    passing = {rule: [twins[f].name for f in fails if f in twins and rule not in twins[f].expect] for rule, fails in failing.items()}
+    passing = {
+        rule: [twins[f].name for f in fails if f in twins and rule not in twins[f].expect]
+        for rule, fails in failing.items()
+    }
     assert [rule for rule, fails in failing.items() if not fails] == []
     assert [rule for rule, passes in passing.items() if not passes] == []
 
@@ -55,8 +59,10 @@ def test_figures(runs):
         caught += len(mandatory & got)
         false_positives += len(got - mandatory)
     clean = [r for r in runs.values() if not r.program.expect]
-    print(f"\ncorpus: {len(runs)} programs ({len(clean)} clean twins), {len(RULES)} rules, "
-          f"mandatory caught {caught}/{expected}, false positives {false_positives}")
+    print(
+        f"\ncorpus: {len(runs)} programs ({len(clean)} clean twins), {len(RULES)} rules, "
+        f"mandatory caught {caught}/{expected}, false positives {false_positives}"
+    )
     assert caught == expected and false_positives == 0
     assert not [r.program.name for r in clean if r.violations and any(not v.waiver for v in r.violations)]
 

@@ -29,9 +29,17 @@ def _item(cost, resource: str) -> float:
 
 def test_ecs_service_is_priced_from_any_task_definition():
     """A task definition nobody tagged: 2 tasks × 1 vCPU / 2 GB Fargate."""
+
     def program():
-        task = aws.ecs.TaskDefinition("web", family="web", cpu="1024", memory="2048", requires_compatibilities=["FARGATE"],
-                                      network_mode="awsvpc", container_definitions=json.dumps([{"name": "web", "image": "x:1"}]))
+        task = aws.ecs.TaskDefinition(
+            "web",
+            family="web",
+            cpu="1024",
+            memory="2048",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            container_definitions=json.dumps([{"name": "web", "image": "x:1"}]),
+        )
         aws.ecs.Service("web", task_definition=task.arn, desired_count=2, launch_type="FARGATE")
 
     cost = _cost(program)
@@ -62,7 +70,10 @@ def test_unknown_types_and_classes_are_named_in_the_plan(monkeypatch):
 
     monkeypatch.setattr("infra.program.run", program)
     result = plan_config(CONFIG, load_settings({}))
-    assert result.cost.unpriced == ("aws:rds/instance:Instance (instance class db.x2iedn.32xlarge)", "aws:kinesis/stream:Stream")
+    assert result.cost.unpriced == (
+        "aws:rds/instance:Instance (instance class db.x2iedn.32xlarge)",
+        "aws:kinesis/stream:Stream",
+    )
     report = text_report(result)
     assert "  unpriced: aws:kinesis/stream:Stream" in report.splitlines()
     assert "  unpriced: aws:rds/instance:Instance (instance class db.x2iedn.32xlarge)" in report.splitlines()
@@ -87,6 +98,7 @@ def test_droplet_size_outside_the_table_names_the_key_and_lists_sizes():
 
 def test_secret_marked_values_are_not_plaintext_env():
     """An SSM SecureString parameter whose value is a Pulumi secret is a secret store, not a leak."""
+
     def program():
         aws.ssm.Parameter("pw", name="/app/DB_PASSWORD", type="SecureString", value=pulumi.Output.secret("x"))
 

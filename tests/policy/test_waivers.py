@@ -18,7 +18,9 @@ PUBLIC_LB = {"spec": {"type": "LoadBalancer", "ports": [{"port": 6379}], "select
 
 
 def _service(metadata: dict) -> PlannedResource:
-    return PlannedResource("kubernetes:core/v1:Service", "redis", "urn:redis", "", True, False, {**PUBLIC_LB, "metadata": metadata})
+    return PlannedResource(
+        "kubernetes:core/v1:Service", "redis", "urn:redis", "", True, False, {**PUBLIC_LB, "metadata": metadata}
+    )
 
 
 def _blocking(resource: PlannedResource, waivers=()) -> list[str]:
@@ -33,19 +35,30 @@ def test_an_annotation_with_a_reason_waives_and_is_still_reported():
 
 
 def test_a_waiver_without_a_reason_or_for_another_rule_waives_nothing():
-    assert _blocking(_service({"annotations": {"policy-waiver-k8s-data-store-not-exposed": " "}})) == ["k8s-data-store-not-exposed"]
+    assert _blocking(_service({"annotations": {"policy-waiver-k8s-data-store-not-exposed": " "}})) == [
+        "k8s-data-store-not-exposed"
+    ]
     assert _blocking(_service({"annotations": {"policy-waiver-k8s-probes": "x"}})) == ["k8s-data-store-not-exposed"]
 
 
 def test_digitalocean_tag_strings_carry_the_reason():
-    bucket = PlannedResource("digitalocean:index/spacesBucket:SpacesBucket", "site", "urn:site", "", True, False,
-                             {"acl": "public-read", "tags": ["policy-waiver-do-spaces-private:public website assets"]})
+    bucket = PlannedResource(
+        "digitalocean:index/spacesBucket:SpacesBucket",
+        "site",
+        "urn:site",
+        "",
+        True,
+        False,
+        {"acl": "public-read", "tags": ["policy-waiver-do-spaces-private:public website assets"]},
+    )
     assert _blocking(bucket) == []
 
 
 def test_the_waiver_file_matches_type_and_name_glob(tmp_path):
     path = tmp_path / "waivers.yaml"
-    path.write_text("- {rule: long-lived-keys, type: 'aws:iam/accessKey:AccessKey', name: 'legacy-*', reason: vendor needs a key}\n")
+    path.write_text(
+        "- {rule: long-lived-keys, type: 'aws:iam/accessKey:AccessKey', name: 'legacy-*', reason: vendor needs a key}\n"
+    )
     waivers = load_file(path)
     key = PlannedResource("aws:iam/accessKey:AccessKey", "legacy-sync", "urn:k", "", True, False, {"user": "u"})
     other = PlannedResource("aws:iam/accessKey:AccessKey", "ci", "urn:c", "", True, False, {"user": "u"})
@@ -67,8 +80,8 @@ def test_the_pack_honours_the_same_waivers():
     policy = adapters.to_policy(rule)
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     reported: list[str] = []
-    for annotations in ({}, {"policy-waiver-k8s-data-store-not-exposed": "demo"}):
-        props = {**PUBLIC_LB, "metadata": {"annotations": annotations}}
+    for notes in ({}, {"policy-waiver-k8s-data-store-not-exposed": "demo"}):
+        props = {**PUBLIC_LB, "metadata": {"annotations": notes}}
         args = ResourceValidationArgs("kubernetes:core/v1:Service", props, "urn:x", "redis", opts, None)
         policy.validate(args, lambda m, urn=None: reported.append(m))
     assert len(reported) == 1

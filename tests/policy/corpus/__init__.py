@@ -29,10 +29,11 @@ def program(expect: set[str] | frozenset[str] = frozenset(), twin_of: str = ""):
             raise ValueError(f"duplicate corpus program {fn.__name__}")
         PROGRAMS[fn.__name__] = Program(fn.__name__, fn, frozenset(expect), twin_of, (fn.__doc__ or "").strip())
         return fn
+
     return register
 
 
 def load_all() -> dict[str, Program]:
-    from tests.policy.corpus import aws_programs, docker_programs, do_programs, gcp_programs, k8s_programs  # noqa: F401
+    from tests.policy.corpus import aws_programs, do_programs, docker_programs, gcp_programs, k8s_programs  # noqa: F401
 
     return PROGRAMS

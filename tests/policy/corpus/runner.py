@@ -15,8 +15,12 @@ from tests.policy.corpus import Program
 CONFIG = StackConfig(
     project="corpus",
     stack="test",
-    values={"aws:region": "us-east-1", "gcp:project": "corpus-project", "gcp:region": "us-central1",
-            "digitalocean:token": "placeholder"},
+    values={
+        "aws:region": "us-east-1",
+        "gcp:project": "corpus-project",
+        "gcp:region": "us-central1",
+        "digitalocean:token": "placeholder",
+    },
     secret_keys=[],
 )
 
