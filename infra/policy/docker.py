@@ -49,14 +49,14 @@ def _privileged(view: ResourceView) -> Iterable[str]:
 DOCKER_RULES: list = [
     ResourceRule(
         "docker-not-published-everywhere",
-        "Containers publish ports on 127.0.0.1 unless they are the 80/443 front.",
+        "Containers publish ports on 127.0.0.1 unless they are the 80/443 front: Docker's published ports bypass host firewalls.",
         Level.MANDATORY,
         _published_everywhere,
         Risk.PUBLIC_EXPOSURE,
     ),
     ResourceRule(
         "docker-no-privileged",
-        "No privileged containers, host namespaces, SYS_ADMIN or Docker socket mounts.",
+        "No privileged containers, host namespaces, SYS_ADMIN or Docker socket mounts: each is root on the host.",
         Level.MANDATORY,
         _privileged,
         Risk.PRIVILEGE,

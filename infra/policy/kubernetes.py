@@ -144,19 +144,19 @@ def _helm_pinned(view: ResourceView) -> Iterable[str]:
 
 
 K8S_RULES: list[ResourceRule | StackRule] = [
-    ResourceRule("k8s-restricted-containers", "Containers run as non-root, without privilege escalation, with ALL capabilities dropped.",
+    ResourceRule("k8s-restricted-containers", "Containers run as non-root, without privilege escalation, with ALL capabilities dropped: a breakout starts unprivileged.",
                  Level.MANDATORY, _non_root, Risk.PRIVILEGE),
-    ResourceRule("k8s-no-host-namespaces", "No hostNetwork, hostPID or hostIPC.", Level.MANDATORY, _host_namespaces, Risk.PRIVILEGE),
-    ResourceRule("k8s-data-store-not-exposed", "No LoadBalancer/NodePort Service in front of a data store.", Level.MANDATORY,
+    ResourceRule("k8s-no-host-namespaces", "No hostNetwork, hostPID or hostIPC: a pod sharing them sees the node.", Level.MANDATORY, _host_namespaces, Risk.PRIVILEGE),
+    ResourceRule("k8s-data-store-not-exposed", "No LoadBalancer/NodePort Service in front of a data store: it would be on the internet.", Level.MANDATORY,
                  _service_exposes_data_store, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("k8s-no-secrets-in-config-maps", "Secret-named keys live in Secrets, not ConfigMaps.", Level.MANDATORY,
+    ResourceRule("k8s-no-secrets-in-config-maps", "Secret-named keys live in Secrets, not ConfigMaps: ConfigMaps are shown to every reader in clear.", Level.MANDATORY,
                  _config_map_secrets, Risk.SECRETS),
-    ResourceRule("k8s-pinned-images", "Images are pinned by version tag or digest, never latest.", Level.MANDATORY, _pinned_images,
+    ResourceRule("k8s-pinned-images", "Images are pinned by version tag or digest, never latest: a deploy must run what was reviewed.", Level.MANDATORY, _pinned_images,
                  Risk.SUPPLY_CHAIN),
-    ResourceRule("k8s-helm-chart-pinned", "Helm releases pin a chart version.", Level.MANDATORY, _helm_pinned, Risk.SUPPLY_CHAIN),
-    ResourceRule("k8s-resource-limits", "Every container has CPU and memory limits.", Level.MANDATORY, _limits, Risk.RELIABILITY),
-    ResourceRule("k8s-probes", "Long-running containers that serve a port have liveness and readiness probes.", Level.ADVISORY,
+    ResourceRule("k8s-helm-chart-pinned", "Helm releases pin a chart version: every deploy would otherwise install whatever is newest.", Level.MANDATORY, _helm_pinned, Risk.SUPPLY_CHAIN),
+    ResourceRule("k8s-resource-limits", "Every container has CPU and memory limits: one runaway pod must not starve the node.", Level.MANDATORY, _limits, Risk.RELIABILITY),
+    ResourceRule("k8s-probes", "Serving containers have liveness and readiness probes (practice: hung pods restart, unready ones get no traffic).", Level.ADVISORY,
                  _probes, Risk.RELIABILITY),
-    StackRule("k8s-hpa-owns-replicas", "A Deployment scaled by an HPA does not set replicas.", Level.MANDATORY, _hpa_owns_replicas,
+    StackRule("k8s-hpa-owns-replicas", "A Deployment scaled by an HPA does not set replicas: every `pulumi up` would reset the scale.", Level.MANDATORY, _hpa_owns_replicas,
               Risk.RELIABILITY),
 ]
