@@ -9,6 +9,7 @@ from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationPolicy,
     StackValidationPolicy,
+    proxy,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root holds infra/
@@ -16,16 +17,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root
 from infra.policy.rules import Level, ResourceRule, ResourceView, StackRule  # noqa: E402
 from infra.policy.waivers import load_file, resource_waiver  # noqa: E402
 
+UNKNOWN_VALUES = {proxy.UNKNOWN_STRING_VALUE, proxy.UNKNOWN_OBJECT_VALUE, proxy.UNKNOWN_ARRAY_VALUE}
 LEVELS = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}
 
 
 def _view(resource) -> ResourceView:
+    """The rule's view of a resource. During preview a reference to a resource not yet created is
+    unknown: where the input depends on exactly one resource, it becomes that resource's URN (and
+    each view lists its own URN among its ids), so guards still match what they guard."""
     opts = getattr(resource, "opts", None)
+    props = dict(resource.props)
+    for key, deps in (getattr(resource, "property_dependencies", None) or {}).items():
+        if len(deps) == 1 and (props.get(key) is None or str(props.get(key)) in UNKNOWN_VALUES):
+            props[key] = deps[0].urn
     return ResourceView(
         type=resource.resource_type,
         name=resource.name,
-        props=dict(resource.props),
+        props=props,
         protect=bool(getattr(opts, "protect", False)),
+        ids=frozenset({resource.urn}) if getattr(resource, "urn", None) else frozenset(),
     )
 
 

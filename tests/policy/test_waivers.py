@@ -85,3 +85,23 @@ def test_the_pack_honours_the_same_waivers():
         args = ResourceValidationArgs("kubernetes:core/v1:Service", props, "urn:x", "redis", opts, None)
         policy.validate(args, lambda m, urn=None: reported.append(m))
     assert len(reported) == 1
+
+
+def test_the_pack_matches_a_guard_to_its_bucket_while_the_id_is_unknown():
+    """During preview the block's `bucket` is unknown; its property dependency names the bucket."""
+    from pulumi_policy import proxy
+    from pulumi_policy.policy import PolicyResource, StackValidationArgs
+
+    spec = importlib.util.spec_from_file_location("policy_adapters", ROOT / "policy" / "adapters.py")
+    adapters = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(adapters)
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+    bucket = PolicyResource("aws:s3/bucket:Bucket", {}, "urn:b", "uploads", opts, None, None, [], {})
+    flags = dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+    block = PolicyResource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                           {"bucket": proxy.UNKNOWN_STRING_VALUE, **flags}, "urn:pab", "uploads-guard", opts, None, None,
+                           [bucket], {"bucket": [bucket]})
+    policy = adapters.to_policy(next(r for r in ALL_RULES if r.name == "aws-bucket-not-public"))
+    reported: list[str] = []
+    policy.validate(StackValidationArgs([bucket, block], None), lambda m, urn=None: reported.append(m))
+    assert reported == []
