@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from infra.cost.estimate import CostItem
+from infra.cost.estimate import CostItem, Unpriced
 from infra.cost.prices import PRICES
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
@@ -24,7 +24,7 @@ def _item(r: PlannedResource, usd: float, basis: str) -> CostItem:
 def _price(key: str, what: str):
     price = PRICES.get(key)
     if price is None:
-        raise ValueError(f"no DigitalOcean price for {what}; add `{key}` to infra/cost/prices.py")
+        raise Unpriced(what)
     return price
 
 

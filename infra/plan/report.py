@@ -46,7 +46,8 @@ def text_report(result: PlanResult) -> str:
     for what in result.cost.unpriced:
         lines.append(f"  unpriced: {what}")
     if result.violations:
-        lines.append(f"Policy: {len(result.violations)} violation(s)")
+        waived = sum(1 for v in result.violations if v.waiver)
+        lines.append(f"Policy: {len(result.violations)} violation(s)" + (f", {waived} waived" if waived else ""))
         for v in result.violations:
             waived = f" (waived: {v.waiver})" if v.waiver else ""
             lines.append(f"  [{v.level.value}] {v.policy}: {v.resource}: {v.message}{waived}")

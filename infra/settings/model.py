@@ -134,7 +134,7 @@ class DropletConfig(ConfigModel):
     """target droplet: one DigitalOcean droplet running docker compose."""
 
     region: str = Field(default="nyc3", pattern=r"^[a-z]{3}[0-9]$", description="DigitalOcean region slug.")
-    size: str = Field(default="s-2vcpu-4gb", pattern=r"^[a-z0-9-]+$", description="Droplet size slug (one of infra/settings/droplets.py).")
+    size: str = Field(default="s-2vcpu-4gb", pattern=r"^[a-z0-9-]+$", description="Droplet size slug.")
     image: str = Field(default="ubuntu-24-04-x64", description="Droplet base image slug.")
     backups: bool = Field(default=False, description="Weekly droplet backups (+20% of the droplet price).")
     ssh_public_key: str = Field(default="", description="OpenSSH public key for the admin user; empty = generate one (private key is a secret output).")
