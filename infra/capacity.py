@@ -20,7 +20,11 @@ HOST_MEMORY_SHARE = 0.9
 
 
 def droplet_memory_mib(size: str) -> int:
-    """s-2vcpu-4gb -> 4096; s-1vcpu-512mb-10gb -> 512 (the first memory figure in the slug)."""
+    """The size table's memory; else the first memory figure in the slug (s-2vcpu-4gb -> 4096)."""
+    from infra.settings.droplets import DROPLET_SIZES
+
+    if size in DROPLET_SIZES:
+        return DROPLET_SIZES[size].memory_mib
     match = re.search(r"-(\d+)(gb|mb)\b", size)
     if not match:
         raise ValueError(f"cannot tell the memory of droplet size {size!r}")

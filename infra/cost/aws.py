@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from infra import schedules
-from infra.cost.estimate import CostItem
+from infra.cost.estimate import CostItem, Unpriced, with_context
 from infra.cost.prices import HOURS_PER_MONTH, PRICES
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
@@ -28,6 +28,7 @@ ASSUMED_JOB_MINUTES = 2.0  # a scheduled RunTask: image pull + start + run (Farg
 ASSUMED_LAMBDA_JOB_S, ASSUMED_LAMBDA_JOB_GB = 10.0, 1.0  # a scheduled invocation of the API function
 ASSUMED_RELEASES, ASSUMED_MIGRATE_S = 30, 30.0  # the migrate function: one invocation per release
 SCHEDULER_FREE_INVOCATIONS = 14_000_000  # EventBridge Scheduler free tier, per month and account
+ASSUMED_AURORA_GB = 10.0
 
 def _usd(key: str) -> float:
     return PRICES[key].usd
@@ -41,11 +42,52 @@ def _item(r: PlannedResource, usd: float, basis: str) -> CostItem:
     return CostItem(resource=r.name, type=r.type, monthly_usd=usd, basis=basis)
 
 
-def _ecs_service(r: PlannedResource) -> Iterable[CostItem]:
+ASSUMED_NLB_NLCU = 1.0
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def _task_size(arn, resources: list[PlannedResource], fallback_tags: dict) -> tuple[float, float]:
+    """vCPU and GB of the task definition `arn` names, read from its own cpu/memory inputs.
+
+    Matched by ARN (or family, when the ARN is not known yet); a task definition outside the
+    program (a literal ARN from elsewhere) falls back to `task-cpu`/`task-memory` tags, else
+    raises Unpriced.
+    """
+    text = str(arn or "")
+    family = text.rsplit("/", 1)[-1].split(":")[0]
+    for r in resources:
+        if r.type != TASK_DEFINITION:
+            continue
+        outputs, props = unwrapped(r.outputs or {}), unwrapped(r.inputs)
+        if text and (text == outputs.get("arn") or family == props.get("family")):
+            if props.get("cpu") and props.get("memory"):
+                return int(props["cpu"]) / 1024, int(props["memory"]) / 1024
+            containers = _containers(props)
+            return sum(int(c.get("cpu") or 0) for c in containers) / 1024, sum(
+                int(c.get("memory") or c.get("memoryReservation") or 0) for c in containers) / 1024
+    if fallback_tags.get("task-cpu"):
+        return int(fallback_tags["task-cpu"]) / 1024, int(fallback_tags.get("task-memory", 0)) / 1024
+    raise Unpriced(f"task definition {text or '?'} is not in this program")
+
+
+def _containers(props: dict) -> list[dict]:
+    import json
+
+    try:
+        return json.loads(props.get("containerDefinitions") or "[]")
+    except json.JSONDecodeError:
+        return []
+
+
+def _ecs_service(r: PlannedResource, resources: list[PlannedResource]) -> Iterable[CostItem]:
     props = unwrapped(r.inputs)
-    tags = props.get("tags") or {}
-    count = int(props.get("desiredCount", 0))
-    vcpu, gb = int(tags.get("task-cpu", 0)) / 1024, int(tags.get("task-memory", 0)) / 1024
+    count = int(props.get("desiredCount", 1 if props.get("schedulingStrategy") != "DAEMON" else 0))
+    if props.get("launchType") == "EC2" or props.get("capacityProviderStrategies"):
+        strategies = [s.get("capacityProvider") for s in props.get("capacityProviderStrategies") or []]
+        if props.get("launchType") == "EC2" or not all(str(s).startswith("FARGATE") for s in strategies):
+            yield _item(r, 0.0, "EC2 launch type: the container instances are priced, not the tasks")
+            return
+    vcpu, gb = _task_size(props.get("taskDefinition"), resources, props.get("tags") or {})
     compute = count * HOURS_PER_MONTH * (vcpu * _usd("aws.fargate.vcpu_hour") + gb * _usd("aws.fargate.gb_hour"))
     yield _item(r, compute, f"{count} task(s) × {vcpu:g} vCPU/{gb:g} GB × {HOURS_PER_MONTH} h Fargate (Linux/x86)")
     if (props.get("networkConfiguration") or {}).get("assignPublicIp"):
@@ -53,10 +95,20 @@ def _ecs_service(r: PlannedResource) -> Iterable[CostItem]:
 
 
 def _alb(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, _hourly("aws.alb.hour") + _hourly("aws.alb.lcu_hour", ASSUMED_ALB_LCU),
-                f"ALB hours + {ASSUMED_ALB_LCU:g} LCU average (assumed)")
-    subnets = len(unwrapped(r.inputs).get("subnets") or [])
-    yield _item(r, _hourly("aws.ipv4.hour", subnets), f"{subnets} public IPv4 address(es) of the ALB (one per AZ)")
+    props = unwrapped(r.inputs)
+    kind = props.get("loadBalancerType") or "application"
+    if kind == "network":
+        yield _item(r, _hourly("aws.nlb.hour") + _hourly("aws.nlb.nlcu_hour", ASSUMED_NLB_NLCU),
+                    f"NLB hours + {ASSUMED_NLB_NLCU:g} NLCU average (assumed)")
+    elif kind == "gateway":
+        raise Unpriced("gateway load balancer")
+    else:
+        yield _item(r, _hourly("aws.alb.hour") + _hourly("aws.alb.lcu_hour", ASSUMED_ALB_LCU),
+                    f"ALB hours + {ASSUMED_ALB_LCU:g} LCU average (assumed)")
+    if props.get("internal"):
+        return
+    subnets = len(props.get("subnets") or props.get("subnetMappings") or [])
+    yield _item(r, _hourly("aws.ipv4.hour", subnets), f"{subnets} public IPv4 address(es) of the {kind} LB (one per AZ)")
 
 
 def _nat(r: PlannedResource) -> Iterable[CostItem]:
@@ -81,11 +133,46 @@ def _rds(r: PlannedResource) -> Iterable[CostItem]:
     klass = props.get("instanceClass", "")
     price = PRICES.get(f"aws.rds.{klass}")
     if price is None:
-        yield _item(r, 0.0, f"{klass}: no list price in prices.py (add it)")
-    else:
-        yield _item(r, price.usd * HOURS_PER_MONTH, f"{klass} single-AZ PostgreSQL × {HOURS_PER_MONTH} h")
+        raise Unpriced(f"instance class {klass}")
+    azs = 2 if props.get("multiAz") else 1
+    yield _item(r, price.usd * HOURS_PER_MONTH * azs,
+                f"{klass} {'multi' if azs == 2 else 'single'}-AZ PostgreSQL/MySQL × {HOURS_PER_MONTH} h")
     storage = float(props.get("allocatedStorage", 0))
-    yield _item(r, storage * _usd("aws.rds.gp3_gb_month"), f"{storage:g} GB gp3 (backups up to the DB size are free)")
+    yield _item(r, storage * azs * _usd("aws.rds.gp3_gb_month"), f"{storage:g} GB gp3 (backups up to the DB size are free)")
+
+
+def _aurora_instance(r: PlannedResource) -> Iterable[CostItem]:
+    klass = unwrapped(r.inputs).get("instanceClass", "")
+    price = PRICES.get(f"aws.aurora.{klass}")
+    if price is None:
+        raise Unpriced(f"Aurora instance class {klass}")
+    yield _item(r, price.usd * HOURS_PER_MONTH, f"Aurora {klass} × {HOURS_PER_MONTH} h")
+
+
+def _aurora_cluster(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, ASSUMED_AURORA_GB * _usd("aws.aurora.gb_month"),
+                f"{ASSUMED_AURORA_GB:g} GB Aurora storage (assumed; I/O not estimated; instances priced separately)")
+
+
+def _ebs(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    kind = props.get("type") or "gp3"
+    price = PRICES.get(f"aws.ebs.{kind}_gb_month")
+    if price is None:
+        raise Unpriced(f"volume type {kind}")
+    size = float(props.get("size") or 0)
+    yield _item(r, size * price.usd, f"{size:g} GB {kind}")
+
+
+def _rest_api(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, ASSUMED_REQUESTS_M * _usd("aws.apigw.rest.million_requests"),
+                f"assumed {ASSUMED_REQUESTS_M:g}M REST API requests")
+
+
+def _ssm_parameter(r: PlannedResource) -> Iterable[CostItem]:
+    advanced = unwrapped(r.inputs).get("tier") == "Advanced"
+    yield _item(r, _usd("aws.ssm.advanced_parameter_month") if advanced else 0.0,
+                "advanced parameter" if advanced else "standard parameter: free")
 
 
 def _cache(r: PlannedResource) -> Iterable[CostItem]:
@@ -93,7 +180,7 @@ def _cache(r: PlannedResource) -> Iterable[CostItem]:
     node, nodes = props.get("nodeType", ""), int(props.get("numCacheClusters", 1))
     price = PRICES.get(f"aws.elasticache.{props.get('engine')}.{node}")
     if price is None:
-        yield _item(r, 0.0, f"{node}: no list price in prices.py (add it)")
+        raise Unpriced(f"{props.get('engine')} node type {node}")
     else:
         yield _item(r, price.usd * HOURS_PER_MONTH * nodes, f"{nodes} × {node} ({props.get('engine')}) × {HOURS_PER_MONTH} h")
 
@@ -135,7 +222,7 @@ def runs_per_month(expression: str) -> float:
     return schedules.runs_per_month(*("*" if f == "?" else f for f in fields))
 
 
-def _schedule(r: PlannedResource) -> Iterable[CostItem]:
+def _schedule(r: PlannedResource, resources: list[PlannedResource]) -> Iterable[CostItem]:
     props = unwrapped(r.inputs)
     runs = runs_per_month(props["scheduleExpression"])
     yield _item(r, max(0.0, runs - SCHEDULER_FREE_INVOCATIONS) / 1e6 * _usd("aws.scheduler.million_invocations"),
@@ -147,8 +234,7 @@ def _schedule(r: PlannedResource) -> Iterable[CostItem]:
         yield _item(r, gb_s * _usd("aws.lambda.gb_second") + runs / 1e6 * _usd("aws.lambda.million_requests"),
                     f"{runs:,.0f} invocation(s) × {ASSUMED_LAMBDA_JOB_S:g} s × {ASSUMED_LAMBDA_JOB_GB:g} GB (assumed)")
         return
-    tags = ecs_target.get("tags") or {}
-    vcpu, gb = int(tags.get("task-cpu", 0)) / 1024, int(tags.get("task-memory", 0)) / 1024
+    vcpu, gb = _task_size(ecs_target.get("taskDefinitionArn"), resources, ecs_target.get("tags") or {})
     hours = runs * ASSUMED_JOB_MINUTES / 60
     yield _item(r, hours * (vcpu * _usd("aws.fargate.vcpu_hour") + gb * _usd("aws.fargate.gb_hour")),
                 f"{runs:,.0f} RunTask run(s)/month × {ASSUMED_JOB_MINUTES:g} min (assumed) × {vcpu:g} vCPU/{gb:g} GB Fargate")
@@ -157,8 +243,15 @@ def _schedule(r: PlannedResource) -> Iterable[CostItem]:
 
 
 COST_RULES = {
-    "aws:ecs/service:Service": _ecs_service,
+    "aws:ecs/service:Service": with_context(_ecs_service),
     "aws:lb/loadBalancer:LoadBalancer": _alb,
+    "aws:alb/loadBalancer:LoadBalancer": _alb,
+    "aws:rds/cluster:Cluster": _aurora_cluster,
+    "aws:rds/clusterInstance:ClusterInstance": _aurora_instance,
+    "aws:ebs/volume:Volume": _ebs,
+    "aws:apigateway/restApi:RestApi": _rest_api,
+    "aws:ssm/parameter:Parameter": _ssm_parameter,
+    "aws:s3/bucketV2:BucketV2": _flat("aws.s3.standard_gb_month", ASSUMED_BUCKET_GB, f"{ASSUMED_BUCKET_GB:g} GB S3 Standard (assumed)"),
     "aws:ec2/natGateway:NatGateway": _nat,
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _endpoint,
@@ -173,10 +266,40 @@ COST_RULES = {
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:secretsmanager/secret:Secret": _flat("aws.secretsmanager.secret_month", 1, "one secret"),
     "aws:lambda/function:Function": _lambda,
-    "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:scheduler/schedule:Schedule": with_context(_schedule),
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": _flat(
         "aws.route53.hosted_zone_month", 1, "Cloud Map private DNS namespace: one Route 53 private hosted zone"),
     "aws:servicediscovery/service:Service": _flat("aws.cloudmap.instance_month", 1, "one registered instance (1 accessory task)"),
     "aws:apigatewayv2/api:Api": _flat("aws.apigw.http.million_requests", ASSUMED_REQUESTS_M,
                                       f"assumed {ASSUMED_REQUESTS_M:g}M HTTP API requests"),
+}
+
+# Types with no charge of their own (networking plumbing, IAM, configuration of priced resources).
+FREE_TYPES = {
+    "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
+    "aws:apigatewayv2/integration:Integration", "aws:apigatewayv2/route:Route", "aws:apigatewayv2/stage:Stage",
+    "aws:apigateway/resource:Resource", "aws:apigateway/method:Method", "aws:apigateway/integration:Integration",
+    "aws:apigateway/deployment:Deployment", "aws:apigateway/stage:Stage",
+    "aws:appautoscaling/policy:Policy", "aws:appautoscaling/target:Target", "aws:budgets/budget:Budget",
+    "aws:ec2/internetGateway:InternetGateway", "aws:ec2/route:Route", "aws:ec2/routeTable:RouteTable",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/subnet:Subnet",
+    "aws:ec2/vpc:Vpc", "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecs/cluster:Cluster", "aws:ecs/taskDefinition:TaskDefinition",
+    "aws:elasticache/subnetGroup:SubnetGroup", "aws:iam/accessKey:AccessKey", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/user:User", "aws:iam/userPolicy:UserPolicy", "aws:iam/group:Group", "aws:iam/groupPolicy:GroupPolicy",
+    "aws:iam/policy:Policy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/instanceProfile:InstanceProfile",
+    "aws:lambda/permission:Permission", "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule",
+    "aws:lb/targetGroup:TargetGroup", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketObjectv2:BucketObjectv2",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketAclV2:BucketAclV2",
+    "aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    "aws:secretsmanager/secretVersion:SecretVersion", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sns/topicSubscription:TopicSubscription", "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:route53/record:Record", "aws:lambda/invocation:Invocation", "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from infra.cost.estimate import CostItem
+from infra.cost.estimate import CostItem, Unpriced
 from infra.cost.prices import PRICES
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
@@ -24,7 +24,7 @@ def _item(r: PlannedResource, usd: float, basis: str) -> CostItem:
 def _price(key: str, what: str):
     price = PRICES.get(key)
     if price is None:
-        raise ValueError(f"no DigitalOcean price for {what}; add `{key}` to infra/cost/prices.py")
+        raise Unpriced(what)
     return price
 
 
@@ -54,9 +54,37 @@ def _reserved_ip(r: PlannedResource) -> Iterable[CostItem]:
     yield _item(r, 0.0, "reserved IP: free while assigned to a droplet")
 
 
+def _load_balancer(r: PlannedResource) -> Iterable[CostItem]:
+    props = unwrapped(r.inputs)
+    nodes = int(props.get("sizeUnit") or {"lb-small": 1, "lb-medium": 3, "lb-large": 6}.get(props.get("size") or "", 1))
+    price = _price("do.loadbalancer.small", "load balancer")
+    yield _item(r, price.usd * nodes, f"load balancer, {nodes} node(s) × ${price.usd:g}/month ({price.source}, {price.checked})")
+
+
+def _volume(r: PlannedResource) -> Iterable[CostItem]:
+    size = float(unwrapped(r.inputs).get("size") or 0)
+    gib = _price("do.volume.gib_month", "block storage")
+    yield _item(r, size * gib.usd, f"{size:g} GiB block storage at ${gib.usd:g}/GiB-month")
+
+
 COST_RULES = {
+    "digitalocean:index/loadBalancer:LoadBalancer": _load_balancer,
+    "digitalocean:index/volume:Volume": _volume,
     "digitalocean:index/droplet:Droplet": _droplet,
     "digitalocean:index/databaseCluster:DatabaseCluster": _database,
     "digitalocean:index/containerRegistry:ContainerRegistry": _registry,
     "digitalocean:index/reservedIp:ReservedIp": _reserved_ip,
+}
+
+FREE_TYPES = {
+    "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+    "digitalocean:index/databaseDb:DatabaseDb", "digitalocean:index/databaseFirewall:DatabaseFirewall",
+    "digitalocean:index/databaseUser:DatabaseUser", "digitalocean:index/firewall:Firewall",
+    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment", "digitalocean:index/spacesKey:SpacesKey",
+    "digitalocean:index/sshKey:SshKey", "digitalocean:index/uptimeAlert:UptimeAlert",
+    "digitalocean:index/uptimeCheck:UptimeCheck",  # included with the account
+    "digitalocean:index/vpc:Vpc", "digitalocean:index/project:Project", "digitalocean:index/projectResources:ProjectResources",
+    "digitalocean:index/domain:Domain", "digitalocean:index/record:Record", "digitalocean:index/tag:Tag",
+    "digitalocean:index/certificate:Certificate", "digitalocean:index/spacesBucketObject:SpacesBucketObject",
+    "digitalocean:index/spacesBucketPolicy:SpacesBucketPolicy", "digitalocean:index/monitorAlert:MonitorAlert",
 }

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from infra import schedules
-from infra.cost.estimate import CostItem
+from infra.cost.estimate import CostItem, Unpriced
 from infra.cost.prices import HOURS_PER_MONTH, PRICES
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
@@ -41,8 +41,12 @@ def memory_gib(quantity: str) -> float:
     return value / 1024 if quantity.endswith("Mi") else value
 
 
+DEFAULT_LIMITS = {"cpu": "1", "memory": "512Mi"}  # Cloud Run's defaults when a container sets none
+
+
 def _limits(template: dict) -> tuple[float, float]:
-    limits = template["containers"][0]["resources"]["limits"]
+    containers = template.get("containers") or (template.get("spec") or {}).get("containers") or [{}]
+    limits = {**DEFAULT_LIMITS, **((containers[0].get("resources") or {}).get("limits") or {})}
     return cpu_count(limits["cpu"]), memory_gib(limits["memory"])
 
 
@@ -51,9 +55,13 @@ def _item(r: PlannedResource, usd: float, basis: str) -> CostItem:
 
 
 def service(r: PlannedResource) -> Iterable[CostItem]:
-    template = unwrapped(r.inputs)["template"]
+    template = unwrapped(r.inputs).get("template") or {}
     cpu, gib = _limits(template)
-    minimum = int(template.get("scaling", {}).get("minInstanceCount", 0))
+    if r.type == "gcp:cloudrun/service:Service":  # v1: scaling is an annotation
+        annotations = ((template.get("metadata") or {}).get("annotations") or {})
+        minimum = int(annotations.get("autoscaling.knative.dev/minScale", 0))
+    else:
+        minimum = int(template.get("scaling", {}).get("minInstanceCount", 0))
     if minimum == 0:
         yield _item(r, 0.0, f"scales to zero; {cpu:g} vCPU/{gib:g} GiB billed per request "
                             f"({_rate('gcp.run.request.vcpu_second')}/vCPU-s, {_rate('gcp.run.request.gib_second')}/GiB-s), not estimated")
@@ -104,12 +112,14 @@ def dns_zone(r: PlannedResource) -> Iterable[CostItem]:
 def sql_instance(r: PlannedResource) -> Iterable[CostItem]:
     settings = unwrapped(r.inputs)["settings"]
     tier = settings["tier"]
-    custom = re.match(r"^db-custom-(\d+)-(\d+)$", tier)
+    custom = re.match(r"^db-(?:custom|perf-optimized-N)-(\d+)-(\d+)$", tier)
     if custom:
         vcpu, gib = int(custom[1]), int(custom[2]) / 1024
         hourly = vcpu * _usd("gcp.sql.enterprise.vcpu_hour") + gib * _usd("gcp.sql.enterprise.gib_hour")
-    else:
+    elif f"gcp.sql.{tier}" in PRICES:
         hourly = _usd(f"gcp.sql.{tier}")
+    else:
+        raise Unpriced(f"tier {tier}")
     if settings.get("availabilityType") == "REGIONAL":
         hourly *= 2
     disk = float(settings.get("diskSize", 10))
@@ -144,8 +154,16 @@ def uptime_check(r: PlannedResource) -> Iterable[CostItem]:
     yield _item(r, 0.0, PRICES["gcp.monitoring.uptime_check"].unit)
 
 
+def forwarding_rule(r: PlannedResource) -> Iterable[CostItem]:
+    yield _item(r, _usd("gcp.lb.forwarding_rule_hour") * HOURS_PER_MONTH,
+                f"one forwarding rule at ${_usd('gcp.lb.forwarding_rule_hour')}/h; data processed not estimated")
+
+
 COST_RULES = {
     "gcp:cloudrunv2/service:Service": service,
+    "gcp:cloudrun/service:Service": service,
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": forwarding_rule,
+    "gcp:compute/forwardingRule:ForwardingRule": forwarding_rule,
     "gcp:cloudrunv2/workerPool:WorkerPool": worker_pool,
     "gcp:cloudrunv2/job:Job": scheduled_job,
     "gcp:cloudscheduler/job:Job": scheduler_job,
@@ -156,4 +174,19 @@ COST_RULES = {
     "gcp:storage/bucket:Bucket": bucket,
     "gcp:secretmanager/secretVersion:SecretVersion": secret_version,
     "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": uptime_check,
+}
+
+FREE_TYPES = {
+    "gcp:cloudrunv2/jobIamMember:JobIamMember", "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "gcp:cloudrun/iamMember:IamMember", "gcp:cloudrun/iamBinding:IamBinding", "gcp:cloudrun/domainMapping:DomainMapping",
+    "gcp:compute/globalAddress:GlobalAddress",  # a private services range: no charge while unused by a forwarding rule
+    "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork", "gcp:compute/firewall:Firewall",
+    "gcp:logging/metric:Metric", "gcp:monitoring/alertPolicy:AlertPolicy", "gcp:monitoring/notificationChannel:NotificationChannel",
+    "gcp:projects/iAMMember:IAMMember", "gcp:projects/service:Service", "gcp:secretmanager/secret:Secret",
+    "gcp:secretmanager/secretIamMember:SecretIamMember", "gcp:serviceaccount/account:Account", "gcp:serviceaccount/key:Key",
+    "gcp:serviceaccount/iAMMember:IAMMember", "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+    "gcp:servicenetworking/connection:Connection", "gcp:sql/database:Database", "gcp:sql/user:User",
+    "gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketAccessControl:BucketAccessControl",
+    "gcp:storage/hmacKey:HmacKey", "gcp:storage/bucketObject:BucketObject", "gcp:dns/recordSet:RecordSet",
 }

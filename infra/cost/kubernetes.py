@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from infra.cost.digitalocean import _item, _price
-from infra.cost.estimate import CostItem
+from infra.cost.estimate import CostItem, with_context
 from infra.plan.mocks import PlannedResource
 from infra.plan.values import unwrapped
 
@@ -69,10 +69,44 @@ def _spaces(r: PlannedResource) -> Iterable[CostItem]:
                                "one subscription covers every bucket of the account")
 
 
+def _service(r: PlannedResource, resources: list[PlannedResource]) -> Iterable[CostItem]:
+    """A Service of type LoadBalancer makes the cluster's cloud create a load balancer."""
+    if (unwrapped(r.inputs).get("spec") or {}).get("type") != "LoadBalancer":
+        return
+    clouds = {x.type.split(":", 1)[0] for x in resources}
+    if "aws" in clouds:
+        from infra.cost.aws import _alb
+
+        yield from (CostItem(i.resource, i.type, i.monthly_usd, "Service type LoadBalancer on EKS: " + i.basis)
+                    for i in _alb(PlannedResource(r.type, r.name, r.urn, r.parent, True, False, {"loadBalancerType": "network"})))
+        return
+    lb = _price("do.loadbalancer.small", "load balancer")
+    yield _item(r, lb.usd, f"Service type LoadBalancer: one DO load balancer node, ${lb.usd:g}/month "
+                           f"(priced as DigitalOcean; {lb.source}, {lb.checked})")
+
+
 COST_RULES = {
+    "kubernetes:core/v1:Service": with_context(_service),
     "digitalocean:index/kubernetesCluster:KubernetesCluster": _cluster,
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": _gateway,
     "kubernetes:apps/v1:StatefulSet": _volumes,
     "kubernetes:helm.sh/v3:Release": _volumes,
     "digitalocean:index/spacesBucket:SpacesBucket": _spaces,
 }
+
+# Objects inside the cluster cost nothing beyond the nodes (and the volumes/LBs priced above).
+FREE_KINDS = {"Deployment", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "ConfigMap", "Secret", "Namespace",
+              "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy",
+              "PodDisruptionBudget", "HorizontalPodAutoscaler", "Ingress", "IngressClass", "GatewayClass", "HTTPRoute",
+              "ClusterIssuer", "Issuer", "Certificate", "ServiceMonitor", "PodMonitor", "PrometheusRule",
+              "BackendTrafficPolicy", "ClientTrafficPolicy", "SecurityPolicy", "EnvoyProxy", "LimitRange", "ResourceQuota"}
+
+
+class _KubernetesFree(frozenset):
+    """Every kubernetes:<group>/<version>:<Kind> of a free kind, whatever its API version."""
+
+    def __contains__(self, type_: object) -> bool:
+        return isinstance(type_, str) and type_.startswith("kubernetes:") and type_.rsplit(":", 1)[-1] in FREE_KINDS
+
+
+FREE_TYPES = _KubernetesFree()

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.settings.droplets import CHECKED as DROPLETS_CHECKED
+from infra.settings.droplets import DROPLET_SIZES
+from infra.settings.droplets import SOURCE as DROPLETS_SOURCE
+
 
 @dataclass(frozen=True)
 class Price:
@@ -49,6 +53,7 @@ PRICES |= {
     # Not re-read offline on the date above: confirm on the next price check.
     "gcp.scheduler.job_month": Price(0.10, "job-month (3 free per billing account, shared by its projects)", "https://cloud.google.com/scheduler/pricing", _GCP_CHECKED),
     "gcp.dns.zone_month": Price(0.20, "managed zone-month (first 25)", "https://cloud.google.com/dns/pricing", _GCP_CHECKED),
+    "gcp.lb.forwarding_rule_hour": Price(0.025, "forwarding rule-hour (first 5)", "https://cloud.google.com/vpc/network-pricing", _GCP_CHECKED),
     "gcp.monitoring.uptime_check": Price(0.0, "first 1M executions/month per project free", "https://cloud.google.com/stackdriver/pricing", _GCP_CHECKED),
 }
 
@@ -70,6 +75,29 @@ PRICES |= {
     "aws.rds.db.t4g.micro": Price(0.016, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
     "aws.rds.db.t4g.small": Price(0.032, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
     "aws.rds.db.t4g.medium": Price(0.065, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t3.micro": Price(0.018, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t3.small": Price(0.036, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t3.medium": Price(0.072, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.t4g.large": Price(0.129, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.m5.large": Price(0.178, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.m6g.large": Price(0.159, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.m6i.large": Price(0.178, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.m7g.large": Price(0.168, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.r6g.large": Price(0.225, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.rds.db.r6i.large": Price(0.25, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
+    "aws.aurora.db.t4g.medium": Price(0.073, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
+    "aws.aurora.db.r6g.large": Price(0.26, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
+    "aws.aurora.db.r7g.large": Price(0.276, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
+    "aws.aurora.gb_month": Price(0.10, "GB-month (Aurora Standard)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
+    "aws.ebs.gp3_gb_month": Price(0.08, "GB-month", "https://aws.amazon.com/ebs/pricing/", _AWS_CHECKED),
+    "aws.ebs.gp2_gb_month": Price(0.10, "GB-month", "https://aws.amazon.com/ebs/pricing/", _AWS_CHECKED),
+    "aws.nlb.hour": Price(0.0225, "hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED),
+    "aws.nlb.nlcu_hour": Price(0.006, "NLCU-hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED),
+    "aws.apigw.rest.million_requests": Price(3.50, "million requests (REST API, first 333M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED),
+    "aws.ssm.advanced_parameter_month": Price(0.05, "advanced parameter-month", "https://aws.amazon.com/systems-manager/pricing/", _AWS_CHECKED),
+    "aws.elasticache.redis.cache.t3.micro": Price(0.017, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
+    "aws.elasticache.redis.cache.t4g.micro": Price(0.016, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
+    "aws.elasticache.redis.cache.t4g.small": Price(0.032, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
     "aws.rds.gp3_gb_month": Price(0.115, "GB-month", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
     "aws.elasticache.valkey.cache.t4g.micro": Price(0.0128, "node-hour (Valkey, 20% below Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
     "aws.elasticache.valkey.cache.t4g.small": Price(0.0256, "node-hour (Valkey)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
@@ -91,17 +119,10 @@ PRICES |= {
 }
 
 # DigitalOcean list prices (monthly caps), all regions.
-_DO_DROPLETS = "https://www.digitalocean.com/pricing/droplets"
 _DO_DATABASES = "https://www.digitalocean.com/pricing/managed-databases"
 _DO_REGISTRY = "https://www.digitalocean.com/pricing/container-registry"
 _DO_CHECKED = "2026-11-22"
 PRICES |= {
-    "do.droplet.s-1vcpu-1gb": Price(6.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-1vcpu-2gb": Price(12.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-2vcpu-2gb": Price(18.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-2vcpu-4gb": Price(24.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-4vcpu-8gb": Price(48.0, "month", _DO_DROPLETS, _DO_CHECKED),
-    "do.droplet.s-8vcpu-16gb": Price(96.0, "month", _DO_DROPLETS, _DO_CHECKED),
     "do.database.db-s-1vcpu-1gb": Price(15.0, "month per node", _DO_DATABASES, _DO_CHECKED),
     "do.database.db-s-1vcpu-2gb": Price(30.0, "month per node", _DO_DATABASES, _DO_CHECKED),
     "do.database.db-s-2vcpu-4gb": Price(60.0, "month per node", _DO_DATABASES, _DO_CHECKED),
@@ -110,6 +131,10 @@ PRICES |= {
     "do.registry.basic": Price(5.0, "month", _DO_REGISTRY, _DO_CHECKED),
     "do.registry.professional": Price(20.0, "month", _DO_REGISTRY, _DO_CHECKED),
 }
+
+# Droplets (and DOKS nodes): the size table the settings validate `droplet.size` against.
+PRICES |= {f"do.droplet.{slug}": Price(size.usd_month, "month", DROPLETS_SOURCE, DROPLETS_CHECKED)
+           for slug, size in DROPLET_SIZES.items()}
 
 # DigitalOcean Kubernetes (target kubernetes). DOKS worker nodes are billed at the Droplet price of
 # their size (the do.droplet.* entries above); the control plane is free unless HA.

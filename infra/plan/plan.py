@@ -11,7 +11,7 @@ from infra.plan.mocks import PlannedResource
 from infra.plan.runner import run_program
 from infra.plan.stackfile import PROJECT_ROOT, StackConfig, load_stack_config
 from infra.plan.values import Secret, contains_secret, masked
-from infra.policy import Level, Violation, evaluate
+from infra.policy import Violation, evaluate
 from infra.settings import Settings, load_settings
 
 
@@ -74,7 +74,7 @@ def plan_config(config: StackConfig, settings: Settings) -> PlanResult:
     cost = estimate(program.resources)
     violations = evaluate(program.resources)
     problems = [
-        f"policy {v.policy}: {v.resource}: {v.message}" for v in violations if v.level is Level.MANDATORY
+        f"policy {v.policy}: {v.resource}: {v.message}" for v in violations if v.blocking
     ]
     budget = settings.budget_monthly_usd
     if budget and cost.monthly_usd > budget:

@@ -43,10 +43,14 @@ def text_report(result: PlanResult) -> str:
     lines.append(f"Cost: ${result.cost.monthly_usd:.2f}/month")
     for item in result.cost.items:
         lines.append(f"  ${item.monthly_usd:8.2f}  {item.resource}: {item.basis}")
+    for what in result.cost.unpriced:
+        lines.append(f"  unpriced: {what}")
     if result.violations:
-        lines.append(f"Policy: {len(result.violations)} violation(s)")
+        waived = sum(1 for v in result.violations if v.waiver)
+        lines.append(f"Policy: {len(result.violations)} violation(s)" + (f", {waived} waived" if waived else ""))
         for v in result.violations:
-            lines.append(f"  [{v.level.value}] {v.policy}: {v.resource}: {v.message}")
+            waived = f" (waived: {v.waiver})" if v.waiver else ""
+            lines.append(f"  [{v.level.value}] {v.policy}: {v.resource}: {v.message}{waived}")
     else:
         lines.append("Policy: no violations")
     lines += [f"Advisory: {line}" for line in result.advisories]

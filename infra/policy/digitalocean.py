@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from infra.policy.rules import OPEN_WORLD, Level, ResourceRule, ResourceView, StackRule
+from infra.policy.rules import OPEN_WORLD, Level, ResourceRule, ResourceView, Risk, StackRule
 
 DROPLET = "digitalocean:index/droplet:Droplet"
 FIREWALL = "digitalocean:index/firewall:Firewall"
@@ -33,9 +33,10 @@ def _firewall_public_ports(v: ResourceView) -> Iterable[str]:
 
 
 def _databases_firewalled(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
-    guarded = {v.name for v in views if v.type == DB_FIREWALL and v.props.get("rules")}
+    firewalls = [v for v in views if v.type == DB_FIREWALL and v.props.get("rules")]
     for cluster in (v for v in views if v.type == CLUSTER):
-        if cluster.name not in guarded:
+        keys = cluster.ids | {cluster.name}
+        if not any(f.name == cluster.name or f.props.get("clusterId") in keys for f in firewalls):
             yield cluster.name, "has no DatabaseFirewall: any address may try to connect"
 
 
@@ -47,13 +48,22 @@ def _database_firewall_private(v: ResourceView) -> Iterable[str]:
             yield f"admits {rule.get('value')}; list the droplet or its private network"
 
 
+def _spaces_private(v: ResourceView) -> Iterable[str]:
+    if v.type == "digitalocean:index/spacesBucket:SpacesBucket" and v.props.get("acl") == "public-read":
+        yield "acl public-read lists and serves every object to anyone; keep it private and sign URLs"
+    if v.type == "digitalocean:index/spacesBucketObject:SpacesBucketObject" and v.props.get("acl") == "public-read":
+        yield "object is public-read"
+
+
 DO_RULES: list[ResourceRule | StackRule] = [
-    StackRule("droplet-has-firewall", "Every droplet is behind a DigitalOcean cloud firewall.", Level.MANDATORY,
-              _droplets_firewalled),
-    ResourceRule("firewall-only-web-public", "A cloud firewall opens only 80/443 to the internet.", Level.MANDATORY,
-                 _firewall_public_ports),
-    StackRule("database-has-firewall", "Every managed database has a DatabaseFirewall (same name as its cluster).",
-              Level.MANDATORY, _databases_firewalled),
-    ResourceRule("database-firewall-private", "A DatabaseFirewall never admits the whole internet.", Level.MANDATORY,
-                 _database_firewall_private),
+    StackRule("droplet-has-firewall", "Every droplet is behind a DigitalOcean cloud firewall: a droplet alone exposes every listening port.", Level.MANDATORY,
+              _droplets_firewalled, Risk.PUBLIC_EXPOSURE),
+    ResourceRule("firewall-only-web-public", "A cloud firewall opens only 80/443 to the internet: every other open port is attack surface.", Level.MANDATORY,
+                 _firewall_public_ports, Risk.PUBLIC_EXPOSURE),
+    StackRule("database-has-firewall", "Every managed database has a DatabaseFirewall naming who may connect: otherwise any address may try.",
+              Level.MANDATORY, _databases_firewalled, Risk.PUBLIC_EXPOSURE),
+    ResourceRule("database-firewall-private", "A DatabaseFirewall never admits the whole internet: the database would be public.", Level.MANDATORY,
+                 _database_firewall_private, Risk.PUBLIC_EXPOSURE),
+    ResourceRule("do-spaces-private", "Spaces buckets and objects are private: public-read lists and serves every object.", Level.MANDATORY, _spaces_private,
+                 Risk.PUBLIC_EXPOSURE),
 ]

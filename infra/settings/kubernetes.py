@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from infra.settings.droplets import check_size
 from infra.settings.model import ConfigModel
 
 
@@ -25,6 +26,11 @@ class ClusterConfig(ConfigModel):
     max_nodes: int = Field(default=5, ge=1, le=100, description="Autoscaler maximum nodes.")
     ha_control_plane: bool = Field(default=False, description="Highly available control plane (+$40/month).")
     registry_integration: bool = Field(default=True, description="Let nodes pull from the account's DigitalOcean Container Registry.")
+
+    @field_validator("node_size")
+    @classmethod
+    def _known_size(cls, size: str) -> str:
+        return check_size(size)  # DOKS nodes are droplets, priced from the same table
 
     @model_validator(mode="after")
     def _bounds(self) -> ClusterConfig:

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from infra.settings.droplets import check_size
 from infra.settings.secrets import SECRET_WHEN_PASSWORD, is_opaque
 
 STRUCTURED = {"structured": True}
@@ -156,6 +157,11 @@ class DropletConfig(ConfigModel):
     admin_user: str = Field(default="deploy", pattern=r"^[a-z_][a-z0-9_-]{0,30}$", description="Admin login on the droplet (sudo, docker); root login is disabled.")
     registry: str = Field(default="ai-service", pattern=r"^[a-z0-9-]{1,63}$", description="DigitalOcean container registry name (one per account; dev and prod share it).")
     create_registry: bool = Field(default=True, description="This stack creates the registry (Starter tier, free); false = reference the one another stack created.")
+
+    @field_validator("size")
+    @classmethod
+    def _known_size(cls, size: str) -> str:
+        return check_size(size)
 
     @field_validator("ssh_public_key")
     @classmethod

@@ -49,11 +49,14 @@ def test_inline_world_ingress_is_caught():
 GOOD_DB = {"publiclyAccessible": False, "storageEncrypted": True, "backupRetentionPeriod": 7, "deletionProtection": True}
 
 
-@pytest.mark.parametrize("change", [{"publiclyAccessible": True}, {"storageEncrypted": False},
-                                    {"backupRetentionPeriod": 1}, {"deletionProtection": False}])
-def test_database_floor(change):
+@pytest.mark.parametrize("change, rule", [
+    ({"publiclyAccessible": True}, "aws-rds-private-encrypted"), ({"storageEncrypted": False}, "aws-rds-private-encrypted"),
+    ({"backupRetentionPeriod": 0}, "aws-rds-private-encrypted"), ({"deletionProtection": False}, "aws-rds-private-encrypted"),
+    ({"backupRetentionPeriod": 1}, "aws-rds-backup-retention"),  # advisory: a short window is practice, none is data loss
+])
+def test_database_floor(change, rule):
     assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **GOOD_DB)) == set()
-    assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **{**GOOD_DB, **change})) == {"aws-rds-private-encrypted"}
+    assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **{**GOOD_DB, **change})) == {rule}
 
 
 def test_cache_needs_tls_and_auth():
@@ -65,9 +68,11 @@ def test_cache_needs_tls_and_auth():
 
 def test_bucket_without_guards_is_caught():
     bucket = _resource("aws:s3/bucket:Bucket", "b")
-    messages = [v.message for v in evaluate([bucket], AWS_RULES)]
-    assert sorted(messages) == ["is missing a lifecycle configuration", "is missing a public access block",
-                                "is missing default encryption", "is missing versioning"]
+    found = sorted((v.policy, v.level.value, v.message) for v in evaluate([bucket], AWS_RULES))
+    assert found == [("aws-bucket-not-public", "mandatory", "is missing a public access block"),
+                     ("aws-bucket-practice", "advisory", "is missing a lifecycle configuration"),
+                     ("aws-bucket-practice", "advisory", "is missing default encryption"),
+                     ("aws-bucket-practice", "advisory", "is missing versioning")]
 
 
 @pytest.mark.parametrize("statement, flagged", [
@@ -89,9 +94,12 @@ def _task(**container) -> PlannedResource:
     return _resource("aws:ecs/taskDefinition:TaskDefinition", "t", containerDefinitions=json.dumps([{**base, **container}]))
 
 
-@pytest.mark.parametrize("change", [{"environment": [{"name": "DATABASE_URL", "value": "postgresql://u:p@h/d"}]},
-                                    {"user": None}, {"user": "0:0"}, {"logConfiguration": {}}, {"healthCheck": None}])
-def test_task_definition_hardening(change):
+@pytest.mark.parametrize("change, rule", [
+    ({"environment": [{"name": "DATABASE_URL", "value": "postgresql://u:p@h/d"}]}, "aws-ecs-task-hardening"),
+    ({"user": None}, "aws-ecs-task-hardening"), ({"user": "0:0"}, "aws-ecs-task-hardening"),
+    ({"logConfiguration": {}}, "aws-ecs-task-practice"), ({"healthCheck": None}, "aws-ecs-task-practice"),
+])
+def test_task_definition_hardening(change, rule):
     assert _policies(_task()) == set()
     container = {k: v for k, v in change.items() if v is not None}
     removed = [k for k, v in change.items() if v is None]
@@ -101,7 +109,7 @@ def test_task_definition_hardening(change):
         for key in removed:
             definitions[0].pop(key)
         task.inputs["containerDefinitions"] = json.dumps(definitions)
-    assert _policies(task) == {"aws-ecs-task-hardening"}
+    assert _policies(task) == {rule}
 
 
 def test_service_without_rollback_is_caught():
@@ -128,7 +136,7 @@ def test_unknown_ids_during_preview_still_judge_ports(port, flagged):
     assert (_policies(alb, rule) == {"aws-only-alb-faces-internet"}) is flagged
 
 
-def test_public_endpoint_needs_an_uptime_check():
+def test_public_endpoint_needs_an_uptime_check_advisory():
     api = _resource("aws:apigatewayv2/api:Api", "api", protocolType="HTTP")
     assert _policies(api, uptime=False) == {"aws-uptime-check"}
     assert _policies(api) == set()
@@ -143,7 +151,7 @@ def test_only_one_shot_jobs_and_accessories_may_skip_the_health_check(role, flag
     task.inputs["containerDefinitions"] = json.dumps(definitions)
     if role:
         task.inputs["tags"] = {"ai-service:role": role}
-    assert (_policies(task) == {"aws-ecs-task-hardening"}) is flagged
+    assert (_policies(task) == {"aws-ecs-task-practice"}) is flagged
 
 
 def test_unprobed_tasks_still_get_secrets_only_by_reference():

@@ -47,7 +47,7 @@ def _invokers(plan, accessory: str) -> set[str]:
 def test_plans_are_clean(variant, request):
     plan = request.getfixturevalue(variant)
     assert plan.problems == []
-    assert not [v for v in plan.violations if v.level.value == "mandatory"]
+    assert not [v for v in plan.violations if v.blocking]
 
 
 def test_accessories_and_the_private_zone_wait_for_their_apis(both):

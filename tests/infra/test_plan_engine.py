@@ -85,7 +85,7 @@ def test_json_report_has_the_documented_shape(monkeypatch):
     report = json.loads(json_report(_plan(monkeypatch)))
     assert set(report) == {"stack", "target", "resources", "outputs", "cost", "policy"}
     assert {"type", "name", "parent", "inputs"} <= set(report["resources"][0])
-    assert set(report["cost"]) == {"monthly_usd", "items"}
+    assert set(report["cost"]) == {"monthly_usd", "items", "unpriced"}
     assert report["policy"] == {"violations": []}
     assert next(r for r in report["resources"] if r["name"] == "inner")["parent"] == "box"
 
