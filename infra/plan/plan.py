@@ -10,7 +10,8 @@ from infra.cost import CostEstimate, estimate
 from infra.plan.mocks import PlannedResource
 from infra.plan.runner import run_program
 from infra.plan.stackfile import PROJECT_ROOT, StackConfig, load_stack_config
-from infra.plan.values import Secret, contains_secret, masked
+from infra.plan.values import Secret, contains_secret, fingerprinted
+from infra.plan.values import masked as mask
 from infra.policy import Level, Violation, evaluate
 from infra.settings import Settings, load_settings
 
@@ -40,7 +41,11 @@ class PlanResult:
             raise LookupError(f"expected one {type_suffix} {name or ''}, found {[r.name for r in found]}")
         return found[0]
 
-    def as_dict(self) -> dict:
+    def as_dict(self, secret_key: bytes | None = None) -> dict:
+        """Plain data; secrets masked, or with `secret_key` fingerprinted by keyed hash (for `infra diff`)."""
+        def masked(value: Any) -> Any:
+            return fingerprinted(value, secret_key) if secret_key else mask(value)
+
         return {
             "stack": self.stack,
             "target": self.target,
