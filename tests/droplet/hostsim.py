@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from infra import topology
@@ -38,8 +39,9 @@ HOST_COMMANDS = {
 
 
 class Host:
-    def __init__(self, root: Path, *, scripts_installed: bool = False):
-        """scripts_installed: as after a first release (the release's deploy scripts in bin/)."""
+    def __init__(self, root: Path, *, scripts_installed: bool = False, processes: bool = False):
+        """scripts_installed: as after a first release (the release's deploy scripts in bin/).
+        processes: `docker` runs real API processes and nginx (docker_procs.py) and `curl` is the real one."""
         self.root = root
         self.project = root / "opt"
         self.live = self.project / "live"
@@ -48,9 +50,13 @@ class Host:
         self.log = root / "docker.log"
         fake_bin = root / "fake-bin"
         fake_bin.mkdir()
-        (fake_bin / "docker").symlink_to(HERE / "fake_docker.sh")
-        (fake_bin / "curl").write_text('#!/bin/sh\n[ -z "$FAKE_EDGE_DOWN" ]\n')
-        (fake_bin / "curl").chmod(0o755)
+        if processes:
+            (fake_bin / "docker").write_text(f'#!/bin/sh\nexec {sys.executable} {HERE / "docker_procs.py"} "$@"\n')
+            (fake_bin / "docker").chmod(0o755)
+        else:
+            (fake_bin / "docker").symlink_to(HERE / "fake_docker.sh")
+            (fake_bin / "curl").write_text('#!/bin/sh\n[ -z "$FAKE_EDGE_DOWN" ]\n')
+            (fake_bin / "curl").chmod(0o755)
         for name, body in HOST_COMMANDS.items():
             (fake_bin / name).write_text(f"#!/usr/bin/env bash\n{body}\n")
             (fake_bin / name).chmod(0o755)
@@ -77,6 +83,7 @@ class Host:
         self.settings = SETTINGS
         self.s3_endpoint_url = ""
         self.app_secrets = {"SECRET_KEY": "s3cr3t-value-for-tests"}
+        self.migrate_secrets: dict[str, str] = {}
 
     def publish(self, image: str, *, bucket: str = "bucket", cidrs: tuple[str, ...] = ("203.0.113.0/24",),
                 **app_secrets: str) -> str:
@@ -93,7 +100,8 @@ class Host:
         app_env = "".join(f"{k}='{v}'\n" for k, v in {**self.app_secrets, **app_secrets}.items())
         (self.s3 / "releases/secrets.json").write_text(
             secrets_manifest({topology.APP_ENV_FILE: app_env, "secrets/grafana-admin-password": "g",
-                              "docker/config.json": "{}"}))
+                              "docker/config.json": "{}", **({topology.MIGRATE_ENV_FILE: "".join(
+                                  f"{k}='{v}'\n" for k, v in self.migrate_secrets.items())} if self.migrate_secrets else {})}))
         return json.loads(manifest)["version"]
 
     def agent(self, **env: str) -> subprocess.CompletedProcess:

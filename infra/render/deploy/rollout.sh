@@ -3,8 +3,8 @@
 #   install the release (files, env files and secrets) -> pull images -> support services ->
 #   migrate -> API replicas one at a time -> workers -> nginx -> leftovers -> `current` -> DIR.
 # Each API replica: drain (out of nginx's upstream, reload, wait until nginx has no request in
-# flight), recreate, then gates: Docker's healthcheck (liveness), readiness on the replica's own
-# address, back into the upstream, reload, readiness through the edge.
+# flight to it), recreate, then gates: Docker's healthcheck (liveness), readiness on the replica's
+# own address; it joins the upstream with the next reload, and readiness through the edge follows.
 # If any gate fails, the previous release (releases/PREVIOUS: files, env files and secrets) is
 # put back the same way, without migrate (migrations are expand/contract: the old image runs
 # against the new schema).
@@ -131,23 +131,27 @@ apply() {
     log "migrate $VERSION"
     compose run --rm --no-deps migrate || { log "migrate failed"; return 1; }
   fi
+  # One reload per replica: the drain of the next one also brings the one replaced before into
+  # rotation (every reload closes the edge's idle client connections, so there are as few as possible).
+  local replaced=""
   for svc in $API_SERVICES; do
     log "replace $svc"
     drain "$svc" || return 1
+    if [ -n "$replaced" ]; then edge_ok || return 1; fi  # $replaced serves through the edge
     compose up -d --no-deps "$svc" || return 1
-    # A replica that fails a gate stays out of the upstream: the others keep serving.
+    # A replica that fails a gate is not in the upstream: the others keep serving.
     wait_healthy "$svc" || return 1
     replica_ready "$svc" "$API_PORT" || return 1
-    into_rotation || return 1
-    edge_ok || return 1
+    replaced=$svc
   done
+  into_rotation || return 1
+  edge_ok || return 1
   for svc in $WORKER_SERVICES; do
     log "replace $svc"
     compose up -d --no-deps "$svc" || return 1
     wait_healthy "$svc" || return 1
   done
-  compose up -d --no-deps nginx || return 1
-  into_rotation || return 1
+  compose up -d --no-deps nginx || return 1  # recreated only when its definition changed
   edge_ok || return 1
   compose up -d --remove-orphans || return 1
 }
