@@ -17,7 +17,6 @@ from importlib import resources
 SCRIPTS = ("lib.sh", "agent.sh", "host.sh", "rollout.sh", "healthcheck.sh", "backup.sh", "restore-redis.sh",
            "install-cert.sh")
 BIN_DIR = "/opt/ai-service/bin"
-API_UPSTREAM_FILE = "nginx/upstream/api.conf"  # written by rollout.sh: the replicas in rotation, by address
 
 
 def deploy_scripts() -> dict[str, str]:

@@ -52,3 +52,17 @@ def test_what_still_replaces_the_droplet_is_marked_with_its_input(change, forced
     diff = _diff(BASE, {**BASE, **change})
     assert forced in _droplet_replaced(diff)
     assert f"forced by `{forced}`" in to_markdown(diff)
+
+
+def test_keyed_hashes_reveal_no_secret():
+    import json
+
+    from infra.plan.values import unwrapped
+
+    result = plan_with("dev")
+    text = json.dumps(result.as_dict(KEY))
+    droplet = next(r for r in result.as_dict(KEY)["resources"] if r["type"] == DROPLET)
+    assert droplet["inputs"]["userData"].startswith("[secret:")
+    for value in [unwrapped(r.outputs["result"]) for r in result.find("RandomPassword")]:
+        assert value not in text
+    assert "AWS_SECRET_ACCESS_KEY=" not in text
