@@ -46,17 +46,26 @@ class PlanResult:
         def masked(value: Any) -> Any:
             return fingerprinted(value, secret_key) if secret_key else mask(value)
 
+        def resource(r: PlannedResource) -> dict:
+            out = {"type": r.type, "name": r.name, "parent": _parent_name(r.parent), "inputs": masked(r.inputs)}
+            if secret_key:  # for `infra diff`: which resources' outputs the inputs use (replacements cascade)
+                out["dependsOn"] = sorted({_urn_key(u) for u in r.dependencies})
+            return out
+
         return {
             "stack": self.stack,
             "target": self.target,
-            "resources": [
-                {"type": r.type, "name": r.name, "parent": _parent_name(r.parent), "inputs": masked(r.inputs)}
-                for r in self.resources
-            ],
+            "resources": [resource(r) for r in self.resources],
             "outputs": masked(self.outputs),
             "cost": self.cost.as_dict(),
             "policy": {"violations": [v.as_dict() for v in self.violations]},
         }
+
+
+def _urn_key(urn: str) -> str:
+    """`type name` of a URN (urn:pulumi:STACK::PROJECT::[parent types$]TYPE::NAME)."""
+    head, _, name = urn.rpartition("::")
+    return f"{head.rpartition('::')[2].rpartition('$')[2]} {name}"
 
 
 def _parent_name(urn: str) -> str:

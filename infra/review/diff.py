@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.plan.mocks import placeholder_id
 from infra.review.replacements import forces_replacement
 
 Key = tuple[str, str, str]  # (type, name, parent)
@@ -64,6 +65,8 @@ class PlanDiff:
     cost_after: float = 0.0
     cost_lines: list[tuple[str, float, float]] = field(default_factory=list)  # (resource: basis, before, after)
     replaced: dict[Key, list[str]] = field(default_factory=dict)  # resource -> the inputs that force it
+    # resource -> (input, replaced resource it names): a new id in a force-new input replaces this one too
+    cascaded: dict[Key, list[tuple[str, str]]] = field(default_factory=dict)
     uncertain: dict[Key, list[str]] = field(default_factory=dict)  # force-new secret inputs the base cannot compare
     new_violations: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # from the working-tree plan (budget, mandatory policy)
@@ -140,6 +143,7 @@ def compare(before: dict, after: dict, *, base_label: str, problems: list[str] |
                 diff.replaced[key] = forced
         if uncertain:
             diff.uncertain[key] = uncertain
+    _cascade(diff, new)
     diff.cost_before = before.get("cost", {}).get("monthly_usd", 0.0)
     diff.cost_after = after.get("cost", {}).get("monthly_usd", 0.0)
     lines_before, lines_after = _cost_lines(before), _cost_lines(after)
@@ -152,6 +156,32 @@ def compare(before: dict, after: dict, *, base_label: str, problems: list[str] |
         v for v in after.get("policy", {}).get("violations", []) if (v["policy"], v["resource"], v["message"]) not in seen
     ]
     return diff
+
+
+def _cascade(diff: PlanDiff, resources: dict[Key, dict]) -> None:
+    """Resources whose force-new input holds the id of a replaced resource they depend on: the new id
+    replaces them too. The plan's ids are placeholders that stay the same across a replacement, so
+    this is found by reference (the input holds that resource's id and the engine recorded the
+    dependency), not by a changed value; repeated until nothing new is marked.
+    """
+    while True:
+        gone = {f"{t} {n}": n for (t, n, _) in [*diff.replaced, *diff.cascaded]}
+        found = False
+        for key, resource in resources.items():
+            if key in diff.replaced or key in diff.cascaded:
+                continue
+            names = {gone[d] for d in resource.get("dependsOn", []) if d in gone}
+            ids = {placeholder_id(n): n for n in names}
+            hits = [
+                (path, ids[value])
+                for path, value in _flatten(resource["inputs"]).items()
+                if isinstance(value, str) and value in ids and forces_replacement(key[0], path)
+            ]
+            if hits:
+                diff.cascaded[key] = hits
+                found = True
+        if not found:
+            return
 
 
 def _text_delta(before: Any, after: Any, limit: int = 6) -> list[str] | None:
@@ -185,18 +215,20 @@ def _short(value: Any) -> str:
 
 def to_markdown(diff: PlanDiff) -> str:
     delta = diff.cost_after - diff.cost_before
-    updated = len(diff.changed) - len(diff.replaced)
+    updated = len([k for k in diff.changed if k not in diff.replaced and k not in diff.cascaded])
     out = [
         f"### Plan diff: `{diff.stack}` ({diff.base_label} → working tree)",
         "",
         f"**Resources:** {len(diff.added)} to add, {len(diff.removed)} to remove, {updated} to change, "
-        f"{len(diff.replaced)} to replace"
+        f"{len(diff.replaced) + len(diff.cascaded)} to replace"
         + (f"  \n_{diff.base_note}_" if diff.base_note else ""),
         "",
     ]
     if diff.replaced:
         out.append("**Replaced (deleted and created again — data on them is lost, addresses may change):**")
         out += [f"- `{t}` {n}: forced by {', '.join(f'`{p}`' for p in paths)}" for (t, n, _), paths in diff.replaced.items()]
+        out += [f"- `{t}` {n}: its {', '.join(f'`{p}`' for p, _ in hits)} names the replaced "
+                f"{', '.join(sorted({r for _, r in hits}))}" for (t, n, _), hits in diff.cascaded.items()]
         out.append("")
     if diff.uncertain:
         out.append(f"**May be replaced** ({UNCOMPARABLE}; run the diff again once the base has keyed hashes):")
@@ -212,7 +244,8 @@ def to_markdown(diff: PlanDiff) -> str:
             ordered = sorted(changes, key=lambda c: not c.forces_replacement)
             shown = "<br>".join(_change_text(c) for c in ordered[:8])
             more = f"<br>… {len(changes) - 8} more" if len(changes) > 8 else ""
-            out.append(f"| {'±' if key in diff.replaced else '~'} | `{t}` | {n} | {shown}{more} |")
+            replaced = key in diff.replaced or key in diff.cascaded
+            out.append(f"| {'±' if replaced else '~'} | `{t}` | {n} | {shown}{more} |")
         out.append("")
     sign = "+" if delta >= 0 else "−"
     out.append(f"**Monthly cost:** ${diff.cost_before:.2f} → ${diff.cost_after:.2f} ({sign}${abs(delta):.2f})")

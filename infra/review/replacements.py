@@ -18,6 +18,7 @@ FORCE_NEW: dict[str, tuple[str, ...]] = {
     "digitalocean:index/sshKey:SshKey": ("publicKey",),
     "digitalocean:index/vpc:Vpc": ("region", "ipRange"),
     "digitalocean:index/reservedIp:ReservedIp": ("region",),
+    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment": ("ipAddress", "dropletId"),
     "digitalocean:index/databaseCluster:DatabaseCluster": ("name", "engine", "privateNetworkUuid"),
     "digitalocean:index/databaseDb:DatabaseDb": ("clusterId", "name"),
     "digitalocean:index/databaseUser:DatabaseUser": ("clusterId", "name"),

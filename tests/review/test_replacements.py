@@ -66,3 +66,12 @@ def test_keyed_hashes_reveal_no_secret():
     for value in [unwrapped(r.outputs["result"]) for r in result.find("RandomPassword")]:
         assert value not in text
     assert "AWS_SECRET_ACCESS_KEY=" not in text
+
+
+def test_a_replacement_cascades_to_what_names_the_replaced_resource():
+    diff = _diff(BASE, {**BASE, "droplet": {**BASE["droplet"], "image": "ubuntu-22-04-x64"}})
+    cascaded = {t.rsplit(":", 1)[-1]: hits for (t, _, _), hits in diff.cascaded.items()}
+    # The reserved IP is re-assigned to the new droplet (its dropletId is force-new).
+    assert ("dropletId", "ai-service-dev") in cascaded["ReservedIpAssignment"], to_markdown(diff)
+    assert "Firewall" not in cascaded  # dropletIds is updated in place
+    assert "names the replaced ai-service-dev" in to_markdown(diff)
