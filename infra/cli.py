@@ -19,11 +19,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from infra.plan.plan import plan
     from infra.plan.render import write_artifacts
     from infra.plan.report import json_report, text_report
+    from infra.review.diff import review_key
 
     result = plan(args.stack, Path(args.config_file) if args.config_file else None)
     if args.render:
         write_artifacts(result, Path(args.render))
-    print(json_report(result) if args.json else text_report(result))
+    print(json_report(result, review_key()) if args.json else text_report(result))
     if args.json:  # the text report lists them; JSON keeps its documented shape
         for line in result.advisories:
             print(f"advisory: {line}", file=sys.stderr)
@@ -36,12 +37,13 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     from infra.plan.plan import plan
     from infra.plan.report import json_report
     from infra.plan.stackfile import PROJECT_ROOT
-    from infra.review.diff import compare, to_markdown
+    from infra.review.diff import compare, new_review_key, to_markdown
     from infra.review.git_base import plan_at_ref
 
+    key = new_review_key()  # this process and the base plan's only: secrets compare by keyed hash
     before, note = plan_at_ref(PROJECT_ROOT, args.base, args.stack)
     after = plan(args.stack)
-    diff = compare(before or {}, json.loads(json_report(after)), base_label=f"`{args.base}`", problems=after.problems)
+    diff = compare(before or {}, json.loads(json_report(after, key)), base_label=f"`{args.base}`", problems=after.problems)
     diff.base_note = note
     print(to_markdown(diff))
     return EXIT_PROBLEMS if diff.failed else 0

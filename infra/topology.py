@@ -65,7 +65,10 @@ POSTGRES_MEMORY_MIB = 512
 # Redis must never evict queued jobs: it refuses writes at maxmemory instead (noeviction),
 # and keeps headroom under the container limit for the AOF-rewrite fork.
 REDIS_MAXMEMORY_MIB = REDIS_MEMORY_MIB * 6 // 10
-API_STOP_GRACE_S = 30
+API_STOP_GRACE_S = 30  # Docker's SIGTERM -> SIGKILL for an API replica (compose stop_grace_period)
+# uvicorn's graceful-shutdown timeout (SHUTDOWN_GRACE_SECONDS), derived here only: it finishes in-flight
+# requests and exits before Docker's SIGKILL.
+API_SHUTDOWN_GRACE_S = API_STOP_GRACE_S - 5
 JOB_TIMEOUT_S = 300  # the service's default JOB_TIMEOUT_SECONDS
 WORKER_STOP_GRACE_S = JOB_TIMEOUT_S + 30  # PITFALLS: SIGTERM must not cut a running job
 SCHEDULER = "scheduler"
@@ -89,6 +92,8 @@ def accessory_env_file(name: str) -> str:
 
 # Paths inside the rendered project directory (relative to compose.yaml).
 NGINX_CONF = "nginx/nginx.conf"
+NGINX_UPSTREAM_DIR = ("nginx/upstream", "/etc/nginx/upstream")  # host (release-relative), container
+API_UPSTREAM_FILE = f"{NGINX_UPSTREAM_DIR[1]}/api.conf"  # written by deploy/rollout.sh
 TLS_DIR = "tls"  # fullchain.pem / privkey.pem: self-signed at first boot, then Let's Encrypt
 ACME_WEBROOT = "acme"  # HTTP-01 challenges served by nginx, written by certbot on the host
 
@@ -172,6 +177,8 @@ class HostProfile:
     s3_endpoint_url: str = ""  # "" = AWS S3
     sidecars: tuple[ContainerSpec, ...] = ()  # containers the app waits for (healthy) before migrate
     publish_admin: bool = False  # publish Grafana/Prometheus on 127.0.0.1 (SSH tunnel on the droplet)
+    # droplet: the API upstream is a file the rolling update rewrites (drain before stop), mounted into nginx
+    drained_upstreams: bool = False
 
     @property
     def tls(self) -> bool:
@@ -232,6 +239,7 @@ def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
         # The API port is only on the compose network, where nginx is the only client.
         "FORWARDED_ALLOW_IPS": "*",
         "JOB_TIMEOUT_SECONDS": str(JOB_TIMEOUT_S),
+        "SHUTDOWN_GRACE_SECONDS": str(API_SHUTDOWN_GRACE_S),
     }
     if profile.s3_endpoint_url:
         env["S3_ENDPOINT_URL"] = profile.s3_endpoint_url
@@ -389,6 +397,8 @@ def accessory_container(accessory: Accessory) -> ContainerSpec:
 def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
     ports = [Port(profile.http_port, 80, profile.bind_address)]
     volumes = [Volume(NGINX_CONF, "/etc/nginx/nginx.conf"), Volume(ACME_WEBROOT, "/var/www/acme")]
+    if profile.drained_upstreams:
+        volumes.append(Volume(*NGINX_UPSTREAM_DIR))
     if profile.tls:
         ports.append(Port(profile.https_port, 443, profile.bind_address))
         volumes.append(Volume(TLS_DIR, "/etc/nginx/tls"))

@@ -31,7 +31,6 @@ from infra.components.digitalocean.registry import ServiceImage, ServiceImageArg
 from infra.components.docker_host_release import DockerHostRelease, ReleaseArgs, ReleaseSecrets
 from infra.components.live_version import live_version
 from infra.render.cloud_init import CloudInitInputs, render_cloud_config, user_data
-from infra.render.deploy import deploy_scripts
 from infra.settings import ConfigError, Settings
 
 
@@ -86,15 +85,10 @@ def deploy(settings: Settings) -> None:
                                      protect=settings.protect))
     bucket_user = BucketUser(f"{name}-host", bucket.arn)
 
-    # First-boot host setup: secret-free cloud-config (published) + a root-only credentials part.
+    # First-boot stub: secret-free cloud-config (published) + a root-only credentials part. The admin
+    # user and key, SSH CIDRs, domain and scripts travel with each release (editing them keeps the droplet).
     public_key = _ssh_public_key(settings, name)
-    cloud_config = pulumi.Output.all(public_key, bucket.name).apply(
-        lambda r: render_cloud_config(CloudInitInputs(
-            admin_user=conf.admin_user, ssh_public_key=r[0], ssh_allowed_cidrs=settings.ssh_allowed_cidrs,
-            s3_bucket=r[1], s3_region=region, scripts=deploy_scripts(),
-            domain=settings.domain, letsencrypt_email=settings.letsencrypt_email,
-        ))
-    )
+    cloud_config = bucket.name.apply(lambda b: render_cloud_config(CloudInitInputs(s3_bucket=b, s3_region=region)))
     publish("cloud-init.yaml", cloud_config)
     boot = pulumi.Output.secret(
         pulumi.Output.all(cloud_config, bucket_user.access_key_id, bucket_user.secret_access_key).apply(
@@ -102,7 +96,7 @@ def deploy(settings: Settings) -> None:
         )
     )
     host = DropletHost(name, DropletHostArgs(
-        region=conf.region, size=conf.size, image=conf.image, backups=conf.backups, ssh_public_key=public_key,
+        region=conf.region, size=conf.size, image=conf.image, backups=conf.backups,
         ssh_allowed_cidrs=settings.ssh_allowed_cidrs, user_data=boot, tags=tags,
         domain=settings.domain, alert_email=settings.letsencrypt_email,
     ))
@@ -129,7 +123,7 @@ def deploy(settings: Settings) -> None:
     if settings.monitoring:
         pulumi.export("grafanaAdminPassword", grafana_password)
     release = DockerHostRelease(f"{name}-release", ReleaseArgs(
-        settings=settings, stack=stack, image=image.ref, bucket=bucket.name, region=region,
+        settings=settings, stack=stack, image=image.ref, bucket=bucket.name, region=region, ssh_public_key=public_key,
         secrets=ReleaseSecrets(
             database_url=database_url, migrate_database_url=migrate_url,
             redis_password=None if settings.redis.url else pulumi.Output.secret(_password(f"{name}-redis")),

@@ -19,7 +19,14 @@ from infra import artifacts, topology
 from infra.observability.render import render_monitoring_files, render_secret_files
 from infra.observability.services import SECRET_REDIS_EXPORTER_ENV
 from infra.render.compose import render_compose, render_env_file
-from infra.render.deploy import ReleaseServices, deploy_scripts, release_manifest, secrets_manifest
+from infra.render.deploy import (
+    HostSettings,
+    ReleaseServices,
+    deploy_scripts,
+    host_files,
+    release_manifest,
+    secrets_manifest,
+)
 from infra.render.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
 
@@ -47,6 +54,7 @@ class ReleaseArgs:
     bucket: pulumi.Input[str]
     region: str
     secrets: ReleaseSecrets
+    ssh_public_key: pulumi.Input[str]  # the admin user's key: applied by the host's agent (host/authorized_keys)
 
 
 def release_services(settings: Settings, specs: list[topology.ContainerSpec]) -> ReleaseServices:
@@ -57,6 +65,8 @@ def release_services(settings: Settings, specs: list[topology.ContainerSpec]) ->
         support=tuple(s.name for s in specs if s.role not in topology.SERVICE_ROLES | {"edge"}),
         queues=settings.queues,
         redis=tuple(s.name for s in specs if s.role == "redis"),
+        api_port=topology.API_PORT,
+        api_stop_grace_s=topology.API_STOP_GRACE_S,
     )
 
 
@@ -69,6 +79,7 @@ def static_files(settings: Settings, stack: str) -> dict[str, str]:
         domain=settings.domain,
         tls=profile_tls,
         accessories=topology.public_routes(settings),
+        api_upstream_file=topology.API_UPSTREAM_FILE,
     )
     files = {topology.NGINX_CONF: render_nginx_conf(nginx), **deploy_scripts()}
     if settings.monitoring:
@@ -122,7 +133,8 @@ class DockerHostRelease(pulumi.ComponentResource):
 
         def compose_text(resolved: list[str]) -> str:
             image, bucket = resolved
-            profile = topology.HostProfile(image=image, s3_bucket=bucket, s3_region=args.region, https_port=443 if settings.domain else None)
+            profile = topology.HostProfile(image=image, s3_bucket=bucket, s3_region=args.region,
+                                           https_port=443 if settings.domain else None, drained_upstreams=True)
             return render_compose(topology.docker_host_containers(settings, profile))
 
         compose = pulumi.Output.all(args.image, args.bucket).apply(compose_text)
@@ -130,8 +142,18 @@ class DockerHostRelease(pulumi.ComponentResource):
         probe = topology.HostProfile(image="probe", s3_bucket="probe", s3_region=args.region)
         services = release_services(settings, topology.docker_host_containers(settings, probe))
 
-        manifest = pulumi.Output.all(compose, args.image).apply(
-            lambda r: release_manifest({**files, "compose.yaml": r[0]}, services, r[1])
+        def host(public_key: str) -> dict[str, str]:
+            return host_files(HostSettings(
+                admin_user=settings.droplet.admin_user, ssh_public_key=public_key,
+                ssh_allowed_cidrs=settings.ssh_allowed_cidrs, domain=settings.domain,
+                letsencrypt_email=settings.letsencrypt_email,
+            ))
+
+        host_text = pulumi.Output.from_input(args.ssh_public_key).apply(host)
+        for path in ("host/host.env", "host/authorized_keys"):
+            artifacts.publish(path, host_text.apply(lambda h, p=path: h[p]))
+        manifest = pulumi.Output.all(compose, args.image, host_text).apply(
+            lambda r: release_manifest({**files, **r[2], "compose.yaml": r[0]}, services, r[1])
         )
         self.version = manifest.apply(lambda text: json.loads(text)["version"])
         s3.BucketObjectv2(f"{name}-manifest", bucket=args.bucket, key="releases/manifest.json", content=manifest,

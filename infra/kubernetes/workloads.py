@@ -29,6 +29,10 @@ SHUTDOWN_MARGIN_S = 30  # beyond the job timeout: finish the job, report, exit
 ONE_SHOT = ("500m", "512Mi")  # cpu, memory of the migrate Job and scheduled commands
 SCHEDULE_START_DEADLINE_S = 300  # a run the controller could not start within 5 min is skipped, not queued
 SCHEDULE_HISTORY = 3  # finished Jobs kept per schedule (successful and failed each) for `kubectl logs`
+# A rollout that makes no progress for this long is marked failed (ProgressDeadlineExceeded): `pulumi up`
+# stops with an error instead of waiting, and `kubectl rollout undo` restores the previous ReplicaSet.
+# Longer than the API's startup allowance (30 × 5 s) plus an image pull.
+PROGRESS_DEADLINE_S = 300
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,11 @@ def api_deployment(spec: AppSpec) -> dict:
         "metadata": metadata("ai-service-api", spec.namespace, "api"),
         "spec": {
             "revisionHistoryLimit": 5,
+            "progressDeadlineSeconds": PROGRESS_DEADLINE_S,
             "selector": {"matchLabels": selector("api")},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+            # maxUnavailable 0: new pods must be ready before an old one goes, so a failed rollout
+            # leaves every old pod serving (nothing half-rolled to undo under load).
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
             "template": pod,
         },
     }
@@ -227,6 +234,7 @@ def worker_deployment(spec: AppSpec, worker: WorkerGroup) -> dict:
         "selector": {"matchLabels": selector("worker", worker.name)},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
         "revisionHistoryLimit": 5,
+        "progressDeadlineSeconds": PROGRESS_DEADLINE_S + spec.job_timeout_s,  # old pods finish their jobs first
         "template": pod,
     }
     if not spec.worker_hpa_max:

@@ -53,6 +53,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def placeholder_id(name: str) -> str:
+    """The id the offline plan gives a resource: what other resources' inputs hold when they reference it."""
+    return f"{name}-placeholder-id"
+
+
 def _secret(value: Any) -> dict:
     return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
@@ -68,7 +73,7 @@ class PlanMocks(Mocks):
         for key in placeholders.SECRET_OUTPUTS.get(args.typ, ()):
             if key in state:
                 state[key] = _secret(state[key])
-        return f"{args.name}-placeholder-id", state
+        return placeholder_id(args.name), state
 
     def call(self, args: MockCallArgs) -> tuple[dict, list]:
         invoke = placeholders.INVOKES.get(args.token)

@@ -10,8 +10,9 @@ from infra.cost import CostEstimate, estimate
 from infra.plan.mocks import PlannedResource
 from infra.plan.runner import run_program
 from infra.plan.stackfile import PROJECT_ROOT, StackConfig, load_stack_config
-from infra.plan.values import Secret, contains_secret, masked
-from infra.policy import Violation, evaluate
+from infra.plan.values import Secret, contains_secret, fingerprinted
+from infra.plan.values import masked as mask
+from infra.policy import Level, Violation, evaluate
 from infra.settings import Settings, load_settings
 
 
@@ -41,18 +42,31 @@ class PlanResult:
             raise LookupError(f"expected one {type_suffix} {name or ''}, found {[r.name for r in found]}")
         return found[0]
 
-    def as_dict(self) -> dict:
+    def as_dict(self, secret_key: bytes | None = None) -> dict:
+        """Plain data; secrets masked, or with `secret_key` fingerprinted by keyed hash (for `infra diff`)."""
+        def masked(value: Any) -> Any:
+            return fingerprinted(value, secret_key) if secret_key else mask(value)
+
+        def resource(r: PlannedResource) -> dict:
+            out = {"type": r.type, "name": r.name, "parent": _parent_name(r.parent), "inputs": masked(r.inputs)}
+            if secret_key:  # for `infra diff`: which resources' outputs the inputs use (replacements cascade)
+                out["dependsOn"] = sorted({_urn_key(u) for u in r.dependencies})
+            return out
+
         return {
             "stack": self.stack,
             "target": self.target,
-            "resources": [
-                {"type": r.type, "name": r.name, "parent": _parent_name(r.parent), "inputs": masked(r.inputs)}
-                for r in self.resources
-            ],
+            "resources": [resource(r) for r in self.resources],
             "outputs": masked(self.outputs),
             "cost": self.cost.as_dict(),
             "policy": {"violations": [v.as_dict() for v in self.violations]},
         }
+
+
+def _urn_key(urn: str) -> str:
+    """`type name` of a URN (urn:pulumi:STACK::PROJECT::[parent types$]TYPE::NAME)."""
+    head, _, name = urn.rpartition("::")
+    return f"{head.rpartition('::')[2].rpartition('$')[2]} {name}"
 
 
 def _parent_name(urn: str) -> str:

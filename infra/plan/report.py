@@ -58,5 +58,5 @@ def text_report(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
-def json_report(result: PlanResult) -> str:
-    return json.dumps(result.as_dict(), indent=2, sort_keys=False, default=str)
+def json_report(result: PlanResult, secret_key: bytes | None = None) -> str:
+    return json.dumps(result.as_dict(secret_key), indent=2, sort_keys=False, default=str)

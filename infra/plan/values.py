@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +29,22 @@ def masked(value: Any) -> Any:
         return {k: masked(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [masked(v) for v in value]
+    return value
+
+
+def fingerprinted(value: Any, key: bytes) -> Any:
+    """`value` with every Secret replaced by `[secret:<keyed hash>]` (HMAC-SHA256 under `key`).
+
+    Two plans fingerprinted with the same key show whether a secret changed without showing it;
+    the key lives only in the process that compares them, so the hash cannot be tested offline.
+    """
+    if isinstance(value, Secret):
+        canonical = json.dumps(unwrapped(value.value), sort_keys=True, default=str).encode()
+        return f"{SECRET_MASK[:-1]}:{hmac.new(key, canonical, hashlib.sha256).hexdigest()[:16]}]"
+    if isinstance(value, dict):
+        return {k: fingerprinted(v, key) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [fingerprinted(v, key) for v in value]
     return value
 
 

@@ -1,9 +1,12 @@
-"""cloud-init for a droplet: first boot only (DigitalOcean replaces a droplet whose user_data changes).
+"""cloud-init for a droplet: a minimal first-boot stub (DigitalOcean replaces a droplet whose user_data changes).
 
-So nothing that changes per release is in here: the image, compose.yaml and nginx.conf come
-later from the release manifest the agent pulls. This installs Docker + compose from Ubuntu,
-hardens the host (ufw, unattended security upgrades, key-only SSH, no root login), creates
-/opt/ai-service, and installs the agent, health-check and backup timers and the boot unit.
+So nothing a user edits is in here: the image, compose.yaml, nginx.conf, the deploy scripts and
+the host settings (admin user and key, SSH CIDRs, domain, TLS e-mail; host/host.env in the
+release, applied by deploy/host.sh) all come from the release manifest the agent pulls. This
+installs Docker + compose from Ubuntu, hardens the host (ufw with only 80/443 open until the
+first release opens SSH to its CIDRs, unattended security upgrades, key-only SSH, no root
+login), writes where the bucket is, and installs the boot unit and the agent, health-check and
+backup timers; the agent's first run fetches the deploy scripts (deploy/bootstrap.sh).
 
 `render_cloud_config` is secret-free (published as cloud-init.yaml and validated with
 `cloud-init schema`). `user_data` wraps it in a MIME multi-part message with a second part that
@@ -18,11 +21,11 @@ from email.mime.text import MIMEText
 
 import yaml
 
-from infra.render.deploy import BIN_DIR
+from infra.render.deploy import BIN_DIR, bootstrap_script
 
 # cloud-init's schema accepts unknown top-level keys (a typo would pass): we emit only these.
 ALLOWED_KEYS = frozenset(
-    {"package_update", "package_upgrade", "packages", "users", "ssh_pwauth", "disable_root", "write_files", "runcmd"}
+    {"package_update", "package_upgrade", "packages", "ssh_pwauth", "disable_root", "write_files", "runcmd"}
 )
 USER_DATA_LIMIT = 64 * 1024  # DigitalOcean's user_data limit
 PROJECT_DIR = "/opt/ai-service"
@@ -33,14 +36,8 @@ MIME_BOUNDARY = "ai-service-user-data"  # fixed: the same inputs must give byte-
 
 @dataclass(frozen=True)
 class CloudInitInputs:
-    admin_user: str
-    ssh_public_key: str
-    ssh_allowed_cidrs: tuple[str, ...]
     s3_bucket: str
     s3_region: str
-    scripts: dict[str, str]  # deploy/<name> -> text (infra.render.deploy.deploy_scripts)
-    domain: str = ""
-    letsencrypt_email: str = ""
 
 
 def _unit(description: str, body: str) -> str:
@@ -60,7 +57,7 @@ def _systemd_files() -> dict[str, str]:
         ),
     }
     jobs = {
-        "agent": ("ai-service release agent", "agent.sh", "OnBootSec=30s\nOnUnitInactiveSec=60s", "1h"),
+        "agent": ("ai-service release agent", "bootstrap.sh", "OnBootSec=30s\nOnUnitInactiveSec=60s", "1h"),
         "health": ("ai-service health check", "healthcheck.sh", "OnBootSec=5min\nOnUnitActiveSec=5min", "5min"),
         "backup": ("ai-service Redis backup", "backup.sh", "OnCalendar=*-*-* 03:17:00\nPersistent=true", "30min"),
     }
@@ -75,13 +72,7 @@ def _systemd_files() -> dict[str, str]:
 
 
 def render_cloud_config(inputs: CloudInitInputs) -> str:
-    if not inputs.ssh_allowed_cidrs:
-        raise ValueError("at least one SSH CIDR is required")
-    tls = bool(inputs.domain)
-    agent_conf = (
-        f"PROJECT_DIR={PROJECT_DIR}\nS3_BUCKET={inputs.s3_bucket}\nS3_REGION={inputs.s3_region}\n"
-        f"DOMAIN={inputs.domain}\nLETSENCRYPT_EMAIL={inputs.letsencrypt_email}\n"
-    )
+    agent_conf = f"PROJECT_DIR={PROJECT_DIR}\nS3_BUCKET={inputs.s3_bucket}\nS3_REGION={inputs.s3_region}\n"
     write_files = [
         {"path": "/etc/ssh/sshd_config.d/60-ai-service.conf", "permissions": "0644",
          "content": "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\n"},
@@ -93,10 +84,7 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         {"path": "/etc/logrotate.d/ai-service", "permissions": "0644",
          "content": "/var/log/ai-service/*.log {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n"},
         {"path": AGENT_CONF, "permissions": "0644", "content": agent_conf},
-    ]
-    write_files += [
-        {"path": f"{BIN_DIR}/{path.removeprefix('deploy/')}", "permissions": "0755", "content": text}
-        for path, text in sorted(inputs.scripts.items())
+        {"path": f"{BIN_DIR}/bootstrap.sh", "permissions": "0755", "content": bootstrap_script()},
     ]
     write_files += [
         {"path": f"/etc/systemd/system/{name}", "permissions": "0644", "content": text}
@@ -108,42 +96,21 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         ["chmod", "700", f"{PROJECT_DIR}/live/secrets", f"{PROJECT_DIR}/releases"],
         ["ufw", "default", "deny", "incoming"],
         ["ufw", "default", "allow", "outgoing"],
-        *(["ufw", "allow", "from", cidr, "to", "any", "port", "22", "proto", "tcp"] for cidr in inputs.ssh_allowed_cidrs),
         ["ufw", "allow", "80/tcp"],
         ["ufw", "allow", "443/tcp"],
         ["ufw", "--force", "enable"],
         ["systemctl", "restart", "ssh"],
         ["systemctl", "restart", "docker"],
-        ["usermod", "-aG", "docker", inputs.admin_user],
-    ]
-    if tls:
-        # nginx must start before the first Let's Encrypt certificate exists: a short-lived
-        # self-signed one stands in until the agent's certbot run replaces it.
-        runcmd.append([
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-            "-subj", f"/CN={inputs.domain}",
-            "-keyout", f"{PROJECT_DIR}/live/tls/privkey.pem", "-out", f"{PROJECT_DIR}/live/tls/fullchain.pem",
-        ])
-    runcmd += [
         ["systemctl", "daemon-reload"],
         ["systemctl", "enable", "ai-service.service"],
         ["systemctl", "enable", "--now", "ai-service-agent.timer", "ai-service-health.timer", "ai-service-backup.timer"],
     ]
-    packages = ["docker.io", "docker-compose-v2", "ufw", "unattended-upgrades", "python3", "curl", "openssl"]
-    if tls:
-        packages.append("certbot")
     config = {
         "package_update": True,
         "package_upgrade": False,  # unattended-upgrades applies security updates
-        "packages": packages,
-        "users": [{
-            "name": inputs.admin_user,
-            "groups": ["sudo"],  # docker: added in runcmd, once the package has created the group
-            "shell": "/bin/bash",
-            "sudo": "ALL=(ALL) NOPASSWD:ALL",
-            "lock_passwd": True,
-            "ssh_authorized_keys": [inputs.ssh_public_key],
-        }],
+        # certbot always: setting a domain later must not change user_data.
+        "packages": ["docker.io", "docker-compose-v2", "ufw", "unattended-upgrades", "python3", "curl", "openssl",
+                     "certbot"],
         "ssh_pwauth": False,
         "disable_root": True,
         "write_files": write_files,

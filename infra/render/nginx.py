@@ -34,7 +34,7 @@ DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr
 
 @dataclass(frozen=True)
 class NginxInputs:
-    api_upstreams: tuple[str, ...]  # host:port of each API replica
+    api_upstreams: tuple[str, ...]  # host:port of each API replica (unless api_upstream_file)
     max_body_bytes: int
     domain: str = ""  # server_name; "" = any Host
     tls: bool = False
@@ -52,6 +52,9 @@ class NginxInputs:
     worker_processes: str = "auto"
     api_docs: bool = False  # serve /docs and /openapi.json under a CSP Swagger UI runs with (appEnv development)
     accessories: tuple[tuple[str, str], ...] = ()  # (name, host:port) of each public accessory: /<name>/
+    # The API upstream's servers come from this file (`server ADDRESS:PORT max_fails=0;` lines), which
+    # the rolling update rewrites to drain a replica before it stops and to add it back by its new address.
+    api_upstream_file: str | None = None
 
 
 def _block(header: str, lines: list[str]) -> list[str]:
@@ -123,7 +126,7 @@ def _app_locations(inputs: NginxInputs) -> list[str]:
 
 
 def render_nginx_conf(inputs: NginxInputs) -> str:
-    if not inputs.api_upstreams:
+    if not inputs.api_upstreams and not inputs.api_upstream_file:
         raise ValueError("nginx needs at least one API upstream")
     if inputs.tls and not inputs.domain:
         raise ValueError("TLS needs a domain (the certificate's name)")
@@ -158,7 +161,10 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
     # rolling update, the restarted replica can still be disabled when the next one stops and
     # nginx has no live upstream (seen in tests/droplet/test_system.py). No keepalive pool: a
     # stopping replica then only refuses new connections, which nginx retries even for POSTs.
-    upstream = [f"server {u} max_fails=0;" for u in inputs.api_upstreams]
+    if inputs.api_upstream_file:
+        upstream = [f"include {inputs.api_upstream_file};"]
+    else:
+        upstream = [f"server {u} max_fails=0;" for u in inputs.api_upstreams]
     accessory_upstreams = []
     for name, address in inputs.accessories:
         accessory_upstreams += ["", *_block(f"upstream accessory-{name}", [f"server {address} max_fails=0;"])]

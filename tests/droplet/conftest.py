@@ -15,7 +15,7 @@ from tests.support.tools import require_tool
 @pytest.fixture
 def redis_host(tmp_path):
     require_tool("redis-server", "apt-get install -y redis-server")
-    host = Host(tmp_path)
+    host = Host(tmp_path, scripts_installed=True)
     volume = tmp_path / "redis-data"
     volume.mkdir()
     host.env |= {"FAKE_REDIS_PORT": str(free_port()), "FAKE_VOLUME": str(volume)}

@@ -48,6 +48,7 @@ case $1 in
     name=${*: -1}
     case $3 in
       '{{.Config.Image}}') echo redis:fake ;;
+      *IPAddress*) echo "10.0.0.$(grep -c . "$FAKE_LOG")" ;;  # a new address each time, as after a recreate
       *)
         if [ -n "${FAKE_BAD:-}" ] && grep -q "$FAKE_BAD" "$FAKE_LIVE/compose.yaml" 2>/dev/null \
           && [[ " ${FAKE_BAD_SERVICES:-} " == *" $name "* ]]; then

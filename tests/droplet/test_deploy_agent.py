@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from tests.droplet.hostsim import IMAGES, Host
+from tests.droplet.hostsim import ADMIN_KEY, IMAGES, Host
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_unhealthy_replica_restores_the_previous_release(host):
     failed_gate = _index(calls, "inspect -f {{.State.Health.Status}} api-2")
     _index(calls, "up -d --no-deps api-1", failed_gate)  # back to B, one at a time again
     assert sum("migrate" in c for c in calls) == 1  # the rollback does not migrate
-    assert not any("worker" in c for c in calls[:failed_gate])  # workers never got C
+    assert not any("--no-deps worker" in c for c in calls[:failed_gate])  # workers never got C
     # The failed release is not retried every minute.
     assert host.agent(FAKE_BAD="c" * 64, FAKE_BAD_SERVICES="api-2").returncode == 0
     assert len(host.calls()) == 1
@@ -101,3 +101,35 @@ def test_failed_migration_touches_no_replica(host):
     migrate = _index(calls, "run --rm --no-deps migrate")
     assert not any(c.startswith("up -d --no-deps api") for c in calls[:migrate])
     assert host.current() == version_a
+
+
+def test_host_settings_follow_the_release(host):
+    _deployed(host, IMAGES["a"])
+    log = host.host_log.read_text()
+    assert "useradd --create-home --shell /bin/bash --groups sudo,docker ops" in log
+    assert "ufw allow from 203.0.113.0/24 to any port 22 proto tcp" in log
+    keys = host.host_state / "home-ops/.ssh/authorized_keys"
+    assert keys.read_text() == ADMIN_KEY + "\n" and stat.S_IMODE(keys.stat().st_mode) == 0o600
+    assert (host.host_state / "sudoers.d/90-ai-service-admin").read_text() == "ops ALL=(ALL) NOPASSWD:ALL\n"
+    # Another SSH range: a new release, the same droplet; the old range is closed.
+    host.host_log.write_text("")
+    host.publish(IMAGES["a"], cidrs=("198.51.100.0/24",))
+    assert host.agent().returncode == 0
+    log = host.host_log.read_text()
+    assert "ufw allow from 198.51.100.0/24 to any port 22 proto tcp" in log
+    assert "ufw delete allow from 203.0.113.0/24 to any port 22 proto tcp" in log
+    assert "useradd" not in log  # the admin user exists
+
+
+def test_rollback_puts_back_the_previous_release_secrets(host):
+    version_a = host.publish(IMAGES["a"], SECRET_KEY="release-a-key")
+    assert host.agent().returncode == 0
+    host.publish(IMAGES["c"], SECRET_KEY="release-c-key")
+    result = host.agent(FAKE_BAD="c" * 64, FAKE_BAD_SERVICES="api-1")
+    assert result.returncode != 0 and f"release {version_a} restored" in result.stderr
+    assert "release-a-key" in (host.live / "secrets/app.env").read_text()
+    assert host.current() == version_a
+    # Both releases are staged side by side, each with its own secrets (0600 in 0700).
+    staged = {p.parent.parent.name: p.read_text() for p in host.releases.glob("*/secrets/app.env")}
+    assert "release-a-key" in staged[version_a] and any("release-c-key" in t for t in staged.values())
+    assert stat.S_IMODE((host.releases / version_a / "secrets").stat().st_mode) == 0o700

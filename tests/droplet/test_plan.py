@@ -94,9 +94,10 @@ def test_generated_ssh_key_is_a_secret_output(dev):
 def test_provided_ssh_key_is_used_and_nothing_generated(plan_stack):
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderKeyForTestsOnly0000000000000 ops@example"
     result = plan_stack("dev", droplet={"region": "nyc3", "size": "s-2vcpu-4gb", "sshPublicKey": key})
-    assert _inputs(result.one("index/sshKey:SshKey"))["publicKey"] == key
     assert not result.find("tls:index/privateKey:PrivateKey")
-    assert key in result.artifacts["cloud-init.yaml"]
+    # The key travels with the release (the agent installs it), not in user_data.
+    assert unwrapped(result.artifacts["host/authorized_keys"]) == key + "\n"
+    assert key not in result.artifacts["cloud-init.yaml"] and not result.find("index/sshKey:SshKey")
 
 
 def test_database_is_private_and_firewalled_to_the_droplet(dev):

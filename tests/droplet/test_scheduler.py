@@ -85,9 +85,9 @@ def test_memory_limit_covers_the_scheduler_and_one_job_with_headroom(redis_serve
 
 
 def test_host_scripts_skip_the_redis_container_when_redis_is_brought(tmp_path):
-    host = Host(tmp_path)
+    host = Host(tmp_path, scripts_installed=True)
     (host.releases / "r1").mkdir(parents=True)
-    (host.releases / "current").write_text("r1\n")
+    (host.releases / "current").symlink_to("r1")
     (host.releases / "r1/release.env").write_text(
         "VERSION='r1'\nAPI_SERVICES='api-1'\nWORKER_SERVICES='worker-cleanup-1'\nSUPPORT_SERVICES=''\n"
         "QUEUES='cleanup_tasks'\nREDIS_SERVICE=''\n")

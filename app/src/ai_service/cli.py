@@ -36,7 +36,7 @@ def _prepare_multiprocess_metrics(settings: Settings) -> None:
 def server_options(settings: Settings) -> dict:
     """uvicorn settings for `ai-service api` (bench/app_throughput.py runs its baseline app with the same)."""
     return {
-        "host": "0.0.0.0",  # noqa: S104 - the container's port is the boundary
+        "host": settings.bind_host,
         "port": settings.port,
         "workers": settings.web_concurrency,
         "proxy_headers": True,

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     app_env: Literal["development", "production"] = "development"
     app_version: str = "dev"
     port: int = Field(8000, ge=1, le=65535)
+    bind_host: str = "0.0.0.0"  # noqa: S104 - the container's port is the boundary; BIND_HOST for hosts without one
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     web_concurrency: int = Field(1, ge=1, le=64)
     metrics_port: int = Field(8001, ge=1, le=65535)

@@ -1,7 +1,9 @@
-"""One droplet behind a cloud firewall: VPC, SSH key, droplet, reserved IP, DNS, uptime check.
+"""One droplet behind a cloud firewall: VPC, droplet, reserved IP, DNS, uptime check.
 
-user_data is first-boot only (changing it replaces the droplet), so the caller passes text that
-does not depend on the image or the rendered release: releases travel through the bucket.
+user_data and ssh_keys are first-boot only (changing either replaces the droplet), so the caller
+passes a stub that does not depend on the image, the release or the host settings: those travel
+through the bucket, including the admin user's SSH key (no DigitalOcean SSH key on the droplet;
+root login stays disabled).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ class DropletHostArgs:
     size: str
     image: str
     backups: bool
-    ssh_public_key: pulumi.Input[str]
     ssh_allowed_cidrs: tuple[str, ...]
     user_data: pulumi.Input[str]
     tags: tuple[str, ...]
@@ -43,7 +44,6 @@ class DropletHost(pulumi.ComponentResource):
         super().__init__("ai-service:digitalocean:DropletHost", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         vpc = do.Vpc(name, name=f"{name}-vpc", region=args.region, opts=child)
-        key = do.SshKey(name, name=f"{name}-admin", public_key=args.ssh_public_key, opts=child)
         droplet = do.Droplet(
             name,
             name=name,
@@ -51,7 +51,6 @@ class DropletHost(pulumi.ComponentResource):
             size=args.size,
             image=args.image,
             vpc_uuid=vpc.id,
-            ssh_keys=[key.fingerprint],
             tags=list(args.tags),
             monitoring=True,  # DigitalOcean metrics agent (CPU, memory, disk alerts)
             backups=args.backups,

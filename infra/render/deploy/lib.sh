@@ -1,13 +1,19 @@
 # shellcheck shell=bash
 # Shared by the deploy scripts on the droplet (sourced; not executable on its own).
-# Settings come from /etc/ai-service/agent.conf (non-secret) written by cloud-init; the
+# Settings come from /etc/ai-service/agent.conf (bucket and region) written by cloud-init and
+# /etc/ai-service/host.env (domain, TLS e-mail) written by host.sh from the live release; the
 # AWS key of the bucket user is in /etc/ai-service/credentials.env (root, 0600).
 AGENT_CONF=${AGENT_CONF:-/etc/ai-service/agent.conf}
 # shellcheck source=/dev/null
 [ -r "$AGENT_CONF" ] && . "$AGENT_CONF"
+HOST_STATE=${HOST_STATE:-/etc/ai-service}
+HOST_ENV=${HOST_ENV:-$HOST_STATE/host.env}
+SUDOERS_DIR=${SUDOERS_DIR:-/etc/sudoers.d}
+# shellcheck source=/dev/null
+[ -r "$HOST_ENV" ] && . "$HOST_ENV"
 PROJECT_DIR=${PROJECT_DIR:-/opt/ai-service}
 LIVE=${LIVE:-$PROJECT_DIR/live}
-RELEASES=${RELEASES:-$PROJECT_DIR/releases}
+RELEASES=${RELEASES:-$PROJECT_DIR/releases}  # VERSION/ (files/, release.env, secrets/, docker/) and `current` -> VERSION
 CREDENTIALS=${CREDENTIALS:-/etc/ai-service/credentials.env}
 # renovate: datasource=docker depName=amazon/aws-cli
 AWS_CLI_IMAGE=${AWS_CLI_IMAGE:-amazon/aws-cli:2.31.1}
@@ -41,6 +47,33 @@ wait_healthy() {
   return 1
 }
 
+# current_version: the live release (the target of the `current` symlink); "" before the first.
+current_version() {
+  local target
+  target=$(readlink "$RELEASES/current" 2>/dev/null) || return 0
+  echo "${target##*/}"
+}
+
+# replica_address NAME: the container's address on the compose network (a new one after each recreate).
+replica_address() {
+  docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1" 2>/dev/null
+}
+
+# replica_ready NAME PORT: readiness (/health/ready, with its dependencies) on the replica's own
+# address, not through nginx (which would retry a 503 on another replica and hide this one).
+replica_ready() {
+  local name=$1 port=$2 address deadline=$((SECONDS + HEALTH_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    address=$(replica_address "$name")
+    if [ -n "$address" ] && curl -fsS -o /dev/null --max-time 5 "http://$address:$port/health/ready"; then
+      return 0
+    fi
+    sleep 2
+  done
+  log "$name not ready on its own address (${address:-none}:$port/health/ready) after ${HEALTH_TIMEOUT}s"
+  return 1
+}
+
 # edge_ok: readiness through nginx, several times so every upstream answers.
 edge_ok() {
   local i
@@ -51,8 +84,7 @@ edge_ok() {
 
 # redis_service: the live release's Redis container; "" when it brings its own (redis.url).
 redis_service() {
-  local current
-  current=$(cat "$RELEASES/current" 2>/dev/null) || { echo redis; return; }
+  [ -e "$RELEASES/current/release.env" ] || { echo redis; return; }
   # shellcheck source=/dev/null
-  (. "$RELEASES/$current/release.env" && echo "${REDIS_SERVICE-redis}")
+  (. "$RELEASES/current/release.env" && echo "${REDIS_SERVICE-redis}")
 }
