@@ -12,7 +12,7 @@ from infra.plan.runner import run_program
 from infra.plan.stackfile import PROJECT_ROOT, StackConfig, load_stack_config
 from infra.plan.values import Secret, contains_secret, fingerprinted
 from infra.plan.values import masked as mask
-from infra.policy import Level, Violation, evaluate
+from infra.policy import Violation, evaluate
 from infra.settings import Settings, load_settings
 
 
