@@ -29,6 +29,7 @@ class PlannedResource:
     inputs: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""  # the (placeholder) id other resources receive when they reference this one
 
 
 def _decode(value: Any) -> Any:
@@ -102,6 +103,7 @@ class RecordingMonitor(MockMonitor):
                 inputs=_decode(raw_inputs),
                 dependencies=list(request.dependencies),
                 outputs=_decode(raw_outputs),
+                id=response.id,
             )
         )
         return response

@@ -8,14 +8,22 @@ EventBridge Scheduler invokes the same function with `{"schedule": NAME, "comman
 the command runs here (see cli.SCHEDULABLE), since Lambda has no scheduler container.
 """
 
-import structlog
-from mangum import Mangum
+import os
 
-from .app import create_app
-from .cli import run_command
-from .logs import configure_logging
-from .secret_env import load_secret_env
-from .settings import check_startup, get_settings
+# One process per sandbox: the function blanks the image's PROMETHEUS_MULTIPROC_DIR to mean single-process
+# metrics. The service reads "" that way; prometheus_client (which picks its value class at import) and the
+# HTTP instrumentation do not, so the variable goes before either is imported.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+import structlog  # noqa: E402 - after the environment fix above
+from mangum import Mangum  # noqa: E402
+
+from .app import create_app  # noqa: E402
+from .cli import run_command  # noqa: E402
+from .logs import configure_logging  # noqa: E402
+from .secret_env import load_secret_env  # noqa: E402
+from .settings import check_startup, get_settings  # noqa: E402
 
 load_secret_env()
 _settings = get_settings()
