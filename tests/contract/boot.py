@@ -11,17 +11,7 @@ Order, as the platforms run a release:
 4. after traffic — scheduled one-shots (CronJob, ECS scheduled task, Cloud Run job, EventBridge
    Scheduler event to the function): must succeed.
 
-How each platform detail maps here (the override table for dependencies is in dependencies.py):
-- a container's own network namespace -> a free local port in PORT / METRICS_PORT (Cloud Run's
-  own PORT for services is set first, then moved the same way);
-- a container's private filesystem -> a directory per workload: mounted secret files are written
-  under it and env values naming container-local paths (/tmp/..., mount paths) point into it;
-- an identity instead of keys (ECS task role, Lambda execution role) -> test credentials for moto
-  when the rendered env has no AWS_ACCESS_KEY_ID; Lambda's runtime also sets AWS_REGION;
-- the image -> its ENV (app/Dockerfile), then this checkout's `ai-service` console script (the
-  image's ENTRYPOINT; its venv's PATH) and, for Lambda, the handler loaded by awslambdaric's
-  resolver in a sandbox process;
-- replicas with identical argv, env and files (api-1/api-2, worker replicas) boot once.
+How each platform detail maps to this machine is tabled in test_targets.py.
 """
 
 from __future__ import annotations
@@ -138,8 +128,11 @@ class TargetRun:
 
     def process_env(self, workload: Workload, root: Path) -> dict[str, str]:
         # The image's ENV first (its venv is this checkout's), then what the platform sets for the container.
-        env = {**IMAGE_ENV, "PATH": f"{Path(AI_SERVICE).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-               "HOME": str(root)}
+        env = {
+            **IMAGE_ENV,
+            "PATH": f"{Path(AI_SERVICE).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(root),
+        }
         env |= self.deps.localize(workload.env)
         mounts = {"/tmp"} | {str(Path(path).parent) for path in workload.files}  # noqa: S108 - container paths
         for path, content in workload.files.items():
@@ -171,8 +164,14 @@ class TargetRun:
             run.sandbox = LambdaSandbox(workload.argv[3], env, run.log_path)
         else:
             with run.log_path.open("w") as log:
-                run.process = subprocess.Popen([AI_SERVICE, *workload.argv[1:]], env=env, stdout=log,
-                                               stderr=subprocess.STDOUT, start_new_session=True, cwd=root)
+                run.process = subprocess.Popen(
+                    [AI_SERVICE, *workload.argv[1:]],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    cwd=root,
+                )
         self.running.append(run)
         return run
 
@@ -252,11 +251,19 @@ class TargetRun:
         workload = api.group.first
         headers, host = self.headers(workload), self.host(workload)
         if api.sandbox is not None:
-            body = (b'--cc\r\nContent-Disposition: form-data; name="file"; filename="contract.txt"\r\n'
-                    b"Content-Type: text/plain\r\n\r\n" + DOCUMENT + b"\r\n--cc--\r\n")
-            response = api.sandbox.invoke(api_gateway_event(
-                "POST", "/api/v1/documents", body=body, host=host,
-                headers={**headers, "content-type": "multipart/form-data; boundary=cc"}))
+            body = (
+                b'--cc\r\nContent-Disposition: form-data; name="file"; filename="contract.txt"\r\n'
+                b"Content-Type: text/plain\r\n\r\n" + DOCUMENT + b"\r\n--cc--\r\n"
+            )
+            response = api.sandbox.invoke(
+                api_gateway_event(
+                    "POST",
+                    "/api/v1/documents",
+                    body=body,
+                    host=host,
+                    headers={**headers, "content-type": "multipart/form-data; boundary=cc"},
+                )
+            )
             assert response["statusCode"] == 202, response
             document = json.loads(response["body"])
             assert document["status"] == "indexed", document
@@ -283,15 +290,23 @@ class TargetRun:
         postgres = [v for v in values if v.split("://")[0] in POSTGRES_SCHEMES]
         redis = [v for v in values if v.split("://")[0] in REDIS_SCHEMES]
         # The admin is whoever the migration connects as (the service's rule: MIGRATE_DATABASE_URL, else DATABASE_URL).
-        admin = [env.get("MIGRATE_DATABASE_URL") or env.get("DATABASE_URL", "")
-                 for w, env in zip(workloads, envs, strict=True) if Group([w]).phase == "before"]
+        admin = [
+            env.get("MIGRATE_DATABASE_URL") or env.get("DATABASE_URL", "")
+            for w, env in zip(workloads, envs, strict=True)
+            if Group([w]).phase == "before"
+        ]
         self.deps.provision_postgres(postgres, [url for url in admin if url])
         self.deps.start_redis(redis, redis_binary, self.workdir)
         self.create_buckets(workloads)
 
     def create_buckets(self, workloads: list[Workload]) -> None:
-        client = boto3.client("s3", endpoint_url=self.deps.moto_endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.deps.moto_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
         for bucket in sorted({w.env["S3_BUCKET"] for w in workloads if w.env.get("S3_BUCKET")} - existing):
             client.create_bucket(Bucket=bucket)
@@ -303,7 +318,8 @@ class TargetRun:
         after = [g for g in groups if g.phase == "after"]
         if not before:
             raise NoMigrationBeforeTraffic(
-                f"no workload runs migrations before traffic (planned: {', '.join(w.name for w in workloads)})")
+                f"no workload runs migrations before traffic (planned: {', '.join(w.name for w in workloads)})"
+            )
         index = iter(range(1000))
         try:
             for group in before:

@@ -28,4 +28,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
             f"{target} ({stack}): {len(boots)} processes; plan {plan_s:.1f} s, boot to last check {run_s:.1f} s"
         )
         for boot in boots:
-            terminalreporter.write_line(f"  {boot.seconds:6.2f} s  {boot.command:<40} {boot.outcome:<32} {' = '.join(boot.names)}")
+            terminalreporter.write_line(
+                f"  {boot.seconds:6.2f} s  {boot.command:<40} {boot.outcome:<32} {' = '.join(boot.names)}"
+            )

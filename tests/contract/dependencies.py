@@ -1,32 +1,23 @@
 """Local stand-ins for one target's dependencies, and the overrides that point a workload at them.
 
-The only thing changed in what the plan renders is *where* a dependency is:
+Only where a dependency is changes (the table and what each override stands for on the platform
+are in test_targets.py): every `postgres(ql)://` URL goes to the target's own Postgres 16 +
+pgvector (host -> its unix socket, port -> its port; user, password, database and `sslmode` stay:
+libpq ignores TLS on sockets), every `redis(s)://` URL to the target's redis-server started with the
+plan's password (`rediss` -> `redis`), `S3_ENDPOINT_URL` to moto, and where the config means AWS
+itself, boto3's `AWS_ENDPOINT_URL_*` variables to moto.
 
-| dependency in the plan                        | local stand-in                  | override                                    |
-|-----------------------------------------------|---------------------------------|---------------------------------------------|
-| any `postgres(ql)://` URL (managed Postgres,  | a Postgres 16 + pgvector server | host -> its unix socket (`?host=DIR`), port  |
-| RDS, Cloud SQL, a container)                  | per target (pgserver)           | -> its port; user, password, database, and   |
-|                                               |                                 | `sslmode` stay (libpq ignores TLS on sockets)|
-| any `redis://` / `rediss://` URL              | a redis-server per target with  | host/port -> 127.0.0.1:its port; `rediss` -> |
-|                                               | the plan's password             | `redis` (TLS in transit is the platform's)   |
-| `S3_ENDPOINT_URL` (Spaces, GCS, SeaweedFS)    | moto's S3 server (shared)       | the URL -> moto's                            |
-| no endpoint (AWS S3), Secrets Manager         | moto's server (shared)          | boto3's `AWS_ENDPOINT_URL_S3` /              |
-|                                               |                                 | `AWS_ENDPOINT_URL_SECRETS_MANAGER`           |
-
-Each target gets its own Postgres and Redis because the plans name the same roles with different
-powers (`ai_service` is the RDS master on fargate and the application role on cloudrun) — as each
-platform's own database server does. The servers are created the way the platforms create them:
-the role the migrate workload connects as is the admin (SUPERUSER here, standing for doadmin /
-rds_superuser / cloudsqlsuperuser / the container's POSTGRES_USER) and owns the database; every
-other role in the plan's URLs is a plain login (it cannot create anything in `public`, PG 15+).
-One initdb per session: each target's server starts from a copy of a template data directory
-(PostgresPool).
+Servers are provisioned the way the platforms provision theirs: the role the migrate workload
+connects as is the admin (SUPERUSER here) and owns the database; every other role in the plan's
+URLs is a plain login (no CREATE in `public`, PG 15+). One initdb per session: each target's
+server starts from a copy of a template data directory (PostgresPool).
 """
 
 from __future__ import annotations
 
 import itertools
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -78,6 +69,13 @@ class PostgresPool:
         return server
 
     def close(self) -> None:
+        import psutil
+
+        # Fast shutdown of every server at once; pgserver's cleanup then only removes the data directory.
+        postmasters = [server.get_postmaster_info().process for server in self.servers]
+        for process in postmasters:
+            process.send_signal(signal.SIGINT)
+        psutil.wait_procs(postmasters, timeout=60)
         for server in self.servers:
             server.cleanup()
         shutil.rmtree(self.root, ignore_errors=True)
@@ -131,8 +129,19 @@ class TargetDependencies:
         passwords = sorted({unquote(urlsplit(url).password or "") for url in urls})
         assert len(passwords) <= 1, f"the plan's Redis URLs disagree on the password ({len(passwords)} different)"
         self.redis_password = passwords[0] if passwords else ""
-        args = [binary, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(workdir)]
+        args = [
+            binary,
+            "--port",
+            str(self.redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ]
         if self.redis_password:
             args += ["--requirepass", self.redis_password]
         self.redis_process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -159,7 +168,9 @@ class TargetDependencies:
         userinfo = parts.netloc.rpartition("@")[0]
         query = {k: v for k, v in parse_qsl(parts.query) if k not in ("host", "port", "hostaddr")}
         query |= {"host": self.socket_dir, "port": str(self.postgres_port)}
-        return urlunsplit((parts.scheme, f"{userinfo}@" if userinfo else "", parts.path, urlencode(query, safe="/"), ""))
+        return urlunsplit(
+            (parts.scheme, f"{userinfo}@" if userinfo else "", parts.path, urlencode(query, safe="/"), "")
+        )
 
     def redis_url(self, url: str) -> str:
         parts = urlsplit(url)

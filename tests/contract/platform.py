@@ -64,7 +64,9 @@ def _dockerfile_env() -> dict[str, str]:
         if line.startswith("ENV "):
             for pair in shlex.split(line[4:]):
                 key, _, value = pair.partition("=")
-                env[key] = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), env.get(m.group(1), m.group(0))), value)
+                env[key] = re.sub(
+                    r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), env.get(m.group(1), m.group(0))), value
+                )
     return env
 
 
@@ -90,7 +92,9 @@ class Workload:
         """`api`, `worker`, `migrate`, `scheduler`, `enqueue-cleanup`, ... or `lambda:<handler>`."""
         if self.argv[: len(LAMBDA_RUNTIME)] == LAMBDA_RUNTIME:
             return f"lambda:{self.argv[len(LAMBDA_RUNTIME)]}"
-        assert self.argv[: len(IMAGE_ENTRYPOINT)] == IMAGE_ENTRYPOINT, f"{self.name}: unexpected entry point {self.argv}"
+        assert self.argv[: len(IMAGE_ENTRYPOINT)] == IMAGE_ENTRYPOINT, (
+            f"{self.name}: unexpected entry point {self.argv}"
+        )
         return self.argv[len(IMAGE_ENTRYPOINT)]
 
     def identity(self) -> str:
@@ -136,7 +140,11 @@ def compose_services(files: dict[str, str], compose_binary: str) -> dict[str, di
             path.write_text(text)
         result = subprocess.run(
             [compose_binary, "-f", "compose.yaml", "config", "--format", "json"],
-            cwd=directory, capture_output=True, text=True, timeout=60, check=False,
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["services"]
@@ -169,7 +177,14 @@ def local(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
         if labels.get("ai-service.role") not in SERVICE_ROLES:
             continue
         env = dict(item.split("=", 1) for item in inputs.get("envs", []))
-        found.append(Workload(plan.target, f"Container/{inputs['name']}", docker_argv(inputs.get("entrypoints"), inputs.get("command")), env))
+        found.append(
+            Workload(
+                plan.target,
+                f"Container/{inputs['name']}",
+                docker_argv(inputs.get("entrypoints"), inputs.get("command")),
+                env,
+            )
+        )
     return found
 
 
@@ -212,7 +227,9 @@ def kubernetes(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
                 for source in container.get("envFrom", []):
                     ref = source.get("secretRef") or source.get("configMapRef")
                     store = "secret" if "secretRef" in source else "configMap"
-                    env.update({source.get("prefix", "") + k: v for k, v in lookup(namespace, store, ref["name"]).items()})
+                    env.update(
+                        {source.get("prefix", "") + k: v for k, v in lookup(namespace, store, ref["name"]).items()}
+                    )
                 for item in container.get("env", []):
                     if "valueFrom" not in item:
                         env[item["name"]] = str(item.get("value", ""))
@@ -246,8 +263,14 @@ def kubernetes(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
 class SecretStore:
     """The platforms' secret stores for one plan: Secrets Manager in moto, the rest from the plan."""
 
-    def __init__(self, plan: PlanResult, *, moto_endpoint: str, compose_binary: str,
-                 localize: Callable[[dict[str, str]], dict[str, str]]):
+    def __init__(
+        self,
+        plan: PlanResult,
+        *,
+        moto_endpoint: str,
+        compose_binary: str,
+        localize: Callable[[dict[str, str]], dict[str, str]],
+    ):
         self.plan = plan
         self.compose_binary = compose_binary
         self.moto_endpoint = moto_endpoint
@@ -260,8 +283,13 @@ class SecretStore:
         import boto3
 
         if region not in self._clients:
-            self._clients[region] = boto3.client("secretsmanager", endpoint_url=self.moto_endpoint, region_name=region,
-                                                 aws_access_key_id="testing", aws_secret_access_key="testing")
+            self._clients[region] = boto3.client(
+                "secretsmanager",
+                endpoint_url=self.moto_endpoint,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
         return self._clients[region]
 
     def seed_secrets_manager(self) -> None:
@@ -304,7 +332,10 @@ class SecretStore:
 def _ecs_task_definitions(plan: PlanResult) -> Iterable[tuple[str, list[dict]]]:
     for resource, inputs in _inputs(plan, "aws:ecs/taskDefinition:TaskDefinition"):
         definitions = inputs["containerDefinitions"]
-        yield inputs.get("family", resource.name), json.loads(definitions) if isinstance(definitions, str) else definitions
+        yield (
+            inputs.get("family", resource.name),
+            json.loads(definitions) if isinstance(definitions, str) else definitions,
+        )
 
 
 def fargate(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
@@ -316,12 +347,18 @@ def fargate(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
                 continue
             env = {item["name"]: item["value"] for item in container.get("environment", [])}
             # ECS resolves secrets before the container starts; a value is never in the task definition.
-            env.update({item["name"]: secrets.secrets_manager(item["valueFrom"]) for item in container.get("secrets", [])})
+            env.update(
+                {item["name"]: secrets.secrets_manager(item["valueFrom"]) for item in container.get("secrets", [])}
+            )
             ports = [m["containerPort"] for m in container.get("portMappings", [])]
             found.append(
-                Workload(plan.target, f"TaskDefinition/{family}/{container['name']}",
-                         docker_argv(container.get("entryPoint"), container.get("command")), env,
-                         port=int(ports[0]) if ports else None)
+                Workload(
+                    plan.target,
+                    f"TaskDefinition/{family}/{container['name']}",
+                    docker_argv(container.get("entryPoint"), container.get("command")),
+                    env,
+                    port=int(ports[0]) if ports else None,
+                )
             )
     return found
 
@@ -334,7 +371,13 @@ def aws_lambda(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
         config = inputs.get("imageConfig", {})
         argv = list(config.get("entryPoints") or []) + list(config.get("commands") or [])
         env = dict(inputs.get("environment", {}).get("variables", {}))
-        found.append(Workload(plan.target, f"Function/{name}", argv, env))
+        # A function `pulumi up` invokes (aws.lambda.Invocation) gets that invocation's input.
+        invoked = [
+            json.loads(i.get("input") or "{}")
+            for _, i in _inputs(plan, "aws:lambda/invocation:Invocation")
+            if str(i.get("functionName", "")).split(":")[-1] == name
+        ]
+        found.append(Workload(plan.target, f"Function/{name}", argv, env, event=invoked[0] if invoked else None))
         for _, schedule in _inputs(plan, "aws:scheduler/schedule:Schedule"):  # EventBridge Scheduler -> function
             target = schedule["target"]
             if target.get("arn", "").endswith(f":function:{name}"):
@@ -361,8 +404,11 @@ def cloudrun(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
         return versions[secret][-1] if version in ("latest", "") else versions[secret][int(version) - 1]
 
     found = []
-    kinds = {"gcp:cloudrunv2/service:Service": "Service", "gcp:cloudrunv2/job:Job": "Job",
-             "gcp:cloudrunv2/workerPool:WorkerPool": "WorkerPool"}
+    kinds = {
+        "gcp:cloudrunv2/service:Service": "Service",
+        "gcp:cloudrunv2/job:Job": "Job",
+        "gcp:cloudrunv2/workerPool:WorkerPool": "WorkerPool",
+    }
     for type_, kind in kinds.items():
         for resource, inputs in _inputs(plan, type_):
             template = inputs["template"]["template"] if kind == "Job" else inputs["template"]
@@ -373,18 +419,30 @@ def cloudrun(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
                 env = {}
                 for item in container.get("envs", []):
                     ref = (item.get("valueSource") or {}).get("secretKeyRef")
-                    env[item["name"]] = access(ref["secret"], str(ref.get("version", "latest"))) if ref else item.get("value", "")
+                    env[item["name"]] = (
+                        access(ref["secret"], str(ref.get("version", "latest"))) if ref else item.get("value", "")
+                    )
                 files = {}
                 for mount in container.get("volumeMounts", []):
                     secret = volumes.get(mount["name"], {}).get("secret")
                     for entry in (secret or {}).get("items", []):
-                        files[f"{mount['mountPath'].rstrip('/')}/{entry['path']}"] = access(secret["secret"], str(entry.get("version", "latest")))
+                        files[f"{mount['mountPath'].rstrip('/')}/{entry['path']}"] = access(
+                            secret["secret"], str(entry.get("version", "latest"))
+                        )
                 port = None
                 if kind == "Service":  # Cloud Run sets PORT itself for services (and rejects it in env)
                     port = int((container.get("ports") or {}).get("containerPort", 8080))
                     env["PORT"] = str(port)
-                found.append(Workload(plan.target, f"{kind}/{inputs.get('name', resource.name)}",
-                                      docker_argv(container.get("commands"), container.get("args")), env, files, port=port))
+                found.append(
+                    Workload(
+                        plan.target,
+                        f"{kind}/{inputs.get('name', resource.name)}",
+                        docker_argv(container.get("commands"), container.get("args")),
+                        env,
+                        files,
+                        port=port,
+                    )
+                )
     return found
 
 
