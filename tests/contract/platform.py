@@ -10,6 +10,8 @@ reference the way that platform does, from the values the plan registered:
 |            |                                                       | compose.yaml, then compose v2 (`docker-compose config`)   |
 |            |                                                       | merges `env_file`s into each service's environment        |
 | local      | docker Containers (`ai-service.role` service roles)   | Docker: `envs` are passed as they are                     |
+| (compose)  | the rendered compose.yaml, run without Pulumi         | the env files `python -m infra.local_secrets` writes,     |
+|            |                                                       | merged by compose v2                                      |
 | kubernetes | containers of Deployments, Jobs, CronJobs             | the kubelet: `envFrom` ConfigMaps/Secrets in order, then  |
 |            |                                                       | `env` (value / secretKeyRef / configMapKeyRef) wins        |
 | fargate    | container definitions of every ECS task definition    | the ECS agent: `secrets[].valueFrom` (ARN[:json-key::])   |
@@ -152,7 +154,20 @@ def compose_services(files: dict[str, str], compose_binary: str) -> dict[str, di
 
 def droplet(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
     files, image = _release_files(plan)
-    services = compose_services(files, secrets.compose_binary)
+    return _compose_workloads(plan, compose_services(files, secrets.compose_binary), image)
+
+
+def local_compose(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
+    """The local stack without Pulumi (README): the rendered compose.yaml plus the env files
+    `python -m infra.local_secrets` writes next to it, run by compose v2."""
+    from infra.local_secrets import generate
+    from infra.topology_local import LOCAL_IMAGE_TAG
+
+    files = {path: text for path, text in plan.artifacts.items() if isinstance(text, str)} | generate()
+    return _compose_workloads(plan, compose_services(files, secrets.compose_binary), LOCAL_IMAGE_TAG)
+
+
+def _compose_workloads(plan: PlanResult, services: dict[str, dict], image: str) -> list[Workload]:
     return [
         Workload(
             plan.target,
@@ -449,6 +464,7 @@ def cloudrun(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
 READERS: dict[str, Callable[[PlanResult, SecretStore], list[Workload]]] = {
     "droplet": droplet,
     "local": local,
+    "local-compose": local_compose,
     "kubernetes": kubernetes,
     "fargate": fargate,
     "cloudrun": cloudrun,
@@ -456,7 +472,8 @@ READERS: dict[str, Callable[[PlanResult, SecretStore], list[Workload]]] = {
 }
 
 
-def workloads(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
-    found = READERS[plan.target](plan, secrets)
+def workloads(plan: PlanResult, secrets: SecretStore, reader: str | None = None) -> list[Workload]:
+    """The plan's workloads as its target runs them (`reader` picks another way the same plan is run)."""
+    found = READERS[reader or plan.target](plan, secrets)
     assert found, f"{plan.stack}: the plan renders no workload of the service image"
     return found
