@@ -29,7 +29,7 @@ class PlannedResource:
     inputs: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
-    id: str = ""  # the (placeholder) provider id
+    id: str = ""  # the (placeholder) id other resources receive when they reference this one
 
 
 def _decode(value: Any) -> Any:
