@@ -49,9 +49,9 @@ from infra.settings import ConfigError, Settings
 from infra.settings.extras import Accessory
 
 # renovate: datasource=docker depName=nginx
-NGINX_IMAGE = "nginx:1.28.0-alpine"
+NGINX_IMAGE = "nginx:1.30.5-alpine"
 # renovate: datasource=docker depName=redis
-REDIS_IMAGE = "redis:7.4.2-alpine"
+REDIS_IMAGE = "redis:7.4.11-alpine"
 # renovate: datasource=docker depName=pgvector/pgvector
 POSTGRES_IMAGE = "pgvector/pgvector:0.8.0-pg16"
 

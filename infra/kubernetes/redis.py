@@ -7,9 +7,9 @@ from infra.kubernetes.workloads import labels, metadata, selector
 from infra.observability.metrics import REDIS_EXPORTER_PORT
 
 # renovate: datasource=docker depName=redis
-REDIS_IMAGE = "redis:7.4.6-alpine"
+REDIS_IMAGE = "redis:7.4.11-alpine"
 # renovate: datasource=docker depName=oliver006/redis_exporter
-REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.74.0"
+REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.81.0"
 REDIS_UID = 10999  # any high uid works: redis needs no passwd entry; fsGroup makes /data writable
 EXPORTER_UID = 59000  # the exporter image's user
 NAME = "redis"

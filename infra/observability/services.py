@@ -100,6 +100,7 @@ def monitoring_services(
         MonitoringService(
             name=PROMETHEUS,
             uid=NOBODY,
+            # renovate: datasource=docker
             image="prom/prometheus:v3.5.0",
             memory_mib=320,
             cpus=0.5,
@@ -121,6 +122,7 @@ def monitoring_services(
         MonitoringService(
             name=ALERTMANAGER,
             uid=NOBODY,
+            # renovate: datasource=docker
             image="prom/alertmanager:v0.28.1",
             memory_mib=64,
             cpus=0.1,
@@ -132,6 +134,7 @@ def monitoring_services(
         MonitoringService(
             name=GRAFANA,
             uid=472,
+            # renovate: datasource=docker
             image="grafana/grafana:12.2.1",
             memory_mib=256,
             cpus=0.25,
@@ -148,6 +151,7 @@ def monitoring_services(
         MonitoringService(
             name=NODE_EXPORTER,
             uid=NOBODY,
+            # renovate: datasource=docker
             image="prom/node-exporter:v1.9.1",
             memory_mib=48,
             cpus=0.1,
@@ -160,6 +164,7 @@ def monitoring_services(
         MonitoringService(
             name=REDIS_EXPORTER,
             uid=59000,
+            # renovate: datasource=docker
             image="oliver006/redis_exporter:v1.81.0",
             memory_mib=48,
             cpus=0.1,

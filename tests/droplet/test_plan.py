@@ -203,7 +203,7 @@ def test_domain_adds_dns_record_tls_and_https_uptime_check(plan_stack):
     record = _inputs(result.one("DnsRecord"))
     assert (record["domain"], record["name"], record["type"]) == ("example.com", "api", "A")
     assert record["value"] == "203.0.113.10"  # the reserved IP
-    assert "listen 443 ssl http2" in result.artifacts["nginx/nginx.conf"]
+    assert "listen 443 ssl default_server;" in result.artifacts["nginx/nginx.conf"]
     assert _inputs(result.one("UptimeCheck"))["target"] == "https://api.example.com/health"
     assert result.find("UptimeAlert")
 

@@ -3,14 +3,24 @@ thresholds, an e-mail notification channel, and a billing budget alert."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import logging, monitoring
+from pulumi_gcp import logging
 
 from infra.components.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
 from infra.components.gcp.common import children
 from infra.components.gcp.specs import HEALTH_PATH
+
+# pulumi_gcp.monitoring's package __init__ re-exports the deprecated getSecretVersion data source and
+# warns when it loads (lazily, on first attribute access); nothing here reads secrets through it
+# (secrets use pulumi_gcp.secretmanager), so load it here with that one warning silenced.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r"gcp\.monitoring\.getSecretVersion has been deprecated", category=DeprecationWarning)
+    from pulumi_gcp import monitoring
+
+    _ = monitoring.UptimeCheckConfig  # forces the lazy module to load inside this block
 
 UPTIME_PERIOD = "60s"
 UPTIME_REGIONS = ["USA", "EUROPE", "ASIA_PACIFIC"]  # a region alone failing is not an outage
