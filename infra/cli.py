@@ -85,7 +85,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("stack")
     g.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.dot")
     g.set_defaults(func=_cmd_graph)
-    s = sub.add_parser("schema", help="check (or --write) Pulumi.yaml config, the JSON Schema and the README reference")
+    s = sub.add_parser("schema", help="check (or --write) Pulumi.yaml config, the JSON Schema and docs/config.md")
     s.add_argument("--write", action="store_true")
     s.set_defaults(func=_cmd_schema)
     return top

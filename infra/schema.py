@@ -4,7 +4,7 @@
   schema types only string/integer/boolean/array; structured keys and optional secrets are left
   out there because a declared key without default is required by the CLI).
 - schema/stack-config.schema.json: JSON Schema for Pulumi.<stack>.yaml (built in infra/stack_schema.py).
-- README.md's config reference table, between marker comments.
+- docs/config.md's config reference table, between marker comments.
 `python -m infra schema --write` regenerates them; a test fails when any is stale.
 """
 
@@ -26,7 +26,7 @@ from infra.settings.model import Settings
 ROOT = Path(__file__).resolve().parents[1]
 PULUMI_YAML = ROOT / "Pulumi.yaml"
 JSON_SCHEMA = ROOT / "schema" / "stack-config.schema.json"
-README = ROOT / "README.md"
+CONFIG_DOC = ROOT / "docs" / "config.md"
 REF_START, REF_END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
 PROJECT_HEADER = {
@@ -111,9 +111,9 @@ def reference_table() -> str:
     return "\n".join(rows)
 
 
-def _readme_text(current: str) -> str:
+def _reference_page_text(current: str) -> str:
     if REF_START not in current or REF_END not in current:
-        raise SystemExit(f"{README}: add {REF_START} and {REF_END} markers where the reference goes")
+        raise SystemExit(f"{CONFIG_DOC}: add {REF_START} and {REF_END} markers where the reference goes")
     head, _, rest = current.partition(REF_START)
     _, _, tail = rest.partition(REF_END)
     return f"{head}{REF_START}\n{reference_table()}\n{REF_END}{tail}"
@@ -123,7 +123,7 @@ def _wanted() -> dict[Path, str]:
     return {
         PULUMI_YAML: pulumi_yaml_text(),
         JSON_SCHEMA: json_schema_text(),
-        README: _readme_text(README.read_text()),
+        CONFIG_DOC: _reference_page_text(CONFIG_DOC.read_text()),
     }
 
 

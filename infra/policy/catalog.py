@@ -1,4 +1,4 @@
-"""The rule catalogue as Markdown, grouped by risk class (docs/policy.md embeds it; a test keeps them equal)."""
+"""The rule catalogue as Markdown, grouped by risk class (docs/operations/policy.md embeds it; a test keeps them equal)."""
 
 from __future__ import annotations
 

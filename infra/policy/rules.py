@@ -27,7 +27,7 @@ class Level(StrEnum):
 
 
 class Risk(StrEnum):
-    """The risk class a rule guards against (docs/policy.md lists the rules by class)."""
+    """The risk class a rule guards against (docs/operations/policy.md lists the rules by class)."""
 
     PUBLIC_EXPOSURE = "public exposure"
     PRIVILEGE = "identity and privilege"

@@ -135,8 +135,8 @@ def test_gcp_policies_pass_the_planned_stack(gcp):
 def test_readme_cost_table_matches_the_plan(gcp, plan_stack):
     from infra.plan.stackfile import PROJECT_ROOT
 
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("<!-- section:cloudrun:start -->")[1].split("<!-- section:cloudrun:end -->")[0]
+    page = (PROJECT_ROOT / "docs" / "targets" / "cloudrun.md").read_text()
+    section = page.split("<!-- section:cloudrun:start -->")[1].split("<!-- section:cloudrun:end -->")[0]
     cold = plan_stack("gcp", cloudrun={"public": True, "minInstances": 0, "notificationEmail": "alerts@example.com"})
     assert f"**${gcp.cost.monthly_usd:.2f}/month**" in section
     assert f"**${cold.cost.monthly_usd:.2f}/month**" in section

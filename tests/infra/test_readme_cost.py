@@ -1,4 +1,4 @@
-"""The README's cost table is what the offline plan of each shipped stack file computes."""
+"""docs/cost.md's table is what the offline plan of each shipped stack file computes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+COST_PAGE = Path(__file__).resolve().parents[2] / "docs" / "cost.md"
 STACKS = ["dev", "prod", "local", "aws", "gcp", "serverless"]
 
 
 def _table() -> dict[str, tuple[str, float, int]]:
-    text = README.read_text()
+    text = COST_PAGE.read_text()
     section = text.split("<!-- section:cost:start -->")[1].split("<!-- section:cost:end -->")[0]
     rows = {}
     for match in re.finditer(r"^\| `(\w+)` \| (\w+) \| \$([\d.,]+) \| \$([\d,]+) \|", section, re.M):
@@ -27,6 +27,6 @@ def test_readme_cost_row_matches_the_plan(plan_stack, stack):
     target, monthly, budget = _table()[stack]
     assert target == result.target
     assert monthly == pytest.approx(result.cost.monthly_usd, abs=0.005), (
-        f"README cost table: `{stack}` should read ${result.cost.monthly_usd:.2f}")
+        f"docs/cost.md table: `{stack}` should read ${result.cost.monthly_usd:.2f}")
     assert budget == result.settings.budget_monthly_usd
     assert result.cost.monthly_usd <= budget or budget == 0

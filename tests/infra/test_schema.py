@@ -1,4 +1,4 @@
-"""Pulumi.yaml, the stack-file JSON Schema and the README reference all come from the settings model;
+"""Pulumi.yaml, the stack-file JSON Schema and docs/config.md all come from the settings model;
 the schema refuses what the loader refuses (or this file says why it cannot)."""
 
 from __future__ import annotations
@@ -61,10 +61,10 @@ def test_pulumi_yaml_declares_scalars_with_defaults_the_model_uses():
     assert defaults == load_settings({})
 
 
-def test_readme_reference_lists_every_key():
-    readme = (ROOT / "README.md").read_text()
+def test_config_page_lists_every_key():
+    page = (ROOT / "docs" / "config.md").read_text()
     for key in ("ai-service:workers", "ai-service:openaiApiKey", "ai-service:sshAllowedCidrs"):
-        assert f"`{key}`" in readme
+        assert f"`{key}`" in page
 
 
 @functools.cache

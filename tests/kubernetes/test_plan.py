@@ -219,8 +219,8 @@ def test_an_outside_uptime_check_watches_the_public_health_endpoint(prod):
 
 
 def test_readme_cost_table_matches_the_plan(prod):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("<!-- section:kubernetes:start -->")[1].split("<!-- section:kubernetes:end -->")[0]
+    page = (Path(__file__).resolve().parents[2] / "docs" / "targets" / "kubernetes.md").read_text()
+    section = page.split("<!-- section:kubernetes:start -->")[1].split("<!-- section:kubernetes:end -->")[0]
     total = next(line for line in section.splitlines() if line.startswith("| **total**"))
     assert f"**{prod.cost.monthly_usd:.2f}**" in total
     assert prod.cost.monthly_usd <= 150  # budgetMonthlyUsd in Pulumi.prod.yaml

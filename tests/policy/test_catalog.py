@@ -1,11 +1,11 @@
-"""docs/policy.md lists every rule with its level and rationale, grouped by risk class."""
+"""docs/operations/policy.md lists every rule with its level and rationale, grouped by risk class."""
 
 from pathlib import Path
 
 from infra.policy import ALL_RULES
 from infra.policy.catalog import BEGIN, END, markdown
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "operations" / "policy.md"
 
 
 def test_the_doc_carries_the_generated_catalogue():

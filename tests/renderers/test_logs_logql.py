@@ -11,7 +11,7 @@ from infra.observability import logs
 from infra.observability.log_dashboard import dashboard_log_queries, logs_dashboard
 from tests.support.logql import parse_logql, substitute
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+OBSERVABILITY_PAGE = Path(__file__).resolve().parents[2] / "docs" / "observability.md"
 
 
 def _shipped() -> dict[str, str]:
@@ -26,12 +26,12 @@ def _shipped() -> dict[str, str]:
 
 
 def readme_queries() -> dict[str, str]:
-    """```logql blocks of the README's Logs section, one query per block."""
-    text = README.read_text()
+    """```logql blocks of the Logs section of docs/observability.md, one query per block."""
+    text = OBSERVABILITY_PAGE.read_text()
     start, end = text.find("<!-- section:logs:start -->"), text.find("<!-- section:logs:end -->")
-    assert 0 <= start < end, "README.md has no <!-- section:logs:start/end --> markers"
+    assert 0 <= start < end, "docs/observability.md has no <!-- section:logs:start/end --> markers"
     blocks = re.findall(r"```logql\n(.*?)```", text[start:end], re.S)
-    return {f"README #{i}": b.strip() for i, b in enumerate(blocks, start=1)}
+    return {f"docs #{i}": b.strip() for i, b in enumerate(blocks, start=1)}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +43,9 @@ def parsed():
 def test_every_shipped_query_parses(parsed) -> None:
     bad = {name: (p.query, p.errors) for name, p in parsed.items() if p.errors}
     assert not bad, bad
-    # The dashboard, the alert rule, the datasource link and the README all contribute.
+    # The dashboard, the alert rule, the datasource link and the docs all contribute.
     kinds = {name.split(":")[0].split(" #")[0] for name in parsed}
-    assert {"dashboard", "rule", "datasource link", "README"} <= kinds
+    assert {"dashboard", "rule", "datasource link", "docs"} <= kinds
 
 
 def test_readme_shows_the_issue_example_query() -> None:
