@@ -4,7 +4,7 @@
   dockerd and the monitoring agent); the problem lists every container's figure and names
   `ai-service:accessories` (or `logs`) when the service fits without them.
 - disk is not checked: the droplet size slug carries no disk figure and compose cannot cap a
-  named volume, so accessory `sizeGi` is documentation on the docker hosts (README).
+  named volume, so accessory `sizeGi` is documentation on the docker hosts (docs/accessories.md).
 - connections: API replicas × WEB_CONCURRENCY × pool size + one per worker + migrate must fit
   the managed Postgres plan's client connections.
 """

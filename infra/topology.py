@@ -55,7 +55,7 @@ REDIS_IMAGE = "redis:7.4.11-alpine"
 # renovate: datasource=docker depName=pgvector/pgvector
 POSTGRES_IMAGE = "pgvector/pgvector:0.8.0-pg16"
 
-WEB_CONCURRENCY = 1  # one uvicorn process per API replica (PITFALLS: Droplet, memory)
+WEB_CONCURRENCY = 1  # one uvicorn process per API replica (more processes per replica would not fit the droplet memory budget)
 API_MEMORY_MIB = 384
 API_CPUS = 0.5
 MIGRATE_MEMORY_MIB = 256
@@ -70,7 +70,7 @@ API_STOP_GRACE_S = 30  # Docker's SIGTERM -> SIGKILL for an API replica (compose
 # requests and exits before Docker's SIGKILL.
 API_SHUTDOWN_GRACE_S = API_STOP_GRACE_S - 5
 JOB_TIMEOUT_S = 300  # the service's default JOB_TIMEOUT_SECONDS
-WORKER_STOP_GRACE_S = JOB_TIMEOUT_S + 30  # PITFALLS: SIGTERM must not cut a running job
+WORKER_STOP_GRACE_S = JOB_TIMEOUT_S + 30  # SIGTERM must not cut a running job short
 SCHEDULER = "scheduler"
 # Measured peak RSS: the scheduler loop 45 MiB + its `ai-service enqueue-cleanup` child 52 MiB
 # = 97 MiB; x1.3 = 126 MiB. The default droplet (logs on) then holds 3632 of its 3686 MiB.
@@ -220,7 +220,7 @@ def image_version(image: str) -> str:
 
 
 def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
-    """The non-secret environment every role shares (DESIGN §2 names)."""
+    """The non-secret environment every role shares (names from app/README.md's environment contract)."""
     env = {
         "APP_ENV": settings.app_env,
         "APP_VERSION": image_version(profile.image),

@@ -6,7 +6,7 @@ the app waits for — Postgres 16 with pgvector (none with `database.url`) and a
 instead of managed Postgres and AWS S3.
 
 S3 server: SeaweedFS (Apache-2.0, released every few weeks, versioned images). MinIO's
-community images stopped in October 2025 (PITFALLS "Local stack"); Garage needs a cluster
+community images stopped in October 2025; Garage needs a cluster
 layout and keys created through its admin CLI before the first request; moto keeps objects in
 memory only, so documents would vanish with every restart. SeaweedFS runs as one container
 (`weed server -s3`), persists to a volume and reads its S3 identities from a static JSON file.

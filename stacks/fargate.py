@@ -79,7 +79,7 @@ def deploy(settings: Settings) -> None:
     target_group = lb.TargetGroup(
         f"{stack}-api", port=API_PORT, protocol="HTTP", target_type="ip", vpc_id=network.vpc_id,
         deregistration_delay=30,
-        # Liveness, not readiness (PITFALLS): a Redis blip must not make ECS replace every task.
+        # Liveness, not readiness (docs/decisions/0096): a Redis blip must not make ECS replace every task.
         health_check={"path": "/health", "matcher": "200", "interval": 15, "timeout": 5,
                       "healthy_threshold": 2, "unhealthy_threshold": 3},
         opts=opts)

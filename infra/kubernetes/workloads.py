@@ -195,7 +195,7 @@ def api_deployment(spec: AppSpec) -> dict:
     )
     pod = _pod(spec, "ai-service-api", "api", None, [container], terminationGracePeriodSeconds=30,
                topologySpreadConstraints=_spread("api", None))
-    # No `replicas`: the HorizontalPodAutoscaler owns the count (PITFALLS: do not fight the HPA).
+    # No `replicas`: the HorizontalPodAutoscaler owns the count (a fixed count would fight the HPA on every `pulumi up`).
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": metadata("ai-service-api", spec.namespace, "api"),

@@ -1,6 +1,6 @@
 """Observability shared by every target: one definition of what we watch, rendered per target.
 
-Pure functions from plain data to text/dicts; no Pulumi import (DESIGN §1), so tests feed the
+Pure functions from plain data to text/dicts; no Pulumi import (renderers are pure), so tests feed the
 output to promtool / amtool and a real Prometheus.
 
 - `thresholds`: SLO and alert thresholds as typed constants (cloud alarms read these).

@@ -1,9 +1,9 @@
 """Central logs: Grafana Loki (single binary) fed by Grafana Alloy, searched in Grafana.
 
-Pure renderers, no Pulumi (DESIGN §1). Used by the docker hosts (droplet, local) and by the
+Pure renderers, no Pulumi import. Used by the docker hosts (droplet, local) and by the
 Kubernetes stack (Helm values); Fargate and Cloud Run keep their platform logs.
 
-Label policy (PITFALLS "Logs"): a stream carries exactly two labels, both bounded:
+Label policy (every distinct label set is a Loki stream, so labels stay few): a stream carries exactly two labels, both bounded:
 - `service`: the compose service / pod component without its replica number
   (`api`, `worker-documents`, `migrate`, `nginx`, `redis`, ...), at most one per container kind;
 - `level`: the service's JSON `level`, kept only when it is one of `LEVELS`.
@@ -64,7 +64,7 @@ DOCUMENTS_ROUTE = "/api/v1/documents"
 
 # Error lines of the service: error/critical level, or a request answered with 5xx (logged at info).
 ERROR_LOGS = f'{APP} | json | level=~"{ERROR_LEVELS}" or status >= 500'
-# The issue's example: 5xx on /api/v1/documents (Grafana's time picker sets "the last hour").
+# The example docs/observability.md shows: 5xx on /api/v1/documents (Grafana's time picker sets "the last hour").
 DOCUMENTS_5XX = f'{API} |= "{DOCUMENTS_ROUTE}" | json | route="{DOCUMENTS_ROUTE}" and status >= 500'
 SLOW_REQUESTS = f"{API} | json | duration_ms > 1000"
 ERROR_LOG_RATE = f'sum by (service) (count_over_time({{service=~"{APP_SERVICES}", level=~"{ERROR_LEVELS}"}}[$__auto]))'

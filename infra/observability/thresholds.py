@@ -14,7 +14,7 @@ from typing import Literal
 Severity = Literal["critical", "warning"]
 
 SCRAPE_INTERVAL_S = 15
-# PITFALLS: promtool 2.42 and Prometheus 3 (left-open ranges) agree only when every range
+# promtool 2.42 (the tests' checker) and Prometheus 3 (left-open ranges) agree only when every range
 # window holds several samples; 4 scrape intervals is the floor the tests enforce.
 MIN_RANGE_WINDOW_S = 4 * SCRAPE_INTERVAL_S
 

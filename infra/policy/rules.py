@@ -1,4 +1,4 @@
-"""The security and reliability floor (DESIGN.md §5) as rules over planned resources.
+"""The security and reliability floor (docs/operations/policy.md) as rules over planned resources.
 
 A ResourceRule looks at one resource's properties; a StackRule sees them all (e.g. "every
 bucket has a public access block"). Rules never import pulumi_policy, so they can be imported

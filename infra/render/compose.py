@@ -1,7 +1,7 @@
 """ContainerSpecs -> compose.yaml text (Compose v2 / compose-spec).
 
 Spec values are literal: every `$` is escaped to `$$`, so compose never interpolates and an
-unset variable can never turn into a silently blank value (PITFALLS: Compose). A container that
+unset variable can never turn into a silently blank value. A container that
 needs a secret gets it from an env file, and `$VAR` in its command is expanded by its own shell.
 """
 

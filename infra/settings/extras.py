@@ -128,5 +128,5 @@ class Schedule(ConfigModel):
         return command
 
 
-# The cleanup queue's periodic enqueueing (DESIGN §2: cleanup_tasks) rides on schedules.
+# The cleanup queue's periodic enqueueing (the `cleanup_tasks` queue, app/README.md) rides on schedules.
 DEFAULT_SCHEDULES = (Schedule(name="cleanup", cron="0 * * * *", command=("enqueue-cleanup",)),)

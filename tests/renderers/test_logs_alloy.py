@@ -179,7 +179,7 @@ def test_real_lines_through_the_collector(service_lines: list[str], target: str)
     errors = [json.loads(e.line) for e in entries if _emulate_error_logs(e)]
     events = {(r["event"], r.get("status")) for r in errors}
     assert ("dependency_error", None) in events and ("request", 503) in events
-    # The query: 5xx on /api/v1/documents, found by its parsed fields.
+    # docs/observability.md's example query: 5xx on /api/v1/documents, found by its parsed fields.
     documents_5xx = [r for r in errors if r.get("route") == logs.DOCUMENTS_ROUTE and r.get("status", 0) >= 500]
     assert [r["request_id"] for r in documents_5xx] == ["logs-test-5xx"]
 

@@ -54,7 +54,7 @@ def test_rules_and_dashboards_read_only_contract_metrics() -> None:
 
 
 def test_renderers_never_import_pulumi() -> None:
-    """DESIGN §1: renderers are pure; importing the whole package must not load any Pulumi SDK."""
+    """Renderers are pure: importing the whole package must not load any Pulumi SDK."""
     probe = ("import sys, infra.observability.render; "
              "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))")
     result = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
@@ -205,7 +205,7 @@ def test_real_prometheus_scrapes_the_service_and_runs_every_rule(prometheus: Pro
 
 @pytest.mark.system
 def test_prometheus_memory_fits_its_container_limit(prometheus: PrometheusServer) -> None:
-    """PITFALLS: limits >= 1.3x measured peak RSS. Prints the figure for the report."""
+    """Limits hold at least 1.3x the measured peak RSS (docs/decisions/0097). Prints the figure for the report."""
     status = Path(f"/proc/{prometheus.process.pid}/status").read_text()
     peak_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
     limit = next(s for s in services.monitoring_services(slack_enabled=False) if s.name == "prometheus").memory_mib

@@ -104,7 +104,7 @@ def _walk(expr: str) -> list[Any]:
 
 
 def test_rule_windows_hold_at_least_four_scrapes() -> None:
-    """PITFALLS: promtool 2.42 and Prometheus 3 agree only with windows >= 4x the scrape interval."""
+    """promtool 2.42 and Prometheus 3 agree only with windows >= 4x the scrape interval."""
     floor = thresholds.MIN_RANGE_WINDOW_S
     for group in rules.rule_groups()["groups"]:
         for rule in group["rules"]:

@@ -33,7 +33,7 @@ def test_memory_limits_sum_to_the_stated_figure(slack: bool) -> None:
 
 def test_prometheus_fits_the_droplet_budget_with_bounded_retention() -> None:
     prometheus = next(s for s in services.monitoring_services(slack_enabled=False) if s.name == "prometheus")
-    assert prometheus.memory_mib <= 320  # PITFALLS: 4 GB droplet
+    assert prometheus.memory_mib <= 320  # its share of the droplet budget (docs/decisions/0097)
     assert "--storage.tsdb.retention.time=30d" in prometheus.command
     assert "--storage.tsdb.retention.size=2GB" in prometheus.command
 

@@ -1,4 +1,4 @@
-"""A checker for the Alloy configs we render: no Alloy binary is installable here (PITFALLS "Logs").
+"""A checker for the Alloy configs we render: the test machines have no Alloy binary (no Debian package).
 
 Three parts, each from Grafana Alloy's documentation (docs/sources/get-started/configuration-syntax
 and docs/sources/reference/components/*):

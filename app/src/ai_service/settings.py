@@ -1,4 +1,4 @@
-"""Service configuration from the environment (names fixed by DESIGN.md §2)."""
+"""Service configuration from the environment (the names app/README.md's environment contract fixes)."""
 
 from __future__ import annotations
 

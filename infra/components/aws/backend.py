@@ -79,7 +79,7 @@ class Backend(pulumi.ComponentResource):
                                "migrateSecrets": self.migrate_secrets.arn})
 
     def environment(self, settings: Settings, region: str, allowed_hosts: pulumi.Input[str]) -> pulumi.Output[dict[str, str]]:
-        """The non-secret environment of every role (DESIGN.md §2 names)."""
+        """The non-secret environment of every role (names from app/README.md's environment contract)."""
         return pulumi.Output.all(self.bucket.name, allowed_hosts).apply(lambda v: {
             "APP_ENV": settings.app_env,
             "LOG_LEVEL": settings.log_level,

@@ -79,7 +79,7 @@ class DropletHost(pulumi.ComponentResource):
         if args.domain:
             zone, record = dns_zone(args.domain)
             do.DnsRecord(name, domain=zone, type="A", name=record, value=ip.ip_address, ttl=300, opts=child)
-        # External uptime check: a dead host still alerts (DESIGN §5).
+        # External uptime check: a dead host still alerts (the reliability floor, docs/operations/policy.md).
         check = do.UptimeCheck(name, name=f"{name}-health", target=target, type="https" if args.domain else "http",
                                regions=["us_east", "eu_west"], opts=child)
         if args.alert_email:
