@@ -72,8 +72,8 @@ API_SHUTDOWN_GRACE_S = API_STOP_GRACE_S - 5
 JOB_TIMEOUT_S = 300  # the service's default JOB_TIMEOUT_SECONDS
 WORKER_STOP_GRACE_S = JOB_TIMEOUT_S + 30  # SIGTERM must not cut a running job short
 SCHEDULER = "scheduler"
-# Measured peak RSS: the scheduler loop 45 MiB + its `ai-service enqueue-cleanup` child 52 MiB
-# = 97 MiB; x1.3 = 126 MiB. The default droplet (logs on) then holds 3632 of its 3686 MiB.
+# 1.3x the measured peak RSS of the loop plus its `ai-service enqueue-cleanup` child
+# (docs/decisions/0097; tests/droplet/test_scheduler.py measures it).
 SCHEDULER_MEMORY_MIB = 144
 SCHEDULER_HEARTBEAT = "/tmp/scheduler.alive"  # noqa: S108 - container-local, written by `ai-service scheduler`
 SCHEDULER_STALE_S = 60  # the loop refreshes the heartbeat at least every 15 s

@@ -2,7 +2,7 @@
 
 The compose renderer turns these into services; nothing here knows about compose syntax.
 Images are pinned to exact versions (Renovate moves them). Limits are lean so the 4 GB
-droplet also holds the service, Redis and nginx:
+droplet also holds the service, Redis and nginx (a test keeps this table equal to the code):
 
 | service        | image                               | memory  | cpus |
 |----------------|-------------------------------------|---------|------|

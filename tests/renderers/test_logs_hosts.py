@@ -63,7 +63,7 @@ def test_default_droplet_holds_logs_within_the_budget() -> None:
     specs = topology.docker_host_containers(Settings(target="droplet"),
                                             topology.HostProfile(image="i", s3_bucket="b", s3_region="r"))
     total = sum(s.memory_mib for s in specs)
-    assert total == 3104 + topology.SCHEDULER_MEMORY_MIB + logs.LOGS_MEMORY_MIB  # the README's figure (3632)
+    assert total == 3104 + topology.SCHEDULER_MEMORY_MIB + logs.LOGS_MEMORY_MIB  # docs/targets/droplet.md shows it (generated)
     assert total <= int(4096 * capacity.HOST_MEMORY_SHARE)
     assert _droplet_memory(Settings(target="droplet")) == []
 
