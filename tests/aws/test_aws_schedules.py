@@ -13,7 +13,7 @@ from infra.policy.aws import UNSCOPABLE_ACTIONS
 from infra.schedules import eventbridge_expression
 from infra.settings import ConfigError
 from tests.aws.helpers import containers, moto_client, props, statements
-from tests.fixtures.plan import plan_with
+from tests.fixtures.plan import plan_with, stack_file
 
 SCHEDULES = [{"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]},
              {"name": "weekly", "cron": "0 4 * * 0", "command": ["enqueue-cleanup"]}]
@@ -143,13 +143,12 @@ def test_scheduler_policy_is_valid_iam(plan_stack, s3_server, stack):
 def test_lambda_refuses_accessories_with_one_line_and_no_resources(tmp_path):
     import yaml
 
-    from infra.plan.stackfile import PROJECT_ROOT
     from tests.fixtures.plan import run_cli
 
-    stack_file = yaml.safe_load((PROJECT_ROOT / "Pulumi.serverless.yaml").read_text())
-    stack_file["config"]["ai-service:accessories"] = [{"name": "gateway", "image": "ghcr.io/example/gw:1.0.0", "port": 3000}]
+    document = yaml.safe_load(stack_file("serverless").read_text())
+    document["config"]["ai-service:accessories"] = [{"name": "gateway", "image": "ghcr.io/example/gw:1.0.0", "port": 3000}]
     config_file = tmp_path / "Pulumi.serverless.yaml"
-    config_file.write_text(yaml.safe_dump(stack_file))
+    config_file.write_text(yaml.safe_dump(document))
     done = run_cli("plan", "serverless", "--config-file", str(config_file), "--json")
     assert done.returncode != 0 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [

@@ -7,10 +7,9 @@ import json
 
 import yaml
 
-from infra.plan.stackfile import PROJECT_ROOT
 from infra.plan.values import Secret
 from tests.aws.helpers import props
-from tests.fixtures.plan import run_cli
+from tests.fixtures.plan import run_cli, stack_file
 
 OPENAI = "sk-SENTINEL-openai-7f3a9c"
 API_KEYS = "tenant:SENTINEL-apikey-51d2"
@@ -19,12 +18,12 @@ SENTINELS = (OPENAI, "SENTINEL-apikey-51d2", "SENTINEL-redis-88e1")
 
 
 def _stack_file_with_plain_secrets(tmp_path, stack: str):
-    stack_file = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    document = yaml.safe_load(stack_file(stack).read_text())
     # Plain (not `secure:`) values, as after a careless `pulumi config set` without --secret.
-    stack_file["config"].update({"ai-service:openaiApiKey": OPENAI, "ai-service:apiKeys": API_KEYS,
-                                 "ai-service:redis": {"url": REDIS}})
+    document["config"].update({"ai-service:openaiApiKey": OPENAI, "ai-service:apiKeys": API_KEYS,
+                               "ai-service:redis": {"url": REDIS}})
     config_file = tmp_path / f"Pulumi.{stack}.yaml"
-    config_file.write_text(yaml.safe_dump(stack_file))
+    config_file.write_text(yaml.safe_dump(document))
     return config_file
 
 

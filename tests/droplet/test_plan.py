@@ -8,7 +8,7 @@ import pytest
 
 from infra.plan.values import Secret, masked, unwrapped
 from infra.settings import ConfigError
-from tests.fixtures.plan import plan_with, run_cli
+from tests.fixtures.plan import plan_with, run_cli, stack_file
 
 SENTINELS = {
     "openaiApiKey": "sk-SENTINEL-openai-7f3a",
@@ -29,7 +29,7 @@ def _inputs(resource) -> dict:
 
 
 def test_cli_plan_exits_zero_within_budget_without_violations():
-    result = run_cli("plan", "dev", "--json")
+    result = run_cli("plan", "dev", "--config-file", str(stack_file("dev")), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["target"] == "droplet"

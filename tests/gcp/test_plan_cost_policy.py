@@ -11,11 +11,11 @@ from infra.plan.values import unwrapped
 from infra.policy import ResourceRule, ResourceView
 from infra.policy.gcp import GCP_RULES
 from infra.settings import ConfigError
-from tests.fixtures.plan import plan_with, run_cli
+from tests.fixtures.plan import plan_with, run_cli, stack_file
 
 
 def test_plan_json_exits_zero_offline_and_renders_the_cloudrun_specs(tmp_path):
-    result = run_cli("plan", "gcp", "--json", "--render", str(tmp_path))
+    result = run_cli("plan", "gcp", "--config-file", str(stack_file("gcp")), "--json", "--render", str(tmp_path))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["target"] == "cloudrun"

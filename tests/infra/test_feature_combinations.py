@@ -21,6 +21,7 @@ import yaml
 
 from infra.cli import main
 from infra.plan.stackfile import PROJECT_ROOT
+from tests.fixtures.plan import stack_file
 from tests.support.pairwise import all_pairs, covers_all_pairs
 
 DROP = object()  # remove the key from the stack file
@@ -83,7 +84,7 @@ def _cases(stack: str) -> list[dict[str, str]]:
 
 
 def _stack_file(tmp_path, stack: str, case: dict[str, str]):
-    document = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    document = yaml.safe_load(stack_file(stack).read_text())
     config = document["config"]
     config[f"{NS}budgetMonthlyUsd"] = 0  # the budget gate is not the subject here
     factors = _factors(stack)

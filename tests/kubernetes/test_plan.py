@@ -13,7 +13,7 @@ from infra.kubernetes import charts
 from infra.kubernetes import logs as k8s_logs
 from infra.plan.values import Secret, masked, unwrapped
 from infra.settings import ConfigError
-from tests.fixtures.plan import plan_with, run_cli
+from tests.fixtures.plan import plan_with, run_cli, stack_file
 from tests.kubernetes.conftest import SENTINELS
 
 KEYS_DIR = Path(__file__).parent / "chart_keys"
@@ -21,7 +21,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def test_cli_plan_json_exits_zero_and_renders_manifests_and_values(tmp_path):
-    result = run_cli("plan", "prod", "--json", "--render", str(tmp_path))
+    result = run_cli("plan", "prod", "--config-file", str(stack_file("prod")), "--json", "--render", str(tmp_path))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["target"] == "kubernetes"
@@ -223,7 +223,7 @@ def test_readme_cost_table_matches_the_plan(prod):
     section = page.split("<!-- section:kubernetes:start -->")[1].split("<!-- section:kubernetes:end -->")[0]
     total = next(line for line in section.splitlines() if line.startswith("| **total**"))
     assert f"**{prod.cost.monthly_usd:.2f}**" in total
-    assert prod.cost.monthly_usd <= 150  # budgetMonthlyUsd in Pulumi.prod.yaml
+    assert prod.cost.monthly_usd <= 150  # budgetMonthlyUsd of the prod stack file
 
 
 def test_secret_objects_come_back_secret_from_the_provider(prod):

@@ -8,10 +8,11 @@ import subprocess
 from infra.plan.stackfile import load_stack_config
 from infra.settings import load_settings
 from infra.topology_local import SEAWEEDFS_IMAGE, local_containers, storage_server
+from tests.fixtures.plan import stack_file
 
 
 def _settings(**local):
-    values = dict(load_stack_config("local").values)
+    values = dict(load_stack_config("local", stack_file("local")).values)
     if local:
         values["ai-service:local"] = json.dumps(local)
     return load_settings(values)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.fixtures.plan import stack_file
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +30,7 @@ def two_commit_repo(tmp_path):
             continue
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, repo / rel)
+    shutil.copy2(stack_file("dev"), repo / "Pulumi.dev.yaml")  # the test copy, not the one a user edits
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "add", "-A")
     _git(repo, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-qm", "A")
