@@ -67,3 +67,5 @@ def test_diff_of_dev_names_exactly_the_config_changes(two_commit_repo):
     assert cost, markdown
     before, after, delta = map(float, cost.groups())
     assert (after - before, delta) == (15.0, 15.0)  # db-s-1vcpu-1gb $15 -> db-s-1vcpu-2gb $30
+    # docs/operations/pr-review.md shows this diff's cost line as its example
+    assert cost.group(0) in (ROOT / "docs" / "operations" / "pr-review.md").read_text()
