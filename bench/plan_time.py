@@ -5,7 +5,7 @@ Each run is a fresh interpreter (imports included). Prints the median of N runs 
 its ratio to a baseline run in the same script: a bare interpreter importing the Pulumi SDK.
     uv run python bench/plan_time.py [--runs 5] [STACK ...]
 Run `bin/bootstrap` first: it compiles bytecode, which a user's Python writes on first import but
-this machine's PYTHONDONTWRITEBYTECODE would otherwise leave to every run (dev: 6.7 s -> 3.7 s).
+a PYTHONDONTWRITEBYTECODE environment would otherwise leave to every run.
 """
 
 from __future__ import annotations
