@@ -1,4 +1,4 @@
-"""target droplet: one DigitalOcean droplet running the compose project (~$41/month).
+"""target droplet: one DigitalOcean droplet running the compose project (cost: docs/cost.md).
 
     internet ──80/443──▶ [cloud firewall] ──▶ droplet (reserved IP, DNS A record)
                           22 only from sshAllowedCidrs   nginx ─▶ api-1, api-2

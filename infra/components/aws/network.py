@@ -61,7 +61,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in self.private_subnets]
 
         if args.nat_gateway:
-            # One NAT in one AZ: ~$33/month instead of ~$66 for one per AZ; an AZ outage cuts egress.
+            # One NAT in one AZ: half the NAT cost of one per AZ; an AZ outage cuts egress.
             eip = ec2.Eip(f"{name}-nat", domain="vpc", tags={"Name": f"{name}-nat"}, opts=child)
             nat = ec2.NatGateway(f"{name}-nat", allocation_id=eip.id, subnet_id=self.public_subnets[0].id,
                                  tags={"Name": f"{name}-nat"}, opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
