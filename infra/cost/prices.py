@@ -1,7 +1,7 @@
 """List prices used by the cost model (USD per month unless the name says otherwise).
 
 Every price names its public source and the date it was read. Prices move: update the
-value, the date and the README cost table together. Targets add their provider's prices here.
+value, the date and the cost figures in docs/ (docs/cost.md) together. Targets add their provider's prices here.
 """
 
 from __future__ import annotations

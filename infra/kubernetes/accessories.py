@@ -88,7 +88,7 @@ def _pod(accessory: Accessory) -> dict:
 
 
 def _skips(accessory: Accessory) -> dict:
-    """checkov skips of this workload only, each with its reason (README: Kubernetes accessories)."""
+    """checkov skips of this workload only, each with its reason (docs/accessories.md: On Kubernetes)."""
     reasons = (WRITABLE_ROOT,) + (() if accessory.port else NO_PROBE)
     return {f"checkov.io/skip{i}": reason for i, reason in enumerate(reasons, 1)}
 

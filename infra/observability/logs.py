@@ -56,7 +56,7 @@ ERROR_LEVELS = "error|critical"
 # Compose service / pod component -> `service` label: the replica suffix goes (api-2 -> api).
 SERVICE_REGEX = "(.+?)(-[0-9]+)?"
 
-# --- LogQL: every query we ship (dashboard, alert, datasource link, README) --------------------
+# --- LogQL: every query we ship (dashboard, alert, datasource link, docs) ----------------------
 APP_SERVICES = "api|worker-.+|migrate"
 APP = f'{{service=~"{APP_SERVICES}"}}'
 API = '{service="api"}'
@@ -96,7 +96,7 @@ def error_burst_expr(burst: ErrorBurst = ERROR_BURST) -> str:
 
 
 def shipped_queries() -> dict[str, str]:
-    """name -> LogQL of every query in rendered files (README examples are checked from README.md)."""
+    """name -> LogQL of every query in rendered files (the examples in docs/observability.md are checked from there)."""
     return {
         "error logs": ERROR_LOGS,
         "documents 5xx": DOCUMENTS_5XX,

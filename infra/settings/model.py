@@ -1,7 +1,7 @@
 """The settings model: every `ai-service:*` config key, its type, default and limits.
 
 This model is the single source for validation, `Pulumi.yaml`'s `config:` schema, the JSON
-Schema editors use for stack files, and the README's config reference (see infra/schema.py).
+Schema editors use for stack files, and docs/config.md (see infra/schema.py).
 Scalar and array keys are declared in Pulumi.yaml; structured keys (objects and lists of
 objects) are read with `require_object` and carry `STRUCTURED` in their field metadata.
 """

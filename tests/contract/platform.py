@@ -158,7 +158,7 @@ def droplet(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
 
 
 def local_compose(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
-    """The local stack without Pulumi (README): the rendered compose.yaml plus the env files
+    """The local stack without Pulumi (docs/targets/local.md): the rendered compose.yaml plus the env files
     `python -m infra.local_secrets` writes next to it, run by compose v2."""
     from infra.local_secrets import generate
     from infra.topology_local import LOCAL_IMAGE_TAG

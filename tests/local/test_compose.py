@@ -24,7 +24,7 @@ def test_rendered_compose_passes_compose_v2(local_cli):
     proc, tmp_path = local_cli
     assert proc.returncode == 0, proc.stderr
     document = yaml.safe_load((tmp_path / "compose.yaml").read_text())
-    # The secrets compose reads are the user's files (see README); none is rendered.
+    # The secrets compose reads are the user's files (see docs/targets/local.md); none is rendered.
     referenced = {f for s in document["services"].values() for f in s.get("env_file", [])}
     referenced |= {v.split(":")[0].removeprefix("./") for s in document["services"].values() for v in s.get("volumes", [])
                    if v.startswith("./secrets/")}

@@ -197,7 +197,7 @@ def test_grafana_request_link_finds_the_request_id_in_real_lines(service_lines: 
 
 @pytest.mark.system
 def test_one_upload_is_followed_from_api_to_worker_by_document_id(service_logs: ServiceLogs) -> None:
-    """The README's query `{service=~"api|worker-.+"} | json | document_id="..."` finds both sides."""
+    """docs/observability.md's query `{service=~"api|worker-.+"} | json | document_id="..."` finds both sides."""
     config = alloy.parse(DOCKER)
     rules = alloy.component(config, "discovery.relabel", "containers").children("rule")
     process = alloy.component(config, "loki.process", logs.PIPELINE)

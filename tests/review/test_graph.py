@@ -1,4 +1,4 @@
-"""`python -m infra graph` draws every planned resource; the README's pictures are current and valid."""
+"""`python -m infra graph` draws every planned resource; the pictures in README.md are current and valid."""
 
 from __future__ import annotations
 
