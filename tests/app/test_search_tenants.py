@@ -9,7 +9,6 @@ import uuid
 import psycopg
 import pytest
 import sqlalchemy as sa
-
 from ai_service import documents, search
 from ai_service.db import get_engine
 from ai_service.embeddings import HashingEmbedder
@@ -74,9 +73,10 @@ def flood(admin_url: str, tenant: str, count: int, rng: random.Random) -> None:
             (document_id, tenant, f"documents/{document_id}"),
         )
         conn.execute("DROP INDEX chunks_embedding_hnsw")
-        with conn.cursor() as cur, cur.copy(
-            "COPY chunks (document_id, tenant, ordinal, content, embedding) FROM STDIN"
-        ) as copy:
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY chunks (document_id, tenant, ordinal, content, embedding) FROM STDIN") as copy,
+        ):
             for i in range(count):
                 noisy = [x + rng.gauss(0, 0.01) for x in base]
                 norm = math.sqrt(sum(x * x for x in noisy))
