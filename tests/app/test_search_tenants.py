@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 import sqlalchemy as sa
-from ai_service import documents, search
+from ai_service import documents, search, tenant_indexes
 from ai_service.db import get_engine
 from ai_service.embeddings import HashingEmbedder
 from ai_service.extract import chunk_text
@@ -95,7 +95,7 @@ def exact_text_queries(engine, embedder, tenant: str, docs: dict[str, str], k: i
     return hits, counts
 
 
-def test_a_flooding_tenant_does_not_change_another_tenants_results(database, postgres):
+def test_a_flooding_tenant_does_not_change_another_tenants_results(database, monkeypatch):
     engine = get_engine(database.database_url)
     embedder = HashingEmbedder(DIM)
     rng = random.Random(5)
@@ -123,6 +123,26 @@ def test_a_flooding_tenant_does_not_change_another_tenants_results(database, pos
     with engine.connect() as conn:
         quiet_ids = set(conn.execute(sa.text("SELECT id::text FROM documents WHERE tenant = 'quiet'")).scalars())
     assert not quiet_ids & {r["document_id"] for r in loud}
+    assert search.plan(search.load_facts(engine, "quiet"), 10).strategy == "exact"
+
+    # Both tenants past the exact budget: each gets its own graph, and queries walk only that one.
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_FLOATS", 20_000)
+    changes = tenant_indexes.ensure_tenant_indexes(database)
+    assert sorted(changes.created) == sorted(tenant_indexes.index_name(t) for t in ("quiet", "loud"))
+    search.FACTS.clear()
+    chosen = search.plan(search.load_facts(engine, "quiet"), 10)
+    assert chosen.strategy == "own_index"
+    with engine.connect() as conn, conn.begin():
+        for name, value in chosen.settings.items():
+            conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+        explain = conn.execute(
+            sa.text("EXPLAIN " + chosen.sql),
+            {"q": search.vector_literal(embedder.embed(["lava"])[0]), "tenant": "quiet", "fetch": chosen.fetch},
+        ).scalars()
+        assert tenant_indexes.index_name("quiet") in "\n".join(explain)
+    own_hits, own_counts = exact_text_queries(engine, embedder, "quiet", quiet)
+    assert own_hits >= 39 and own_counts == before_counts
+    assert tenant_indexes.ensure_tenant_indexes(database).created == []  # idempotent
 
 
 def test_repeated_passages_are_stored_once(database):
