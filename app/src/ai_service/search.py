@@ -37,8 +37,9 @@ from sqlalchemy.engine import Engine
 from .db import read_only
 
 # Exact ranking reads every chunk of the tenant: ~0.7 µs per 384-float vector on the 2-core
-# bench machine, so 8M floats (≈21k chunks at 384 dims, ≈5k at 1536) stay near 15 ms.
-EXACT_SCAN_MAX_FLOATS = 8_000_000
+# bench machine, so 1M floats (≈2600 chunks at 384 dims, 650 at 1536) cost ~2 ms of one core;
+# larger tenants get their own HNSW index (ai_service.tenant_indexes).
+EXACT_SCAN_MAX_FLOATS = 1_000_000
 # Below this share of the table, the shared graph's neighbourhoods belong to other tenants.
 SHARED_INDEX_MIN_SHARE = 0.5
 # pgvector caps hnsw.ef_search at 1000; an HNSW scan returns at most ef_search rows.
