@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -265,6 +266,13 @@ def write_script(path: Path, paths: list[str], authorization: str) -> Path:
     return path
 
 
+STARTED = time.monotonic()
+
+
+def phase(text: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f}s] {text}", flush=True)
+
+
 def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -332,25 +340,31 @@ def main() -> None:
         admin = env["MIGRATE_DATABASE_URL"]
         settings = Settings(database_url=env["DATABASE_URL"], migrate_database_url=admin, embedding_dim=args.dim)
         rng = random.Random(7)
-        print(f"loading {args.chunks} + 2000 chunks (dim {args.dim}) ...", flush=True)
+        phase(f"loading {args.chunks} + 2000 chunks (dim {args.dim})")
         tenants = {
             BENCH_TENANT: load_tenant(admin, BENCH_TENANT, args.chunks, args.dim, rng),
             "beta": load_tenant(admin, "beta", 2000, args.dim, rng),
         }
+        phase("building the shared HNSW index")
         rebuild_shared_index(admin)
+        phase("per-tenant indexes")
         ensure_tenant_indexes(settings)
+        phase("recall before the flood")
         engine = get_engine(env["DATABASE_URL"])
         embedder = HashingEmbedder(args.dim)
         before = {tenant: recall(engine, embedder, tenant, docs) for tenant, docs in tenants.items()}
-        print(f"flooding: {args.flood} near-identical chunks for tenant 'loud' ...", flush=True)
+        phase(f"flooding: {args.flood} near-identical chunks for tenant 'loud'")
         load_flood(admin, "loud", args.flood, args.dim, rng)
         rebuild_shared_index(admin)
+        phase("per-tenant indexes")
         ensure_tenant_indexes(settings)  # what `ai-service migrate` / `index-tenants` does
+        phase("recall after the flood")
         search.FACTS.clear()
         after = {tenant: recall(engine, embedder, tenant, docs) for tenant, docs in tenants.items()}
         plans = {t: search.plan(search.load_facts(engine, t), 10).strategy for t in (*tenants, "loud")}
         engine.dispose()
 
+        phase("starting the service and the bare app")
         api = runner.start("api", env)
         bare_port = free_port()
         bare = subprocess.Popen(
@@ -377,6 +391,7 @@ def main() -> None:
             ("search32", "service /api/v1/search", api.url, scripts["service search"], 32),
             ("search32", "reference /search", bare_url, scripts["reference search"], 32),
         ]
+        phase("load (wrk)")
         for _, _, url, script, connections in cases:  # warm pools and caches alike
             wrk(url, script, duration=2, connections=connections)
         load_before = loadavg()
