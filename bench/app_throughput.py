@@ -31,6 +31,7 @@ import queue
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def bare_app():
     for _ in range(size):
         pool.put(psycopg.connect(database_url, autocommit=True, prepare_threshold=None))
     facts = search.load_facts(engine, BENCH_TENANT)
+    applied: dict[int, dict[str, str]] = {}
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.get("/documents/{document_id}")
@@ -88,13 +90,13 @@ def bare_app():
         params = {"q": search.vector_literal(vector), "tenant": BENCH_TENANT, "fetch": plan.fetch}
         conn = pool.get()
         try:
-            if plan.settings:
-                with conn.transaction():
-                    for name, value in plan.settings.items():
-                        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
-                    rows = conn.execute(sql, params).fetchall()
-            else:
-                rows = conn.execute(sql, params).fetchall()
+            current = applied.setdefault(id(conn), {})
+            changes = search.settings_to_apply(current, plan.settings)
+            if changes:  # the service's session settings, the same way
+                settings_sql, settings_params = search.settings_sql(changes)
+                conn.execute(re.sub(r"(?<!:):(\w+)", r"%(\1)s", settings_sql), settings_params)
+                current.update(changes)
+            rows = conn.execute(sql, params).fetchall()
         finally:
             pool.put(conn)
         seen: dict[str, dict] = {}
@@ -174,6 +176,13 @@ def load_flood(admin_url: str, tenant: str, count: int, dim: int, rng: random.Ra
                 noisy = [x + rng.gauss(0, 0.01) for x in base]
                 norm = math.sqrt(sum(x * x for x in noisy))
                 copy.write_row((document_id, tenant, i, f"flood {i}", vector_literal([x / norm for x in noisy])))
+
+
+def drop_shared_index(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("DROP INDEX IF EXISTS chunks_embedding_hnsw")
 
 
 def rebuild_shared_index(admin_url: str) -> None:
@@ -314,6 +323,7 @@ def main() -> None:
         wait_until,
     )
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers below on `kill` too
     workdir = Path(tempfile.mkdtemp(prefix="ai-service-bench-"))
     workdir.chmod(0o755)
     redis = RedisServer(shutil.which("redis-server"), workdir)
@@ -340,6 +350,7 @@ def main() -> None:
         admin = env["MIGRATE_DATABASE_URL"]
         settings = Settings(database_url=env["DATABASE_URL"], migrate_database_url=admin, embedding_dim=args.dim)
         rng = random.Random(7)
+        drop_shared_index(admin)
         phase(f"loading {args.chunks} + 2000 chunks (dim {args.dim})")
         tenants = {
             BENCH_TENANT: load_tenant(admin, BENCH_TENANT, args.chunks, args.dim, rng),
@@ -354,6 +365,7 @@ def main() -> None:
         embedder = HashingEmbedder(args.dim)
         before = {tenant: recall(engine, embedder, tenant, docs) for tenant, docs in tenants.items()}
         phase(f"flooding: {args.flood} near-identical chunks for tenant 'loud'")
+        drop_shared_index(admin)
         load_flood(admin, "loud", args.flood, args.dim, rng)
         rebuild_shared_index(admin)
         phase("per-tenant indexes")

@@ -154,3 +154,20 @@ def test_repeated_passages_are_stored_once(database):
             sa.text("SELECT count(*), count(DISTINCT content) FROM chunks WHERE document_id = :d"), {"d": document_id}
         ).one()
     assert stored[0] == stored[1] <= 5  # 48 kB of one repeated sentence: a handful of distinct windows
+
+
+def test_plans_follow_tenant_size_share_and_pgvector_version():
+    def facts(chunks, table, own=False, version=(0, 6, 2)):
+        return search.TenantFacts(chunks=chunks, table_chunks=table, own_index=own, pgvector=version, dim=384)
+
+    assert search.plan(facts(2_000, 1e6), 10).strategy == "exact"  # small: exact whatever the share
+    assert search.plan(facts(50_000, 1e6, own=True), 10).settings == {"hnsw.ef_search": "80"}
+    assert search.plan(facts(50_000, 60_000), 5).settings == {"hnsw.ef_search": "48"}  # 2 x 20 / 0.83
+    assert search.plan(facts(50_000, 1e6), 10).strategy == "exact"  # large, small share, 0.6: exact
+    assert search.plan(facts(50_000, 1e6, version=(0, 8, 0)), 10).strategy == "iterative"
+    assert search.plan(facts(50_000, None), 10).strategy == "exact"  # never analyzed: no share known
+
+    # Session settings move only when the plan changes, and return to pgvector's defaults.
+    assert search.settings_to_apply({}, {"hnsw.ef_search": "80"}) == {"hnsw.ef_search": "80"}
+    assert search.settings_to_apply({"hnsw.ef_search": "80"}, {"hnsw.ef_search": "80"}) == {}
+    assert search.settings_to_apply({"hnsw.ef_search": "80"}, {}) == {"hnsw.ef_search": "40"}

@@ -76,7 +76,7 @@ class TenantFacts:
 class Plan:
     strategy: Strategy
     fetch: int  # rows the statement returns at most
-    settings: dict[str, str] = field(default_factory=dict)  # SET LOCAL for the statement's transaction
+    settings: dict[str, str] = field(default_factory=dict)  # hnsw.* session settings the statement needs
 
     @property
     def sql(self) -> str:
@@ -208,10 +208,39 @@ def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(map(repr, map(float, vector))) + "]"
 
 
+# pgvector's defaults, restored on a pooled connection when the next plan does not set a value.
+GUC_DEFAULTS = {"hnsw.ef_search": "40", "hnsw.iterative_scan": "off", "hnsw.max_scan_tuples": "20000"}
+
+
+def settings_to_apply(current: dict[str, str], wanted: dict[str, str]) -> dict[str, str]:
+    """Session settings to change so a connection that has `current` runs a plan that needs `wanted`.
+
+    Plans set hnsw.* per session, remembered per pooled connection: a steady stream of queries
+    with the same k and plan costs one round trip, not BEGIN + SET LOCAL + query + COMMIT.
+    """
+    changes = {name: value for name, value in wanted.items() if current.get(name) != value}
+    for name, value in current.items():
+        if name not in wanted and value != GUC_DEFAULTS[name]:
+            changes[name] = GUC_DEFAULTS[name]
+    return changes
+
+
+def settings_sql(changes: dict[str, str]) -> tuple[str, dict[str, str]]:
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, false)" for i in range(len(changes)))
+    params = {}
+    for i, (name, value) in enumerate(changes.items()):
+        params[f"n{i}"], params[f"v{i}"] = name, value
+    return f"SELECT {calls}", params
+
+
 def run(conn: sa.Connection, chosen: Plan, tenant: str, vector: Sequence[float]) -> list[sa.Row]:
-    """Execute a plan on a connection inside a transaction (SET LOCAL lasts until its end)."""
-    for name, value in chosen.settings.items():
-        conn.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    """Execute a plan on an autocommit connection, first adjusting its hnsw.* session settings."""
+    current: dict[str, str] = conn.connection.info.setdefault("ai_service.search", {})
+    changes = settings_to_apply(current, chosen.settings)
+    if changes:
+        sql, params = settings_sql(changes)
+        conn.execute(sa.text(sql), params)
+        current.update(changes)
     return list(
         conn.execute(sa.text(chosen.sql), {"q": vector_literal(vector), "tenant": tenant, "fetch": chosen.fetch})
     )
@@ -221,11 +250,7 @@ def search(engine: Engine, tenant: str, vector: Sequence[float], k: int) -> list
     """Up to k documents of `tenant`, best chunk first, by cosine similarity."""
     chosen = plan(FACTS.get(engine, tenant), k)
     with engine.connect() as conn:
-        if chosen.settings:
-            with conn.begin():
-                rows = run(conn, chosen, tenant, vector)
-        else:
-            rows = run(read_only(conn), chosen, tenant, vector)
+        rows = run(read_only(conn), chosen, tenant, vector)
     results: dict[str, dict] = {}
     for row in rows:
         document_id = str(row.document_id)
