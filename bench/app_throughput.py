@@ -211,13 +211,17 @@ GROUP BY document_id ORDER BY min((embedding <=> CAST(:q AS vector)) + 0) LIMIT 
 def recall(engine, embedder, tenant: str, docs: dict[str, str], sample: int = 40) -> dict[str, float]:
     import sqlalchemy as sa
     from ai_service import search
+    from sqlalchemy.pool import NullPool
+
+    # A fresh connection per query: the service leaves hnsw.* session settings on its pooled ones.
+    plain = sa.create_engine(engine.url, poolclass=NullPool)
 
     picked = list(docs.items())[:sample]
     out = {"service@1": 0, "service@10": 0.0, "previous@1": 0, "previous@10": 0.0, "count": 0, "previous count": 0}
     for document_id, body in picked:
         vector = embedder.embed([body])[0]
         literal = search.vector_literal(vector)
-        with engine.connect() as conn:
+        with plain.connect() as conn:
             truth = list(conn.execute(sa.text(TRUTH_SQL), {"tenant": tenant, "q": literal, "k": 10}).scalars())
             previous: list[str] = []
             for row in conn.execute(sa.text(PREVIOUS_SQL), {"tenant": tenant, "q": literal, "fetch": 40}):
@@ -231,6 +235,7 @@ def recall(engine, embedder, tenant: str, docs: dict[str, str], sample: int = 40
         out["previous@10"] += len(set(previous) & set(truth)) / max(len(truth), 1)
         out["count"] += len(found)
         out["previous count"] += len(previous)
+    plain.dispose()
     n = len(picked)
     return {
         "recall@1": out["service@1"] / n,
