@@ -2,9 +2,10 @@
 """Where the overhead route's time goes: CPU per request with parts of the stack switched off.
 
 Calls GET /api/v1/documents/{id} (and search, against the reference endpoint of
-bench/app_throughput.py) in-process (httpx ASGI transport, real Postgres and Redis)
-and measures process CPU time per request — robust on a shared machine, where wall-clock
-throughput mostly measures the neighbours. The client's own CPU is in every row alike.
+bench/app_throughput.py) as direct ASGI calls in this process (real Postgres and Redis) and
+measures process CPU time per request — robust on a shared machine, where wall-clock throughput
+mostly measures the neighbours. Postgres' and Redis' own CPU is not counted (the same work on
+both sides).
 
     .venv/bin/python bench/overhead_breakdown.py [--requests 400] [--rounds 3]
 """
@@ -36,7 +37,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    import httpx
     import pgserver
     import psycopg
 
@@ -83,7 +83,6 @@ def main() -> None:
         from fastapi import FastAPI
 
         configure_logging("INFO")
-        logging.getLogger("httpx").setLevel(logging.WARNING)
         real_stdout = sys.stdout
         sys.stdout = open(os.devnull, "w")  # the request log lines are rendered and written, to nowhere  # noqa: SIM115
         check, instrument = auth.RateLimiter.check, instrumentator.Instrumentator.instrument
@@ -117,16 +116,42 @@ def main() -> None:
             return create_app(Settings()), f"/api/v1/documents/{document_id}"
 
         async def measure(app, path: str | list[str]) -> float:
+            """Direct ASGI calls (no HTTP client in the process): only the server's CPU is counted."""
             paths = path if isinstance(path, list) else [path]
-            headers = {"Authorization": "Bearer bench-key"}
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-                for i in range(50):
-                    await client.get(paths[i % len(paths)], headers=headers)
-                started = time.process_time()
-                for i in range(args.requests):
-                    response = await client.get(paths[i % len(paths)], headers=headers)
-                    assert response.status_code == 200, response.text
-                return (time.process_time() - started) / args.requests * 1e6
+            statuses: list[int] = []
+
+            async def receive() -> dict:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            def scope(target: str) -> dict:
+                route, _, query = target.partition("?")
+                return {
+                    "type": "http",
+                    "asgi": {"version": "3.0"},
+                    "http_version": "1.1",
+                    "method": "GET",
+                    "scheme": "http",
+                    "path": route,
+                    "raw_path": route.encode(),
+                    "root_path": "",
+                    "query_string": query.encode(),
+                    "headers": [(b"host", b"bench"), (b"authorization", b"Bearer bench-key")],
+                    "client": ("127.0.0.1", 50000),
+                    "server": ("bench", 80),
+                }
+
+            for i in range(50):
+                await app(scope(paths[i % len(paths)]), receive, send)
+            started = time.process_time()
+            for i in range(args.requests):
+                await app(scope(paths[i % len(paths)]), receive, send)
+            elapsed = time.process_time() - started
+            assert set(statuses) == {200}, set(statuses)
+            return elapsed / args.requests * 1e6
 
         samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
         for _ in range(args.rounds):
