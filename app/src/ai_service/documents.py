@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from . import search as search_module
 from .db import chunks, documents, read_only
 
 
@@ -118,23 +119,5 @@ def mark_failed(engine: Engine, document_id: str, error: str) -> None:
 
 
 def search(engine: Engine, tenant: str, vector: Sequence[float], k: int) -> list[dict]:
-    """Nearest chunks by cosine distance (HNSW index), best chunk per document."""
-    distance = chunks.c.embedding.cosine_distance(list(vector))
-    query = (
-        sa.select(chunks.c.document_id, chunks.c.content, (1 - distance).label("score"))
-        .where(chunks.c.tenant == tenant)
-        .order_by(distance)
-        .limit(k * 4)
-    )
-    results: dict[str, dict] = {}
-    with engine.connect() as conn:
-        for row in read_only(conn).execute(query):
-            if row.document_id not in results:
-                results[row.document_id] = {
-                    "document_id": row.document_id,
-                    "score": round(float(row.score), 6),
-                    "snippet": row.content[:300],
-                }
-            if len(results) == k:
-                break
-    return list(results.values())
+    """Best chunk per document, nearest first, from the tenant's chunks only (see ai_service.search)."""
+    return search_module.search(engine, tenant, vector, k)

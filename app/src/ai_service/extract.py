@@ -75,7 +75,12 @@ def extract_text(data: bytes, content_type: str) -> str:
 
 
 def chunk_text(text: str, size: int = 800, overlap: int = 100) -> list[str]:
-    """Split on whitespace into ~size-character windows that overlap, so a phrase keeps its context."""
+    """Split on whitespace into ~size-character windows that overlap, so a phrase keeps its context.
+
+    A window whose text already occurred in the document is dropped (same text -> one chunk, one
+    vector): a document of repeated passages would otherwise store thousands of identical vectors,
+    which cost embedding calls and crowd the shared HNSW graph.
+    """
     chunks: list[str] = []
     window: list[str] = []
     length = fresh = 0
@@ -91,4 +96,4 @@ def chunk_text(text: str, size: int = 800, overlap: int = 100) -> list[str]:
             window, length, fresh = keep, sum(len(w) + 1 for w in keep), 0
     if fresh:
         chunks.append(" ".join(window))
-    return chunks
+    return list(dict.fromkeys(chunks))
