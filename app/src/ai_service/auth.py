@@ -46,6 +46,21 @@ class RateLimiter:
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.per_client = RateLimitItemPerMinute(settings.rate_limit_per_minute)
         self.global_ = RateLimitItemPerMinute(settings.rate_limit_global_per_minute)
+        self.auth_failures = RateLimitItemPerMinute(settings.auth_failures_per_minute)
+
+    async def auth_allowed(self, address: str) -> bool:
+        """False while `address` has used up its failed-authentication budget (it then gets 429 for any key)."""
+        try:
+            return await self.limiter.test(self.auth_failures, f"authfail:{address}")
+        except Exception as exc:  # noqa: BLE001 - fail open, like the request limits
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
+            return True
+
+    async def auth_failed(self, address: str) -> None:
+        try:
+            await self.limiter.hit(self.auth_failures, f"authfail:{address}")
+        except Exception as exc:  # noqa: BLE001 - fail open
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
 
     async def check(self, client: str) -> None:
         try:
@@ -67,10 +82,31 @@ class RateLimiter:
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
 
 
+TOO_MANY_FAILURES = "too many failed authentication attempts; retry later"
+
+
 async def tenant_and_limit(request: Request) -> str:
-    """FastAPI dependency for /api/*: authenticate, then spend one request of the client's budget."""
+    """FastAPI dependency for /api/*: authenticate, then spend one request of the client's budget.
+
+    Failed authentications are counted per client address (the proxy-resolved one): past
+    AUTH_FAILURES_PER_MINUTE, that address gets 429 for every key, right or wrong, so guessing
+    keys costs a minute per AUTH_FAILURES_PER_MINUTE tries and reveals nothing meanwhile.
+    """
     state = request.app.state
-    tenant = tenant_for(state.services.settings, request.headers.get("authorization"))
-    client = tenant if state.services.settings.tenant_keys else (request.client.host if request.client else "unknown")
+    settings = state.services.settings
+    address = request.client.host if request.client else "unknown"
+    if settings.tenant_keys:
+        limiter: RateLimiter = state.rate_limiter
+        if not await limiter.auth_allowed(address):
+            raise HTTPException(429, TOO_MANY_FAILURES, headers={"Retry-After": "60"})
+        try:
+            tenant = tenant_for(settings, request.headers.get("authorization"))
+        except HTTPException:
+            await limiter.auth_failed(address)
+            log.warning("authentication_failed", client=address)
+            raise
+    else:
+        tenant = DEFAULT_TENANT
+    client = tenant if settings.tenant_keys else address
     await state.rate_limiter.check(client)
     return tenant

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, cast
 
 import structlog
 
@@ -58,9 +59,33 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "rq.worker", "alembic"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # An exception nobody caught ends the process with one JSON line too, not a bare traceback.
+    sys.excepthook = _log_uncaught
     # Requests are logged by our middleware with route/status/duration; uvicorn's access line would duplicate them.
     logging.getLogger("uvicorn.access").disabled = True
 
 
+def _log_uncaught(exc_type, exc_value, traceback) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc_value, traceback)
+        return
+    logging.getLogger("ai_service").critical("uncaught_exception", exc_info=(exc_type, exc_value, traceback))
+
+
+class _LazyLogger:
+    """Binds on first use. Modules call get_logger at import, which in uvicorn's spawned workers
+    (WEB_CONCURRENCY > 1) comes before configure_logging: a logger bound then would keep
+    structlog's default console renderer for the life of the process."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._bound: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._bound is None:
+            self._bound = structlog.get_logger().bind(logger=self._name)
+        return getattr(self._bound, attribute)
+
+
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger().bind(logger=name)
+    return cast(structlog.typing.FilteringBoundLogger, _LazyLogger(name))

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+import anyio.to_thread
 import boto3
+import pybreaker
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from .settings import Settings
+from .timeouts import Timeouts
 
 DOCUMENTS_PREFIX = "documents/"
 TMP_PREFIX = "tmp/"
 
 
 def _config(settings: Settings, *, probe: bool) -> Config:
+    timeouts = Timeouts.from_settings(settings)
     options: dict = {
-        "retries": {"max_attempts": 1 if probe else 3, "mode": "standard"},
-        "connect_timeout": 2 if probe else 5,
-        "read_timeout": 2 if probe else 30,
+        # Two attempts at most: a hung endpoint costs a request ~2x the read timeout, not minutes.
+        "retries": {"max_attempts": 1 if probe else 2, "mode": "standard"},
+        "connect_timeout": min(2.0, timeouts.connect) if probe else timeouts.connect,
+        "read_timeout": min(2.0, timeouts.request) if probe else timeouts.request,
     }
     if settings.s3_endpoint_url:
         # Non-AWS S3 servers want path-style URLs and reject the checksums boto3 >= 1.36 sends by default.
@@ -50,6 +56,23 @@ class Storage:
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
 
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if missing(exc):
+                return False
+            raise
+        return True
+
+    def documents_older_than(self, age: timedelta) -> list[str]:
+        """Keys under documents/ last written more than `age` ago (the orphan sweep's candidates)."""
+        cutoff = datetime.now(UTC) - age
+        keys = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=DOCUMENTS_PREFIX):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []) if obj["LastModified"] < cutoff)
+        return keys
+
     def expire_tmp(self, ttl: timedelta) -> int:
         """Delete tmp/ objects older than ttl (backs up the bucket lifecycle rule); returns how many."""
         cutoff = datetime.now(UTC) - ttl
@@ -64,3 +87,45 @@ class Storage:
 
 def document_key(document_id: str) -> str:
     return f"{DOCUMENTS_PREFIX}{document_id}"
+
+
+def missing(exc: ClientError) -> bool:
+    """The object (not the bucket or the endpoint) is not there."""
+    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+
+
+class StorageUnavailable(Exception):
+    """Object storage is not answering (circuit open) or every slot for it is taken: answer 503 now."""
+
+
+class StorageGate:
+    """Object storage calls made by the API, off the event loop and off the shared thread pool.
+
+    They run in their own bounded set of threads (UPLOAD_STORAGE_CONCURRENCY), so a hung S3 can
+    hold at most that many requests; the threads serving search, status and readiness stay free.
+    Beyond that, and while the circuit breaker is open (5 failures in a row; a trial call after
+    `reset_timeout`), uploads and deletes answer 503 at once instead of queueing behind the hang.
+    """
+
+    def __init__(self, concurrency: int, *, reset_timeout: float, fail_max: int = 5):
+        self.concurrency = concurrency
+        self.reset_timeout = reset_timeout
+        # Only "not answering" opens the circuit; an S3 error response (4xx) proves it answers.
+        self.breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, exclude=[ClientError])
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # created inside the event loop, on first use
+            self._limiter = anyio.CapacityLimiter(self.concurrency)
+        return self._limiter
+
+    def check(self) -> None:
+        """Refuse now, before anything is written, when every slot is taken. (An open circuit
+        refuses in `run`: pybreaker decides there when a trial call is due.)"""
+        if self.limiter.available_tokens < 1:
+            raise StorageUnavailable("too many requests waiting for object storage")
+
+    async def run(self, function, *args: Any) -> Any:
+        self.check()
+        return await anyio.to_thread.run_sync(lambda: self.breaker.call(function, *args), limiter=self.limiter)
