@@ -4,10 +4,16 @@ searchable with its object present; no object without a row, no row without an o
 
 from __future__ import annotations
 
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psycopg
 import pytest
 
-from tests.app.fault_pipeline import SCENARIOS, Pipeline
-from tests.fixtures.services import ServiceRunner
+from tests.app.fault_pipeline import SCENARIOS, Pipeline, document_text
+from tests.fixtures.services import ServiceRunner, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -32,3 +38,113 @@ def test_every_accepted_upload_is_indexed_once(pipeline, scenario):
     )
     assert audit.indexed == audit.accepted
     assert audit.orphaned == 0, audit.row()
+
+
+def _p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def _search_latencies(pipeline, count: int = 80) -> list[float]:
+    latencies = []
+    with httpx.Client() as client:
+        for i in range(count):
+            started = time.perf_counter()
+            response = client.get(f"{pipeline.api.url}/api/v1/search", params={"q": f"pumps valves {i}"})
+            latencies.append(time.perf_counter() - started)
+            assert response.status_code == 200
+    return latencies
+
+
+def test_hung_storage_fails_uploads_fast_and_search_keeps_its_latency(pipeline):
+    _search_latencies(pipeline, 20)  # warm
+    before = _p99(_search_latencies(pipeline))
+    pipeline.proxies["s3"].freeze()
+    try:
+        with ThreadPoolExecutor(50) as pool:
+            started = time.perf_counter()
+            uploads = [pool.submit(pipeline.upload_timed) for _ in range(50)]
+            during = _p99(_search_latencies(pipeline))
+            results = [u.result() for u in uploads]
+            elapsed = time.perf_counter() - started
+    finally:
+        pipeline.proxies["s3"].restore()
+    codes = [code for code, _ in results]
+    print(f"search p99 {before * 1000:.1f} ms before, {during * 1000:.1f} ms with 50 uploads on a hung S3")
+    assert set(codes) == {503}, codes
+    # DEPENDENCY_TIMEOUT_SECONDS=1.5, two attempts: the slowest upload waits ~3 s, the rest are refused at once.
+    assert max(seconds for _, seconds in results) < 8, results
+    assert elapsed < 10
+    assert during <= 2 * before or during < 0.05, (before, during)
+    # What the refused uploads left (pending rows; objects if a put landed) is cleaned up.
+    wait_until(lambda: pipeline.orphans() == 0 and _pending(pipeline) == 0, timeout=20, what="pending uploads cleaned")
+
+
+def _pending(pipeline) -> int:
+    with psycopg.connect(pipeline.env["MIGRATE_DATABASE_URL"]) as conn:
+        return conn.execute("SELECT count(*) FROM documents WHERE status <> ALL('{indexed,failed}')").fetchone()[0]
+
+
+def test_delete_during_storage_outage_keeps_the_document_then_completes(pipeline):
+    with httpx.Client() as client:
+        assert pipeline.upload(client) == 202
+    document_id, token = list(pipeline.accepted.items())[-1]
+    pipeline.wait_settled([document_id], 20)
+    url = f"{pipeline.api.url}/api/v1/documents/{document_id}"
+    key = f"documents/{document_id}"
+
+    pipeline.proxies["s3"].cut()
+    try:
+        refused = httpx.delete(url, timeout=30)
+    finally:
+        pipeline.proxies["s3"].restore()
+    assert refused.status_code == 503
+    assert "kept" in refused.json()["detail"]
+    assert httpx.get(url).json()["status"] == "indexed"
+    assert key in pipeline.s3.keys(pipeline.env["S3_BUCKET"], "documents/")
+    with httpx.Client() as client:
+        assert document_id in pipeline.search(client, document_text(token).decode())
+
+    time.sleep(float(pipeline.env["DEPENDENCY_TIMEOUT_SECONDS"]))  # the circuit's trial call is due
+    assert httpx.delete(url, timeout=30).status_code == 204
+    assert httpx.get(url).status_code == 404
+    assert key not in pipeline.s3.keys(pipeline.env["S3_BUCKET"], "documents/")
+    with psycopg.connect(pipeline.env["MIGRATE_DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT count(*) FROM chunks WHERE document_id = %s", (document_id,)).fetchone()[0] == 0
+
+
+CANARY = "canary-7f3e-do-not-log"
+
+
+def test_driver_errors_never_carry_document_text(pipeline):
+    """A database error whose message quotes the row (here a trigger's RAISE) fails the document with
+    a reason made of the error's type and SQLSTATE; the text is in no log line and not in `error`."""
+    admin = pipeline.env["MIGRATE_DATABASE_URL"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_canary() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.content LIKE '%{CANARY}%' THEN RAISE EXCEPTION 'refused: %', NEW.content; END IF; "
+            "RETURN NEW; END $$"
+        )
+        conn.execute("CREATE TRIGGER refuse_canary BEFORE INSERT ON chunks FOR EACH ROW EXECUTE FUNCTION refuse_canary()")
+    try:
+        response = httpx.post(
+            f"{pipeline.api.url}/api/v1/documents",
+            files={"file": ("canary.txt", f"quarterly figures {CANARY} confidential".encode(), "text/plain")},
+        )
+        assert response.status_code == 202
+        document_id = response.json()["id"]
+        pipeline.wait_settled([document_id], 30)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER refuse_canary ON chunks")
+            conn.execute("DROP FUNCTION refuse_canary()")
+    with psycopg.connect(admin) as conn:
+        status, error = conn.execute("SELECT status, error FROM documents WHERE id = %s", (document_id,)).fetchone()
+    assert status == "failed"
+    assert error == "database error RaiseException (SQLSTATE P0001)"
+    for process in (pipeline.api, pipeline.worker):
+        text = process.log_path.read_text()
+        assert CANARY not in text
+        for line in text.splitlines():
+            json.loads(line)  # one JSON object per line, in every process

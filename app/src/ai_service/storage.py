@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
+import anyio
 import anyio.to_thread
 import boto3
 import pybreaker
@@ -113,11 +114,13 @@ class StorageGate:
         # Only "not answering" opens the circuit; an S3 error response (4xx) proves it answers.
         self.breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, exclude=[ClientError])
         self._limiter: anyio.CapacityLimiter | None = None
+        self._threads: anyio.CapacityLimiter | None = None
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
         if self._limiter is None:  # created inside the event loop, on first use
             self._limiter = anyio.CapacityLimiter(self.concurrency)
+            self._threads = anyio.CapacityLimiter(self.concurrency)
         return self._limiter
 
     def check(self) -> None:
@@ -127,5 +130,11 @@ class StorageGate:
             raise StorageUnavailable("too many requests waiting for object storage")
 
     async def run(self, function, *args: Any) -> Any:
-        self.check()
-        return await anyio.to_thread.run_sync(lambda: self.breaker.call(function, *args), limiter=self.limiter)
+        try:
+            self.limiter.acquire_nowait()  # never queue behind a hang: no slot, no wait
+        except anyio.WouldBlock:
+            raise StorageUnavailable("too many requests waiting for object storage") from None
+        try:
+            return await anyio.to_thread.run_sync(lambda: self.breaker.call(function, *args), limiter=self._threads)
+        finally:
+            self.limiter.release()
