@@ -126,7 +126,9 @@ def test_driver_errors_never_carry_document_text(pipeline):
             f"IF NEW.content LIKE '%{CANARY}%' THEN RAISE EXCEPTION 'refused: %', NEW.content; END IF; "
             "RETURN NEW; END $$"
         )
-        conn.execute("CREATE TRIGGER refuse_canary BEFORE INSERT ON chunks FOR EACH ROW EXECUTE FUNCTION refuse_canary()")
+        conn.execute(
+            "CREATE TRIGGER refuse_canary BEFORE INSERT ON chunks FOR EACH ROW EXECUTE FUNCTION refuse_canary()"
+        )
     try:
         response = httpx.post(
             f"{pipeline.api.url}/api/v1/documents",

@@ -205,23 +205,27 @@ async def delete_document(request: Request, tenant: Tenant, document_id: uuid.UU
     try:
         await services.storage_gate.run(services.storage.delete, row.storage_key)
     except DEPENDENCY_DOWN as exc:
-        if row.status != "deleting":
-            try:
-                await run_in_threadpool(documents.restore, services.engine, doc, row.status)
-            except DEPENDENCY_DOWN:
-                raise HTTPException(503, "deletion started but not finished; it completes automatically") from None
         log.warning("delete_refused", document_id=doc, reason=errors.classify(exc)[0])
+        if row.status == "deleting":  # an earlier DELETE got further than this one: finish, never undo
+            raise HTTPException(503, UNFINISHED) from None
+        try:
+            await run_in_threadpool(documents.restore, services.engine, doc, row.status)
+        except DEPENDENCY_DOWN:
+            raise HTTPException(503, UNFINISHED) from None
         raise HTTPException(503, "object storage unavailable; the document was kept, retry later") from None
     try:
         await run_in_threadpool(documents.finish_delete, services.engine, doc)
     except DEPENDENCY_DOWN:
-        raise HTTPException(503, "deletion started but not finished; it completes automatically") from None
+        raise HTTPException(503, UNFINISHED) from None
     try:
         await run_in_threadpool(_delete_job, services, doc)
     except DEPENDENCY_DOWN as exc:
         # The job finds no row and does nothing; RQ expires it.
         log.warning("job_delete_deferred", document_id=doc, reason=errors.classify(exc)[0])
     return Response(status_code=204)
+
+
+UNFINISHED = "deletion started but not finished; it completes automatically"
 
 
 def _delete_job(services: Services, document_id: str) -> None:

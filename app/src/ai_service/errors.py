@@ -15,6 +15,7 @@ import httpx
 import pybreaker
 import redis.exceptions
 import sqlalchemy.exc
+from rq.exceptions import AbandonedJobError
 
 from .embeddings import EmbeddingUnavailable
 from .storage import StorageUnavailable, missing
@@ -99,6 +100,8 @@ def classify(exc: BaseException) -> tuple[str, bool]:
                 return f"the embedding provider refused this document (HTTP {status})", False
             return f"embedding provider unavailable (HTTP {status})", True
         return "embedding provider unavailable", True
+    if isinstance(exc, AbandonedJobError):
+        return "the worker processing this document stopped during every attempt (out of memory?)", False
     if isinstance(exc, StorageUnavailable | pybreaker.CircuitBreakerError):
         return "object storage unavailable", True
     if isinstance(exc, OSError | TimeoutError):

@@ -59,17 +59,8 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "rq.worker", "alembic"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # An exception nobody caught ends the process with one JSON line too, not a bare traceback.
-    sys.excepthook = _log_uncaught
     # Requests are logged by our middleware with route/status/duration; uvicorn's access line would duplicate them.
     logging.getLogger("uvicorn.access").disabled = True
-
-
-def _log_uncaught(exc_type, exc_value, traceback) -> None:
-    if issubclass(exc_type, KeyboardInterrupt):
-        sys.__excepthook__(exc_type, exc_value, traceback)
-        return
-    logging.getLogger("ai_service").critical("uncaught_exception", exc_info=(exc_type, exc_value, traceback))
 
 
 class _LazyLogger:
