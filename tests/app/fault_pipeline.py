@@ -10,6 +10,8 @@ worker), restore it, wait, and audit every upload that got a 2xx:
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +26,28 @@ from redis import Redis
 
 from tests.fixtures.services import Postgres, RedisServer, S3Server, ServiceProcess, build_service_env
 from tests.support.faultproxy import FaultProxy
+
+_BURST = """
+import asyncio, json, sys, time, uuid
+import httpx
+
+async def one(client, url):
+    started = time.perf_counter()
+    token = uuid.uuid4().hex
+    try:
+        response = await client.post(url, files={"file": (f"{token}.txt", f"burst {token}".encode(), "text/plain")})
+        code = response.status_code
+    except httpx.HTTPError:
+        code = 0
+    return [code, time.perf_counter() - started]
+
+async def main(url, count):
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        print(json.dumps(await asyncio.gather(*(one(client, url) for _ in range(count)))))
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
 
 # Small numbers so a scenario takes seconds: the same mechanisms as production, on a faster clock.
 FAST = {
@@ -75,6 +99,7 @@ class Pipeline:
     api: ServiceProcess | None = None
     worker: ServiceProcess | None = None
     accepted: dict[str, str] = field(default_factory=dict)  # id -> token
+    errors: list[str] = field(default_factory=list)  # uploads that got no HTTP answer
 
     @classmethod
     def build(
@@ -117,7 +142,8 @@ class Pipeline:
                 files={"file": (f"{token}.txt", document_text(token), "text/plain")},
                 timeout=30,
             )
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
+            self.errors.append(repr(exc))
             return 0
         if response.status_code == 202:
             self.accepted[response.json()["id"]] = token
@@ -128,6 +154,16 @@ class Pipeline:
         with httpx.Client() as client:
             code = self.upload(client)
         return code, time.perf_counter() - started
+
+    def burst_elsewhere(self, count: int) -> subprocess.Popen:
+        """`count` concurrent uploads from another process (asyncio, one thread), so the load they put
+        on this process (which hosts the proxies and moto) does not slow the dependencies down.
+        Its stdout is a JSON list of [status, seconds]."""
+        return subprocess.Popen(
+            [sys.executable, "-c", _BURST, f"{self.api.url}/api/v1/documents", str(count)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def stream(self, seconds: float, every: float = 0.05) -> tuple[threading.Thread, list[int]]:
         """Uploads one after another for `seconds` in the background; returns (thread, status codes)."""

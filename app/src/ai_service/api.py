@@ -94,19 +94,21 @@ async def upload_document(request: Request, tenant: Tenant, file: Annotated[Uplo
         filename, size, content_type = await run_in_threadpool(_validate, file, settings.max_upload_bytes)
     except Rejected as exc:
         raise HTTPException(exc.status, exc.detail) from None
-    gate = services.storage_gate
-    gate.check()  # storage hung or saturated: 503 now, before anything is written
-
     document_id = str(uuid.uuid4())
     key = document_key(document_id)
-    await run_in_threadpool(_create_pending, services, document_id, tenant, filename, content_type, size, key)
-    try:
-        await gate.run(services.storage.put, key, file.file, content_type)
-        if not await run_in_threadpool(documents.mark_queued, services.engine, document_id):
-            raise HTTPException(503, "upload took too long; retry")
-    except Exception:
-        await _abandon_upload(services, document_id, key)
-        raise
+    # A storage slot first: while storage hangs (slots all taken, or the circuit open) an upload is
+    # refused before it writes anything.
+    async with services.storage_gate.slot():
+        await run_in_threadpool(_create_pending, services, document_id, tenant, filename, content_type, size, key)
+        stored = False
+        try:
+            await services.storage_gate.call(services.storage.put, key, file.file, content_type)
+            stored = True
+            if not await run_in_threadpool(documents.mark_queued, services.engine, document_id):
+                raise HTTPException(503, "upload took too long; retry")
+        except Exception:
+            await _abandon_upload(services, document_id, key, stored=stored)
+            raise
     if not settings.inline_jobs:
         try:
             await run_in_threadpool(services.enqueue_document, document_id)
@@ -154,12 +156,15 @@ def _create_pending(services: Services, document_id, tenant, filename, content_t
         )
 
 
-async def _abandon_upload(services: Services, document_id: str, key: str) -> None:
-    """Best effort, in this order: row (only while still pending), then object. What fails here
-    the reconciler finishes (pending rows after PENDING_GRACE_SECONDS, orphan objects on its sweep)."""
+async def _abandon_upload(services: Services, document_id: str, key: str, *, stored: bool) -> None:
+    """Best effort, in this order: row (only while still pending), then the object if it was stored.
+    A put that failed (timeout) may still have landed: its row stays `pending` for the reconciler,
+    which deletes the object before the row after PENDING_GRACE_SECONDS."""
     try:
+        if not stored:
+            return
         if await run_in_threadpool(documents.discard_pending, services.engine, document_id):
-            await services.storage_gate.run(services.storage.delete, key)
+            await services.storage_gate.call(services.storage.delete, key)
     except Exception as exc:  # noqa: BLE001 - the request already failed; this only tidies up
         log.warning("upload_cleanup_deferred", document_id=document_id, reason=errors.classify(exc)[0])
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 import anyio
 import anyio.to_thread
 import boto3
-import pybreaker
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -46,7 +49,8 @@ class Storage:
         )
 
     def put(self, key: str, body: BinaryIO, content_type: str) -> None:
-        self.client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
+        # One PutObject (uploads are <= MAX_UPLOAD_BYTES): its timeouts are exactly the client's.
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -104,15 +108,19 @@ class StorageGate:
 
     They run in their own bounded set of threads (UPLOAD_STORAGE_CONCURRENCY), so a hung S3 can
     hold at most that many requests; the threads serving search, status and readiness stay free.
-    Beyond that, and while the circuit breaker is open (5 failures in a row; a trial call after
-    `reset_timeout`), uploads and deletes answer 503 at once instead of queueing behind the hang.
+    Beyond that, and while the circuit is open (`fail_max` calls in a row failed to get an answer;
+    for `reset_timeout` seconds, then one more failure reopens it), uploads and deletes answer 503
+    at once instead of queueing behind the hang. (pybreaker serialises calls under one lock, which
+    would turn N concurrent uploads into N consecutive timeouts: this is the few lines we need.)
     """
 
     def __init__(self, concurrency: int, *, reset_timeout: float, fail_max: int = 5):
         self.concurrency = concurrency
         self.reset_timeout = reset_timeout
-        # Only "not answering" opens the circuit; an S3 error response (4xx) proves it answers.
-        self.breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, exclude=[ClientError])
+        self.fail_max = fail_max
+        self._failures = 0
+        self._open_until = 0.0
+        self._lock = threading.Lock()
         self._limiter: anyio.CapacityLimiter | None = None
         self._threads: anyio.CapacityLimiter | None = None
 
@@ -124,17 +132,52 @@ class StorageGate:
         return self._limiter
 
     def check(self) -> None:
-        """Refuse now, before anything is written, when every slot is taken. (An open circuit
-        refuses in `run`: pybreaker decides there when a trial call is due.)"""
+        """Refuse now, before anything is written: the circuit is open or every slot is taken."""
+        if time.monotonic() < self._open_until:
+            raise StorageUnavailable("object storage is not answering")
         if self.limiter.available_tokens < 1:
             raise StorageUnavailable("too many requests waiting for object storage")
 
-    async def run(self, function, *args: Any) -> Any:
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Reserve one storage slot for a whole request (taken before anything is written)."""
+        self.check()
         try:
             self.limiter.acquire_nowait()  # never queue behind a hang: no slot, no wait
         except anyio.WouldBlock:
             raise StorageUnavailable("too many requests waiting for object storage") from None
         try:
-            return await anyio.to_thread.run_sync(lambda: self.breaker.call(function, *args), limiter=self._threads)
+            yield
         finally:
             self.limiter.release()
+
+    async def call(self, function, *args: Any) -> Any:
+        """One storage call, inside a slot."""
+        if time.monotonic() < self._open_until:
+            raise StorageUnavailable("object storage is not answering")
+        return await anyio.to_thread.run_sync(self._call, function, args, limiter=self._threads)
+
+    async def run(self, function, *args: Any) -> Any:
+        async with self.slot():
+            return await self.call(function, *args)
+
+    def _call(self, function, args: tuple) -> Any:
+        try:
+            result = function(*args)
+        except ClientError:
+            self._record(answered=True)  # an error response proves storage answers
+            raise
+        except Exception:
+            self._record(answered=False)
+            raise
+        self._record(answered=True)
+        return result
+
+    def _record(self, *, answered: bool) -> None:
+        with self._lock:
+            if answered:
+                self._failures = 0
+                return
+            self._failures += 1
+            if self._failures >= self.fail_max:
+                self._open_until = time.monotonic() + self.reset_timeout
