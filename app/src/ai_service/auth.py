@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 
 import redis.asyncio as aioredis
 from fastapi import HTTPException, Request
@@ -60,6 +61,28 @@ class RateLimiter:
         self.redis = aioredis.Redis.from_url(settings.redis_url, **options)
         self.script = self.redis.register_script(_SLIDING_WINDOWS)
         self.limits = (60, settings.rate_limit_per_minute, settings.rate_limit_global_per_minute)
+        self.auth_failures_per_minute = settings.auth_failures_per_minute
+
+    @staticmethod
+    def _auth_failure_key(address: str) -> str:
+        return f"ai-service-rl:authfail:{address}:{int(time.time() // 60)}"  # this minute's failures
+
+    async def auth_allowed(self, address: str) -> bool:
+        """False while `address` has used up its failed-authentication budget (it then gets 429 for any key)."""
+        try:
+            failures = await self.redis.get(self._auth_failure_key(address))
+        except Exception as exc:  # noqa: BLE001 - fail open, like the request limits
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
+            return True
+        return int(failures or 0) < self.auth_failures_per_minute
+
+    async def auth_failed(self, address: str) -> None:
+        key = self._auth_failure_key(address)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.incr(key).expire(key, 120).execute()
+        except Exception as exc:  # noqa: BLE001 - fail open
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
 
     async def check(self, client: str) -> None:
         try:
@@ -73,10 +96,31 @@ class RateLimiter:
             raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(int(retry_after))})
 
 
+TOO_MANY_FAILURES = "too many failed authentication attempts; retry later"
+
+
 async def tenant_and_limit(request: Request) -> str:
-    """FastAPI dependency for /api/*: authenticate, then spend one request of the client's budget."""
+    """FastAPI dependency for /api/*: authenticate, then spend one request of the client's budget.
+
+    Failed authentications are counted per client address (the proxy-resolved one): past
+    AUTH_FAILURES_PER_MINUTE, that address gets 429 for every key, right or wrong, so guessing
+    keys costs a minute per AUTH_FAILURES_PER_MINUTE tries and reveals nothing meanwhile.
+    """
     state = request.app.state
-    tenant = tenant_for(state.services.settings, request.headers.get("authorization"))
-    client = tenant if state.services.settings.tenant_keys else (request.client.host if request.client else "unknown")
+    settings = state.services.settings
+    address = request.client.host if request.client else "unknown"
+    if settings.tenant_keys:
+        limiter: RateLimiter = state.rate_limiter
+        if not await limiter.auth_allowed(address):
+            raise HTTPException(429, TOO_MANY_FAILURES, headers={"Retry-After": "60"})
+        try:
+            tenant = tenant_for(settings, request.headers.get("authorization"))
+        except HTTPException:
+            await limiter.auth_failed(address)
+            log.warning("authentication_failed", client=address)
+            raise
+    else:
+        tenant = DEFAULT_TENANT
+    client = tenant if settings.tenant_keys else address
     await state.rate_limiter.check(client)
     return tenant

@@ -1,4 +1,4 @@
-"""`ai-service` console script: api, worker, migrate, index-tenants, reindex, enqueue-cleanup, scheduler."""
+"""`ai-service` console script: api, worker, migrate, index-tenants, reindex, enqueue-cleanup, reconcile, scheduler."""
 
 from __future__ import annotations
 
@@ -126,6 +126,13 @@ def cmd_enqueue_cleanup(settings: Settings, args: argparse.Namespace) -> None:
     print(f"enqueued {job.id} on {QUEUE_CLEANUP}")
 
 
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
+    from .reconcile import reconcile
+    from .services import Services
+
+    print(f"reconciled: {reconcile(Services(settings, for_jobs=True), sweep=args.sweep)}")
+
+
 def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> None:
     from .scheduler import run_scheduler
 
@@ -152,6 +159,11 @@ def parser() -> argparse.ArgumentParser:
     reindex.add_argument("--inline", action="store_true", help="embed here instead of enqueueing jobs")
     reindex.set_defaults(func=cmd_reindex)
     sub.add_parser("enqueue-cleanup", help="enqueue the periodic cleanup job").set_defaults(func=cmd_enqueue_cleanup)
+    reconcile = sub.add_parser(
+        "reconcile", help="re-enqueue documents whose job is gone, finish interrupted uploads and deletions"
+    )
+    reconcile.add_argument("--sweep", action="store_true", help="also delete objects under documents/ without a row")
+    reconcile.set_defaults(func=cmd_reconcile)
     scheduler = sub.add_parser("scheduler", help="run $SCHEDULES (JSON [{name, cron, command}]) on a docker host")
     scheduler.add_argument("--grace", type=float, default=300.0, help="seconds running jobs get after SIGTERM")
     scheduler.set_defaults(func=cmd_scheduler)
@@ -159,7 +171,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 # Commands a platform scheduler may invoke in-process (the Lambda handler's scheduled events).
-SCHEDULABLE = frozenset({"enqueue-cleanup", "reindex"})
+SCHEDULABLE = frozenset({"enqueue-cleanup", "reindex", "reconcile"})
 
 
 def run_command(argv: list[str], settings: Settings) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import unicodedata
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -59,6 +61,19 @@ def content_type_for(filename: str, head: bytes) -> str:
     elif b"\x00" in head:
         raise Rejected(415, f"file has a {suffix} name but binary content")
     return CONTENT_TYPES[suffix]
+
+
+def check_text(stream: BinaryIO, block: int = 64 * 1024) -> None:
+    """A text upload must be UTF-8 without NUL bytes: refused now (415), not accepted and failed later."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(block):
+            if b"\x00" in chunk:
+                raise Rejected(415, "text file contains NUL bytes")
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise Rejected(415, "text file is not valid UTF-8") from None
 
 
 def extract_text(data: bytes, content_type: str) -> str:
