@@ -52,6 +52,7 @@ def ingest(engine, embedder, tenant: str, text: str) -> str:
             size_bytes=len(text),
             storage_key=f"documents/{document_id}",
         )
+    assert documents.mark_queued(engine, document_id)  # the object is stored: the upload's 202
     assert documents.start_processing(engine, document_id) is not None
     texts = chunk_text(text)
     assert documents.store_chunks(engine, document_id, tenant, texts, embedder.embed(texts))
