@@ -22,6 +22,7 @@ TIME_ZONE = "Etc/UTC"
 SCHEDULABLE: dict[str, frozenset[str]] = {
     "enqueue-cleanup": frozenset(),
     "reindex": frozenset({"--inline"}),
+    "reconcile": frozenset({"--sweep"}),
 }
 
 

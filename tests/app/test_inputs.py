@@ -60,6 +60,9 @@ def _upload(api, name, body, key=KEY_A, content_type="application/octet-stream")
         ("noext", b"plain words", 415),
         ("fake.pdf", b"not a pdf at all", 415),
         ("binary.txt", b"abc\x00\x01\x02", 415),
+        ("late-nul.txt", b"words " * 300 + b"\x00", 415),  # past the 1 KiB sniffed up front
+        ("latin1.md", "caf\u00e9 cr\u00e8me".encode("latin-1"), 415),
+        ("cut.txt", "na\u00efve".encode()[:3], 415),  # a multi-byte character cut off at the end
         ("..", b"hello", 400),
         ("..\\..\\", b"hello", 400),
     ],

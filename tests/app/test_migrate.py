@@ -33,7 +33,7 @@ def test_app_role_cannot_migrate_admin_can_twice(service_env):
     assert _tables(env["MIGRATE_DATABASE_URL"]) == {"alembic_version", "documents", "chunks"}
     second = migrate(env)
     assert second.returncode == 0, second.stderr
-    assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1] == "database at revision 0001"
+    assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1] == "database at revision 0003"
     assert "Running upgrade" in first.stdout
     assert "Running upgrade" not in second.stdout  # nothing applied the second time
 

@@ -107,4 +107,4 @@ def test_lambda_scheduled_event_runs_cleanup_inline(service_env, s3_server):
     event = {"schedule": "evil", "command": ["migrate"]}
     result = subprocess.run([sys.executable, "-c", LAMBDA_EVENT, json.dumps(event)], env=env,
                             capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode != 0 and "is not one of ['enqueue-cleanup', 'reindex']" in result.stderr
+    assert result.returncode != 0 and "is not one of ['enqueue-cleanup', 'reconcile', 'reindex']" in result.stderr

@@ -52,7 +52,7 @@ BAD_CONFIGS = [
     ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', prot: 80}]", "ai-service:accessories[0].prot", "did you mean 'port'"),
     ("ai-service:schedules: [{name: nightly, cron: '0 25 * * *', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "5-field cron"),
     ("ai-service:schedules: [{name: a, cron: '0 * * * *', command: [enqueue-cleanup]}, {name: a, cron: '0 * * * *', command: [reindex]}]", "ai-service:schedules", "unique: a"),
-    ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindx]}]", "ai-service:schedules[0].command", "'reindx' is not a command the service runs on a schedule; one of: enqueue-cleanup, reindex"),
+    ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindx]}]", "ai-service:schedules[0].command", "'reindx' is not a command the service runs on a schedule; one of: enqueue-cleanup, reconcile, reindex"),
     ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindex, --fast]}]", "ai-service:schedules[0].command", "does not take --fast"),
     ("ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1'}]", "ai-service:accessories", "runs the API only"),
     ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),

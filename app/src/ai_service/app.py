@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-import botocore.exceptions
-import redis.exceptions
-import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
@@ -17,6 +14,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import api, health
 from .auth import RateLimiter
+from .errors import DEPENDENCY_DOWN
 from .logs import get_logger
 from .middleware import BodyLimit, ExemptProbes, Liveness, RequestLog, SecurityHeaders
 from .services import Services
@@ -25,23 +23,17 @@ from .settings import Settings, get_settings
 # Multipart framing around the file: the exact file size is checked again after parsing.
 MULTIPART_OVERHEAD = 64 * 1024
 log = get_logger("ai_service.app")
-DEPENDENCY_ERRORS = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    botocore.exceptions.BotoCoreError,
-    botocore.exceptions.ClientError,
-)
+DEPENDENCY_ERRORS = DEPENDENCY_DOWN
 
 
 def _guarded(app, settings: Settings):
     """HTTPS redirect and trusted-host checks, for every path except the health probes."""
     guarded = app
-    if settings.allowed_hosts != ["*"]:
-        guarded = TrustedHostMiddleware(guarded, allowed_hosts=settings.allowed_hosts)
     if settings.production:
         guarded = HTTPSRedirectMiddleware(guarded)
+    # Outermost: a Host that is not allowed gets 400 before the redirect could echo it in Location.
+    if settings.allowed_hosts != ["*"]:
+        guarded = TrustedHostMiddleware(guarded, allowed_hosts=settings.allowed_hosts)
     return guarded
 
 

@@ -1,4 +1,4 @@
-"""`ai-service` console script: api, worker, migrate, reindex, enqueue-cleanup, scheduler."""
+"""`ai-service` console script: api, worker, migrate, index-tenants, reindex, enqueue-cleanup, reconcile, scheduler."""
 
 from __future__ import annotations
 
@@ -78,6 +78,29 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
         raise ConfigError(
             f"migration failed: {reason} (migrate needs an owner/admin role: set MIGRATE_DATABASE_URL)"
         ) from None
+    _index_tenants(settings, required=False)
+
+
+def _index_tenants(settings: Settings, *, required: bool) -> None:
+    import sqlalchemy.exc
+
+    from .tenant_indexes import ensure_tenant_indexes
+
+    try:
+        changes = ensure_tenant_indexes(settings)
+    except sqlalchemy.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        if required:
+            raise ConfigError(f"index-tenants failed: {reason} (needs the table owner: MIGRATE_DATABASE_URL)") from None
+        # Search stays correct without them (exact scans); a release must not wait on an index build.
+        print(f"per-tenant indexes not updated: {reason}", file=sys.stderr)
+        return
+    if required or changes.created or changes.dropped:
+        print(f"per-tenant indexes: {len(changes.created)} created, {len(changes.dropped)} dropped")
+
+
+def cmd_index_tenants(settings: Settings, args: argparse.Namespace) -> None:
+    _index_tenants(settings, required=True)
 
 
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> None:
@@ -103,6 +126,13 @@ def cmd_enqueue_cleanup(settings: Settings, args: argparse.Namespace) -> None:
     print(f"enqueued {job.id} on {QUEUE_CLEANUP}")
 
 
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> None:
+    from .reconcile import reconcile
+    from .services import Services
+
+    print(f"reconciled: {reconcile(Services(settings, for_jobs=True), sweep=args.sweep)}")
+
+
 def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> None:
     from .scheduler import run_scheduler
 
@@ -122,10 +152,18 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations (idempotent)").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "index-tenants", help="build a partial HNSW index for every tenant past the exact-scan budget"
+    ).set_defaults(func=cmd_index_tenants)
     reindex = sub.add_parser("reindex", help="re-embed every document (after changing EMBEDDING_*)")
     reindex.add_argument("--inline", action="store_true", help="embed here instead of enqueueing jobs")
     reindex.set_defaults(func=cmd_reindex)
     sub.add_parser("enqueue-cleanup", help="enqueue the periodic cleanup job").set_defaults(func=cmd_enqueue_cleanup)
+    reconcile = sub.add_parser(
+        "reconcile", help="re-enqueue documents whose job is gone, finish interrupted uploads and deletions"
+    )
+    reconcile.add_argument("--sweep", action="store_true", help="also delete objects under documents/ without a row")
+    reconcile.set_defaults(func=cmd_reconcile)
     scheduler = sub.add_parser("scheduler", help="run $SCHEDULES (JSON [{name, cron, command}]) on a docker host")
     scheduler.add_argument("--grace", type=float, default=300.0, help="seconds running jobs get after SIGTERM")
     scheduler.set_defaults(func=cmd_scheduler)
@@ -133,7 +171,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 # Commands a platform scheduler may invoke in-process (the Lambda handler's scheduled events).
-SCHEDULABLE = frozenset({"enqueue-cleanup", "reindex"})
+SCHEDULABLE = frozenset({"enqueue-cleanup", "reindex", "reconcile"})
 
 
 def run_command(argv: list[str], settings: Settings) -> None:

@@ -82,14 +82,41 @@ def normalise_url(url: str) -> sa.URL:
 
 
 @lru_cache(maxsize=4)
-def get_engine(url: str, pool_size: int = 10) -> Engine:
-    return sa.create_engine(
+def get_engine(
+    url: str,
+    pool_size: int = 10,
+    *,
+    connect_timeout: int = 2,
+    statement_timeout_ms: int = 5000,
+) -> Engine:
+    engine = sa.create_engine(
         normalise_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it costs a round trip per checkout. A dead connection fails one request
         # (503, see app.DEPENDENCY_ERRORS) and SQLAlchemy then invalidates the whole pool.
         pool_recycle=1800,
-        # Readiness must answer within 2 s; connecting is bounded the same way.
-        connect_args={"connect_timeout": 2, "application_name": "ai-service", "prepare_threshold": None},
+        # Never render statement parameters (document text) into logs or exception messages.
+        hide_parameters=True,
+        # A connection attempt, and a silent peer (TCP keepalives, unacknowledged data), are bounded;
+        # a statement is bounded server-side (statement_timeout below). See timeouts.py.
+        connect_args={
+            "connect_timeout": connect_timeout,
+            "application_name": "ai-service",
+            "prepare_threshold": None,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": statement_timeout_ms + 5000,
+        },
     )
+
+    @sa.event.listens_for(engine, "connect")
+    def _statement_timeout(dbapi_connection, _record) -> None:
+        # A SET (not libpq `options`): poolers and proxies that reject startup options accept it.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
+        dbapi_connection.commit()
+
+    return engine

@@ -1,4 +1,12 @@
-"""Document and chunk persistence: every status change is a guarded transition."""
+"""Document and chunk persistence: every status change is a guarded transition.
+
+Lifecycle (the order of writes is what makes a crash or an outage between steps recoverable):
+  pending  -> the row exists, the object may not yet (upload in progress; never visible)
+  queued   -> the object is stored; a job will index it (the upload answered 202)
+  processing -> indexed | failed
+  deleting -> DELETE started; the object goes first, then the row (never visible)
+reconcile.py finishes or undoes whatever a crash left in pending, queued/processing or deleting.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from . import search as search_module
 from .db import chunks, documents, read_only
 
 
@@ -28,27 +37,117 @@ def create(
             content_type=content_type,
             size_bytes=size_bytes,
             storage_key=storage_key,
-            status="queued",
+            status="pending",
         )
     )
 
 
+VISIBLE = ("queued", "processing", "indexed", "failed")
+
+
+def mark_queued(engine: Engine, document_id: str) -> bool:
+    """pending -> queued once the object is stored. False when the reconciler already gave up on the upload."""
+    with engine.begin() as conn:
+        return (
+            conn.execute(
+                documents.update()
+                .where(documents.c.id == document_id, documents.c.status == "pending")
+                .values(status="queued", updated_at=sa.func.now())
+            ).rowcount
+            == 1
+        )
+
+
+def discard_pending(engine: Engine, document_id: str) -> bool:
+    """Remove the row of an upload that did not complete (its object must already be gone)."""
+    with engine.begin() as conn:
+        return (
+            conn.execute(
+                documents.delete().where(documents.c.id == document_id, documents.c.status == "pending")
+            ).rowcount
+            == 1
+        )
+
+
 def get(engine: Engine, document_id: str, tenant: str | None) -> sa.Row | None:
-    query = sa.select(documents).where(documents.c.id == document_id)
+    query = sa.select(documents).where(documents.c.id == document_id, documents.c.status.in_(VISIBLE))
     if tenant is not None:
         query = query.where(documents.c.tenant == tenant)
     with engine.connect() as conn:
         return read_only(conn).execute(query).first()
 
 
-def delete(engine: Engine, document_id: str, tenant: str) -> sa.Row | None:
-    """Remove the row (chunks cascade); returns it so the caller can remove the object and job."""
+def begin_delete(engine: Engine, document_id: str, tenant: str) -> sa.Row | None:
+    """Any visible status (or an unfinished deletion) -> deleting; returns (status before, storage_key).
+
+    Nothing is removed yet: the caller deletes the object, then `finish_delete` the row. A crash
+    in between leaves `deleting`, which the reconciler completes.
+    """
     with engine.begin() as conn:
-        return conn.execute(
-            documents.delete()
-            .where(documents.c.id == document_id, documents.c.tenant == tenant)
-            .returning(documents.c.storage_key)
+        row = conn.execute(
+            sa.select(documents.c.status, documents.c.storage_key)
+            .where(
+                documents.c.id == document_id,
+                documents.c.tenant == tenant,
+                documents.c.status.in_((*VISIBLE, "deleting")),
+            )
+            .with_for_update()
         ).first()
+        if row is not None:
+            conn.execute(
+                documents.update()
+                .where(documents.c.id == document_id)
+                .values(status="deleting", updated_at=sa.func.now())
+            )
+        return row
+
+
+def restore(engine: Engine, document_id: str, status: str) -> None:
+    """Undo begin_delete (the object could not be deleted, so the document stays as it was)."""
+    with engine.begin() as conn:
+        conn.execute(
+            documents.update()
+            .where(documents.c.id == document_id, documents.c.status == "deleting")
+            .values(status=status, updated_at=sa.func.now())
+        )
+
+
+def finish_delete(engine: Engine, document_id: str) -> None:
+    """Remove the row of a document whose object is gone (chunks cascade)."""
+    with engine.begin() as conn:
+        conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.status == "deleting"))
+
+
+def stale(engine: Engine, statuses: Sequence[str], older_than_seconds: float, limit: int = 500) -> list[sa.Row]:
+    """Documents in one of `statuses` not touched for `older_than_seconds` (database clock), oldest first."""
+    with engine.connect() as conn:
+        return list(
+            read_only(conn).execute(
+                sa.select(documents.c.id, documents.c.status, documents.c.storage_key)
+                .where(
+                    documents.c.status.in_(statuses),
+                    documents.c.updated_at
+                    < sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
+                )
+                .order_by(documents.c.updated_at)
+                .limit(limit)
+            )
+        )
+
+
+def touch(engine: Engine, document_id: str) -> None:
+    """Restart the reconciler's grace period for a document it just re-enqueued."""
+    with engine.begin() as conn:
+        conn.execute(
+            documents.update()
+            .where(documents.c.id == document_id, documents.c.status.in_(("queued", "processing")))
+            .values(updated_at=sa.func.now())
+        )
+
+
+def existing_ids(engine: Engine, ids: Sequence[str]) -> set[str]:
+    with engine.connect() as conn:
+        return set(read_only(conn).execute(sa.select(documents.c.id).where(documents.c.id.in_(list(ids)))).scalars())
 
 
 def start_processing(engine: Engine, document_id: str) -> sa.Row | None:
@@ -118,23 +217,5 @@ def mark_failed(engine: Engine, document_id: str, error: str) -> None:
 
 
 def search(engine: Engine, tenant: str, vector: Sequence[float], k: int) -> list[dict]:
-    """Nearest chunks by cosine distance (HNSW index), best chunk per document."""
-    distance = chunks.c.embedding.cosine_distance(list(vector))
-    query = (
-        sa.select(chunks.c.document_id, chunks.c.content, (1 - distance).label("score"))
-        .where(chunks.c.tenant == tenant)
-        .order_by(distance)
-        .limit(k * 4)
-    )
-    results: dict[str, dict] = {}
-    with engine.connect() as conn:
-        for row in read_only(conn).execute(query):
-            if row.document_id not in results:
-                results[row.document_id] = {
-                    "document_id": row.document_id,
-                    "score": round(float(row.score), 6),
-                    "snippet": row.content[:300],
-                }
-            if len(results) == k:
-                break
-    return list(results.values())
+    """Best chunk per document, nearest first, from the tenant's chunks only (see ai_service.search)."""
+    return search_module.search(engine, tenant, vector, k)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import unicodedata
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -61,6 +63,19 @@ def content_type_for(filename: str, head: bytes) -> str:
     return CONTENT_TYPES[suffix]
 
 
+def check_text(stream: BinaryIO, block: int = 64 * 1024) -> None:
+    """A text upload must be UTF-8 without NUL bytes: refused now (415), not accepted and failed later."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(block):
+            if b"\x00" in chunk:
+                raise Rejected(415, "text file contains NUL bytes")
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise Rejected(415, "text file is not valid UTF-8") from None
+
+
 def extract_text(data: bytes, content_type: str) -> str:
     if content_type == "application/pdf":
         try:
@@ -75,7 +90,12 @@ def extract_text(data: bytes, content_type: str) -> str:
 
 
 def chunk_text(text: str, size: int = 800, overlap: int = 100) -> list[str]:
-    """Split on whitespace into ~size-character windows that overlap, so a phrase keeps its context."""
+    """Split on whitespace into ~size-character windows that overlap, so a phrase keeps its context.
+
+    A window whose text already occurred in the document is dropped (same text -> one chunk, one
+    vector): a document of repeated passages would otherwise store thousands of identical vectors,
+    which cost embedding calls and crowd the shared HNSW graph.
+    """
     chunks: list[str] = []
     window: list[str] = []
     length = fresh = 0
@@ -91,4 +111,4 @@ def chunk_text(text: str, size: int = 800, overlap: int = 100) -> list[str]:
             window, length, fresh = keep, sum(len(w) + 1 for w in keep), 0
     if fresh:
         chunks.append(" ".join(window))
-    return chunks
+    return list(dict.fromkeys(chunks))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, cast
 
 import structlog
 
@@ -62,5 +63,20 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+class _LazyLogger:
+    """Binds on first use. Modules call get_logger at import, which in uvicorn's spawned workers
+    (WEB_CONCURRENCY > 1) comes before configure_logging: a logger bound then would keep
+    structlog's default console renderer for the life of the process."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._bound: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._bound is None:
+            self._bound = structlog.get_logger().bind(logger=self._name)
+        return getattr(self._bound, attribute)
+
+
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger().bind(logger=name)
+    return cast(structlog.typing.FilteringBoundLogger, _LazyLogger(name))

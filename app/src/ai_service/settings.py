@@ -77,9 +77,31 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(120, ge=1)
     rate_limit_global_per_minute: int = Field(6000, ge=1)
     job_timeout_seconds: int = Field(300, ge=1)
-    job_retries: int = Field(3, ge=0)
+    job_retries: int = Field(4, ge=0)
+    # Retry n waits base * 2**n seconds (capped at max), each randomised by +-50% so a crowd of
+    # jobs failing together does not come back together.
+    job_retry_base_seconds: float = Field(2.0, gt=0)
+    job_retry_max_seconds: float = Field(60.0, gt=0)
+    # One budget for every client of a dependency (S3, Postgres, Redis): see timeouts.py.
+    dependency_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    # The reconciler (reconcile.py) runs this often inside workers, and hourly with the cleanup job.
+    reconcile_interval_seconds: int = Field(60, ge=1)
+    # A queued/processing document whose job is gone (or failed on a dependency) for this long is re-enqueued.
+    reconcile_grace_seconds: int = Field(30, ge=0)
+    # An upload that never finished (row `pending`) is removed with its object after this long.
+    pending_grace_seconds: int = Field(300, ge=0)
+    # Uploads waiting on object storage at once per API process; more get 503 at once.
+    upload_storage_concurrency: int = Field(8, ge=1)
+    # Failed authentications per client address per minute before 429.
+    auth_failures_per_minute: int = Field(10, ge=1)
     cleanup_ttl_seconds: int = Field(86400, ge=0)
     shutdown_grace_seconds: int = Field(30, ge=1)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        # uvicorn's convention is lower case (--log-level info); logging's is upper case.
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("api_keys", "allowed_hosts", "cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,82 @@
+"""Production-mode guards: failed authentications are rate limited per client address, the HTTPS
+redirect never echoes a Host that is not allowed, and every process of a multi-process API logs
+JSON lines (LOG_LEVEL in uvicorn's lower case)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.system
+KEY = "key-guards-51c0ffee"
+
+
+@pytest.fixture(scope="module")
+def api(redis_server, postgres, s3_server, tmp_path_factory):
+    from tests.fixtures.services import ServiceRunner, build_service_env
+
+    env = build_service_env(
+        redis_server,
+        postgres,
+        s3_server,
+        APP_ENV="production",
+        SECRET_KEY="guards-secret-0123456789abcdef",
+        API_KEYS=f"acme:{KEY}",
+        ALLOWED_HOSTS="api.example.com",
+        AUTH_FAILURES_PER_MINUTE="3",
+        WEB_CONCURRENCY="2",
+        LOG_LEVEL="info",
+    )
+    runner = ServiceRunner(tmp_path_factory.mktemp("guards"))
+    yield runner.start("api", env)
+    runner.close()
+
+
+def _get(api, key: str, address: str) -> httpx.Response:
+    return httpx.get(
+        f"{api.url}/api/v1/search",
+        params={"q": "anything"},
+        headers={
+            "Host": "api.example.com",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": address,
+            "Authorization": f"Bearer {key}",
+        },
+    )
+
+
+def test_failed_authentication_is_rate_limited_per_address(api):
+    for _ in range(3):
+        assert _get(api, "wrong-key", "203.0.113.7").status_code == 401
+    limited = _get(api, "wrong-key", "203.0.113.7")
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"]
+    # Past the budget even the right key is refused from that address (a guess reveals nothing) ...
+    assert _get(api, KEY, "203.0.113.7").status_code == 429
+    # ... while other clients are unaffected.
+    assert _get(api, KEY, "203.0.113.8").status_code == 200
+
+
+def test_https_redirect_never_echoes_a_host_that_is_not_allowed(api):
+    evil = httpx.get(f"{api.url}/api/v1/search?q=x", headers={"Host": "evil.example.net"})
+    assert evil.status_code == 400
+    assert "evil" not in evil.headers.get("location", "")
+    good = httpx.get(f"{api.url}/api/v1/search?q=x", headers={"Host": "api.example.com"})
+    assert good.status_code in (307, 308)
+    assert good.headers["location"].startswith("https://api.example.com/api/v1/search")
+
+
+def test_every_api_process_logs_json(api):
+    for i in range(20):
+        _get(api, KEY, f"198.51.100.{i}")
+    api.stop()
+    lines = [line for line in api.log_lines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # fails on any non-JSON line
+    started = {
+        re.search(r"\[(\d+)\]", r["event"]).group(1) for r in records if r["event"].startswith("Started server process")
+    }
+    assert len(started) >= 2, started  # both uvicorn worker processes wrote JSON
+    assert any(r["event"] == "request" and r["status"] == 200 for r in records)
