@@ -18,7 +18,7 @@ import json
 import pulumi
 from pulumi_aws import apigatewayv2, cloudwatch, lambda_
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.aws import iam as aws_iam
 from infra.components.aws.backend import Backend, BackendArgs
 from infra.components.aws.common import provider_options, region
@@ -26,9 +26,9 @@ from infra.components.aws.image import ServiceImage, ServiceImageArgs
 from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
-from infra.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
-from infra.policy.aws import TASK_ROLE_TAG
-from infra.renderers import aws_lambda as lambda_render
+from infra.contract import TASK_ROLE_TAG
+from infra.render.aws import aws_lambda as lambda_render
+from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
 
 # Without NAT the function reaches only AWS APIs with an endpoint (S3 has a free gateway one).
 PRIVATE_ENDPOINTS = ("secretsmanager",)

@@ -34,11 +34,11 @@ from infra.components.gcp.run import JOB_NAME_LIMIT, SERVICE_NAME_LIMIT, ApiServ
 from infra.components.gcp.run_dns import PrivateRunDns
 from infra.components.gcp.schedule import ScheduleArgs, ScheduledJob
 from infra.components.gcp.secrets import StoredSecret
-from infra.components.gcp.specs import Workload, cpu_quantity, service_template
 from infra.components.gcp.storage import S3_ENDPOINT, BucketArgs, ServiceBucket
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S
+from infra.render.gcp.specs import Workload, cpu_quantity, service_template
 from infra.settings import Settings, WorkerGroup
 from infra.settings.gcp import INGRESS_VALUES
-from infra.topology import JOB_TIMEOUT_S
 
 REDIS_CA_DIR = "/etc/ai-service/redis-ca"
 # Cloud Run worker pools start at 1 vCPU and 512 MiB; smaller worker sizes are raised to that.

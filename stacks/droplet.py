@@ -20,17 +20,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
-from infra import capacity, topology
-from infra.artifacts import publish
+from infra.components.artifacts import publish
 from infra.components.aws.bucket import Bucket, BucketArgs
 from infra.components.aws.bucket_user import BucketUser
 from infra.components.aws.common import region as aws_region
 from infra.components.digitalocean.database import CONNECTION_LIMITS, DEFAULT_SIZE, ManagedPostgres, ManagedPostgresArgs
 from infra.components.digitalocean.host import DropletHost, DropletHostArgs
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
-from infra.components.docker_host_release import DockerHostRelease, ReleaseArgs, ReleaseSecrets
-from infra.components.live_version import live_version
-from infra.render.cloud_init import CloudInitInputs, render_cloud_config, user_data
+from infra.components.dockerhost.live_version import live_version
+from infra.components.dockerhost.release import DockerHostRelease, ReleaseArgs, ReleaseSecrets
+from infra.contract import connections_needed
+from infra.render.dockerhost import capacity, topology
+from infra.render.dockerhost.cloud_init import CloudInitInputs, render_cloud_config, user_data
 from infra.settings import ConfigError, Settings
 
 
@@ -44,7 +45,7 @@ def check_capacity(settings: Settings) -> dict[str, int]:
     limit = CONNECTION_LIMITS.get(db_size)
     if limit is not None and not settings.database.url:
         workers = sum(w.replicas for w in settings.workers)
-        needed = capacity.connections_needed(settings.api_replicas, topology.WEB_CONCURRENCY,
+        needed = connections_needed(settings.api_replicas, topology.WEB_CONCURRENCY,
                                               settings.database.pool_size, workers)
         problems += capacity.connection_problems(needed, limit, db_size)
     if problems:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_aws import acm, appautoscaling, cloudwatch, ecs, lb, route53, servicediscovery, vpc
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.aws import iam as aws_iam
 from infra.components.aws.accessory import AccessoryService, AccessoryServiceArgs, PublicEdge
 from infra.components.aws.backend import Backend, BackendArgs
@@ -26,13 +26,12 @@ from infra.components.aws.image import ServiceImage, ServiceImageArgs
 from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
-from infra.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
-from infra.policy.aws import TASK_ROLE_TAG
-from infra.renderers import ecs as ecs_render
+from infra.contract import API_PORT, TASK_ROLE_TAG
+from infra.render.aws import ecs as ecs_render
+from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
 from infra.settings import Settings
 from infra.settings.aws import fargate_task_size
 
-API_PORT = 8000
 WORKER_METRICS_PORT = 8001
 # Private tasks without NAT reach these AWS APIs through interface endpoints.
 PRIVATE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")

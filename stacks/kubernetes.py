@@ -18,13 +18,13 @@ import hashlib
 import pulumi
 import pulumi_random as random
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.digitalocean.database import DEFAULT_SIZE as DEFAULT_DB_SIZE
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
 from infra.components.kubernetes.apply import create, create_all
-from infra.kubernetes import accessories, charts, edge, monitoring, network, redis, workloads
-from infra.kubernetes import logs as k8s_logs
-from infra.kubernetes.render import helm_values_yaml, render_stream
+from infra.render.kubernetes import accessories, charts, edge, monitoring, network, redis, workloads
+from infra.render.kubernetes import logs as k8s_logs
+from infra.render.kubernetes.render import helm_values_yaml, render_stream
 from infra.settings import Settings
 
 

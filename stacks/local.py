@@ -8,7 +8,7 @@
     127.0.0.1:9090 prometheus  127.0.0.1:3000 grafana  127.0.0.1:9093 alertmanager
     (+ node-exporter, redis-exporter; one private bridge network, nothing on 0.0.0.0)
 
-The containers are the droplet's (infra.topology) with the local HostProfile, so the same
+The containers are the droplet's (infra.render.dockerhost.topology) with the local HostProfile, so the same
 list also renders `compose.yaml` for `docker compose up`. Passwords, the secret key and the
 API key are generated (pulumi_random) and reach containers only as Pulumi secrets.
 """
@@ -18,23 +18,29 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.docker.host import DockerHost, DockerHostArgs
 from infra.components.docker.image import LocalServiceImage, pinned_images
-from infra.observability import services as monitoring
-from infra.observability.metrics import API_PORT
-from infra.observability.render import render_monitoring_files
-from infra.render.compose import render_compose
-from infra.render.nginx import NginxInputs, render_nginx_conf
-from infra.settings import Settings
-from infra.topology import NGINX_CONF, accessory_secret_env, api_names, monitoring_inputs, public_routes
-from infra.topology_local import (
+from infra.render.dockerhost.compose import render_compose
+from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
+from infra.render.dockerhost.topology import (
+    NGINX_CONF,
+    accessory_secret_env,
+    api_names,
+    monitoring_inputs,
+    public_routes,
+)
+from infra.render.dockerhost.topology_local import (
     LOCAL_IMAGE_TAG,
     S3_CONFIG_FILE,
     local_containers,
     s3_identities,
     secret_env,
 )
+from infra.render.observability import services as monitoring
+from infra.render.observability.metrics import API_PORT
+from infra.render.observability.render import render_monitoring_files
+from infra.settings import Settings
 
 # name -> length; alphanumeric only, so every value is safe inside URLs and env files.
 GENERATED = {"postgres-password": 32, "postgres-app-password": 32, "redis-password": 32, "secret-key": 48, "api-key": 40,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.settings.model import ConfigModel
+from infra.settings.base import ConfigModel
 
 AWS_REGION = r"^$|^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"
 DEFAULT_DB_INSTANCE_CLASS = "db.t4g.micro"

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from infra.contract import connections_needed  # the same connection model as the droplet
+from infra.settings.gcp import db_client_connections, is_db_tier
 from infra.settings.model import Settings, Target
+from infra.settings.schedules import eventbridge_expression
 
 Problem = tuple[str, str]
 
@@ -28,9 +31,6 @@ def _droplet(settings: Settings) -> list[Problem]:
 
 
 def _cloud_sql_connections(settings: Settings) -> list[Problem]:
-    from infra.capacity import connections_needed  # the same connection model as the droplet
-    from infra.settings.gcp import db_client_connections, is_db_tier
-
     run = settings.cloudrun
     tier = settings.database.size or run.db_tier
     if not is_db_tier(tier):
@@ -108,8 +108,6 @@ def _accessories_without_volumes(settings: Settings) -> list[Problem]:
 
 
 def _eventbridge_schedules(settings: Settings) -> list[Problem]:
-    from infra.schedules import eventbridge_expression
-
     problems: list[Problem] = []
     for i, schedule in enumerate(settings.schedules):
         try:

@@ -10,8 +10,8 @@ import re
 from croniter import croniter
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from infra.schedules import command_problem
-from infra.settings.model import RESOURCE_NAME, ConfigModel
+from infra.settings.base import RESOURCE_NAME, ConfigModel
+from infra.settings.schedules import command_problem
 from infra.settings.secrets import SECRET_NAME
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from infra.settings.model import ConfigModel
+from infra.settings.base import ConfigModel
 
 # Cloud Run accepts these vCPU counts (fractions below 1 need concurrency 1, so the API uses whole CPUs).
 API_CPUS = (1, 2, 4, 6, 8)

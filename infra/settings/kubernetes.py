@@ -1,6 +1,6 @@
 """target kubernetes: a DigitalOcean Kubernetes cluster (or an existing one) and what runs on it.
 
-Chart versions are pinned in infra/kubernetes/charts.py (Renovate moves them); this object
+Chart versions are pinned in infra/render/kubernetes/charts.py (Renovate moves them); this object
 only chooses sizes, the cluster source and the edge/storage options.
 """
 
@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from infra.settings.base import ConfigModel
 from infra.settings.droplets import check_size
-from infra.settings.model import ConfigModel
 
 
 class ClusterConfig(ConfigModel):

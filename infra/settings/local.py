@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from infra.settings.model import ConfigModel
+from infra.settings.base import ConfigModel
 
 
 class LocalConfig(ConfigModel):

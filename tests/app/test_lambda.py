@@ -45,7 +45,7 @@ def test_lambda_image_config_entry_point_and_handler_resolve_from_the_locked_ima
     import importlib.util
     import tomllib
 
-    from infra.renderers.aws_lambda import ENTRY_POINT, HANDLER
+    from infra.render.aws.aws_lambda import ENTRY_POINT, HANDLER
 
     lock = tomllib.loads((Path(__file__).resolve().parents[2] / "app" / "uv.lock").read_text())
     service = next(p for p in lock["package"] if p["name"] == "ai-service")

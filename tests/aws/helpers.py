@@ -8,7 +8,7 @@ import boto3
 import botocore.session
 from botocore.validate import ParamValidator
 
-from infra.plan.values import unwrapped
+from infra.tooling.values import unwrapped
 
 MODEL = botocore.session.get_session()
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from infra.components.aws.common import assume_role_policy
-from infra.renderers import ecs as ecs_render
+from infra.render.aws import ecs as ecs_render
 from tests.aws.helpers import moto_client, props, validate_request
 
 

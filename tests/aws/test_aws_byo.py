@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from infra.plan.report import json_report, text_report
-from infra.plan.values import Secret
+from infra.tooling.plan.report import json_report, text_report
+from infra.tooling.values import Secret
 from tests.aws.helpers import containers, props, sg_id
 
 DB_URL = "postgresql://app:SENTINEL-db-pass-90f1@db.example.invalid:5432/app?sslmode=require"
@@ -50,7 +50,7 @@ def test_cost_drops_by_exactly_the_managed_lines(plan_stack, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_urls_go_to_secrets_manager_only(plan_stack, stack, tmp_path):
-    from infra.plan.render import write_artifacts
+    from infra.tooling.plan.render import write_artifacts
 
     result = _byo(plan_stack, stack)
     version = result.one("secretsmanager/secretVersion:SecretVersion", stack).inputs["secretString"]

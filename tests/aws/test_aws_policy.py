@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from infra.plan.mocks import PlannedResource
-from infra.policy.aws import AWS_RULES
-from infra.policy.engine import evaluate
+from infra.tooling.policy.aws import AWS_RULES
+from infra.tooling.policy.engine import evaluate
+from infra.tooling.resources import PlannedResource
 
 
 def _resource(type_: str, name: str, protect: bool = False, **inputs) -> PlannedResource:

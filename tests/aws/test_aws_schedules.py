@@ -8,10 +8,10 @@ import json
 import pytest
 
 from infra.components.aws.common import assume_role_policy
-from infra.cost.aws import runs_per_month
-from infra.policy.aws import UNSCOPABLE_ACTIONS
-from infra.schedules import eventbridge_expression
 from infra.settings import ConfigError
+from infra.settings.schedules import eventbridge_expression
+from infra.tooling.cost.aws import runs_per_month
+from infra.tooling.policy.aws import UNSCOPABLE_ACTIONS
 from tests.aws.helpers import containers, moto_client, props, statements
 from tests.fixtures.plan import plan_with
 
@@ -143,7 +143,7 @@ def test_scheduler_policy_is_valid_iam(plan_stack, s3_server, stack):
 def test_lambda_refuses_accessories_with_one_line_and_no_resources(tmp_path):
     import yaml
 
-    from infra.plan.stackfile import PROJECT_ROOT
+    from infra.tooling.plan.stackfile import PROJECT_ROOT
     from tests.fixtures.plan import run_cli
 
     stack_file = yaml.safe_load((PROJECT_ROOT / "Pulumi.serverless.yaml").read_text())

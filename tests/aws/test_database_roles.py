@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infra.plan.values import Secret
+from infra.tooling.values import Secret
 from tests.aws.helpers import props, statements, validate_request
 
 OWNER_URL = "postgresql://owner:SENTINEL-owner-3c1d@db.example.invalid:5432/app?sslmode=require"

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from infra.plan.render import write_artifacts
-from infra.plan.report import json_report, text_report
-from infra.plan.values import Secret
-from infra.policy.rules import OPEN_WORLD
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.plan.report import json_report, text_report
+from infra.tooling.policy.base import OPEN_WORLD
+from infra.tooling.values import Secret
 from tests.aws.helpers import containers, moto_client, props, sg_id, statements, validate_request
 
 STACK = "aws"

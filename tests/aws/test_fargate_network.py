@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.policy.rules import OPEN_WORLD
+from infra.tooling.policy.base import OPEN_WORLD
 from tests.aws.helpers import props, sg_id
 
 STACK = "aws"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.policy.aws import UNSCOPABLE_ACTIONS
-from infra.policy.rules import SECRET_NAME
+from infra.tooling.policy.aws import UNSCOPABLE_ACTIONS
+from infra.tooling.policy.base import SECRET_NAME
 from tests.aws.helpers import containers, props, statements
 
 STACK = "aws"
@@ -171,7 +171,7 @@ def test_domain_gets_https_with_acm_and_a_redirect(with_domain):
 
 
 def test_alarms_use_the_shared_thresholds(default):
-    from infra.observability.thresholds import ERROR_RATE, LATENCY_P95
+    from infra.render.observability.thresholds import ERROR_RATE, LATENCY_P95
 
     alarms = {a.name: props(a) for a in default.find("MetricAlarm")}
     assert alarms[f"{STACK}-5xx-rate"]["threshold"] == ERROR_RATE.max_ratio

@@ -7,8 +7,8 @@ import json
 
 import yaml
 
-from infra.plan.stackfile import PROJECT_ROOT
-from infra.plan.values import Secret
+from infra.tooling.plan.stackfile import PROJECT_ROOT
+from infra.tooling.values import Secret
 from tests.aws.helpers import props
 from tests.fixtures.plan import run_cli
 
@@ -51,8 +51,8 @@ def test_plain_secrets_are_refused_without_echoing_them(tmp_path):
 
 
 def test_sentinels_never_reach_the_serverless_report_or_lambda_json(tmp_path):
-    from infra.plan.render import write_artifacts
-    from infra.plan.report import json_report, text_report
+    from infra.tooling.plan.render import write_artifacts
+    from infra.tooling.plan.report import json_report, text_report
     from tests.fixtures.plan import plan_with
 
     result = plan_with("serverless", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis=Secret({"url": REDIS}))

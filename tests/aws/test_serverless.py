@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from infra.policy.rules import OPEN_WORLD, SECRET_NAME
+from infra.tooling.policy.base import OPEN_WORLD, SECRET_NAME
 from tests.aws.helpers import props, sg_id, statements
 
 STACK = "serverless"
@@ -92,8 +92,8 @@ def test_cost_states_its_request_assumption(default):
 
 
 def test_openai_embeddings_need_a_nat_gateway():
-    from infra.plan.values import Secret
     from infra.settings import ConfigError
+    from infra.tooling.values import Secret
     from tests.fixtures.plan import plan_with
 
     with pytest.raises(ConfigError, match=r"ai-service:lambda.natGateway: embeddingProvider openai needs internet egress"):

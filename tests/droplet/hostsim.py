@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra import topology
-from infra.components.docker_host_release import release_services, static_files
-from infra.render.compose import render_compose
-from infra.render.deploy import (
+from infra.components.dockerhost.release import release_services, static_files
+from infra.render.dockerhost import topology
+from infra.render.dockerhost.compose import render_compose
+from infra.render.dockerhost.deploy import (
     HostSettings,
     bootstrap_script,
     deploy_scripts,

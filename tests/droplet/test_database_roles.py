@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import yaml
 from dotenv import dotenv_values
 
-from infra.plan.values import Secret
-from infra.topology import MIGRATE_ENV_FILE
+from infra.render.dockerhost.topology import MIGRATE_ENV_FILE
+from infra.tooling.values import Secret
 from tests.droplet.test_extras import secret_files
 
 APP_URL = "postgresql://svc:SENTINEL-app-pw-c41@db.example.net:25060/app?sslmode=require"

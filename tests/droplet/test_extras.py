@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from infra.plan.values import Secret, masked, unwrapped
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S, SCHEDULER_MEMORY_MIB, heartbeat_probe
 from infra.settings import ConfigError
 from infra.settings.extras import DEFAULT_SCHEDULES
-from infra.topology import JOB_TIMEOUT_S, SCHEDULER_MEMORY_MIB, heartbeat_probe
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with
 
 TOKEN = "SENTINEL-gateway-token-3e8b"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from infra.plan.values import Secret, masked, unwrapped
 from infra.settings import ConfigError
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with, run_cli
 
 SENTINELS = {
@@ -228,9 +228,9 @@ def test_memory_budget_is_stated_per_container_and_fits(dev):
 
 
 def test_policy_flags_extra_public_ports_and_unguarded_databases():
-    from infra.plan.mocks import PlannedResource
-    from infra.policy.digitalocean import DO_RULES
-    from infra.policy.engine import evaluate
+    from infra.tooling.policy.digitalocean import DO_RULES
+    from infra.tooling.policy.engine import evaluate
+    from infra.tooling.resources import PlannedResource
 
     def resource(type_: str, name: str, inputs: dict) -> PlannedResource:
         return PlannedResource(type_, name, f"urn:{name}", "", True, False, inputs)

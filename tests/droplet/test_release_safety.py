@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.render.nginx import NginxInputs, render_nginx_conf
+from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
 from tests.droplet.hostsim import IMAGES, Host
 from tests.fixtures.services import AI_SERVICE, free_port

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.plan.render import write_artifacts
-from infra.plan.values import Secret, unwrapped
-from infra.render.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
+from infra.render.dockerhost.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.values import Secret, unwrapped
 from tests.support.tools import require_tool
 
 SECRET_ENV_FILES = ("secrets/app.env", "secrets/migrate.env", "secrets/redis.env",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.topology import SCHEDULER_MEMORY_MIB, heartbeat_probe
+from infra.render.dockerhost.topology import SCHEDULER_MEMORY_MIB, heartbeat_probe
 from tests.droplet.hostsim import Host, run_script
 from tests.fixtures.services import AI_SERVICE, wait_until
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra import topology
-from infra.render.nginx import SECURITY_HEADERS, NginxInputs, render_nginx_conf
+from infra.render.dockerhost import topology
+from infra.render.dockerhost.nginx import SECURITY_HEADERS, NginxInputs, render_nginx_conf
 from infra.settings import Settings
 from tests.fixtures.services import ServiceRunner, build_service_env, free_port, wait_until
 from tests.support.tools import require_tool

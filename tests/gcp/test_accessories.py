@@ -8,8 +8,8 @@ import json
 import pytest
 
 from infra.components.gcp.run_dns import PRIVATE_GOOGLE_ACCESS_VIPS
-from infra.components.gcp.specs import run_size
-from infra.plan.values import Secret, unwrapped
+from infra.render.gcp.specs import run_size
+from infra.tooling.values import Secret, unwrapped
 from tests.gcp.conftest import assert_everything_waits_for_the_apis, envs, pod
 
 TOKEN = "SENTINEL-gateway-token-81d2"

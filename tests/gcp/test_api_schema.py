@@ -11,7 +11,7 @@ import warnings
 import pytest
 from google.protobuf import json_format
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 
 
 @pytest.fixture(scope="module")

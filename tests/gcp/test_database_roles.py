@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 from tests.gcp.conftest import envs, workloads
 
 OWNER_SECRET = "ai-service-gcp-migrate-database-url"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.plan.values import unwrapped
+from infra.tooling.values import unwrapped
 from tests.gcp.conftest import assert_everything_waits_for_the_apis, pod, workloads
 
 PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}

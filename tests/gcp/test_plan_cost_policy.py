@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from infra.observability import thresholds
-from infra.plan.values import unwrapped
-from infra.policy import ResourceRule, ResourceView
-from infra.policy.gcp import GCP_RULES
+from infra.render.observability import thresholds
 from infra.settings import ConfigError
+from infra.tooling.policy import ResourceRule, ResourceView
+from infra.tooling.policy.gcp import GCP_RULES
+from infra.tooling.values import unwrapped
 from tests.fixtures.plan import plan_with, run_cli
 
 
@@ -133,7 +133,7 @@ def test_gcp_policies_pass_the_planned_stack(gcp):
 
 
 def test_readme_cost_table_matches_the_plan(gcp, plan_stack):
-    from infra.plan.stackfile import PROJECT_ROOT
+    from infra.tooling.plan.stackfile import PROJECT_ROOT
 
     readme = (PROJECT_ROOT / "README.md").read_text()
     section = readme.split("<!-- section:cloudrun:start -->")[1].split("<!-- section:cloudrun:end -->")[0]

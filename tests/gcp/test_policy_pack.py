@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from infra.plan.values import unwrapped
-from infra.policy.gcp import GCP_RULES
+from infra.tooling.policy.gcp import GCP_RULES
+from infra.tooling.values import unwrapped
 from tests.policy.test_pack_adapters import _adapters, _args
 
 

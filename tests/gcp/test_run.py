@@ -7,9 +7,9 @@ import json
 import pytest
 
 from infra.components.gcp.run import execution_token
-from infra.components.gcp.specs import SecretEnv, Workload, service_template
-from infra.plan.values import unwrapped
+from infra.render.gcp.specs import SecretEnv, Workload, service_template
 from infra.settings.gcp import INGRESS_VALUES
+from infra.tooling.values import unwrapped
 from tests.gcp.conftest import envs, pod, workloads
 
 IMAGE_A = "us-docker.pkg.dev/p/r/ai-service@sha256:" + "a" * 64

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.values import unwrapped
-from infra.schedules import TIME_ZONE, runs_per_month
-from infra.topology import JOB_TIMEOUT_S
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S
+from infra.settings.schedules import TIME_ZONE, runs_per_month
+from infra.tooling.values import unwrapped
 from tests.gcp.conftest import envs, pod
 
 REINDEX = {"name": "reindex", "cron": "30 2 * * 1-5", "command": ["reindex"]}

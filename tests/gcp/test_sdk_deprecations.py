@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from infra.plan.stackfile import PROJECT_ROOT
+from infra.tooling.plan.stackfile import PROJECT_ROOT
 
 # What ServiceMonitoring does: import the component, then use the SDK's monitoring module (which
 # pulumi_gcp loads lazily, on first attribute access).

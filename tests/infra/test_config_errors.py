@@ -6,12 +6,12 @@ import textwrap
 
 import pytest
 
-from infra.cli import main
-from infra.plan.mocks import PlanMocks, RecordingMonitor
-from infra.plan.runner import run_program
-from infra.plan.stackfile import StackConfig
-from infra.program import run
 from infra.settings import ConfigError, load_settings
+from infra.tooling.cli import main
+from infra.tooling.plan.mocks import PlanMocks, RecordingMonitor
+from infra.tooling.plan.runner import run_program
+from infra.tooling.plan.stackfile import StackConfig
+from stacks.program import run
 from tests.fixtures.plan import run_cli
 
 # (stack file config body, key the error must name, words the message must contain)
@@ -110,7 +110,7 @@ def test_program_registers_no_resource_on_bad_config():
 
 
 def test_unimplemented_target_is_a_config_error(monkeypatch):
-    from infra import program
+    from stacks import program
 
     monkeypatch.setitem(program.STACK_MODULES, program.Target.LOCAL, "stacks.not_there")
     with pytest.raises(ConfigError, match=r"^ai-service:target: target 'local' is not implemented yet$"):

@@ -9,17 +9,17 @@ from types import SimpleNamespace
 import pulumi
 import pulumi_random as random
 
-from infra import artifacts
-from infra.cost import CostItem, estimate
-from infra.plan.plan import plan_config
-from infra.plan.render import write_artifacts
-from infra.plan.report import json_report, text_report
-from infra.plan.runner import run_program
-from infra.plan.stackfile import StackConfig
-from infra.plan.values import Secret
+from infra.components import artifacts
 from infra.settings import load_settings
+from infra.tooling.cost import CostItem, estimate
+from infra.tooling.plan.plan import plan_config
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.plan.report import json_report, text_report
+from infra.tooling.plan.runner import run_program
+from infra.tooling.plan.stackfile import StackConfig
+from infra.tooling.values import Secret
 
-estimate_module = importlib.import_module("infra.cost.estimate")  # the package re-exports a function of the same name
+estimate_module = importlib.import_module("infra.tooling.cost.estimate")  # the package re-exports a function of the same name
 SENTINEL = "sentinel-secret-value-1234"
 
 
@@ -54,7 +54,7 @@ def test_parent_and_protect_are_recorded():
 
 
 def _plan(monkeypatch, program=_program, config=CONFIG, **settings):
-    monkeypatch.setattr("infra.program.run", program)
+    monkeypatch.setattr("stacks.program.run", program)
     return plan_config(config, load_settings({f"ai-service:{k}": str(v) for k, v in settings.items()}))
 
 

@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 import yaml
 
-from infra import schema
-from infra.plan.stackfile import load_stack_config
 from infra.settings import load_settings
-from infra.stack_schema import CRON
+from infra.tooling import schema
+from infra.tooling.plan.stackfile import load_stack_config
+from infra.tooling.stack_schema import CRON
 from tests.infra.test_config_errors import BAD_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.plan.values import Secret
+from infra.tooling.values import Secret
 
 SENTINELS = {
     "openaiApiKey": "sentinel-openai-4f1c9a",
@@ -48,7 +48,7 @@ def prod_extras(plan_stack):
 
 
 def _render(plan, tmp_path_factory) -> Path:
-    from infra.plan.render import write_artifacts
+    from infra.tooling.plan.render import write_artifacts
 
     root = tmp_path_factory.mktemp("k8s-render")
     write_artifacts(plan, root)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from infra.plan.values import Secret, masked, unwrapped
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.kubernetes.conftest import ACCESSORIES, ACCESSORY_SECRET, SCHEDULES, find
 
 RESTRICTED = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},

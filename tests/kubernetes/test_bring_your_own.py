@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 from tests.kubernetes.test_network_policies import INTERNET, PODS, can_reach
 
 DATABASE_URL = "postgresql://app:sentinel-db-pw-41c@db.example.net:6543/app?sslmode=require"  # e.g. a Supabase pooler

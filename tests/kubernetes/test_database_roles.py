@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from infra.kubernetes import workloads
-from infra.plan.report import text_report
-from infra.plan.values import Secret, unwrapped
+from infra.render.kubernetes import workloads
+from infra.tooling.plan.report import text_report
+from infra.tooling.values import Secret, unwrapped
 
 APP_URL = "postgresql://svc:sentinel-app-pw-2d1@db.example.net:5432/app?sslmode=require"
 OWNER_URL = "postgresql://owner:sentinel-owner-pw-6e0@db.example.net:5432/app?sslmode=require"

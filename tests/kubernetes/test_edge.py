@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.kubernetes import edge
+from infra.render.kubernetes import edge
 from tests.kubernetes.conftest import find
 
 MAX_UPLOAD = 10 * 1024 * 1024  # maxUploadBytes default

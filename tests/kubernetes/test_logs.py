@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.kubernetes import logs as k8s_logs
-from infra.observability import logs
+from infra.render.kubernetes import logs as k8s_logs
+from infra.render.observability import logs
 from tests.support import alloy
 
 KEYS_DIR = Path(__file__).parent / "chart_keys"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.kubernetes import charts
+from infra.render.kubernetes import charts
 
 NS = "ai-service"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.kubernetes import charts
-from infra.kubernetes import logs as k8s_logs
-from infra.plan.values import Secret, masked, unwrapped
+from infra.render.kubernetes import charts
+from infra.render.kubernetes import logs as k8s_logs
 from infra.settings import ConfigError
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with, run_cli
 from tests.kubernetes.conftest import SENTINELS
 
@@ -135,7 +135,7 @@ def test_prometheus_selects_our_objects_by_release_label(objects):
 
 
 def test_prometheus_rule_spec_is_the_shared_rule_groups(objects):
-    from infra.observability.rules import rule_groups
+    from infra.render.observability.rules import rule_groups
 
     rule = next(o for o in objects if o["kind"] == "PrometheusRule")
     assert rule["spec"] == rule_groups()

@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from infra.kubernetes import workloads
-from infra.policy import ResourceRule, ResourceView
-from infra.policy.kubernetes import K8S_RULES
+from infra.render.kubernetes import workloads
 from infra.settings.model import DEFAULT_WORKERS
+from infra.tooling.policy import ResourceRule, ResourceView
+from infra.tooling.policy.kubernetes import K8S_RULES
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
@@ -65,7 +65,7 @@ def test_replicas_on_an_hpa_scaled_deployment_is_a_violation():
 
 
 def test_accessories_pass_and_only_a_portless_one_goes_unprobed():
-    from infra.kubernetes import accessories
+    from infra.render.kubernetes import accessories
     from infra.settings.extras import Accessory
 
     served = Accessory(name="helpdesk", image="ghcr.io/example/helpdesk:3.1.0", port=8080)

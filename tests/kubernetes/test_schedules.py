@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.schedules import TIME_ZONE
+from infra.settings.schedules import TIME_ZONE
 from tests.kubernetes.conftest import SCHEDULES, find
 
 JOB_TIMEOUT_S = 600  # kubernetes.jobTimeoutS default

@@ -130,7 +130,7 @@ def test_service_is_cluster_ip_and_config_is_a_config_map(objects):
 
 @pytest.mark.parametrize("memory,expected", [("256Mi", "204mb"), ("1Gi", "819mb")])
 def test_redis_keeps_headroom_under_its_limit(memory, expected):
-    from infra.kubernetes import redis
+    from infra.render.kubernetes import redis
 
     container = redis.statefulset("ns", memory, 5)["spec"]["template"]["spec"]["containers"][0]
     args = container["args"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from infra.components.docker.host import DockerHost, DockerHostArgs
-from infra.components.docker.specs import container_inputs, upload_targets, wait_timeout_s
-from infra.topology import ContainerSpec, Healthcheck, Volume
+from infra.render.dockerhost.docker_specs import container_inputs, upload_targets, wait_timeout_s
+from infra.render.dockerhost.topology import ContainerSpec, Healthcheck, Volume
 
 
 def _args(*specs: ContainerSpec, **overrides) -> DockerHostArgs:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 
-from infra.render.nginx import DOCS_CSP, SECURITY_HEADERS
+from infra.render.dockerhost.nginx import DOCS_CSP, SECURITY_HEADERS
 from tests.fixtures.services import free_port, wait_until
 from tests.support.tools import require_tool
 

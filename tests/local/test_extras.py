@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from infra.plan.render import write_artifacts
-from infra.plan.values import Secret, masked, unwrapped
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S, heartbeat_probe
 from infra.settings import ConfigError
-from infra.topology import JOB_TIMEOUT_S, heartbeat_probe
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with
 from tests.local.test_plan import containers, env
 from tests.support.tools import require_tool

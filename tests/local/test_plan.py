@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from infra.plan.mocks import PlannedResource
-from infra.plan.stackfile import PROJECT_ROOT
-from infra.plan.values import Secret, unwrapped
-from infra.policy import evaluate
-from infra.render.compose import render_compose
+from infra.render.dockerhost.compose import render_compose
+from infra.render.dockerhost.topology_local import S3_PORT, local_containers
 from infra.settings import ConfigError
-from infra.topology_local import S3_PORT, local_containers
+from infra.tooling.plan.stackfile import PROJECT_ROOT
+from infra.tooling.policy import evaluate
+from infra.tooling.resources import PlannedResource
+from infra.tooling.values import Secret, unwrapped
 from tests.fixtures.plan import plan_with
 
 CONTAINER = "docker:index/container:Container"
@@ -188,8 +188,8 @@ def test_migrate_runs_to_completion_before_api_and_workers(local):
 
 
 FAILING_MIGRATION = """
-from infra.plan import placeholders
-from infra.plan.plan import plan
+from infra.tooling.plan import placeholders
+from infra.tooling.plan.plan import plan
 original = placeholders.COMPUTED["docker:index/container:Container"]
 placeholders.COMPUTED["docker:index/container:Container"] = lambda name, inputs: original(name, inputs) | (
     {"exitCode": 3} if inputs.get("mustRun") is False else {})

@@ -8,8 +8,8 @@ from pathlib import Path
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-from infra.policy import ALL_RULES
-from infra.policy.rules import SSH_NOT_OPEN
+from infra.tooling.policy import ALL_RULES
+from infra.tooling.policy.base import SSH_NOT_OPEN
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-from infra.plan.mocks import PlannedResource
-from infra.policy import ALL_RULES
-from infra.policy.engine import evaluate
-from infra.policy.waivers import WaiverFileError, load_file
+from infra.tooling.policy import ALL_RULES
+from infra.tooling.policy.engine import evaluate
+from infra.tooling.policy.waivers import WaiverFileError, load_file
+from infra.tooling.resources import PlannedResource
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_LB = {"spec": {"type": "LoadBalancer", "ports": [{"port": 6379}], "selector": {"app": "redis"}}}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from infra.observability import logs
+from infra.render.observability import logs
 from tests.fixtures.services import free_port
 from tests.support import alloy
 

@@ -7,8 +7,8 @@ import json
 import pytest
 import yaml
 
-from infra import capacity, topology
-from infra.observability import logs
+from infra.render.dockerhost import capacity, topology
+from infra.render.observability import logs
 from infra.settings import ConfigError
 from infra.settings.model import Settings
 from tests.fixtures.plan import plan_with

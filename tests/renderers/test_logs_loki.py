@@ -19,9 +19,10 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.observability import logs
-from infra.observability.render import MonitoringInputs, render_monitoring_files, write_files
-from infra.observability.services import ALERTMANAGER
+from infra.render.observability import logs
+from infra.render.observability.log_dashboard import render_log_files
+from infra.render.observability.render import MonitoringInputs, render_monitoring_files, write_files
+from infra.render.observability.services import ALERTMANAGER
 from tests.support.tools import require_tool
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "loki-config.schema.json").read_text())
@@ -92,7 +93,7 @@ def test_rule_file_structure_passes_promtool(tmp_path: Path) -> None:
 
 def test_rules_land_where_the_ruler_reads_them() -> None:
     """local ruler storage reads <directory>/<tenant>/*.yml; without auth the tenant is `fake`."""
-    files = logs.render_log_files(logs.LogInputs(stack="dev"))
+    files = render_log_files(logs.LogInputs(stack="dev"))
     loki = next(s for s in logs.log_services() if s.name == logs.LOKI)
     rules_mount = next(m for m in loki.mounts if m.target == logs.LOKI_RULES_DIR)
     ruler_dir = logs.loki_config(logs.LokiInputs(stack="dev"))["ruler"]["storage"]["local"]["directory"]
@@ -101,7 +102,7 @@ def test_rules_land_where_the_ruler_reads_them() -> None:
 
 
 def test_every_file_a_container_mounts_is_rendered() -> None:
-    files = logs.render_log_files(logs.LogInputs(stack="dev"))
+    files = render_log_files(logs.LogInputs(stack="dev"))
     for service in logs.log_services():
         for mount in service.mounts:
             if mount.volume or mount.source.startswith("/"):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.observability import grafana, services
-from infra.observability.alertmanager import SLACK_WEBHOOK_FILE, AlertingInputs
-from infra.observability.metrics import SCRAPE_JOBS
-from infra.observability.prometheus import ScrapeTargets
-from infra.observability.render import (
+from infra.render.observability import grafana, services
+from infra.render.observability.alertmanager import SLACK_WEBHOOK_FILE, AlertingInputs
+from infra.render.observability.metrics import SCRAPE_JOBS
+from infra.render.observability.prometheus import ScrapeTargets
+from infra.render.observability.render import (
     MonitoringInputs,
     render_monitoring_files,
     render_secret_files,

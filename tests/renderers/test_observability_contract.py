@@ -14,11 +14,11 @@ import promql_parser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.observability import rules, services, thresholds
-from infra.observability.dashboards import dashboard_queries
-from infra.observability.metrics import CONTRACT_SERIES, SERVICE_METRICS, series_names
-from infra.observability.prometheus import ScrapeTargets
-from infra.observability.render import MonitoringInputs, render_monitoring_files, write_files
+from infra.render.observability import rules, services, thresholds
+from infra.render.observability.dashboards import dashboard_queries
+from infra.render.observability.metrics import CONTRACT_SERIES, SERVICE_METRICS, series_names
+from infra.render.observability.prometheus import ScrapeTargets
+from infra.render.observability.render import MonitoringInputs, render_monitoring_files, write_files
 from tests.fixtures.services import ServiceProcess, ServiceRunner, build_service_env, free_port, wait_until
 from tests.support.tools import require_tool
 
@@ -55,7 +55,7 @@ def test_rules_and_dashboards_read_only_contract_metrics() -> None:
 
 def test_renderers_never_import_pulumi() -> None:
     """DESIGN §1: renderers are pure; importing the whole package must not load any Pulumi SDK."""
-    probe = ("import sys, infra.observability.render; "
+    probe = ("import sys, infra.render.observability.render; "
              "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))")
     result = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
                             cwd=Path(__file__).parents[2])

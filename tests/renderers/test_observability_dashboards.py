@@ -11,9 +11,9 @@ import yaml
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard as DashboardModel
 
-from infra.observability.dashboards import dashboard_queries, dashboards
-from infra.observability.grafana import PROMETHEUS_DATASOURCE_UID
-from infra.observability.render import MonitoringInputs, render_monitoring_files
+from infra.render.observability.dashboards import dashboard_queries, dashboards
+from infra.render.observability.grafana import PROMETHEUS_DATASOURCE_UID
+from infra.render.observability.render import MonitoringInputs, render_monitoring_files
 from tests.support.tools import require_tool
 
 # Grafana's own variables are not PromQL; substitute what Grafana would at 15 s scrapes.

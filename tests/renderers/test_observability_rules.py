@@ -11,8 +11,8 @@ import promql_parser
 import pytest
 import yaml
 
-from infra.observability import rules, thresholds
-from infra.observability.render import (
+from infra.render.observability import rules, thresholds
+from infra.render.observability.render import (
     MonitoringInputs,
     render_monitoring_files,
     write_files,

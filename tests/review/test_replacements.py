@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.review.diff import compare, to_markdown
+from infra.tooling.review.diff import compare, to_markdown
 from tests.fixtures.plan import plan_with
 
 KEY = b"review-key-for-tests-0123456789ab"
@@ -57,7 +57,7 @@ def test_what_still_replaces_the_droplet_is_marked_with_its_input(change, forced
 def test_keyed_hashes_reveal_no_secret():
     import json
 
-    from infra.plan.values import unwrapped
+    from infra.tooling.values import unwrapped
 
     result = plan_with("dev")
     text = json.dumps(result.as_dict(KEY))

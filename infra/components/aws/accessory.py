@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_aws import cloudwatch, ec2, ecs, lb, servicediscovery
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.aws import iam as aws_iam
 from infra.components.aws.common import ecr_repository_arn
 from infra.components.aws.network import allow_egress, allow_from, security_group
 from infra.components.aws.secrets import AppSecrets
-from infra.policy.aws import TASK_ROLE_TAG
-from infra.renderers import ecs as ecs_render
+from infra.contract import TASK_ROLE_TAG
+from infra.render.aws import ecs as ecs_render
 from infra.settings.aws import fargate_task_size
 from infra.settings.extras import Accessory
 

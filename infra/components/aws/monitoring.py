@@ -1,4 +1,4 @@
-"""Alerting on AWS from the shared thresholds (infra/observability/thresholds.py): an SNS
+"""Alerting on AWS from the shared thresholds (infra/render/observability/thresholds.py): an SNS
 topic, CloudWatch alarms, a Route 53 health check on the public endpoint (so a dead
 service still alerts), and an AWS Budgets alert."""
 
@@ -8,7 +8,7 @@ import pulumi
 from pulumi_aws import budgets, cloudwatch, route53, sns
 
 from infra.components.aws.common import policy_document
-from infra.observability.thresholds import LatencyThreshold, RatioThreshold, StateThreshold
+from infra.render.observability.thresholds import LatencyThreshold, RatioThreshold, StateThreshold
 
 # Route 53 health-check metrics exist only in us-east-1.
 HEALTH_CHECK_REGION = "us-east-1"

@@ -15,11 +15,11 @@ import pulumi
 from pulumi_aws import scheduler, sqs
 
 from infra.components.aws import iam as aws_iam
-from infra.observability.thresholds import StateThreshold
-from infra.schedules import eventbridge_expression
+from infra.render.observability.thresholds import StateThreshold
 from infra.settings.extras import Schedule
+from infra.settings.schedules import eventbridge_expression
 
-TIME_ZONE = "UTC"  # stack config cron is UTC (infra/schedules.py)
+TIME_ZONE = "UTC"  # stack config cron is UTC (infra/settings/schedules.py)
 RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE_S = 900  # give up retrying a start after 15 minutes
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum

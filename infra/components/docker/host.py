@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from infra.components.docker import specs as convert
-from infra.topology import ContainerSpec
+from infra.render.dockerhost import docker_specs as convert
+from infra.render.dockerhost.topology import ContainerSpec
 
 LABEL_PREFIX = "ai-service"
 

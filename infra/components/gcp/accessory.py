@@ -24,7 +24,7 @@ from infra.components.gcp.common import children, physical_name, suffixed_name
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.run import SERVICE_NAME_LIMIT, publish
 from infra.components.gcp.secrets import StoredSecret
-from infra.components.gcp.specs import Workload, accessory_template, run_size, worker_pool_template
+from infra.render.gcp.specs import Workload, accessory_template, run_size, worker_pool_template
 
 MAX_INSTANCES = 1  # third-party containers often keep in-memory sessions; one instance keeps them consistent
 ROLE_LABEL = {"ai-service-role": "accessory"}  # the probe policy knows accessories have no known health path

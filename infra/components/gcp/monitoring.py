@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import logging
 
-from infra.components.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
 from infra.components.gcp.common import children
-from infra.components.gcp.specs import HEALTH_PATH
+from infra.render.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
+from infra.render.gcp.specs import HEALTH_PATH
 
 # pulumi_gcp.monitoring's package __init__ re-exports the deprecated getSecretVersion data source and
 # warns when it loads (lazily, on first attribute access); nothing here reads secrets through it

@@ -12,9 +12,9 @@ import json
 import pulumi
 from pulumi_gcp import cloudrun, cloudrunv2
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.gcp.common import children
-from infra.components.gcp.specs import Workload, job_template, worker_pool_template
+from infra.render.gcp.specs import Workload, job_template, worker_pool_template
 
 
 def publish(path: str, spec: dict) -> None:

@@ -20,8 +20,8 @@ from pulumi_gcp import cloudrunv2, cloudscheduler
 from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.run import JOB_NAME_LIMIT, publish
-from infra.components.gcp.specs import Workload, job_template
-from infra.schedules import TIME_ZONE
+from infra.render.gcp.specs import Workload, job_template
+from infra.settings.schedules import TIME_ZONE
 
 RUN_API = "https://run.googleapis.com/v2"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
