@@ -83,12 +83,20 @@ class DatabaseConfig(ConfigModel):
     version: Literal[15, 16, 17] = Field(default=16, description="Postgres major version.")
     size: str = Field(default="", description="Instance size slug/class; empty = the target's default.")
     pool_size: int = Field(default=5, ge=1, le=50, description="SQLAlchemy pool size per process.")
-    url: SecretStr | None = Field(default=None, description=(
-        "Secret. Bring-your-own DATABASE_URL: the app's role (rows only); nothing is provisioned when set."),
-        json_schema_extra=SECRET_WHEN_PASSWORD)
-    migrate_url: SecretStr | None = Field(default=None, description=(
-        "Secret. With `url`: the owner's URL, given only to the migrate workload, which grants `url`'s role "
-        "its rows. Unset: migrations run with `url`."))
+    url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret. Bring-your-own DATABASE_URL: the app's role (rows only); nothing is provisioned when set."
+        ),
+        json_schema_extra=SECRET_WHEN_PASSWORD,
+    )
+    migrate_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret. With `url`: the owner's URL, given only to the migrate workload, which grants `url`'s role "
+            "its rows. Unset: migrations run with `url`."
+        ),
+    )
 
     @field_validator("url", "migrate_url")
     @classmethod
@@ -114,7 +122,11 @@ class DatabaseConfig(ConfigModel):
 class RedisConfig(ConfigModel):
     """Redis: provisioned per target unless `url` brings your own."""
 
-    url: SecretStr | None = Field(default=None, description="Secret. Bring-your-own REDIS_URL (redis:// or rediss://).", json_schema_extra=SECRET_WHEN_PASSWORD)
+    url: SecretStr | None = Field(
+        default=None,
+        description="Secret. Bring-your-own REDIS_URL (redis:// or rediss://).",
+        json_schema_extra=SECRET_WHEN_PASSWORD,
+    )
 
     @field_validator("url")
     @classmethod
@@ -136,7 +148,10 @@ class StorageConfig(ConfigModel):
 class LogsConfig(ConfigModel):
     """Central logs: Loki + Alloy where the target hosts monitoring (droplet, local, kubernetes)."""
 
-    enabled: bool = Field(default=True, description="Run Loki and Alloy next to Grafana (needs `monitoring`); Fargate/Cloud Run/Lambda keep platform logs.")
+    enabled: bool = Field(
+        default=True,
+        description="Run Loki and Alloy next to Grafana (needs `monitoring`); Fargate/Cloud Run/Lambda keep platform logs.",
+    )
     retention_days: int = Field(default=7, ge=1, le=365, description="Days Loki keeps log lines (compactor retention).")
 
 
@@ -147,10 +162,24 @@ class DropletConfig(ConfigModel):
     size: str = Field(default="s-2vcpu-4gb", pattern=r"^[a-z0-9-]+$", description="Droplet size slug.")
     image: str = Field(default="ubuntu-24-04-x64", description="Droplet base image slug.")
     backups: bool = Field(default=False, description="Weekly droplet backups (+20% of the droplet price).")
-    ssh_public_key: str = Field(default="", description="OpenSSH public key for the admin user; empty = generate one (private key is a secret output).")
-    admin_user: str = Field(default="deploy", pattern=r"^[a-z_][a-z0-9_-]{0,30}$", description="Admin login on the droplet (sudo, docker); root login is disabled.")
-    registry: str = Field(default="ai-service", pattern=r"^[a-z0-9-]{1,63}$", description="DigitalOcean container registry name (one per account; dev and prod share it).")
-    create_registry: bool = Field(default=True, description="This stack creates the registry (Starter tier, free); false = reference the one another stack created.")
+    ssh_public_key: str = Field(
+        default="",
+        description="OpenSSH public key for the admin user; empty = generate one (private key is a secret output).",
+    )
+    admin_user: str = Field(
+        default="deploy",
+        pattern=r"^[a-z_][a-z0-9_-]{0,30}$",
+        description="Admin login on the droplet (sudo, docker); root login is disabled.",
+    )
+    registry: str = Field(
+        default="ai-service",
+        pattern=r"^[a-z0-9-]{1,63}$",
+        description="DigitalOcean container registry name (one per account; dev and prod share it).",
+    )
+    create_registry: bool = Field(
+        default=True,
+        description="This stack creates the registry (Starter tier, free); false = reference the one another stack created.",
+    )
 
     @field_validator("size")
     @classmethod

@@ -47,8 +47,10 @@ def _known_keys(loc: tuple) -> list[str]:
         field = next((f for f in model.model_fields.values() if f.alias == part), None)
         annotation = getattr(field, "annotation", None)
         inner = getattr(annotation, "__args__", (annotation,))[0] if annotation is not None else None
-        model = inner if isinstance(inner, type) and hasattr(inner, "model_fields") else (
-            annotation if isinstance(annotation, type) and hasattr(annotation, "model_fields") else None
+        model = (
+            inner
+            if isinstance(inner, type) and hasattr(inner, "model_fields")
+            else (annotation if isinstance(annotation, type) and hasattr(annotation, "model_fields") else None)
         )
         if model is None:
             return []

@@ -35,46 +35,155 @@ from infra.settings.gcp import CloudRunConfig
 from infra.settings.kubernetes import KubernetesConfig
 from infra.settings.local import LocalConfig
 
-__all__ = ["STRUCTURED", "DNS_NAME", "RESOURCE_NAME", "QUEUE_NAME", "Target", "ConfigModel", "Cidr", "WorkerGroup", "DEFAULT_WORKERS", "DatabaseConfig", "RedisConfig", "StorageConfig", "LogsConfig", "DropletConfig", "Settings"]
+__all__ = [
+    "STRUCTURED",
+    "DNS_NAME",
+    "RESOURCE_NAME",
+    "QUEUE_NAME",
+    "Target",
+    "ConfigModel",
+    "Cidr",
+    "WorkerGroup",
+    "DEFAULT_WORKERS",
+    "DatabaseConfig",
+    "RedisConfig",
+    "StorageConfig",
+    "LogsConfig",
+    "DropletConfig",
+    "Settings",
+]
 
 
 class Settings(ConfigModel):
     """All `ai-service:*` keys of one stack."""
 
-    target: Target = Field(default=Target.LOCAL, description="Where the stack runs: droplet, kubernetes, fargate, cloudrun, lambda or local.")
-    app_env: Literal["development", "production"] = Field(default="production", description="APP_ENV of the service (production: docs off, HTTPS redirect, strict hosts).")
-    domain: str = Field(default="", description="Public DNS name (TLS and DNS record when set); empty = serve on the platform address.")
-    letsencrypt_email: str = Field(default="", description="Contact address for Let's Encrypt certificates and uptime/budget alerts.")
-    image: str = Field(default="", description="Prebuilt service image (registry/name@sha256:…); empty = build from app/.")
-    api_replicas: int = Field(default=2, ge=1, le=50, description="API replicas (containers, pods, tasks or min instances).")
-    monitoring: bool = Field(default=True, description="Run Prometheus, Alertmanager and Grafana (where the target hosts them).")
-    protect: bool = Field(default=True, description="Pulumi `protect` (and deletion protection) on databases, buckets and volumes.")
-    budget_monthly_usd: int = Field(default=0, ge=0, description="Plan fails when the estimated monthly cost exceeds this; 0 = no budget.")
-    ssh_allowed_cidrs: tuple[Cidr, ...] = Field(default=(), description="CIDRs allowed to SSH to hosts (never 0.0.0.0/0); required by target droplet.")
+    target: Target = Field(
+        default=Target.LOCAL,
+        description="Where the stack runs: droplet, kubernetes, fargate, cloudrun, lambda or local.",
+    )
+    app_env: Literal["development", "production"] = Field(
+        default="production", description="APP_ENV of the service (production: docs off, HTTPS redirect, strict hosts)."
+    )
+    domain: str = Field(
+        default="", description="Public DNS name (TLS and DNS record when set); empty = serve on the platform address."
+    )
+    letsencrypt_email: str = Field(
+        default="", description="Contact address for Let's Encrypt certificates and uptime/budget alerts."
+    )
+    image: str = Field(
+        default="", description="Prebuilt service image (registry/name@sha256:…); empty = build from app/."
+    )
+    api_replicas: int = Field(
+        default=2, ge=1, le=50, description="API replicas (containers, pods, tasks or min instances)."
+    )
+    monitoring: bool = Field(
+        default=True, description="Run Prometheus, Alertmanager and Grafana (where the target hosts them)."
+    )
+    protect: bool = Field(
+        default=True, description="Pulumi `protect` (and deletion protection) on databases, buckets and volumes."
+    )
+    budget_monthly_usd: int = Field(
+        default=0, ge=0, description="Plan fails when the estimated monthly cost exceeds this; 0 = no budget."
+    )
+    ssh_allowed_cidrs: tuple[Cidr, ...] = Field(
+        default=(), description="CIDRs allowed to SSH to hosts (never 0.0.0.0/0); required by target droplet."
+    )
     cors_origins: tuple[str, ...] = Field(default=(), description="CORS_ORIGINS of the service.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="LOG_LEVEL of the service.")
-    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024, description="Largest accepted upload (MAX_UPLOAD_BYTES); the edge proxy uses the same limit.")
-    rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000, description="Requests per client per minute (RATE_LIMIT_PER_MINUTE).")
-    embedding_provider: Literal["local", "openai"] = Field(default="local", description="EMBEDDING_PROVIDER; changing it needs `ai-service reindex`.")
-    embedding_dim: int = Field(default=384, ge=8, le=4096, description="EMBEDDING_DIM; changing it needs `ai-service reindex`.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="LOG_LEVEL of the service."
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="Largest accepted upload (MAX_UPLOAD_BYTES); the edge proxy uses the same limit.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, ge=1, le=100_000, description="Requests per client per minute (RATE_LIMIT_PER_MINUTE)."
+    )
+    embedding_provider: Literal["local", "openai"] = Field(
+        default="local", description="EMBEDDING_PROVIDER; changing it needs `ai-service reindex`."
+    )
+    embedding_dim: int = Field(
+        default=384, ge=8, le=4096, description="EMBEDDING_DIM; changing it needs `ai-service reindex`."
+    )
 
-    openai_api_key: SecretStr | None = Field(default=None, description="Secret. OPENAI_API_KEY; without it a deterministic local embedder is used.")
-    api_keys: SecretStr | None = Field(default=None, description="Secret. API_KEYS as tenant:key,…; empty = one generated key for tenant `default` (stack output).")
-    alert_slack_webhook: SecretStr | None = Field(default=None, description="Secret. Slack incoming-webhook URL for Alertmanager; empty = alerts stay in Alertmanager.")
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="Secret. OPENAI_API_KEY; without it a deterministic local embedder is used."
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Secret. API_KEYS as tenant:key,…; empty = one generated key for tenant `default` (stack output).",
+    )
+    alert_slack_webhook: SecretStr | None = Field(
+        default=None,
+        description="Secret. Slack incoming-webhook URL for Alertmanager; empty = alerts stay in Alertmanager.",
+    )
 
-    workers: tuple[WorkerGroup, ...] = Field(default=DEFAULT_WORKERS, description="Worker groups: [{name, queues, replicas, cpu, memory}].", json_schema_extra=STRUCTURED)
-    accessories: tuple[Accessory, ...] = Field(default=(), description="Extra containers next to the service: [{name, image, port, command, env, secretEnv, volumes[{name, path, sizeGi}], memory, cpu, public}].", json_schema_extra=STRUCTURED)
-    schedules: tuple[Schedule, ...] = Field(default=DEFAULT_SCHEDULES, description="Scheduled jobs, UTC: [{name, cron, command}] (command = ai-service arguments); default: cleanup hourly.", json_schema_extra=STRUCTURED)
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Postgres: {version, size, poolSize, url}.", json_schema_extra=STRUCTURED)
-    redis: RedisConfig = Field(default_factory=RedisConfig, description="Redis: {url} to bring your own.", json_schema_extra=STRUCTURED)
-    storage: StorageConfig = Field(default_factory=StorageConfig, description="Object storage: {tmpExpiryDays, backupRetentionDays}.", json_schema_extra=STRUCTURED)
-    logs: LogsConfig = Field(default_factory=LogsConfig, description="Central logs (Loki + Alloy): {enabled, retentionDays}.", json_schema_extra=STRUCTURED)
-    droplet: DropletConfig = Field(default_factory=DropletConfig, description="target droplet: {region, size, image, backups, sshPublicKey, adminUser, registry, createRegistry}.", json_schema_extra=STRUCTURED)
-    fargate: FargateConfig = Field(default_factory=FargateConfig, description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.", json_schema_extra=STRUCTURED)
-    lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda", description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.", json_schema_extra=STRUCTURED)
-    cloudrun: CloudRunConfig = Field(default_factory=CloudRunConfig, description="target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}.", json_schema_extra=STRUCTURED)
-    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig, description="target kubernetes: {cluster{create, version, region, nodeSize, nodeCount, minNodes, maxNodes, haControlPlane, registryIntegration}, kubeconfig, context, namespace, hpaMin, hpaMax, workerHpaMax, apiCpu, apiMemory, gatewayClass, installGatewayController, installCertManager, acmeServer, storageProvider, registry, redisMemory, redisStorageGi, prometheusStorageGi, jobTimeoutS}.", json_schema_extra=STRUCTURED)
-    local: LocalConfig = Field(default_factory=LocalConfig, description="target local: {httpPort, grafanaPort, prometheusPort, alertmanagerPort, postgresPort, s3Port, bucket} (all on 127.0.0.1).", json_schema_extra=STRUCTURED)
+    workers: tuple[WorkerGroup, ...] = Field(
+        default=DEFAULT_WORKERS,
+        description="Worker groups: [{name, queues, replicas, cpu, memory}].",
+        json_schema_extra=STRUCTURED,
+    )
+    accessories: tuple[Accessory, ...] = Field(
+        default=(),
+        description="Extra containers next to the service: [{name, image, port, command, env, secretEnv, volumes[{name, path, sizeGi}], memory, cpu, public}].",
+        json_schema_extra=STRUCTURED,
+    )
+    schedules: tuple[Schedule, ...] = Field(
+        default=DEFAULT_SCHEDULES,
+        description="Scheduled jobs, UTC: [{name, cron, command}] (command = ai-service arguments); default: cleanup hourly.",
+        json_schema_extra=STRUCTURED,
+    )
+    database: DatabaseConfig = Field(
+        default_factory=DatabaseConfig,
+        description="Postgres: {version, size, poolSize, url}.",
+        json_schema_extra=STRUCTURED,
+    )
+    redis: RedisConfig = Field(
+        default_factory=RedisConfig, description="Redis: {url} to bring your own.", json_schema_extra=STRUCTURED
+    )
+    storage: StorageConfig = Field(
+        default_factory=StorageConfig,
+        description="Object storage: {tmpExpiryDays, backupRetentionDays}.",
+        json_schema_extra=STRUCTURED,
+    )
+    logs: LogsConfig = Field(
+        default_factory=LogsConfig,
+        description="Central logs (Loki + Alloy): {enabled, retentionDays}.",
+        json_schema_extra=STRUCTURED,
+    )
+    droplet: DropletConfig = Field(
+        default_factory=DropletConfig,
+        description="target droplet: {region, size, image, backups, sshPublicKey, adminUser, registry, createRegistry}.",
+        json_schema_extra=STRUCTURED,
+    )
+    fargate: FargateConfig = Field(
+        default_factory=FargateConfig,
+        description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.",
+        json_schema_extra=STRUCTURED,
+    )
+    lambda_: LambdaConfig = Field(
+        default_factory=LambdaConfig,
+        alias="lambda",
+        description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.",
+        json_schema_extra=STRUCTURED,
+    )
+    cloudrun: CloudRunConfig = Field(
+        default_factory=CloudRunConfig,
+        description="target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}.",
+        json_schema_extra=STRUCTURED,
+    )
+    kubernetes: KubernetesConfig = Field(
+        default_factory=KubernetesConfig,
+        description="target kubernetes: {cluster{create, version, region, nodeSize, nodeCount, minNodes, maxNodes, haControlPlane, registryIntegration}, kubeconfig, context, namespace, hpaMin, hpaMax, workerHpaMax, apiCpu, apiMemory, gatewayClass, installGatewayController, installCertManager, acmeServer, storageProvider, registry, redisMemory, redisStorageGi, prometheusStorageGi, jobTimeoutS}.",
+        json_schema_extra=STRUCTURED,
+    )
+    local: LocalConfig = Field(
+        default_factory=LocalConfig,
+        description="target local: {httpPort, grafanaPort, prometheusPort, alertmanagerPort, postgresPort, s3Port, bucket} (all on 127.0.0.1).",
+        json_schema_extra=STRUCTURED,
+    )
 
     @field_validator("domain")
     @classmethod

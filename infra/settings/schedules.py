@@ -35,6 +35,8 @@ def command_problem(command: tuple[str, ...]) -> str | None:
         accepted = ", ".join(sorted(SCHEDULABLE[name])) or "none"
         return f"`{name}` does not take {', '.join(unknown)} (options: {accepted})"
     return None
+
+
 _DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -58,8 +60,10 @@ def eventbridge_expression(cron: str) -> str:
         weekday = "?"
     else:
         day, weekday = "?", _aws_days(weekday)
-    return (f"cron({_aws_step(minute, '0')} {_aws_step(hour, '0')} {_aws_step(day, '1')} "
-            f"{_aws_step(month, '1').upper()} {weekday} *)")
+    return (
+        f"cron({_aws_step(minute, '0')} {_aws_step(hour, '0')} {_aws_step(day, '1')} "
+        f"{_aws_step(month, '1').upper()} {weekday} *)"
+    )
 
 
 def runs_per_month(minute: str, hour: str, day: str, month: str, weekday: str) -> float:

@@ -88,6 +88,11 @@ def plain_secrets(settings: BaseModel, secret_keys: Collection[str], namespace: 
             continue
         if (field.json_schema_extra or {}) == SECRET_WHEN_PASSWORD and not has_password(text):
             continue
-        problems.append((path, "secret in plain text (it would be committed to git with the stack file); "
-                               f"encrypt it: {_fix_command(namespace, path)}"))
+        problems.append(
+            (
+                path,
+                "secret in plain text (it would be committed to git with the stack file); "
+                f"encrypt it: {_fix_command(namespace, path)}",
+            )
+        )
     return problems

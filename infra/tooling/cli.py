@@ -38,7 +38,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     key = new_review_key()  # this process and the base plan's only: secrets compare by keyed hash
     before, note = plan_at_ref(PROJECT_ROOT, args.base, args.stack)
     after = plan(args.stack)
-    diff = compare(before or {}, json.loads(json_report(after, key)), base_label=f"`{args.base}`", problems=after.problems)
+    diff = compare(
+        before or {}, json.loads(json_report(after, key)), base_label=f"`{args.base}`", problems=after.problems
+    )
     diff.base_note = note
     print(to_markdown(diff))
     return EXIT_PROBLEMS if diff.failed else 0

@@ -68,9 +68,7 @@ def _plain_default(field: FieldInfo) -> Any:
 
 
 def _declared() -> dict[str, FieldInfo]:
-    return {
-        f.alias: f for f in Settings.model_fields.values() if not _is_secret(f) and not _is_structured(f)
-    }
+    return {f.alias: f for f in Settings.model_fields.values() if not _is_secret(f) and not _is_structured(f)}
 
 
 def pulumi_yaml_text() -> str:
@@ -96,7 +94,9 @@ def _default_text(field: FieldInfo) -> str:
     if _is_structured(field):
         default = field.get_default(call_default_factory=True)
         dumped = (
-            [w.model_dump(by_alias=True) for w in default] if isinstance(default, tuple) else default.model_dump(by_alias=True, exclude_none=True)
+            [w.model_dump(by_alias=True) for w in default]
+            if isinstance(default, tuple)
+            else default.model_dump(by_alias=True, exclude_none=True)
         )
         return f"`{json.dumps(dumped, separators=(',', ':'))}`"
     return f"`{json.dumps(_plain_default(field))}`"

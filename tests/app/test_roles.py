@@ -103,7 +103,9 @@ def test_app_role_reads_and_writes_rows_and_is_refused_ddl(managed, postgres):
     assert _refused(app_url, "UPDATE alembic_version SET version_num = 'x'")  # the ledger is the owner's
 
     with psycopg.connect(postgres.admin_url(database)) as conn:
-        tables = dict(conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'").fetchall())
+        tables = dict(
+            conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        )
         app_flags = conn.execute(
             "SELECT rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = %s", (app,)
         ).fetchone()

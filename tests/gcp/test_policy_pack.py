@@ -34,7 +34,9 @@ def test_pack_rejects_port_in_a_planned_service(gcp):
 
 
 def test_pack_accepts_a_planned_accessory_but_not_an_api_without_liveness(plan_stack, gcp):
-    plan = plan_stack("gcp", accessories=[{"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000}])
+    plan = plan_stack(
+        "gcp", accessories=[{"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000}]
+    )
     accessory = plan.one("cloudrunv2/service:Service", "accessory-gateway")
     props = copy.deepcopy(unwrapped(accessory.inputs))
     assert _reported("gcp-run-probes", accessory.type, props) == []  # TCP startup probe; no known health path

@@ -15,6 +15,9 @@ CODE = "import infra.components.gcp.monitoring as m; m.monitoring.UptimeCheckCon
 def test_gcp_monitoring_loads_without_the_get_secret_version_deprecation():
     result = subprocess.run(
         [sys.executable, "-W", "error:gcp.monitoring.getSecretVersion:DeprecationWarning", "-c", CODE],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -19,7 +19,9 @@ from infra.tooling.plan.runner import run_program
 from infra.tooling.plan.stackfile import StackConfig
 from infra.tooling.values import Secret
 
-estimate_module = importlib.import_module("infra.tooling.cost.estimate")  # the package re-exports a function of the same name
+estimate_module = importlib.import_module(
+    "infra.tooling.cost.estimate"
+)  # the package re-exports a function of the same name
 SENTINEL = "sentinel-secret-value-1234"
 
 
@@ -119,7 +121,9 @@ def test_mandatory_policy_violation_fails_the_plan(monkeypatch):
         )
 
     result = _plan(monkeypatch, program=open_ssh)
-    assert result.problems == ["policy ssh-not-open-to-world: fw: SSH (22) is open to the internet; restrict it to sshAllowedCidrs"]
+    assert result.problems == [
+        "policy ssh-not-open-to-world: fw: SSH (22) is open to the internet; restrict it to sshAllowedCidrs"
+    ]
 
 
 def test_estimate_without_rules_is_zero():

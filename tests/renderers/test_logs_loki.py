@@ -122,7 +122,9 @@ def test_containers_are_pinned_limited_and_counted() -> None:
     assert not any(m.target == "/var/run/docker.sock" and not m.read_only for m in by_name[logs.ALLOY].mounts)
 
 
-@pytest.mark.parametrize(("service", "component"), [("api", "api"), ("worker-documents", "worker"), ("migrate", "migrate")])
+@pytest.mark.parametrize(
+    ("service", "component"), [("api", "api"), ("worker-documents", "worker"), ("migrate", "migrate")]
+)
 def test_log_alert_carries_what_routing_and_inhibition_compare(tmp_path: Path, service: str, component: str) -> None:
     """Alertmanager groups by alertname/stack/component and lets a critical alert of the same stack
     and component (ApiHighErrorRate: component=api) mute this warning; routed by the real amtool."""
@@ -132,10 +134,23 @@ def test_log_alert_carries_what_routing_and_inhibition_compare(tmp_path: Path, s
     assert re.fullmatch(regex, service).expand(r"\1") == component
     stack = logs.loki_config(logs.LokiInputs(stack="dev"))["ruler"]["external_labels"]["stack"]
     amtool = require_tool("amtool", "apt-get install -y prometheus-alertmanager")
-    write_files(render_monitoring_files(MonitoringInputs("dev", ("api-1",), ("worker-documents-1",), slack_enabled=True)),
-                tmp_path)
+    write_files(
+        render_monitoring_files(MonitoringInputs("dev", ("api-1",), ("worker-documents-1",), slack_enabled=True)),
+        tmp_path,
+    )
     labels = {"alertname": rule["alert"], **rule["labels"], "service": service, "component": component, "stack": stack}
-    result = subprocess.run([amtool, "config", "routes", "test", f"--config.file={tmp_path / 'alertmanager/alertmanager.yml'}",
-                             *(f"{k}={v}" for k, v in labels.items())], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            amtool,
+            "config",
+            "routes",
+            "test",
+            f"--config.file={tmp_path / 'alertmanager/alertmanager.yml'}",
+            *(f"{k}={v}" for k, v in labels.items()),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "slack"

@@ -37,7 +37,10 @@ def test_every_dashboard_query_parses_in_promtool(tmp_path: Path) -> None:
     """promtool has no expression checker: each query becomes a throwaway recording rule."""
     promtool = require_tool("promtool", "apt-get install -y prometheus")
     exprs = dashboard_exprs()
-    group = {"name": "dashboard-queries", "rules": [{"record": f"dashboard:query_{i}", "expr": e} for i, (_, e) in enumerate(exprs)]}
+    group = {
+        "name": "dashboard-queries",
+        "rules": [{"record": f"dashboard:query_{i}", "expr": e} for i, (_, e) in enumerate(exprs)],
+    }
     path = tmp_path / "dashboard-queries.yml"
     path.write_text(yaml.safe_dump({"groups": [group]}))
     result = subprocess.run([promtool, "check", "rules", str(path)], check=False, capture_output=True, text=True)
@@ -48,10 +51,19 @@ def test_every_dashboard_query_parses_in_promtool(tmp_path: Path) -> None:
 def test_dashboards_cover_each_service_metric_family() -> None:
     """The overview/workers/resources split shows every metric the service promises."""
     text = " ".join(e for _, e in dashboard_exprs())
-    for family in ("http_requests_total", "http_request_duration_seconds", "ai_service_queue_depth",
-                   "ai_service_jobs_total", "ai_service_job_duration_seconds", "ai_service_dependency_up",
-                   "ai_service_embedding_requests_total", "ai_service_embedding_duration_seconds",
-                   "ai_service_build_info", "redis_up", "node_filesystem_avail_bytes"):
+    for family in (
+        "http_requests_total",
+        "http_request_duration_seconds",
+        "ai_service_queue_depth",
+        "ai_service_jobs_total",
+        "ai_service_job_duration_seconds",
+        "ai_service_dependency_up",
+        "ai_service_embedding_requests_total",
+        "ai_service_embedding_duration_seconds",
+        "ai_service_build_info",
+        "redis_up",
+        "node_filesystem_avail_bytes",
+    ):
         assert family in text, family
 
 

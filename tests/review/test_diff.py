@@ -21,10 +21,14 @@ def _res(name, **inputs):
 
 
 def test_compare_names_added_removed_changed_and_cost():
-    before = _plan([_res("a", size="s-1vcpu-1gb", tags=["x"]), _res("gone")],
-                   [{"resource": "a", "type": "t", "monthly_usd": 6.0, "basis": "s-1vcpu-1gb"}])
-    after = _plan([_res("a", size="s-2vcpu-4gb", tags=["x"]), _res("new")],
-                  [{"resource": "a", "type": "t", "monthly_usd": 24.0, "basis": "s-2vcpu-4gb"}])
+    before = _plan(
+        [_res("a", size="s-1vcpu-1gb", tags=["x"]), _res("gone")],
+        [{"resource": "a", "type": "t", "monthly_usd": 6.0, "basis": "s-1vcpu-1gb"}],
+    )
+    after = _plan(
+        [_res("a", size="s-2vcpu-4gb", tags=["x"]), _res("new")],
+        [{"resource": "a", "type": "t", "monthly_usd": 24.0, "basis": "s-2vcpu-4gb"}],
+    )
     diff = compare(before, after, base_label="`main`")
     assert [k[1] for k in diff.added] == ["new"] and [k[1] for k in diff.removed] == ["gone"]
     ((key, changes),) = diff.changed.items()

@@ -67,12 +67,15 @@ class DropletHost(pulumi.ComponentResource):
             inbound_rules=[
                 do.FirewallInboundRuleArgs(protocol="tcp", port_range="80", source_addresses=PUBLIC),
                 do.FirewallInboundRuleArgs(protocol="tcp", port_range="443", source_addresses=PUBLIC),
-                do.FirewallInboundRuleArgs(protocol="tcp", port_range="22", source_addresses=list(args.ssh_allowed_cidrs)),
+                do.FirewallInboundRuleArgs(
+                    protocol="tcp", port_range="22", source_addresses=list(args.ssh_allowed_cidrs)
+                ),
             ],
             outbound_rules=[
                 do.FirewallOutboundRuleArgs(protocol=p, port_range="1-65535", destination_addresses=PUBLIC)
                 for p in ("tcp", "udp")
-            ] + [do.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=PUBLIC)],
+            ]
+            + [do.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=PUBLIC)],
             opts=child,
         )
         target = f"https://{args.domain}/health" if args.domain else ip.ip_address.apply(lambda a: f"http://{a}/health")
@@ -80,11 +83,24 @@ class DropletHost(pulumi.ComponentResource):
             zone, record = dns_zone(args.domain)
             do.DnsRecord(name, domain=zone, type="A", name=record, value=ip.ip_address, ttl=300, opts=child)
         # External uptime check: a dead host still alerts (DESIGN §5).
-        check = do.UptimeCheck(name, name=f"{name}-health", target=target, type="https" if args.domain else "http",
-                               regions=["us_east", "eu_west"], opts=child)
+        check = do.UptimeCheck(
+            name,
+            name=f"{name}-health",
+            target=target,
+            type="https" if args.domain else "http",
+            regions=["us_east", "eu_west"],
+            opts=child,
+        )
         if args.alert_email:
-            do.UptimeAlert(name, check_id=check.id, name=f"{name}-down", type="down", period="2m",
-                           notifications=[do.UptimeAlertNotificationArgs(emails=[args.alert_email])], opts=child)
+            do.UptimeAlert(
+                name,
+                check_id=check.id,
+                name=f"{name}-down",
+                type="down",
+                period="2m",
+                notifications=[do.UptimeAlertNotificationArgs(emails=[args.alert_email])],
+                opts=child,
+            )
         self.ip_address = ip.ip_address
         self.droplet_id = droplet.id
         self.vpc_id = vpc.id

@@ -109,7 +109,8 @@ def _secret_files(settings: Settings, values: dict) -> dict[str, str]:
     }
     if not byo_redis:
         files[topology.REDIS_ENV_FILE] = render_env_file(
-            {"REDIS_PASSWORD": values["redis_password"], "REDISCLI_AUTH": values["redis_password"]})
+            {"REDIS_PASSWORD": values["redis_password"], "REDISCLI_AUTH": values["redis_password"]}
+        )
     if settings.monitoring:
         files |= render_secret_files(
             grafana_admin_password=values["grafana_admin_password"],
@@ -134,8 +135,13 @@ class DockerHostRelease(pulumi.ComponentResource):
 
         def compose_text(resolved: list[str]) -> str:
             image, bucket = resolved
-            profile = topology.HostProfile(image=image, s3_bucket=bucket, s3_region=args.region,
-                                           https_port=443 if settings.domain else None, drained_upstreams=True)
+            profile = topology.HostProfile(
+                image=image,
+                s3_bucket=bucket,
+                s3_region=args.region,
+                https_port=443 if settings.domain else None,
+                drained_upstreams=True,
+            )
             return render_compose(topology.docker_host_containers(settings, profile))
 
         compose = pulumi.Output.all(args.image, args.bucket).apply(compose_text)
@@ -144,11 +150,15 @@ class DockerHostRelease(pulumi.ComponentResource):
         services = release_services(settings, topology.docker_host_containers(settings, probe))
 
         def host(public_key: str) -> dict[str, str]:
-            return host_files(HostSettings(
-                admin_user=settings.droplet.admin_user, ssh_public_key=public_key,
-                ssh_allowed_cidrs=settings.ssh_allowed_cidrs, domain=settings.domain,
-                letsencrypt_email=settings.letsencrypt_email,
-            ))
+            return host_files(
+                HostSettings(
+                    admin_user=settings.droplet.admin_user,
+                    ssh_public_key=public_key,
+                    ssh_allowed_cidrs=settings.ssh_allowed_cidrs,
+                    domain=settings.domain,
+                    letsencrypt_email=settings.letsencrypt_email,
+                )
+            )
 
         host_text = pulumi.Output.from_input(args.ssh_public_key).apply(host)
         for path in ("host/host.env", "host/authorized_keys"):
@@ -157,13 +167,27 @@ class DockerHostRelease(pulumi.ComponentResource):
             lambda r: release_manifest({**files, **r[2], "compose.yaml": r[0]}, services, r[1])
         )
         self.version = manifest.apply(lambda text: json.loads(text)["version"])
-        s3.BucketObjectv2(f"{name}-manifest", bucket=args.bucket, key="releases/manifest.json", content=manifest,
-                          content_type="application/json", server_side_encryption="AES256", opts=child)
+        s3.BucketObjectv2(
+            f"{name}-manifest",
+            bucket=args.bucket,
+            key="releases/manifest.json",
+            content=manifest,
+            content_type="application/json",
+            server_side_encryption="AES256",
+            opts=child,
+        )
 
         secret_inputs = {k: v for k, v in vars(args.secrets).items() if v is not None}
         secrets_text = pulumi.Output.secret(
             pulumi.Output.all(**secret_inputs).apply(lambda values: secrets_manifest(_secret_files(settings, values)))
         )
-        s3.BucketObjectv2(f"{name}-secrets", bucket=args.bucket, key="releases/secrets.json", content=secrets_text,
-                          content_type="application/json", server_side_encryption="AES256", opts=child)
+        s3.BucketObjectv2(
+            f"{name}-secrets",
+            bucket=args.bucket,
+            key="releases/secrets.json",
+            content=secrets_text,
+            content_type="application/json",
+            server_side_encryption="AES256",
+            opts=child,
+        )
         self.register_outputs({"version": self.version})

@@ -53,7 +53,7 @@ def account_suffix(name: str) -> str:
     """The accessory's part of its account id: the name, or a shortened name + hash when long."""
     if len(name) <= ACCOUNT_SUFFIX_LIMIT:
         return name
-    return f"{name[:ACCOUNT_SUFFIX_LIMIT - 7].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+    return f"{name[: ACCOUNT_SUFFIX_LIMIT - 7].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
 class AccessoryService(pulumi.ComponentResource):
@@ -63,7 +63,9 @@ class AccessoryService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AccessoryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:Accessory", name, None, opts)
         self.identity = RoleIdentity(
-            f"{name}-sa", suffixed_name(f"ais-{args.stack}", account_suffix(args.name), 30), name,
+            f"{name}-sa",
+            suffixed_name(f"ais-{args.stack}", account_suffix(args.name), 30),
+            name,
             opts=children(self, opts),
         )
         stored = {
@@ -78,7 +80,14 @@ class AccessoryService(pulumi.ComponentResource):
         }
         cpu, memory = run_size(args.cpu, args.memory_mib)
         workload = Workload(
-            args.image, args.command, cpu, memory, self.identity.email, None, None, dict(args.env),
+            args.image,
+            args.command,
+            cpu,
+            memory,
+            self.identity.email,
+            None,
+            None,
+            dict(args.env),
             tuple(secret.env(key) for key, secret in stored.items()),
         )
         # Its first revision reads its secrets: wait for the grants.
@@ -88,9 +97,15 @@ class AccessoryService(pulumi.ComponentResource):
             template = worker_pool_template(workload)
             publish(f"cloudrun/{name}.json", template)
             cloudrunv2.WorkerPool(
-                name, name=service_name, location=args.region, launch_stage="BETA", template=template,
+                name,
+                name=service_name,
+                location=args.region,
+                launch_stage="BETA",
+                template=template,
                 scaling={"scaling_mode": "MANUAL", "manual_instance_count": MAX_INSTANCES},
-                labels=ROLE_LABEL, deletion_protection=args.protect, opts=after_grants,
+                labels=ROLE_LABEL,
+                deletion_protection=args.protect,
+                opts=after_grants,
             )
             self.uri = None
             self.register_outputs({})

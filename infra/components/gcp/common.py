@@ -36,8 +36,13 @@ def suffixed_name(stem: str, suffix: str, limit: int) -> str:
     return f"{physical_name(stem, limit=room)}-{suffix}"
 
 
-def children(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None, *,
-             depends_on: list[pulumi.Resource] | tuple = (), **options) -> pulumi.ResourceOptions:
+def children(
+    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions | None,
+    *,
+    depends_on: list[pulumi.Resource] | tuple = (),
+    **options,
+) -> pulumi.ResourceOptions:
     """Options for a component's child: parented, and waiting on whatever the component waits on.
 
     A component's own `depends_on` does not reach its children, so without this a bucket or a

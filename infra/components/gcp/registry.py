@@ -42,7 +42,11 @@ class ServiceImage(pulumi.ComponentResource):
             description="ai-service images",
             cleanup_policies=[
                 {"id": "keep-recent", "action": "KEEP", "most_recent_versions": {"keep_count": KEEP_IMAGES}},
-                {"id": "delete-untagged", "action": "DELETE", "condition": {"tag_state": "UNTAGGED", "older_than": "2592000s"}},
+                {
+                    "id": "delete-untagged",
+                    "action": "DELETE",
+                    "condition": {"tag_state": "UNTAGGED", "older_than": "2592000s"},
+                },
             ],
             opts=child,
         )

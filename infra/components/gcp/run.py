@@ -42,8 +42,16 @@ class MigrationJob(pulumi.ComponentResource):
 
     job: cloudrunv2.Job
 
-    def __init__(self, name: str, job_name: str, region: str, workload: Workload, protect: bool,
-                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        job_name: str,
+        region: str,
+        workload: Workload,
+        protect: bool,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("ai-service:gcp:MigrationJob", name, None, opts)
         if len(job_name) > JOB_NAME_LIMIT:
             raise ValueError(f"job name {job_name!r} is longer than {JOB_NAME_LIMIT} characters")
@@ -122,8 +130,17 @@ class ApiService(pulumi.ComponentResource):
 class WorkerPool(pulumi.ComponentResource):
     pool: cloudrunv2.WorkerPool
 
-    def __init__(self, name: str, pool_name: str, region: str, workload: Workload, replicas: int, protect: bool,
-                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        pool_name: str,
+        region: str,
+        workload: Workload,
+        replicas: int,
+        protect: bool,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("ai-service:gcp:WorkerPool", name, None, opts)
         template = worker_pool_template(workload)
         publish(f"cloudrun/{name}.json", template)

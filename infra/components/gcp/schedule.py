@@ -44,8 +44,14 @@ class ScheduledJob(pulumi.ComponentResource):
     job: cloudrunv2.Job
     trigger: cloudscheduler.Job
 
-    def __init__(self, name: str, args: ScheduleArgs, scheduler: RoleIdentity, depends_on: list[pulumi.Resource],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: ScheduleArgs,
+        scheduler: RoleIdentity,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("ai-service:gcp:ScheduledJob", name, None, opts)
         if len(args.job_name) > JOB_NAME_LIMIT:
             raise ValueError(f"job name {args.job_name!r} is longer than {JOB_NAME_LIMIT} characters")
@@ -79,8 +85,9 @@ class ScheduledJob(pulumi.ComponentResource):
             retry_config={"retry_count": 3, "min_backoff_duration": "30s", "max_backoff_duration": "300s"},
             http_target={
                 "http_method": "POST",
-                "uri": pulumi.Output.concat(RUN_API, "/projects/", args.project, "/locations/", args.region,
-                                            "/jobs/", self.job.name, ":run"),
+                "uri": pulumi.Output.concat(
+                    RUN_API, "/projects/", args.project, "/locations/", args.region, "/jobs/", self.job.name, ":run"
+                ),
                 "oauth_token": {"service_account_email": scheduler.email, "scope": CLOUD_PLATFORM_SCOPE},
             },
             opts=children(self, opts, depends_on=[invoker]),  # a first trigger must not be denied

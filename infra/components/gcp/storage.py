@@ -31,8 +31,14 @@ class BucketArgs:
 def lifecycle_rules(args: BucketArgs) -> list[dict]:
     return [
         {"action": {"type": "Delete"}, "condition": {"age": args.tmp_expiry_days, "matches_prefixes": ["tmp/"]}},
-        {"action": {"type": "Delete"}, "condition": {"age": args.backup_retention_days, "matches_prefixes": ["backups/"]}},
-        {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": NONCURRENT_DAYS, "with_state": "ARCHIVED"}},
+        {
+            "action": {"type": "Delete"},
+            "condition": {"age": args.backup_retention_days, "matches_prefixes": ["backups/"]},
+        },
+        {
+            "action": {"type": "Delete"},
+            "condition": {"days_since_noncurrent_time": NONCURRENT_DAYS, "with_state": "ARCHIVED"},
+        },
         {"action": {"type": "AbortIncompleteMultipartUpload"}, "condition": {"age": 1}},
     ]
 
@@ -62,8 +68,14 @@ class ServiceBucket(pulumi.ComponentResource):
         self.hmac_keys = {}
         for user in users:
             storage.BucketIAMMember(
-                f"{name}-{user.role}", bucket=self.bucket.name, role="roles/storage.objectAdmin", member=user.member, opts=child
+                f"{name}-{user.role}",
+                bucket=self.bucket.name,
+                role="roles/storage.objectAdmin",
+                member=user.member,
+                opts=child,
             )
             # S3 SDKs authenticate with an HMAC key that acts as this role's service account.
-            self.hmac_keys[user.role] = storage.HmacKey(f"{name}-{user.role}", service_account_email=user.email, opts=child)
+            self.hmac_keys[user.role] = storage.HmacKey(
+                f"{name}-{user.role}", service_account_email=user.email, opts=child
+            )
         self.register_outputs({"bucket": self.bucket.name})

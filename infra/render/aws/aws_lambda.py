@@ -39,7 +39,9 @@ class LambdaFunction:
     def __post_init__(self) -> None:
         leaked = sorted(n for n in self.environment if SECRET_NAME.search(n) and n != "SECRETS_ARN")
         if leaked:
-            raise ValueError(f"function {self.name}: {', '.join(leaked)} must come from Secrets Manager, not environment")
+            raise ValueError(
+                f"function {self.name}: {', '.join(leaked)} must come from Secrets Manager, not environment"
+            )
 
 
 def create_function_request(fn: LambdaFunction) -> dict[str, Any]:

@@ -66,22 +66,36 @@ def _systemd_files() -> dict[str, str]:
             f"{docker}\n[Service]\nType=oneshot\nExecStart={BIN_DIR}/{script}\nTimeoutStartSec={timeout}\n"
             f"StandardOutput=append:/var/log/ai-service/{name}.log\nStandardError=append:/var/log/ai-service/{name}.log\n",
         )
-        files[f"ai-service-{name}.timer"] = _unit(description, f"\n[Timer]\n{schedule}\n\n[Install]\nWantedBy=timers.target\n")
+        files[f"ai-service-{name}.timer"] = _unit(
+            description, f"\n[Timer]\n{schedule}\n\n[Install]\nWantedBy=timers.target\n"
+        )
     return files
 
 
 def render_cloud_config(inputs: CloudInitInputs) -> str:
     agent_conf = f"PROJECT_DIR={PROJECT_DIR}\nS3_BUCKET={inputs.s3_bucket}\nS3_REGION={inputs.s3_region}\n"
     write_files = [
-        {"path": "/etc/ssh/sshd_config.d/60-ai-service.conf", "permissions": "0644",
-         "content": "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\n"},
-        {"path": "/etc/apt/apt.conf.d/20auto-upgrades", "permissions": "0644",
-         "content": 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'},
+        {
+            "path": "/etc/ssh/sshd_config.d/60-ai-service.conf",
+            "permissions": "0644",
+            "content": "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\n",
+        },
+        {
+            "path": "/etc/apt/apt.conf.d/20auto-upgrades",
+            "permissions": "0644",
+            "content": 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+        },
         # Default log rotation for every container (compose sets the same per service).
-        {"path": "/etc/docker/daemon.json", "permissions": "0644",
-         "content": '{"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}\n'},
-        {"path": "/etc/logrotate.d/ai-service", "permissions": "0644",
-         "content": "/var/log/ai-service/*.log {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n"},
+        {
+            "path": "/etc/docker/daemon.json",
+            "permissions": "0644",
+            "content": '{"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}\n',
+        },
+        {
+            "path": "/etc/logrotate.d/ai-service",
+            "permissions": "0644",
+            "content": "/var/log/ai-service/*.log {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n",
+        },
         {"path": AGENT_CONF, "permissions": "0644", "content": agent_conf},
         {"path": f"{BIN_DIR}/bootstrap.sh", "permissions": "0755", "content": bootstrap_script()},
     ]
@@ -90,8 +104,15 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         for name, text in _systemd_files().items()
     ]
     runcmd = [
-        ["mkdir", "-p", f"{PROJECT_DIR}/live/secrets", f"{PROJECT_DIR}/live/acme", f"{PROJECT_DIR}/live/tls",
-         f"{PROJECT_DIR}/releases", "/var/log/ai-service"],
+        [
+            "mkdir",
+            "-p",
+            f"{PROJECT_DIR}/live/secrets",
+            f"{PROJECT_DIR}/live/acme",
+            f"{PROJECT_DIR}/live/tls",
+            f"{PROJECT_DIR}/releases",
+            "/var/log/ai-service",
+        ],
         ["chmod", "700", f"{PROJECT_DIR}/live/secrets", f"{PROJECT_DIR}/releases"],
         ["ufw", "default", "deny", "incoming"],
         ["ufw", "default", "allow", "outgoing"],
@@ -102,14 +123,29 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         ["systemctl", "restart", "docker"],
         ["systemctl", "daemon-reload"],
         ["systemctl", "enable", "ai-service.service"],
-        ["systemctl", "enable", "--now", "ai-service-agent.timer", "ai-service-health.timer", "ai-service-backup.timer"],
+        [
+            "systemctl",
+            "enable",
+            "--now",
+            "ai-service-agent.timer",
+            "ai-service-health.timer",
+            "ai-service-backup.timer",
+        ],
     ]
     config = {
         "package_update": True,
         "package_upgrade": False,  # unattended-upgrades applies security updates
         # certbot always: setting a domain later must not change user_data.
-        "packages": ["docker.io", "docker-compose-v2", "ufw", "unattended-upgrades", "python3", "curl", "openssl",
-                     "certbot"],
+        "packages": [
+            "docker.io",
+            "docker-compose-v2",
+            "ufw",
+            "unattended-upgrades",
+            "python3",
+            "curl",
+            "openssl",
+            "certbot",
+        ],
         "ssh_pwauth": False,
         "disable_root": True,
         "write_files": write_files,
@@ -125,7 +161,10 @@ def _credentials_part(credentials: dict[str, str]) -> str:
     # merge_how appends this part's write_files to the first part's list instead of replacing it.
     body = "".join(f"{k}={v}\n" for k, v in credentials.items())
     config = {
-        "merge_how": [{"name": "list", "settings": ["append"]}, {"name": "dict", "settings": ["no_replace", "recurse_list"]}],
+        "merge_how": [
+            {"name": "list", "settings": ["append"]},
+            {"name": "dict", "settings": ["no_replace", "recurse_list"]},
+        ],
         "write_files": [{"path": CREDENTIALS, "permissions": "0600", "owner": "root:root", "content": body}],
     }
     return "#cloud-config\n" + dump(config, width=1000)

@@ -14,8 +14,16 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-SCRIPTS = ("lib.sh", "agent.sh", "host.sh", "rollout.sh", "healthcheck.sh", "backup.sh", "restore-redis.sh",
-           "install-cert.sh")
+SCRIPTS = (
+    "lib.sh",
+    "agent.sh",
+    "host.sh",
+    "rollout.sh",
+    "healthcheck.sh",
+    "backup.sh",
+    "restore-redis.sh",
+    "install-cert.sh",
+)
 BIN_DIR = "/opt/ai-service/bin"
 
 
@@ -55,7 +63,9 @@ def host_files(host: HostSettings) -> dict[str, str]:
 class ReleaseServices:
     api: tuple[str, ...]
     workers: tuple[str, ...]  # worker replicas and the scheduler: one at a time, health-gated, after the API
-    support: tuple[str, ...]  # redis, accessories, monitoring: `up --no-deps`, recreated only when their definition changed
+    support: tuple[
+        str, ...
+    ]  # redis, accessories, monitoring: `up --no-deps`, recreated only when their definition changed
     queues: tuple[str, ...]
     redis: tuple[str, ...] = ("redis",)  # () with redis.url: no Redis container to back up or ping
     api_port: int = 8000

@@ -48,7 +48,11 @@ def upload_targets(volume: Volume, files: Mapping[str, Any]) -> list[tuple[str, 
     if volume.source in files:
         return [(volume.source, volume.target)]
     prefix = volume.source.rstrip("/") + "/"
-    return [(path, volume.target.rstrip("/") + "/" + path[len(prefix):]) for path in sorted(files) if path.startswith(prefix)]
+    return [
+        (path, volume.target.rstrip("/") + "/" + path[len(prefix) :])
+        for path in sorted(files)
+        if path.startswith(prefix)
+    ]
 
 
 def is_host_path(volume: Volume) -> bool:

@@ -34,9 +34,15 @@ def generate() -> dict[str, str]:
     """relative path -> file text (secret)."""
     redis_password = _random(32)
     access_key, secret_key = _random(20), _random(40)
-    env_files = secret_env(postgres_password=_random(32), app_database_password=_random(32),
-                           redis_password=redis_password, secret_key=_random(48),
-                           api_keys=f"default:{_random(40)}", s3_access_key=access_key, s3_secret_key=secret_key)
+    env_files = secret_env(
+        postgres_password=_random(32),
+        app_database_password=_random(32),
+        redis_password=redis_password,
+        secret_key=_random(48),
+        api_keys=f"default:{_random(40)}",
+        s3_access_key=access_key,
+        s3_secret_key=secret_key,
+    )
     files = {path: render_env_file(values) for path, values in env_files.items()}
     files[S3_CONFIG_FILE] = s3_identities(access_key, secret_key)
     files |= render_secret_files(grafana_admin_password=_random(24))
@@ -47,7 +53,9 @@ def write(root: Path) -> list[Path]:
     files = generate()
     existing = sorted(p for p in files if (root / p).exists())
     if existing:
-        raise FileExistsError(f"{root / existing[0]} exists; remove {root / 'secrets'} (and `docker compose down -v`) to regenerate")
+        raise FileExistsError(
+            f"{root / existing[0]} exists; remove {root / 'secrets'} (and `docker compose down -v`) to regenerate"
+        )
     written = []
     for relative, text in files.items():
         path = root / relative
@@ -62,7 +70,10 @@ def write(root: Path) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m infra.render.dockerhost.local_secrets DIR  (the directory holding the rendered compose.yaml)", file=sys.stderr)
+        print(
+            "usage: python -m infra.render.dockerhost.local_secrets DIR  (the directory holding the rendered compose.yaml)",
+            file=sys.stderr,
+        )
         return 2
     try:
         written = write(Path(argv[0]))

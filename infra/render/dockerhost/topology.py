@@ -154,8 +154,9 @@ class ContainerSpec:
     restart: Literal["no", "always", "unless-stopped", "on-failure"] = "unless-stopped"
     logging: Logging = field(default_factory=Logging)
     stop_grace_s: int = 10
-    role: Literal["edge", "api", "worker", "scheduler", "migrate", "redis", "database", "storage", "monitoring",
-                  "accessory"] = "monitoring"
+    role: Literal[
+        "edge", "api", "worker", "scheduler", "migrate", "redis", "database", "storage", "monitoring", "accessory"
+    ] = "monitoring"
 
 
 @dataclass(frozen=True)
@@ -360,8 +361,11 @@ def _scheduler(settings: Settings, profile: HostProfile) -> ContainerSpec:
         name=SCHEDULER,
         image=profile.image,
         command=("scheduler", "--grace", str(JOB_TIMEOUT_S)),
-        environment={**app_environment(settings, profile), "SCHEDULES": schedules_json(settings),
-                     "SCHEDULER_HEARTBEAT": SCHEDULER_HEARTBEAT},
+        environment={
+            **app_environment(settings, profile),
+            "SCHEDULES": schedules_json(settings),
+            "SCHEDULER_HEARTBEAT": SCHEDULER_HEARTBEAT,
+        },
         env_file=(APP_ENV_FILE,),
         depends_on={**_app_depends(settings, profile), "migrate": "service_completed_successfully"},
         healthcheck=heartbeat_probe(),
@@ -374,8 +378,11 @@ def _scheduler(settings: Settings, profile: HostProfile) -> ContainerSpec:
 
 def accessory_secret_env(settings: Settings) -> dict[str, dict[str, str]]:
     """Env file -> secretEnv values of each accessory that has some. Secret: callers keep it a Pulumi secret."""
-    return {accessory_env_file(a.name): {k: v.get_secret_value() for k, v in a.secret_env.items()}
-            for a in settings.accessories if a.secret_env}
+    return {
+        accessory_env_file(a.name): {k: v.get_secret_value() for k, v in a.secret_env.items()}
+        for a in settings.accessories
+        if a.secret_env
+    }
 
 
 def accessory_container(accessory: Accessory) -> ContainerSpec:
@@ -386,7 +393,9 @@ def accessory_container(accessory: Accessory) -> ContainerSpec:
         command=accessory.command,
         environment=dict(accessory.env),
         env_file=(accessory_env_file(accessory.name),) if accessory.secret_env else (),
-        volumes=tuple(Volume(f"{accessory.name}-{v.name}", v.path, read_only=False, named=True) for v in accessory.volumes),
+        volumes=tuple(
+            Volume(f"{accessory.name}-{v.name}", v.path, read_only=False, named=True) for v in accessory.volumes
+        ),
         memory_mib=accessory.memory,
         cpus=accessory.cpu,
         role="accessory",
@@ -407,8 +416,10 @@ def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
         ports=tuple(ports),
         volumes=tuple(volumes),
         # nginx resolves upstream names when it (re)loads: public accessories must exist first.
-        depends_on={**{name: "service_healthy" for name in api_names(settings)},
-                    **{a.name: "service_started" for a in settings.accessories if a.public}},
+        depends_on={
+            **{name: "service_healthy" for name in api_names(settings)},
+            **{a.name: "service_started" for a in settings.accessories if a.public},
+        },
         # busybox wget is in the alpine image; /health is answered on plain HTTP for any Host.
         healthcheck=Healthcheck(("CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/health"), start_period_s=5),
         memory_mib=NGINX_MEMORY_MIB,
@@ -426,8 +437,11 @@ def _monitoring(settings: Settings, profile: HostProfile) -> list[ContainerSpec]
     for svc in services:
         if svc.name == monitoring.REDIS_EXPORTER and settings.redis.url:
             # Bring-your-own Redis: the exporter reads REDIS_ADDR (the URL, password included) from its env file.
-            svc = replace(svc, environment={k: v for k, v in svc.environment.items() if k != "REDIS_ADDR"},
-                          env_files=(monitoring.SECRET_REDIS_EXPORTER_ENV,))
+            svc = replace(
+                svc,
+                environment={k: v for k, v in svc.environment.items() if k != "REDIS_ADDR"},
+                env_files=(monitoring.SECRET_REDIS_EXPORTER_ENV,),
+            )
         specs.append(
             ContainerSpec(
                 name=svc.name,
@@ -438,7 +452,9 @@ def _monitoring(settings: Settings, profile: HostProfile) -> list[ContainerSpec]
                 ports=tuple(Port(p, p, "127.0.0.1") for p in svc.ports) if svc.name in admin else (),
                 volumes=tuple(Volume(m.source, m.target, m.read_only, m.volume) for m in svc.mounts),
                 healthcheck=(
-                    Healthcheck(("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{svc.ports[0]}{svc.health_path}"))
+                    Healthcheck(
+                        ("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{svc.ports[0]}{svc.health_path}")
+                    )
                     if svc.health_path
                     else None
                 ),
@@ -453,16 +469,25 @@ def docker_host_containers(settings: Settings, profile: HostProfile) -> list[Con
     """Every container of the host, in start order: sidecars, redis, accessories, migrate, api, workers,
     scheduler, nginx, monitoring."""
     accessories = [accessory_container(a) for a in settings.accessories]
-    specs = [*profile.sidecars, *([] if settings.redis.url else [_redis(settings)]), *accessories,
-             _migrate(settings, profile), *_apis(settings, profile), *_workers(settings, profile)]
+    specs = [
+        *profile.sidecars,
+        *([] if settings.redis.url else [_redis(settings)]),
+        *accessories,
+        _migrate(settings, profile),
+        *_apis(settings, profile),
+        *_workers(settings, profile),
+    ]
     if settings.schedules:
         specs.append(_scheduler(settings, profile))
     specs.append(_nginx(settings, profile))
     if settings.monitoring:
         specs += _monitoring(settings, profile)
     taken = {s.name for s in specs if s.role != "accessory"}
-    clashes = [f"ai-service:accessories[{i}].name: {a.name!r} is a container this host runs already"
-               for i, a in enumerate(settings.accessories) if a.name in taken]
+    clashes = [
+        f"ai-service:accessories[{i}].name: {a.name!r} is a container this host runs already"
+        for i, a in enumerate(settings.accessories)
+        if a.name in taken
+    ]
     if clashes:
         raise ConfigError(clashes)
     return specs
@@ -477,7 +502,9 @@ def local_postgres(database: str = "ai_service", port: int | None = None) -> Con
         env_file=(POSTGRES_ENV_FILE,),
         ports=(Port(port, 5432, "127.0.0.1"),) if port else (),
         volumes=(Volume("postgres-data", "/var/lib/postgresql/data", read_only=False, named=True),),
-        healthcheck=Healthcheck(("CMD", "pg_isready", "-U", "postgres", "-d", database), interval_s=5, start_period_s=10),
+        healthcheck=Healthcheck(
+            ("CMD", "pg_isready", "-U", "postgres", "-d", database), interval_s=5, start_period_s=10
+        ),
         memory_mib=POSTGRES_MEMORY_MIB,
         cpus=0.5,
         role="database",

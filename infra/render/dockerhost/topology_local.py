@@ -66,8 +66,15 @@ def storage_server(settings: Settings) -> ContainerSpec:
     return ContainerSpec(
         name=STORAGE,
         image=SEAWEEDFS_IMAGE,
-        command=("server", "-dir=/data", "-ip.bind=0.0.0.0", "-master.volumeSizeLimitMB=256",
-                 "-s3", f"-s3.port={S3_PORT}", f"-s3.config={S3_CONFIG_PATH}"),
+        command=(
+            "server",
+            "-dir=/data",
+            "-ip.bind=0.0.0.0",
+            "-master.volumeSizeLimitMB=256",
+            "-s3",
+            f"-s3.port={S3_PORT}",
+            f"-s3.config={S3_CONFIG_PATH}",
+        ),
         environment={"GOMEMLIMIT": f"{STORAGE_MEMORY_MIB * 8 // 10}MiB"},
         ports=(Port(port, S3_PORT, LOOPBACK),) if port else (),
         volumes=(Volume(S3_CONFIG_FILE, S3_CONFIG_PATH), Volume("storage-data", "/data", read_only=False, named=True)),
@@ -118,16 +125,28 @@ def local_containers(settings: Settings, image: str = LOCAL_IMAGE_TAG) -> list[C
 
 def s3_identities(access_key: str, secret_key: str) -> str:
     """SeaweedFS static S3 config: one identity, the service's (Admin: this server holds only its bucket)."""
-    identity = {"name": "ai-service", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                "actions": ["Read", "Write", "List", "Tagging", "Admin"]}
+    identity = {
+        "name": "ai-service",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Read", "Write", "List", "Tagging", "Admin"],
+    }
     return json.dumps({"identities": [identity]}, indent=2) + "\n"
 
 
-def secret_env(*, secret_key: str, api_keys: str, s3_access_key: str, s3_secret_key: str,
-               postgres_password: str | None = None, app_database_password: str | None = None,
-               redis_password: str | None = None, database_url: str | None = None,
-               migrate_database_url: str | None = None, redis_url: str | None = None,
-               openai_api_key: str | None = None) -> dict[str, dict[str, str]]:
+def secret_env(
+    *,
+    secret_key: str,
+    api_keys: str,
+    s3_access_key: str,
+    s3_secret_key: str,
+    postgres_password: str | None = None,
+    app_database_password: str | None = None,
+    redis_password: str | None = None,
+    database_url: str | None = None,
+    migrate_database_url: str | None = None,
+    redis_url: str | None = None,
+    openai_api_key: str | None = None,
+) -> dict[str, dict[str, str]]:
     """Env file (relative path, as the specs name them) -> values. Secret: never rendered, only held as Pulumi secrets.
 
     The container's Postgres: `postgres` (superuser) migrates; the service connects as APP_DB_USER,

@@ -38,9 +38,23 @@ def _seconds(value: int) -> str:
     return f"{value}s"
 
 
-def _threshold(name: str, filter_: str, *, aligner: str, window_s: int, value: float, for_s: int,
-               reducer: str = "REDUCE_MAX", group_by: tuple[str, ...] = (), **extra) -> dict:
-    aggregation = {"alignment_period": _seconds(window_s), "per_series_aligner": aligner, "cross_series_reducer": reducer}
+def _threshold(
+    name: str,
+    filter_: str,
+    *,
+    aligner: str,
+    window_s: int,
+    value: float,
+    for_s: int,
+    reducer: str = "REDUCE_MAX",
+    group_by: tuple[str, ...] = (),
+    **extra,
+) -> dict:
+    aggregation = {
+        "alignment_period": _seconds(window_s),
+        "per_series_aligner": aligner,
+        "cross_series_reducer": reducer,
+    }
     if group_by:
         aggregation["group_by_fields"] = list(group_by)
     return {
@@ -93,7 +107,11 @@ def alert_policies(targets: Targets) -> dict[str, dict]:
                     for_s=t.ERROR_RATE.for_s,
                     denominator_filter=requests,
                     denominator_aggregations=[
-                        {"alignment_period": _seconds(t.ERROR_RATE.window_s), "per_series_aligner": "ALIGN_RATE", "cross_series_reducer": "REDUCE_SUM"}
+                        {
+                            "alignment_period": _seconds(t.ERROR_RATE.window_s),
+                            "per_series_aligner": "ALIGN_RATE",
+                            "cross_series_reducer": "REDUCE_SUM",
+                        }
                     ],
                 )
             ],
@@ -129,8 +147,11 @@ def alert_policies(targets: Targets) -> dict[str, dict]:
     }
     if targets.job_metrics:
         failed, finished = (f'metric.type = "logging.googleapis.com/user/{m}"' for m in targets.job_metrics)
-        aggregation = {"alignment_period": _seconds(t.JOB_FAILURES.window_s), "per_series_aligner": "ALIGN_RATE",
-                       "cross_series_reducer": "REDUCE_SUM"}
+        aggregation = {
+            "alignment_period": _seconds(t.JOB_FAILURES.window_s),
+            "per_series_aligner": "ALIGN_RATE",
+            "cross_series_reducer": "REDUCE_SUM",
+        }
         policies["job-failures"] = {
             "severity": t.JOB_FAILURES.severity,
             "text": f"More than {t.JOB_FAILURES.max_ratio:.0%} of processed documents fail.",

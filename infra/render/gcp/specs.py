@@ -164,7 +164,12 @@ def accessory_template(workload: Workload, *, port: int, max_instances: int) -> 
     container = _container(
         workload,
         ports={"container_port": port},
-        startup_probe={"tcp_socket": {"port": port}, "period_seconds": 5, "timeout_seconds": 3, "failure_threshold": 24},
+        startup_probe={
+            "tcp_socket": {"port": port},
+            "period_seconds": 5,
+            "timeout_seconds": 3,
+            "failure_threshold": 24,
+        },
     )
     container["resources"] |= {"cpu_idle": True}  # request-based billing
     return {

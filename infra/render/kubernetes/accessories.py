@@ -29,8 +29,10 @@ PORT_NAME = "app"
 # Third-party images write where their authors chose (caches, pid files, sqlite next to the binary);
 # the restricted PSS does not require a read-only root, so it stays writable for them.
 WRITABLE_ROOT = "CKV_K8S_22=third-party image writes outside its volumes; restricted PSS is enforced"
-NO_PROBE = ("CKV_K8S_8=no port to probe; the kubelet restarts the container when it exits",
-            "CKV_K8S_9=no port and no Service; nothing routes to it")
+NO_PROBE = (
+    "CKV_K8S_8=no port to probe; the kubelet restarts the container when it exits",
+    "CKV_K8S_9=no port and no Service; nothing routes to it",
+)
 
 
 def secret_name(accessory: Accessory) -> str:
@@ -43,7 +45,12 @@ def url(accessory: Accessory, namespace: str) -> str:
 
 
 def _tcp_probe(period: int, failures: int) -> dict:
-    return {"tcpSocket": {"port": PORT_NAME}, "periodSeconds": period, "timeoutSeconds": 3, "failureThreshold": failures}
+    return {
+        "tcpSocket": {"port": PORT_NAME},
+        "periodSeconds": period,
+        "timeoutSeconds": 3,
+        "failureThreshold": failures,
+    }
 
 
 def container(accessory: Accessory) -> dict:
@@ -63,7 +70,11 @@ def container(accessory: Accessory) -> dict:
     if accessory.port:
         out["ports"] = [{"name": PORT_NAME, "containerPort": accessory.port, "protocol": "TCP"}]
         # Startup gives a slow first boot (migrations, key generation) 5 min before liveness counts.
-        out |= {"startupProbe": _tcp_probe(5, 60), "livenessProbe": _tcp_probe(10, 3), "readinessProbe": _tcp_probe(5, 3)}
+        out |= {
+            "startupProbe": _tcp_probe(5, 60),
+            "livenessProbe": _tcp_probe(10, 3),
+            "readinessProbe": _tcp_probe(5, 3),
+        }
     out["resources"] = resource_limits(cpu_quantity(accessory.cpu), f"{accessory.memory}Mi")
     out["securityContext"] = security_context(UID, read_only_root=False)
     if accessory.volumes:
@@ -79,8 +90,13 @@ def _pod(accessory: Accessory) -> dict:
             "automountServiceAccountToken": False,
             # Service links would inject REDIS_PORT=tcp://… and the like into a container that did not ask.
             "enableServiceLinks": False,
-            "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": UID,
+                "runAsGroup": UID,
+                "fsGroup": UID,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "terminationGracePeriodSeconds": 30,
             "containers": [container(accessory)],
         },
@@ -96,27 +112,47 @@ def _skips(accessory: Accessory) -> dict:
 def workload(accessory: Accessory, namespace: str) -> dict:
     """One replica: a third-party container is rarely safe to run twice (and a ReadWriteOnce volume cannot)."""
     meta = metadata(accessory.name, namespace, COMPONENT, accessory.name, annotations=_skips(accessory))
-    spec: dict[str, Any] = {"replicas": 1, "selector": {"matchLabels": selector(COMPONENT, accessory.name)},
-                            "template": _pod(accessory)}
+    spec: dict[str, Any] = {
+        "replicas": 1,
+        "selector": {"matchLabels": selector(COMPONENT, accessory.name)},
+        "template": _pod(accessory),
+    }
     if not accessory.volumes:
-        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
-                "spec": {**spec, "revisionHistoryLimit": 5,
-                         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}}}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {
+                **spec,
+                "revisionHistoryLimit": 5,
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            },
+        }
     if accessory.port:
         spec["serviceName"] = accessory.name
-    spec["volumeClaimTemplates"] = [{
-        "metadata": {"name": v.name, "labels": labels(COMPONENT, accessory.name)},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{v.size_gi}Gi"}}},
-    } for v in accessory.volumes]
+    spec["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": v.name, "labels": labels(COMPONENT, accessory.name)},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{v.size_gi}Gi"}}},
+        }
+        for v in accessory.volumes
+    ]
     # The claims (the accessory's data) outlive the StatefulSet, whatever removes it.
     spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
     return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta, "spec": spec}
 
 
 def service(accessory: Accessory, namespace: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(accessory.name, namespace, COMPONENT, accessory.name),
-            "spec": {"type": "ClusterIP", "selector": selector(COMPONENT, accessory.name),
-                     "ports": [{"name": PORT_NAME, "port": accessory.port, "targetPort": PORT_NAME, "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(accessory.name, namespace, COMPONENT, accessory.name),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(COMPONENT, accessory.name),
+            "ports": [{"name": PORT_NAME, "port": accessory.port, "targetPort": PORT_NAME, "protocol": "TCP"}],
+        },
+    }
 
 
 def objects(accessory: Accessory, namespace: str) -> list[dict]:

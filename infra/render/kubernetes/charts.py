@@ -30,11 +30,17 @@ CERT_MANAGER_VERSION = "v1.19.1"
 # renovate: datasource=docker depName=docker.io/envoyproxy/gateway-helm
 ENVOY_GATEWAY_VERSION = "v1.6.0"
 
-KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "kube-prometheus-stack", KUBE_PROMETHEUS_STACK_VERSION,
-                              "https://prometheus-community.github.io/helm-charts", "monitoring")
+KUBE_PROMETHEUS_STACK = Chart(
+    "kube-prometheus-stack",
+    "kube-prometheus-stack",
+    KUBE_PROMETHEUS_STACK_VERSION,
+    "https://prometheus-community.github.io/helm-charts",
+    "monitoring",
+)
 CERT_MANAGER = Chart("cert-manager", "cert-manager", CERT_MANAGER_VERSION, "https://charts.jetstack.io", "cert-manager")
-ENVOY_GATEWAY = Chart("envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm", ENVOY_GATEWAY_VERSION, "",
-                      "envoy-gateway-system")
+ENVOY_GATEWAY = Chart(
+    "envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm", ENVOY_GATEWAY_VERSION, "", "envoy-gateway-system"
+)
 
 # Labels of the pods the service's NetworkPolicies admit.
 ENVOY_PROXY_POD_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}
@@ -49,17 +55,27 @@ def kube_prometheus_stack_values(stack: str, storage_gi: int, slack: bool) -> di
     alerting = AlertingInputs(slack_enabled=slack, webhook_file=SLACK_WEBHOOK_FILE)
     config = alertmanager_config(alerting)
     # The chart's own always-firing Watchdog/InfoInhibitor alerts must never reach Slack.
-    config["route"]["routes"].insert(0, {"matchers": ['alertname=~"Watchdog|InfoInhibitor"'], "receiver": NULL_RECEIVER})
+    config["route"]["routes"].insert(
+        0, {"matchers": ['alertname=~"Watchdog|InfoInhibitor"'], "receiver": NULL_RECEIVER}
+    )
     return {
-        "prometheus": {"prometheusSpec": {
-            "scrapeInterval": f"{SCRAPE_INTERVAL_S}s",
-            "retention": "30d",  # the SLO period
-            "retentionSize": f"{max(storage_gi - 2, 1)}GB",  # leave room in the volume for the WAL
-            "externalLabels": {"stack": stack},  # Alertmanager groups and inhibits per stack
-            "resources": {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
-            "storageSpec": {"volumeClaimTemplate": {"spec": {
-                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}}}},
-        }},
+        "prometheus": {
+            "prometheusSpec": {
+                "scrapeInterval": f"{SCRAPE_INTERVAL_S}s",
+                "retention": "30d",  # the SLO period
+                "retentionSize": f"{max(storage_gi - 2, 1)}GB",  # leave room in the volume for the WAL
+                "externalLabels": {"stack": stack},  # Alertmanager groups and inhibits per stack
+                "resources": {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{storage_gi}Gi"}},
+                        }
+                    }
+                },
+            }
+        },
         "alertmanager": {
             "config": config,
             "alertmanagerSpec": {
@@ -78,13 +94,20 @@ def cert_manager_values() -> dict[str, Any]:
     return {
         "crds": {"enabled": True, "keep": True},
         # Issue certificates for Gateway listeners (cert-manager.io/cluster-issuer on the Gateway).
-        "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1", "kind": "ControllerConfiguration",
-                   "enableGatewayAPI": True},
+        "config": {
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            "enableGatewayAPI": True,
+        },
         "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
     }
 
 
 def envoy_gateway_values() -> dict[str, Any]:
-    return {"deployment": {"envoyGateway": {"resources": {
-        "requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1024Mi"}}}}}
-
+    return {
+        "deployment": {
+            "envoyGateway": {
+                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1024Mi"}}
+            }
+        }
+    }

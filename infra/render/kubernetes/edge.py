@@ -40,42 +40,66 @@ class EdgeSpec:
 
 
 def gateway_class(spec: EdgeSpec) -> dict:
-    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
-            "metadata": {"name": spec.gateway_class}, "spec": {"controllerName": ENVOY_CONTROLLER}}
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "GatewayClass",
+        "metadata": {"name": spec.gateway_class},
+        "spec": {"controllerName": ENVOY_CONTROLLER},
+    }
 
 
 def gateway(spec: EdgeSpec) -> dict:
     return {
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
         # cert-manager's gateway-shim issues the listener's certificate from this annotation.
-        "metadata": metadata(GATEWAY, spec.namespace, "gateway", annotations={"cert-manager.io/cluster-issuer": ISSUER}),
+        "metadata": metadata(
+            GATEWAY, spec.namespace, "gateway", annotations={"cert-manager.io/cluster-issuer": ISSUER}
+        ),
         "spec": {
             "gatewayClassName": spec.gateway_class,
             "listeners": [
-                {"name": "http", "protocol": "HTTP", "port": 80, "hostname": spec.domain,
-                 "allowedRoutes": {"namespaces": {"from": "Same"}}},
-                {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": spec.domain,
-                 "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": TLS_SECRET}]},
-                 "allowedRoutes": {"namespaces": {"from": "Same"}}},
+                {
+                    "name": "http",
+                    "protocol": "HTTP",
+                    "port": 80,
+                    "hostname": spec.domain,
+                    "allowedRoutes": {"namespaces": {"from": "Same"}},
+                },
+                {
+                    "name": "https",
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "hostname": spec.domain,
+                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": TLS_SECRET}]},
+                    "allowedRoutes": {"namespaces": {"from": "Same"}},
+                },
             ],
         },
     }
 
 
 def _parent(spec: EdgeSpec, section: str) -> dict:
-    return {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY, "namespace": spec.namespace,
-            "sectionName": section}
+    return {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": GATEWAY,
+        "namespace": spec.namespace,
+        "sectionName": section,
+    }
 
 
 def redirect_route(spec: EdgeSpec) -> dict:
     return {
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
         "metadata": metadata("ai-service-https-redirect", spec.namespace, "gateway"),
         "spec": {
             "parentRefs": [_parent(spec, "http")],
             "hostnames": [spec.domain],
-            "rules": [{"filters": [{"type": "RequestRedirect",
-                                    "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
+            "rules": [
+                {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+            ],
         },
     }
 
@@ -83,14 +107,21 @@ def redirect_route(spec: EdgeSpec) -> dict:
 def api_route(spec: EdgeSpec) -> dict:
     backend = [{"group": "", "kind": "Service", "name": "ai-service-api", "port": API_PORT}]
     return {
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
         "metadata": metadata("ai-service-api", spec.namespace, "gateway"),
         "spec": {
             "parentRefs": [_parent(spec, "https")],
             "hostnames": [spec.domain],
-            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/api/"}},
-                                   {"path": {"type": "Exact", "value": "/health"}}],
-                       "backendRefs": backend}],
+            "rules": [
+                {
+                    "matches": [
+                        {"path": {"type": "PathPrefix", "value": "/api/"}},
+                        {"path": {"type": "Exact", "value": "/health"}},
+                    ],
+                    "backendRefs": backend,
+                }
+            ],
         },
     }
 
@@ -98,15 +129,24 @@ def api_route(spec: EdgeSpec) -> dict:
 def accessory_route(spec: EdgeSpec, accessory: Accessory) -> dict:
     """`/<name>/x` reaches the accessory as `/x`: it serves from its own root, unaware of the prefix."""
     return {
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
         "metadata": metadata(f"accessory-{accessory.name}", spec.namespace, "gateway"),
         "spec": {
             "parentRefs": [_parent(spec, "https")],
             "hostnames": [spec.domain],
-            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": f"/{accessory.name}/"}}],
-                       "filters": [{"type": "URLRewrite",
-                                    "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
-                       "backendRefs": [{"group": "", "kind": "Service", "name": accessory.name, "port": accessory.port}]}],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": f"/{accessory.name}/"}}],
+                    "filters": [
+                        {
+                            "type": "URLRewrite",
+                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
+                        }
+                    ],
+                    "backendRefs": [{"group": "", "kind": "Service", "name": accessory.name, "port": accessory.port}],
+                }
+            ],
         },
     }
 
@@ -114,7 +154,8 @@ def accessory_route(spec: EdgeSpec, accessory: Accessory) -> dict:
 def body_limit(spec: EdgeSpec) -> dict:
     """Envoy Gateway's request buffer: bodies over the limit get 413 before reaching a pod."""
     return {
-        "apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+        "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+        "kind": "BackendTrafficPolicy",
         "metadata": metadata("ai-service-body-limit", spec.namespace, "gateway"),
         "spec": {
             "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "ai-service-api"}],
@@ -125,18 +166,28 @@ def body_limit(spec: EdgeSpec) -> dict:
 
 def cluster_issuer(spec: EdgeSpec) -> dict:
     return {
-        "apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "ClusterIssuer",
         "metadata": {"name": ISSUER},
-        "spec": {"acme": {
-            "server": ACME_SERVERS[spec.acme_server],
-            "email": spec.email,
-            "privateKeySecretRef": {"name": f"{ISSUER}-account-key"},
-            "solvers": [{"http01": {"gatewayHTTPRoute": {"parentRefs": [_parent(spec, "http")]}}}],
-        }},
+        "spec": {
+            "acme": {
+                "server": ACME_SERVERS[spec.acme_server],
+                "email": spec.email,
+                "privateKeySecretRef": {"name": f"{ISSUER}-account-key"},
+                "solvers": [{"http01": {"gatewayHTTPRoute": {"parentRefs": [_parent(spec, "http")]}}}],
+            }
+        },
     }
 
 
 def objects(spec: EdgeSpec) -> list[dict]:
     objs = [gateway_class(spec)] if spec.create_gateway_class else []
     routes = [accessory_route(spec, a) for a in spec.accessories if a.public]
-    return objs + [gateway(spec), redirect_route(spec), api_route(spec), *routes, body_limit(spec), cluster_issuer(spec)]
+    return objs + [
+        gateway(spec),
+        redirect_route(spec),
+        api_route(spec),
+        *routes,
+        body_limit(spec),
+        cluster_issuer(spec),
+    ]

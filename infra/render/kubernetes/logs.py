@@ -42,8 +42,9 @@ COMPONENT = "logs"
 
 def loki_values(stack: str, retention_days: int, storage_gi: int = LOKI_STORAGE_GI) -> dict[str, Any]:
     """Single binary, filesystem storage on its PersistentVolume, no gateway/caches/canary."""
-    docker_host = logs.loki_config(logs.LokiInputs(stack=stack, retention_days=retention_days,
-                                                   alertmanager_url=ALERTMANAGER_URL, memory_mib=512))
+    docker_host = logs.loki_config(
+        logs.LokiInputs(stack=stack, retention_days=retention_days, alertmanager_url=ALERTMANAGER_URL, memory_mib=512)
+    )
     ruler = {k: v for k, v in docker_host["ruler"].items() if k != "ring"}
     ruler["rule_path"] = f"{LOKI_DATA_DIR}/rules-temp"
     return {
@@ -68,8 +69,9 @@ def loki_values(stack: str, retention_days: int, storage_gi: int = LOKI_STORAGE_
             "extraEnv": [{"name": "GOMEMLIMIT", "value": "400MiB"}],
             # The ruler reads <directory>/<tenant>/*.yml; our ConfigMap holds the one rule file.
             "extraVolumes": [{"name": "rules", "configMap": {"name": RULES_CONFIG_MAP}}],
-            "extraVolumeMounts": [{"name": "rules", "mountPath": f"{logs.LOKI_RULES_DIR}/{logs.TENANT}",
-                                   "readOnly": True}],
+            "extraVolumeMounts": [
+                {"name": "rules", "mountPath": f"{logs.LOKI_RULES_DIR}/{logs.TENANT}", "readOnly": True}
+            ],
         },
         "ruler": {"enabled": True},  # its config; in SingleBinary mode it runs inside the one pod
         "read": {"replicas": 0},
@@ -112,6 +114,9 @@ def objects() -> list[dict[str, Any]]:
     return [
         _config_map(RULES_CONFIG_MAP, {logs.LOKI_RULES_FILE: logs.render_log_rules_yaml()}),
         _config_map("grafana-datasource-loki", {"loki.yaml": datasource}, grafana_datasource="1"),
-        _config_map(f"dashboard-{LOGS_DASHBOARD_UID}", {f"{LOGS_DASHBOARD_UID}.json": dashboard_json(logs_dashboard())},
-                    grafana_dashboard="1"),
+        _config_map(
+            f"dashboard-{LOGS_DASHBOARD_UID}",
+            {f"{LOGS_DASHBOARD_UID}.json": dashboard_json(logs_dashboard())},
+            grafana_dashboard="1",
+        ),
     ]

@@ -23,7 +23,9 @@ def service_monitor(name: str, ns: str, component: str, port: str, release: str)
     meta = metadata(name, ns, component)
     meta["labels"] |= _release(release)
     return {
-        "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": meta,
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": meta,
         "spec": {
             "jobLabel": COMPONENT_LABEL,
             "selector": {"matchLabels": selector(component)},
@@ -44,7 +46,9 @@ def dashboard_config_maps(monitoring_ns: str) -> list[dict]:
     for uid, model in dashboards().items():
         meta = metadata(f"dashboard-{uid}", monitoring_ns, "monitoring")
         meta["labels"]["grafana_dashboard"] = "1"
-        out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {f"{uid}.json": dashboard_json(model)}})
+        out.append(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {f"{uid}.json": dashboard_json(model)}}
+        )
     return out
 
 

@@ -52,8 +52,12 @@ def _policy(name: str, ns: str, pod_selector: dict, ingress: list | None = None,
         spec["ingress"] = ingress
     if egress is not None:
         spec["egress"] = egress
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(name, ns, "network"),
-            "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(name, ns, "network"),
+        "spec": spec,
+    }
 
 
 def _component(*names: str) -> dict:
@@ -74,46 +78,98 @@ def url_port(url: str, default: int) -> int:
 
 def _accessory_policies(ns: str, gateway: dict, accessories: Iterable[Accessory]) -> list[dict]:
     served = [a for a in accessories if a.port]
-    out = [_policy("accessory-egress", ns, {"matchLabels": {"app.kubernetes.io/component": ACCESSORY}},
-                   egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _ports(443)}])]
+    out = [
+        _policy(
+            "accessory-egress",
+            ns,
+            {"matchLabels": {"app.kubernetes.io/component": ACCESSORY}},
+            egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _ports(443)}],
+        )
+    ]
     for a in served:
         clients = [{"from": [{"podSelector": _pods("api", "worker")}], "ports": _ports(a.port)}]
         if a.public:
             clients.append({"from": [gateway], "ports": _ports(a.port)})
-        out.append(_policy(f"accessory-{a.name}-ingress", ns, {"matchLabels": selector(ACCESSORY, a.name)}, ingress=clients))
+        out.append(
+            _policy(f"accessory-{a.name}-ingress", ns, {"matchLabels": selector(ACCESSORY, a.name)}, ingress=clients)
+        )
     if served:
-        out.append(_policy("accessory-clients-egress", ns, _pods("api", "worker"),
-                           egress=[{"to": [{"podSelector": {"matchLabels": selector(ACCESSORY, a.name)}}],
-                                    "ports": _ports(a.port)} for a in served]))
+        out.append(
+            _policy(
+                "accessory-clients-egress",
+                ns,
+                _pods("api", "worker"),
+                egress=[
+                    {"to": [{"podSelector": {"matchLabels": selector(ACCESSORY, a.name)}}], "ports": _ports(a.port)}
+                    for a in served
+                ],
+            )
+        )
     return out
 
 
-def policies(ns: str, peers: Peers, redis: bool = True, outside_ports: Iterable[int] = (),
-             accessories: tuple[Accessory, ...] = ()) -> list[dict]:
+def policies(
+    ns: str,
+    peers: Peers,
+    redis: bool = True,
+    outside_ports: Iterable[int] = (),
+    accessories: tuple[Accessory, ...] = (),
+) -> list[dict]:
     """`redis` false = bring-your-own Redis; `outside_ports` = the ports of bring-your-own URLs."""
     prometheus = _from_ns(peers.monitoring_namespace, peers.prometheus_pods)
     gateway = _from_ns(peers.gateway_namespace, peers.gateway_pods)
-    dns = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: peers.dns_namespace}},
-           "podSelector": {"matchLabels": peers.dns_pods or {"k8s-app": "kube-dns"}}}
-    to_redis = [{"to": [{"podSelector": {"matchLabels": selector("redis")}}], "ports": _ports(REDIS_PORT)}] if redis else []
+    dns = {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: peers.dns_namespace}},
+        "podSelector": {"matchLabels": peers.dns_pods or {"k8s-app": "kube-dns"}},
+    }
+    to_redis = (
+        [{"to": [{"podSelector": {"matchLabels": selector("redis")}}], "ports": _ports(REDIS_PORT)}] if redis else []
+    )
     # Managed Postgres and object storage/OpenAI live outside the cluster at addresses the
     # cluster cannot know in advance: open the ports, not the whole internet.
     outside = list(dict.fromkeys([*POSTGRES_PORTS, 443, *sorted(outside_ports)]))
-    redis_ingress = [_policy("redis-ingress", ns, {"matchLabels": selector("redis")},
-                             ingress=[{"from": [{"podSelector": _pods("api", "worker", "schedule")}], "ports": _ports(REDIS_PORT)},
-                                      {"from": [prometheus], "ports": _ports(REDIS_EXPORTER_PORT)}])] if redis else []
+    redis_ingress = (
+        [
+            _policy(
+                "redis-ingress",
+                ns,
+                {"matchLabels": selector("redis")},
+                ingress=[
+                    {"from": [{"podSelector": _pods("api", "worker", "schedule")}], "ports": _ports(REDIS_PORT)},
+                    {"from": [prometheus], "ports": _ports(REDIS_EXPORTER_PORT)},
+                ],
+            )
+        ]
+        if redis
+        else []
+    )
     return [
         _policy("default-deny", ns, {}, ingress=[], egress=[]),
         _policy("dns-egress", ns, {}, egress=[{"to": [dns], "ports": _ports(53, protocol="UDP") + _ports(53)}]),
-        _policy("api-ingress", ns, {"matchLabels": selector("api")},
-                ingress=[{"from": [gateway], "ports": _ports(API_PORT)},
-                         {"from": [prometheus], "ports": _ports(API_PORT)}]),
-        _policy("worker-ingress", ns, {"matchLabels": selector("worker")},
-                ingress=[{"from": [prometheus], "ports": _ports(WORKER_METRICS_PORT)}]),
+        _policy(
+            "api-ingress",
+            ns,
+            {"matchLabels": selector("api")},
+            ingress=[{"from": [gateway], "ports": _ports(API_PORT)}, {"from": [prometheus], "ports": _ports(API_PORT)}],
+        ),
+        _policy(
+            "worker-ingress",
+            ns,
+            {"matchLabels": selector("worker")},
+            ingress=[{"from": [prometheus], "ports": _ports(WORKER_METRICS_PORT)}],
+        ),
         *redis_ingress,
-        _policy("app-egress", ns, _pods("api", "worker", "migrate", "schedule"),
-                egress=[*to_redis, {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _ports(*outside)}]),
-        _policy("acme-solver-ingress", ns, {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
-                ingress=[{"from": [gateway], "ports": _ports(ACME_SOLVER_PORT)}]),
+        _policy(
+            "app-egress",
+            ns,
+            _pods("api", "worker", "migrate", "schedule"),
+            egress=[*to_redis, {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _ports(*outside)}],
+        ),
+        _policy(
+            "acme-solver-ingress",
+            ns,
+            {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
+            ingress=[{"from": [gateway], "ports": _ports(ACME_SOLVER_PORT)}],
+        ),
         *(_accessory_policies(ns, gateway, accessories) if accessories else []),
     ]

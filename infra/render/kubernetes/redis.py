@@ -22,9 +22,15 @@ def memory_mib(quantity: str) -> int:
 
 
 def _security(uid: int) -> dict:
-    return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 def _password_env(name: str) -> dict:
@@ -33,8 +39,12 @@ def _password_env(name: str) -> dict:
 
 def _probe(period: int, failures: int) -> dict:
     # REDISCLI_AUTH keeps the password off the command line.
-    return {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": period, "timeoutSeconds": 3,
-            "failureThreshold": failures}
+    return {
+        "exec": {"command": ["redis-cli", "ping"]},
+        "periodSeconds": period,
+        "timeoutSeconds": 3,
+        "failureThreshold": failures,
+    }
 
 
 def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
@@ -44,9 +54,22 @@ def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
         "image": REDIS_IMAGE,
         "imagePullPolicy": "Always",  # pinned by tag, not digest: re-check the registry on each start
         # $(VAR) is expanded by the kubelet from the container env (no shell needed).
-        "args": ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--appendfsync", "everysec",
-                 "--dir", "/data", "--maxmemory", f"{maxmemory_mb}mb", "--maxmemory-policy", "noeviction",
-                 "--protected-mode", "no"],
+        "args": [
+            "--requirepass",
+            "$(REDIS_PASSWORD)",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--dir",
+            "/data",
+            "--maxmemory",
+            f"{maxmemory_mb}mb",
+            "--maxmemory-policy",
+            "noeviction",
+            "--protected-mode",
+            "no",
+        ],
         "env": [_password_env("REDIS_PASSWORD"), _password_env("REDISCLI_AUTH")],
         "ports": [{"name": "redis", "containerPort": PORT, "protocol": "TCP"}],
         "resources": {"requests": {"cpu": "100m", "memory": memory}, "limits": {"cpu": "500m", "memory": memory}},
@@ -68,7 +91,8 @@ def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
         "readinessProbe": {"httpGet": {"path": "/health", "port": "metrics"}, "periodSeconds": 15, "timeoutSeconds": 3},
     }
     return {
-        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
         "metadata": metadata(NAME, ns, "redis"),
         "spec": {
             "serviceName": NAME,
@@ -78,31 +102,52 @@ def statefulset(ns: str, memory: str, storage_gi: int) -> dict:
                 "metadata": {"labels": labels("redis")},
                 "spec": {
                     "automountServiceAccountToken": False,
-                    "securityContext": {"runAsNonRoot": True, "fsGroup": REDIS_UID,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "fsGroup": REDIS_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "terminationGracePeriodSeconds": 30,
                     "containers": [redis, exporter],
                 },
             },
-            "volumeClaimTemplates": [{
-                "metadata": {"name": "data", "labels": labels("redis")},
-                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}},
-            }],
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data", "labels": labels("redis")},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": f"{storage_gi}Gi"}},
+                    },
+                }
+            ],
         },
     }
 
 
 def service(ns: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(NAME, ns, "redis"),
-            "spec": {"type": "ClusterIP", "selector": selector("redis"),
-                     "ports": [{"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"},
-                               {"name": "metrics", "port": REDIS_EXPORTER_PORT, "targetPort": "metrics", "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(NAME, ns, "redis"),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector("redis"),
+            "ports": [
+                {"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"},
+                {"name": "metrics", "port": REDIS_EXPORTER_PORT, "targetPort": "metrics", "protocol": "TCP"},
+            ],
+        },
+    }
 
 
 def pdb(ns: str) -> dict:
     # A single replica: allow the drain (Redis restarts from its AOF) rather than block node upgrades.
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata(NAME, ns, "redis"),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector("redis")}}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(NAME, ns, "redis"),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector("redis")}},
+    }
 
 
 def url_template(ns: str) -> str:

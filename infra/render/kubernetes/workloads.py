@@ -80,32 +80,56 @@ def metadata(name: str, namespace: str | None, component: str, instance: str | N
 def namespace(name: str) -> dict:
     # Restricted PSS enforced: a pod that asks for more is rejected at admission.
     pss = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {**pss, "pod-security.kubernetes.io/enforce-version": "latest",
-                                                   "app.kubernetes.io/part-of": APP}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {**pss, "pod-security.kubernetes.io/enforce-version": "latest", "app.kubernetes.io/part-of": APP},
+        },
+    }
 
 
 def service_account(name: str, ns: str, component: str) -> dict:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(name, ns, component),
-            "automountServiceAccountToken": False}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(name, ns, component),
+        "automountServiceAccountToken": False,
+    }
 
 
 def config_map(spec: AppSpec) -> dict:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(CONFIG_NAME, spec.namespace, "config"),
-            "data": dict(sorted(spec.config.items()))}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(CONFIG_NAME, spec.namespace, "config"),
+        "data": dict(sorted(spec.config.items())),
+    }
 
 
 def secret(name: str, ns: str, string_data: dict[str, Any], kind: str = "Opaque") -> dict:
     """A Secret object; the stack passes Pulumi secret Outputs as values (never rendered)."""
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(name, ns, "config"), "type": kind,
-            "stringData": string_data}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(name, ns, "config"),
+        "type": kind,
+        "stringData": string_data,
+    }
 
 
 def security_context(uid: int = APP_UID, read_only_root: bool = True) -> dict:
     """A container under the restricted Pod Security Standard (read-only root on top of it)."""
-    return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": read_only_root, "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": read_only_root,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 def resource_limits(cpu: str, memory: str) -> dict:
@@ -125,8 +149,15 @@ def _env_from(*secrets: str) -> list[dict]:
     return [{"configMapRef": {"name": CONFIG_NAME}}] + [{"secretRef": {"name": s}} for s in secrets]
 
 
-def _container(spec: AppSpec, name: str, args: list[str], resources: dict, env: dict[str, str],
-               secrets: tuple[str, ...] = (SECRET_NAME,), **extra: Any) -> dict:
+def _container(
+    spec: AppSpec,
+    name: str,
+    args: list[str],
+    resources: dict,
+    env: dict[str, str],
+    secrets: tuple[str, ...] = (SECRET_NAME,),
+    **extra: Any,
+) -> dict:
     return {
         "name": name,
         "image": spec.image,
@@ -145,8 +176,13 @@ def _pod(spec: AppSpec, sa: str, component: str, instance: str | None, container
     pod: dict[str, Any] = {
         "serviceAccountName": sa,
         "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": APP_UID, "runAsGroup": APP_UID, "fsGroup": APP_UID,
-                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": APP_UID,
+            "runAsGroup": APP_UID,
+            "fsGroup": APP_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": containers,
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
         **extra,
@@ -158,46 +194,78 @@ def _pod(spec: AppSpec, sa: str, component: str, instance: str | None, container
 
 def _spread(component: str, instance: str | None) -> list[dict]:
     # Spread replicas over nodes (and zones where the cluster has them); never block scheduling.
-    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": selector(component, instance)}}
-            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")]
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector(component, instance)},
+        }
+        for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+    ]
 
 
 def _http_probe(path: str, port: str, period: int, failures: int) -> dict:
-    return {"httpGet": {"path": path, "port": port}, "periodSeconds": period, "timeoutSeconds": 3,
-            "failureThreshold": failures}
+    return {
+        "httpGet": {"path": path, "port": port},
+        "periodSeconds": period,
+        "timeoutSeconds": 3,
+        "failureThreshold": failures,
+    }
 
 
 def migrate_job(spec: AppSpec) -> dict:
     """Runs `ai-service migrate` once per image: the name carries the image digest, so a new
     release creates a new Job (a Job's template is immutable) and the API waits for it."""
-    container = _container(spec, "migrate", ["migrate"], resource_limits(*ONE_SHOT), {},
-                           secrets=(SECRET_NAME, MIGRATE_SECRET_NAME))
+    container = _container(
+        spec, "migrate", ["migrate"], resource_limits(*ONE_SHOT), {}, secrets=(SECRET_NAME, MIGRATE_SECRET_NAME)
+    )
     pod = _pod(spec, "ai-service-migrate", "migrate", None, [container], restartPolicy="Never")
     return {
-        "apiVersion": "batch/v1", "kind": "Job",
+        "apiVersion": "batch/v1",
+        "kind": "Job",
         "metadata": metadata(spec.migrate_job_name, spec.namespace, "migrate"),
-        "spec": {"backoffLimit": 2, "activeDeadlineSeconds": 900, "ttlSecondsAfterFinished": MIGRATE_TTL_S,
-                 "template": pod},
+        "spec": {
+            "backoffLimit": 2,
+            "activeDeadlineSeconds": 900,
+            "ttlSecondsAfterFinished": MIGRATE_TTL_S,
+            "template": pod,
+        },
     }
 
 
 def api_deployment(spec: AppSpec) -> dict:
-    env = {"PORT": str(API_PORT), "WEB_CONCURRENCY": str(spec.web_concurrency), "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR,
-           **spec.accessory_urls}
+    env = {
+        "PORT": str(API_PORT),
+        "WEB_CONCURRENCY": str(spec.web_concurrency),
+        "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR,
+        **spec.accessory_urls,
+    }
     container = _container(
-        spec, "api", ["api"], resource_limits(spec.api_cpu, spec.api_memory), env,
+        spec,
+        "api",
+        ["api"],
+        resource_limits(spec.api_cpu, spec.api_memory),
+        env,
         ports=[{"name": "http", "containerPort": API_PORT, "protocol": "TCP"}],
         # Startup gives a slow first boot 2.5 min before liveness may restart the pod.
         startupProbe=_http_probe("/health", "http", 5, 30),
         livenessProbe=_http_probe("/health", "http", 10, 3),
         readinessProbe=_http_probe("/health/ready", "http", 5, 3),
     )
-    pod = _pod(spec, "ai-service-api", "api", None, [container], terminationGracePeriodSeconds=30,
-               topologySpreadConstraints=_spread("api", None))
+    pod = _pod(
+        spec,
+        "ai-service-api",
+        "api",
+        None,
+        [container],
+        terminationGracePeriodSeconds=30,
+        topologySpreadConstraints=_spread("api", None),
+    )
     # No `replicas`: the HorizontalPodAutoscaler owns the count (PITFALLS: do not fight the HPA).
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": metadata("ai-service-api", spec.namespace, "api"),
         "spec": {
             "revisionHistoryLimit": 5,
@@ -216,20 +284,38 @@ def worker_name(worker: WorkerGroup) -> str:
 
 
 def worker_deployment(spec: AppSpec, worker: WorkerGroup) -> dict:
-    env = {"JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s), "SHUTDOWN_GRACE_SECONDS": str(spec.job_timeout_s),
-           "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR, **spec.accessory_urls}
+    env = {
+        "JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s),
+        "SHUTDOWN_GRACE_SECONDS": str(spec.job_timeout_s),
+        "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR,
+        **spec.accessory_urls,
+    }
     container = _container(
-        spec, "worker", ["worker", "--queues", ",".join(worker.queues)],
-        resource_limits(cpu_quantity(worker.cpu), f"{worker.memory}Mi"), env,
+        spec,
+        "worker",
+        ["worker", "--queues", ",".join(worker.queues)],
+        resource_limits(cpu_quantity(worker.cpu), f"{worker.memory}Mi"),
+        env,
         ports=[{"name": "metrics", "containerPort": WORKER_METRICS_PORT, "protocol": "TCP"}],
         # The worker serves its metrics while it runs: that is its liveness signal.
         startupProbe={"tcpSocket": {"port": "metrics"}, "periodSeconds": 5, "failureThreshold": 24},
-        livenessProbe={"tcpSocket": {"port": "metrics"}, "periodSeconds": 15, "timeoutSeconds": 3, "failureThreshold": 4},
+        livenessProbe={
+            "tcpSocket": {"port": "metrics"},
+            "periodSeconds": 15,
+            "timeoutSeconds": 3,
+            "failureThreshold": 4,
+        },
         readinessProbe={"tcpSocket": {"port": "metrics"}, "periodSeconds": 10, "timeoutSeconds": 3},
     )
-    pod = _pod(spec, "ai-service-worker", "worker", worker.name, [container],
-               terminationGracePeriodSeconds=spec.job_timeout_s + SHUTDOWN_MARGIN_S,
-               topologySpreadConstraints=_spread("worker", worker.name))
+    pod = _pod(
+        spec,
+        "ai-service-worker",
+        "worker",
+        worker.name,
+        [container],
+        terminationGracePeriodSeconds=spec.job_timeout_s + SHUTDOWN_MARGIN_S,
+        topologySpreadConstraints=_spread("worker", worker.name),
+    )
     body: dict[str, Any] = {
         "selector": {"matchLabels": selector("worker", worker.name)},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
@@ -239,8 +325,12 @@ def worker_deployment(spec: AppSpec, worker: WorkerGroup) -> dict:
     }
     if not spec.worker_hpa_max:
         body["replicas"] = worker.replicas  # fixed size: no HPA owns this one
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": metadata(worker_name(worker), spec.namespace, "worker", worker.name), "spec": body}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(worker_name(worker), spec.namespace, "worker", worker.name),
+        "spec": body,
+    }
 
 
 def schedule_name(schedule: Schedule) -> str:
@@ -250,12 +340,25 @@ def schedule_name(schedule: Schedule) -> str:
 def cron_job(spec: AppSpec, schedule: Schedule) -> dict:
     """`ai-service <command…>` on the schedule, in UTC, never two runs at once. It gets the workers'
     ConfigMap, Secret and job timeout (what it enqueues runs under the same limit), not the migrate URL."""
-    container = _container(spec, "schedule", list(schedule.command), resource_limits(*ONE_SHOT),
-                           {"JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s)})
-    pod = _pod(spec, "ai-service-schedule", "schedule", schedule.name, [container], restartPolicy="Never",
-               terminationGracePeriodSeconds=SHUTDOWN_MARGIN_S)
+    container = _container(
+        spec,
+        "schedule",
+        list(schedule.command),
+        resource_limits(*ONE_SHOT),
+        {"JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s)},
+    )
+    pod = _pod(
+        spec,
+        "ai-service-schedule",
+        "schedule",
+        schedule.name,
+        [container],
+        restartPolicy="Never",
+        terminationGracePeriodSeconds=SHUTDOWN_MARGIN_S,
+    )
     return {
-        "apiVersion": "batch/v1", "kind": "CronJob",
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
         "metadata": metadata(schedule_name(schedule), spec.namespace, "schedule", schedule.name),
         "spec": {
             "schedule": schedule.cron,
@@ -267,8 +370,12 @@ def cron_job(spec: AppSpec, schedule: Schedule) -> dict:
             "jobTemplate": {
                 "metadata": {"labels": labels("schedule", schedule.name)},
                 # A run gets the job timeout, then is killed; one retry in a fresh pod.
-                "spec": {"backoffLimit": 1, "activeDeadlineSeconds": spec.job_timeout_s,
-                         "ttlSecondsAfterFinished": MIGRATE_TTL_S, "template": pod},
+                "spec": {
+                    "backoffLimit": 1,
+                    "activeDeadlineSeconds": spec.job_timeout_s,
+                    "ttlSecondsAfterFinished": MIGRATE_TTL_S,
+                    "template": pod,
+                },
             },
         },
     }
@@ -279,37 +386,67 @@ def cron_jobs(spec: AppSpec) -> list[dict]:
 
 
 def api_service(ns: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata("ai-service-api", ns, "api"),
-            "spec": {"type": "ClusterIP", "selector": selector("api"),
-                     "ports": [{"name": "http", "port": API_PORT, "targetPort": "http", "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata("ai-service-api", ns, "api"),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector("api"),
+            "ports": [{"name": "http", "port": API_PORT, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
 
 
 def worker_metrics_service(ns: str) -> dict:
     """Headless: only so the ServiceMonitor finds every worker pod's metrics port."""
-    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata("ai-service-worker-metrics", ns, "worker"),
-            "spec": {"clusterIP": "None", "selector": selector("worker"),
-                     "ports": [{"name": "metrics", "port": WORKER_METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata("ai-service-worker-metrics", ns, "worker"),
+        "spec": {
+            "clusterIP": "None",
+            "selector": selector("worker"),
+            "ports": [{"name": "metrics", "port": WORKER_METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"}],
+        },
+    }
 
 
 def pdb(name: str, ns: str, component: str, instance: str | None = None) -> dict:
     # maxUnavailable 1 (not minAvailable = replicas, which would block every node drain).
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata(name, ns, component, instance),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(component, instance)}}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(name, ns, component, instance),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(component, instance)}},
+    }
 
 
 def hpa(name: str, ns: str, component: str, minimum: int, maximum: int, instance: str | None = None) -> dict:
     target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
     utilization = [("cpu", 70), ("memory", 80)]
     return {
-        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
         "metadata": metadata(name, ns, component, instance),
         "spec": {
-            "scaleTargetRef": target, "minReplicas": minimum, "maxReplicas": maximum,
-            "metrics": [{"type": "Resource", "resource": {"name": res, "target": {"type": "Utilization", "averageUtilization": pct}}}
-                        for res, pct in utilization],
+            "scaleTargetRef": target,
+            "minReplicas": minimum,
+            "maxReplicas": maximum,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": res, "target": {"type": "Utilization", "averageUtilization": pct}},
+                }
+                for res, pct in utilization
+            ],
             # Scale down slowly so a burst of uploads does not flap the pods.
-            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300,
-                                       "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}},
+            "behavior": {
+                "scaleDown": {
+                    "stabilizationWindowSeconds": 300,
+                    "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+                }
+            },
         },
     }
 
@@ -335,6 +472,14 @@ def service_objects(spec: AppSpec) -> list[dict]:
         objs.append(worker_deployment(spec, worker))
         objs.append(pdb(worker_name(worker), ns, "worker", worker.name))
         if spec.worker_hpa_max:
-            objs.append(hpa(worker_name(worker), ns, "worker", worker.replicas,
-                            max(spec.worker_hpa_max, worker.replicas), worker.name))
+            objs.append(
+                hpa(
+                    worker_name(worker),
+                    ns,
+                    "worker",
+                    worker.replicas,
+                    max(spec.worker_hpa_max, worker.replicas),
+                    worker.name,
+                )
+            )
     return objs

@@ -61,9 +61,16 @@ def _limits(*steps: tuple[float, str], base: str = "green") -> ThresholdsConfig:
 
 def _timeseries(title: str, unit: str, *queries: tuple[str, str], description: str = "", width: int = 12) -> Timeseries:
     panel = (
-        Timeseries().title(title).unit(unit).datasource(_DS).height(8).span(width).description(description)
-        .legend(VizLegendOptions().display_mode(LegendDisplayMode.LIST).placement(LegendPlacement.BOTTOM)
-                .show_legend(True))
+        Timeseries()
+        .title(title)
+        .unit(unit)
+        .datasource(_DS)
+        .height(8)
+        .span(width)
+        .description(description)
+        .legend(
+            VizLegendOptions().display_mode(LegendDisplayMode.LIST).placement(LegendPlacement.BOTTOM).show_legend(True)
+        )
     )
     for i, (expr, legend) in enumerate(queries):
         panel = panel.with_target(_query(expr, legend, ref=chr(ord("A") + i)))
@@ -72,7 +79,13 @@ def _timeseries(title: str, unit: str, *queries: tuple[str, str], description: s
 
 def _stat(title: str, unit: str, expr: str, legend: str = "", description: str = "", width: int = 6) -> Stat:
     return (
-        Stat().title(title).unit(unit).datasource(_DS).height(4).span(width).description(description)
+        Stat()
+        .title(title)
+        .unit(unit)
+        .datasource(_DS)
+        .height(4)
+        .span(width)
+        .description(description)
         .graph_mode(BigValueGraphMode.AREA)
         .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
         .with_target(_query(expr, legend))
@@ -101,73 +114,113 @@ def overview() -> Dashboard:
     err, lat, slo = t.ERROR_RATE, t.LATENCY_P95, t.AVAILABILITY
     budget_days = f"{slo.period_days}d"
     return (
-        _dashboard("ai-service-overview", "AI service / Overview", "Traffic, errors, latency and saturation of the API.")
+        _dashboard(
+            "ai-service-overview", "AI service / Overview", "Traffic, errors, latency and saturation of the API."
+        )
         .with_row(Row("Service level"))
         .with_panel(_stat("Requests / s", "reqps", f"sum(rate(http_requests_total{{{_TRAFFIC}}}[{_RATE}]))"))
         .with_panel(
-            _stat("5xx ratio (5m)", "percentunit", error_ratio_record(err.window_s),
-                  description=f"Alert above {err.max_ratio:.0%}.")
-            .thresholds(_limits((err.max_ratio, "red")))
+            _stat(
+                "5xx ratio (5m)",
+                "percentunit",
+                error_ratio_record(err.window_s),
+                description=f"Alert above {err.max_ratio:.0%}.",
+            ).thresholds(_limits((err.max_ratio, "red")))
         )
         .with_panel(
-            _stat(f"Availability ({budget_days})", "percentunit",
-                  f"1 - (sum(increase(http_requests_total{{{_TRAFFIC},status=~\"5..\"}}[{budget_days}]))"
-                  f" / sum(increase(http_requests_total{{{_TRAFFIC}}}[{budget_days}])))",
-                  description=f"SLO {slo.objective:.1%} of user requests answered without 5xx.")
-            .thresholds(_limits((slo.objective, "green"), base="red"))
+            _stat(
+                f"Availability ({budget_days})",
+                "percentunit",
+                f'1 - (sum(increase(http_requests_total{{{_TRAFFIC},status=~"5.."}}[{budget_days}]))'
+                f" / sum(increase(http_requests_total{{{_TRAFFIC}}}[{budget_days}])))",
+                description=f"SLO {slo.objective:.1%} of user requests answered without 5xx.",
+            ).thresholds(_limits((slo.objective, "green"), base="red"))
         )
         .with_panel(_stat("API replicas up", "none", f"sum(up{{{_API}}})"))
         .with_row(Row("Traffic and errors"))
-        .with_panel(_timeseries(
-            "Requests by handler", "reqps",
-            (f"sum by (handler) (rate(http_requests_total{{{_API}}}[{_RATE}]))", "{{handler}}"),
-        ))
-        .with_panel(_timeseries(
-            "Responses by status", "reqps",
-            (f"sum by (status) (rate(http_requests_total{{{_API}}}[{_RATE}]))", "{{status}}"),
-        ))
-        .with_panel(_timeseries(
-            "Error budget burn rate", "none",
-            *((f"{error_ratio_record(w)} / {slo.error_budget:g}", t.prom_duration(w)) for w in slo.windows_s),
-            description="1 = the budget lasts exactly the SLO period; pages at "
-            + ", ".join(f"{b.factor:g}x ({t.prom_duration(b.long_window_s)})"
-                        for b in slo.burn_rates if b.severity == "critical") + ".",
-        ))
-        .with_panel(_timeseries(
-            "Readiness by dependency", "none",
-            (f"min by (dependency) (ai_service_dependency_up{{{_API}}})", "{{dependency}}"),
-            description="1 ready, 0 failing (the /health/ready view, worst replica).",
-        ))
+        .with_panel(
+            _timeseries(
+                "Requests by handler",
+                "reqps",
+                (f"sum by (handler) (rate(http_requests_total{{{_API}}}[{_RATE}]))", "{{handler}}"),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Responses by status",
+                "reqps",
+                (f"sum by (status) (rate(http_requests_total{{{_API}}}[{_RATE}]))", "{{status}}"),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Error budget burn rate",
+                "none",
+                *((f"{error_ratio_record(w)} / {slo.error_budget:g}", t.prom_duration(w)) for w in slo.windows_s),
+                description="1 = the budget lasts exactly the SLO period; pages at "
+                + ", ".join(
+                    f"{b.factor:g}x ({t.prom_duration(b.long_window_s)})"
+                    for b in slo.burn_rates
+                    if b.severity == "critical"
+                )
+                + ".",
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Readiness by dependency",
+                "none",
+                (f"min by (dependency) (ai_service_dependency_up{{{_API}}})", "{{dependency}}"),
+                description="1 ready, 0 failing (the /health/ready view, worst replica).",
+            )
+        )
         .with_row(Row("Latency"))
         .with_panel(
             _timeseries(
-                "Latency percentiles", "s",
-                *((_latency("http_request_duration_seconds", _TRAFFIC, "le", q), f"p{q * 100:g}")
-                  for q in (0.5, 0.95, 0.99)),
+                "Latency percentiles",
+                "s",
+                *(
+                    (_latency("http_request_duration_seconds", _TRAFFIC, "le", q), f"p{q * 100:g}")
+                    for q in (0.5, 0.95, 0.99)
+                ),
                 description=f"Alert when p95 > {lat.max_seconds:g}s.",
             ).thresholds(_limits((lat.max_seconds, "red")))
         )
-        .with_panel(_timeseries(
-            "p95 latency by handler", "s",
-            (_latency("http_request_duration_seconds", _TRAFFIC, "le, handler", lat.quantile), "{{handler}}"),
-        ))
+        .with_panel(
+            _timeseries(
+                "p95 latency by handler",
+                "s",
+                (_latency("http_request_duration_seconds", _TRAFFIC, "le, handler", lat.quantile), "{{handler}}"),
+            )
+        )
         .with_row(Row("Saturation"))
-        .with_panel(_timeseries(
-            "Host CPU busy", "percentunit",
-            (f'1 - avg(rate(node_cpu_seconds_total{{job="{JOB_NODE}",mode="idle"}}[{_RATE}]))', "cpu"),
-            width=8,
-        ))
-        .with_panel(_timeseries(
-            "Host memory used", "percentunit",
-            (f'1 - node_memory_MemAvailable_bytes{{job="{JOB_NODE}"}} / node_memory_MemTotal_bytes{{job="{JOB_NODE}"}}',
-             "{{instance}}"),
-            width=8,
-        ))
-        .with_panel(_timeseries(
-            "Queue depth", "short",
-            (f"max by (queue) (ai_service_queue_depth{{{_API}}})", "{{queue}}"),
-            width=8,
-        ))
+        .with_panel(
+            _timeseries(
+                "Host CPU busy",
+                "percentunit",
+                (f'1 - avg(rate(node_cpu_seconds_total{{job="{JOB_NODE}",mode="idle"}}[{_RATE}]))', "cpu"),
+                width=8,
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Host memory used",
+                "percentunit",
+                (
+                    f'1 - node_memory_MemAvailable_bytes{{job="{JOB_NODE}"}} / node_memory_MemTotal_bytes{{job="{JOB_NODE}"}}',
+                    "{{instance}}",
+                ),
+                width=8,
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Queue depth",
+                "short",
+                (f"max by (queue) (ai_service_queue_depth{{{_API}}})", "{{queue}}"),
+                width=8,
+            )
+        )
         .with_panel(_stat("Version", "none", "count by (version) (ai_service_build_info)", "{{version}}", width=24))
     )
 
@@ -177,46 +230,73 @@ def workers() -> Dashboard:
     return (
         _dashboard("ai-service-workers", "AI service / Workers and queues", "RQ queues, job outcomes and embeddings.")
         .with_row(Row("Queues"))
-        .with_panel(_timeseries(
-            "Jobs waiting", "short",
-            (f"max by (queue) (ai_service_queue_depth{{{_API}}})", "{{queue}}"),
-            description=f"Alert when growing for {t.prom_duration(t.QUEUE_GROWING.for_s)} "
-                        f"with at least {t.QUEUE_GROWING.min_value:g} waiting.",
-        ))
-        .with_panel(_timeseries(
-            "Workers up", "short", (f"sum(up{{{worker}}})", "workers"),
-        ))
-        .with_row(Row("Jobs"))
-        .with_panel(_timeseries(
-            "Jobs / s by outcome", "ops",
-            (f"sum by (queue, outcome) (rate(ai_service_jobs_total{{{worker}}}[{_RATE}]))", "{{queue}} {{outcome}}"),
-        ))
         .with_panel(
             _timeseries(
-                "Failed job ratio", "percentunit",
+                "Jobs waiting",
+                "short",
+                (f"max by (queue) (ai_service_queue_depth{{{_API}}})", "{{queue}}"),
+                description=f"Alert when growing for {t.prom_duration(t.QUEUE_GROWING.for_s)} "
+                f"with at least {t.QUEUE_GROWING.min_value:g} waiting.",
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Workers up",
+                "short",
+                (f"sum(up{{{worker}}})", "workers"),
+            )
+        )
+        .with_row(Row("Jobs"))
+        .with_panel(
+            _timeseries(
+                "Jobs / s by outcome",
+                "ops",
                 (
-                    (f'sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome="failed"}}[{_RATE}]))'
-                     f' / sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome=~"succeeded|failed"}}[{_RATE}]))'),
+                    f"sum by (queue, outcome) (rate(ai_service_jobs_total{{{worker}}}[{_RATE}]))",
+                    "{{queue}} {{outcome}}",
+                ),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Failed job ratio",
+                "percentunit",
+                (
+                    (
+                        f'sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome="failed"}}[{_RATE}]))'
+                        f' / sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome=~"succeeded|failed"}}[{_RATE}]))'
+                    ),
                     "{{queue}}",
                 ),
             ).thresholds(_limits((t.JOB_FAILURES.max_ratio, "red")))
         )
-        .with_panel(_timeseries(
-            "Job duration p50 / p95", "s",
-            (_latency("ai_service_job_duration_seconds", worker, "le, queue", 0.5), "{{queue}} p50"),
-            (_latency("ai_service_job_duration_seconds", worker, "le, queue", 0.95), "{{queue}} p95"),
-            width=24,
-        ))
+        .with_panel(
+            _timeseries(
+                "Job duration p50 / p95",
+                "s",
+                (_latency("ai_service_job_duration_seconds", worker, "le, queue", 0.5), "{{queue}} p50"),
+                (_latency("ai_service_job_duration_seconds", worker, "le, queue", 0.95), "{{queue}} p95"),
+                width=24,
+            )
+        )
         .with_row(Row("Embeddings"))
-        .with_panel(_timeseries(
-            "Embedding requests / s", "reqps",
-            (f"sum by (provider, outcome) (rate(ai_service_embedding_requests_total[{_RATE}]))",
-             "{{provider}} {{outcome}}"),
-        ))
-        .with_panel(_timeseries(
-            "Embedding latency p95", "s",
-            (_latency("ai_service_embedding_duration_seconds", "", "le, provider", 0.95), "{{provider}}"),
-        ))
+        .with_panel(
+            _timeseries(
+                "Embedding requests / s",
+                "reqps",
+                (
+                    f"sum by (provider, outcome) (rate(ai_service_embedding_requests_total[{_RATE}]))",
+                    "{{provider}} {{outcome}}",
+                ),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Embedding latency p95",
+                "s",
+                (_latency("ai_service_embedding_duration_seconds", "", "le, provider", 0.95), "{{provider}}"),
+            )
+        )
     )
 
 
@@ -226,47 +306,67 @@ def resources() -> Dashboard:
     return (
         _dashboard("ai-service-resources", "AI service / Redis and host", "Redis and host resources.")
         .with_row(Row("Redis"))
-        .with_panel(_stat("Redis up", "none", f"min(redis_up{{{redis}}})").thresholds(
-            _limits((1, "green"), base="red")))
+        .with_panel(
+            _stat("Redis up", "none", f"min(redis_up{{{redis}}})").thresholds(_limits((1, "green"), base="red"))
+        )
         .with_panel(_stat("Connected clients", "short", f"sum(redis_connected_clients{{{redis}}})"))
         .with_panel(_stat("Commands / s", "ops", f"sum(rate(redis_commands_processed_total{{{redis}}}[{_RATE}]))"))
         .with_panel(_stat("Memory used", "bytes", f"sum(redis_memory_used_bytes{{{redis}}})"))
-        .with_panel(_timeseries(
-            "Redis memory", "bytes",
-            (f"redis_memory_used_bytes{{{redis}}}", "used"),
-            (f"redis_memory_max_bytes{{{redis}}} > 0", "maxmemory"),
-            width=24,
-        ))
-        .with_row(Row("Host"))
-        .with_panel(_timeseries(
-            "CPU busy by mode", "percentunit",
-            (
-                (f'sum by (mode) (rate(node_cpu_seconds_total{{{node},mode!="idle"}}[{_RATE}]))'
-                 f" / scalar(count(count by (cpu) (node_cpu_seconds_total{{{node}}})))"),
-                "{{mode}}",
-            ),
-        ))
-        .with_panel(_timeseries(
-            "Load (1m)", "short", (f"node_load1{{{node}}}", "{{instance}}"),
-        ))
-        .with_panel(_timeseries(
-            "Memory available", "bytes",
-            (f"node_memory_MemAvailable_bytes{{{node}}}", "available"),
-            (f"node_memory_MemTotal_bytes{{{node}}}", "total"),
-        ))
         .with_panel(
             _timeseries(
-                "Disk used", "percentunit",
+                "Redis memory",
+                "bytes",
+                (f"redis_memory_used_bytes{{{redis}}}", "used"),
+                (f"redis_memory_max_bytes{{{redis}}} > 0", "maxmemory"),
+                width=24,
+            )
+        )
+        .with_row(Row("Host"))
+        .with_panel(
+            _timeseries(
+                "CPU busy by mode",
+                "percentunit",
+                (
+                    (
+                        f'sum by (mode) (rate(node_cpu_seconds_total{{{node},mode!="idle"}}[{_RATE}]))'
+                        f" / scalar(count(count by (cpu) (node_cpu_seconds_total{{{node}}})))"
+                    ),
+                    "{{mode}}",
+                ),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Load (1m)",
+                "short",
+                (f"node_load1{{{node}}}", "{{instance}}"),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Memory available",
+                "bytes",
+                (f"node_memory_MemAvailable_bytes{{{node}}}", "available"),
+                (f"node_memory_MemTotal_bytes{{{node}}}", "total"),
+            )
+        )
+        .with_panel(
+            _timeseries(
+                "Disk used",
+                "percentunit",
                 (f"1 - node_filesystem_avail_bytes{{{_FS}}} / node_filesystem_size_bytes{{{_FS}}}", "{{mountpoint}}"),
                 description=f"Alert above {t.DISK_USAGE.max_ratio:.0%}.",
             ).thresholds(_limits((t.DISK_USAGE.max_ratio, "red")))
         )
-        .with_panel(_timeseries(
-            "Network", "Bps",
-            (f'sum(rate(node_network_receive_bytes_total{{{node},device!="lo"}}[{_RATE}]))', "receive"),
-            (f'sum(rate(node_network_transmit_bytes_total{{{node},device!="lo"}}[{_RATE}]))', "transmit"),
-            width=24,
-        ))
+        .with_panel(
+            _timeseries(
+                "Network",
+                "Bps",
+                (f'sum(rate(node_network_receive_bytes_total{{{node},device!="lo"}}[{_RATE}]))', "receive"),
+                (f'sum(rate(node_network_transmit_bytes_total{{{node},device!="lo"}}[{_RATE}]))', "transmit"),
+                width=24,
+            )
+        )
     )
 
 

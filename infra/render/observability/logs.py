@@ -90,8 +90,10 @@ ERROR_BURST = ErrorBurst(max_lines=20, window_s=300, for_s=60, severity="warning
 def error_burst_expr(burst: ErrorBurst = ERROR_BURST) -> str:
     # `component` matches the Prometheus scrape job (api, worker) so Alertmanager's inhibit rule
     # mutes this warning while a critical alert of the same component (e.g. ApiHighErrorRate) fires.
-    count = (f'sum by (service) (count_over_time({{service=~"{APP_SERVICES}", level=~"{ERROR_LEVELS}"}}'
-             f"[{prom_duration(burst.window_s)}]))")
+    count = (
+        f'sum by (service) (count_over_time({{service=~"{APP_SERVICES}", level=~"{ERROR_LEVELS}"}}'
+        f"[{prom_duration(burst.window_s)}]))"
+    )
     return f'label_replace({count}, "component", "$1", "service", "({JOB_API}|{JOB_WORKER}|migrate).*") > {burst.max_lines}'
 
 
@@ -175,8 +177,12 @@ def loki_config(inputs: LokiInputs) -> dict[str, Any]:
             "path_prefix": LOKI_DATA_DIR,
             "replication_factor": 1,
             "ring": {"kvstore": {"store": "inmemory"}},
-            "storage": {"filesystem": {"chunks_directory": f"{LOKI_DATA_DIR}/chunks",
-                                       "rules_directory": f"{LOKI_DATA_DIR}/rules"}},
+            "storage": {
+                "filesystem": {
+                    "chunks_directory": f"{LOKI_DATA_DIR}/chunks",
+                    "rules_directory": f"{LOKI_DATA_DIR}/rules",
+                }
+            },
         },
         "schema_config": schema_config(),
         # The WAL replays into memory after a restart: keep that under the container limit.
@@ -341,18 +347,25 @@ def alloy_docker_config(compose_project: str, loki_url: str = f"http://{LOKI}:{L
     blocks = [
         _block("logging", None, level="warn", format="json"),
         _block(
-            "discovery.docker", "containers",
+            "discovery.docker",
+            "containers",
             _block("filter", None, name="label", values=[f"com.docker.compose.project={compose_project}"]),
-            host=socket, refresh_interval="15s",
+            host=socket,
+            refresh_interval="15s",
         ),
         _block(
-            "discovery.relabel", "containers",
-            _rule(source_labels=["__meta_docker_container_label_com_docker_compose_service"],
-                  regex=SERVICE_REGEX, target_label="service"),
+            "discovery.relabel",
+            "containers",
+            _rule(
+                source_labels=["__meta_docker_container_label_com_docker_compose_service"],
+                regex=SERVICE_REGEX,
+                target_label="service",
+            ),
             targets=[],
         ),
         _block(
-            "loki.source.docker", "containers",
+            "loki.source.docker",
+            "containers",
             host=socket,
             targets=Ref("discovery.docker.containers.targets"),
             relabel_rules=Ref("discovery.relabel.containers.rules"),
@@ -363,8 +376,12 @@ def alloy_docker_config(compose_project: str, loki_url: str = f"http://{LOKI}:{L
     return _render_alloy(blocks)
 
 
-def alloy_kubernetes_config(namespace: str, loki_url: str, component_label: str = "app.kubernetes.io/component",
-                            instance_label: str = "app.kubernetes.io/instance") -> str:
+def alloy_kubernetes_config(
+    namespace: str,
+    loki_url: str,
+    component_label: str = "app.kubernetes.io/component",
+    instance_label: str = "app.kubernetes.io/instance",
+) -> str:
     """Kubernetes (Alloy DaemonSet): pod logs of `namespace` read from the node's /var/log/pods.
 
     `service` = component, plus `-instance` where pods carry one (worker groups: worker-documents).
@@ -379,23 +396,36 @@ def alloy_kubernetes_config(namespace: str, loki_url: str, component_label: str 
         _block("logging", None, level="warn", format="json"),
         _block("discovery.kubernetes", "pods", _block("namespaces", None, names=[namespace]), role="pod"),
         _block(
-            "discovery.relabel", "pods",
+            "discovery.relabel",
+            "pods",
             # "api" + "" -> "api-" -> api; "worker" + "documents" -> worker-documents
-            _rule(source_labels=[meta(component_label), meta(instance_label)], separator="-", regex="([^-].*?)-?",
-                  target_label="service"),
+            _rule(
+                source_labels=[meta(component_label), meta(instance_label)],
+                separator="-",
+                regex="([^-].*?)-?",
+                target_label="service",
+            ),
             _rule(source_labels=["service"], regex="", action="drop"),
-            _rule(source_labels=["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"],
-                  separator="/", regex="(.+)", replacement="/var/log/pods/*$1/*.log", target_label="__path__"),
+            _rule(
+                source_labels=["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"],
+                separator="/",
+                regex="(.+)",
+                replacement="/var/log/pods/*$1/*.log",
+                target_label="__path__",
+            ),
             targets=Ref("discovery.kubernetes.pods.targets"),
         ),
         _block("local.file_match", "pods", path_targets=Ref("discovery.relabel.pods.output")),
         _block(
-            "loki.source.file", "pods",
+            "loki.source.file",
+            "pods",
             targets=Ref("local.file_match.pods.targets"),
             forward_to=[Ref(f"loki.process.{PIPELINE}.receiver")],
         ),
         # CRI lines carry time/stream/flags; the file source adds `filename`: neither is a label we keep.
-        *_pipeline(loki_push_url(loki_url), pre_stages=(_block("stage.cri", None),), drop_labels=("filename", "stream")),
+        *_pipeline(
+            loki_push_url(loki_url), pre_stages=(_block("stage.cri", None),), drop_labels=("filename", "stream")
+        ),
     ]
     return _render_alloy(blocks)
 
@@ -432,8 +462,10 @@ def loki_datasource(url: str) -> dict[str, Any]:
 
 
 def render_loki_datasource_yaml(url: str = f"http://{LOKI}:{LOKI_PORT}") -> str:
-    return dump({"apiVersion": 1, "datasources": [loki_datasource(url)]},
-                header="Generated by infra.render.observability.logs — do not edit by hand.")
+    return dump(
+        {"apiVersion": 1, "datasources": [loki_datasource(url)]},
+        header="Generated by infra.render.observability.logs — do not edit by hand.",
+    )
 
 
 # --- Docker hosts --------------------------------------------------------------------------
@@ -482,8 +514,13 @@ def log_services() -> list[MonitoringService]:
         memory_mib=ALLOY_MEMORY_MIB,
         cpus=0.25,
         ports=(ALLOY_PORT,),
-        command=("run", f"--server.http.listen-addr=0.0.0.0:{ALLOY_PORT}", "--storage.path=/var/lib/alloy/data",
-                 "--disable-reporting", "/etc/alloy/config.alloy"),
+        command=(
+            "run",
+            f"--server.http.listen-addr=0.0.0.0:{ALLOY_PORT}",
+            "--storage.path=/var/lib/alloy/data",
+            "--disable-reporting",
+            "/etc/alloy/config.alloy",
+        ),
         mounts=(
             Mount(ALLOY_CONFIG_FILE, "/etc/alloy/config.alloy"),
             Mount("/var/run/docker.sock", "/var/run/docker.sock"),

@@ -46,7 +46,9 @@ class MonitoringInputs:
         for role, hosts in (("api", self.api_hosts), ("worker", self.worker_hosts)):
             bad = [h for h in hosts if not h or ":" in h or "/" in h]
             if bad:
-                raise ValueError(f"monitoring inputs: {role} hosts must be bare host names (the port is added), got {bad}")
+                raise ValueError(
+                    f"monitoring inputs: {role} hosts must be bare host names (the port is added), got {bad}"
+                )
 
 
 def docker_scrape_targets(inputs: MonitoringInputs) -> ScrapeTargets:

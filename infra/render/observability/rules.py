@@ -33,8 +33,7 @@ def _error_ratio_expr(window_s: int) -> str:
     w = t.prom_duration(window_s)
     sel = f'job="{JOB_API}",{USER_TRAFFIC}'
     return (
-        f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[{w}]))\n'
-        f"/\nsum(rate(http_requests_total{{{sel}}}[{w}]))"
+        f'sum(rate(http_requests_total{{{sel},status=~"5.."}}[{w}]))\n/\nsum(rate(http_requests_total{{{sel}}}[{w}]))'
     )
 
 
@@ -220,15 +219,13 @@ def _platform_group() -> dict[str, Any]:
             ),
             _alert(
                 "HostDiskFilling",
-                f"1 - node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}}\n"
-                f"> {disk.max_ratio:g}",
+                f"1 - node_filesystem_avail_bytes{{{fs}}} / node_filesystem_size_bytes{{{fs}}}\n> {disk.max_ratio:g}",
                 disk.for_s,
                 disk.severity,
                 JOB_NODE,
                 "Disk {{ $labels.mountpoint }} on {{ $labels.instance }} is over " + _pct(disk.max_ratio) + " full",
                 f"Less than {_pct(1 - disk.max_ratio)} of {{{{ $labels.mountpoint }}}} is free.",
-                "Prune old images (docker image prune), check Prometheus retention and log volume; "
-                "resize the volume.",
+                "Prune old images (docker image prune), check Prometheus retention and log volume; resize the volume.",
             ),
             _alert(
                 "HostMemoryPressure",

@@ -92,8 +92,10 @@ def monitoring_services(
     grafana_root_url: str | None = None,
 ) -> list[MonitoringService]:
     """The five monitoring containers; mounts match the paths `render_monitoring_files` writes."""
-    am_mounts = [Mount("alertmanager/alertmanager.yml", "/etc/alertmanager/alertmanager.yml"),
-                 Mount("alertmanager-data", "/alertmanager", read_only=False, volume=True)]
+    am_mounts = [
+        Mount("alertmanager/alertmanager.yml", "/etc/alertmanager/alertmanager.yml"),
+        Mount("alertmanager-data", "/alertmanager", read_only=False, volume=True),
+    ]
     if slack_enabled:
         am_mounts.append(Mount(SECRET_SLACK_WEBHOOK, SLACK_WEBHOOK_FILE))
     services = [
@@ -157,8 +159,12 @@ def monitoring_services(
             cpus=0.1,
             ports=(NODE_EXPORTER_PORT,),
             # Host filesystems read-only under /host: disk and memory figures are the droplet's.
-            command=("--path.rootfs=/host/root", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
-                     "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"),
+            command=(
+                "--path.rootfs=/host/root",
+                "--path.procfs=/host/proc",
+                "--path.sysfs=/host/sys",
+                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)",
+            ),
             mounts=(Mount("/", "/host/root"), Mount("/proc", "/host/proc"), Mount("/sys", "/host/sys")),
         ),
         MonitoringService(

@@ -58,7 +58,9 @@ def _load_balancer(r: PlannedResource) -> Iterable[CostItem]:
     props = unwrapped(r.inputs)
     nodes = int(props.get("sizeUnit") or {"lb-small": 1, "lb-medium": 3, "lb-large": 6}.get(props.get("size") or "", 1))
     price = _price("do.loadbalancer.small", "load balancer")
-    yield _item(r, price.usd * nodes, f"load balancer, {nodes} node(s) × ${price.usd:g}/month ({price.source}, {price.checked})")
+    yield _item(
+        r, price.usd * nodes, f"load balancer, {nodes} node(s) × ${price.usd:g}/month ({price.source}, {price.checked})"
+    )
 
 
 def _volume(r: PlannedResource) -> Iterable[CostItem]:
@@ -78,13 +80,23 @@ COST_RULES = {
 
 FREE_TYPES = {
     "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
-    "digitalocean:index/databaseDb:DatabaseDb", "digitalocean:index/databaseFirewall:DatabaseFirewall",
-    "digitalocean:index/databaseUser:DatabaseUser", "digitalocean:index/firewall:Firewall",
-    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment", "digitalocean:index/spacesKey:SpacesKey",
-    "digitalocean:index/sshKey:SshKey", "digitalocean:index/uptimeAlert:UptimeAlert",
+    "digitalocean:index/databaseDb:DatabaseDb",
+    "digitalocean:index/databaseFirewall:DatabaseFirewall",
+    "digitalocean:index/databaseUser:DatabaseUser",
+    "digitalocean:index/firewall:Firewall",
+    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
+    "digitalocean:index/spacesKey:SpacesKey",
+    "digitalocean:index/sshKey:SshKey",
+    "digitalocean:index/uptimeAlert:UptimeAlert",
     "digitalocean:index/uptimeCheck:UptimeCheck",  # included with the account
-    "digitalocean:index/vpc:Vpc", "digitalocean:index/project:Project", "digitalocean:index/projectResources:ProjectResources",
-    "digitalocean:index/domain:Domain", "digitalocean:index/record:Record", "digitalocean:index/tag:Tag",
-    "digitalocean:index/certificate:Certificate", "digitalocean:index/spacesBucketObject:SpacesBucketObject",
-    "digitalocean:index/spacesBucketPolicy:SpacesBucketPolicy", "digitalocean:index/monitorAlert:MonitorAlert",
+    "digitalocean:index/vpc:Vpc",
+    "digitalocean:index/project:Project",
+    "digitalocean:index/projectResources:ProjectResources",
+    "digitalocean:index/domain:Domain",
+    "digitalocean:index/record:Record",
+    "digitalocean:index/tag:Tag",
+    "digitalocean:index/certificate:Certificate",
+    "digitalocean:index/spacesBucketObject:SpacesBucketObject",
+    "digitalocean:index/spacesBucketPolicy:SpacesBucketPolicy",
+    "digitalocean:index/monitorAlert:MonitorAlert",
 }

@@ -58,29 +58,41 @@ def service(r: PlannedResource) -> Iterable[CostItem]:
     template = unwrapped(r.inputs).get("template") or {}
     cpu, gib = _limits(template)
     if r.type == "gcp:cloudrun/service:Service":  # v1: scaling is an annotation
-        annotations = ((template.get("metadata") or {}).get("annotations") or {})
+        annotations = (template.get("metadata") or {}).get("annotations") or {}
         minimum = int(annotations.get("autoscaling.knative.dev/minScale", 0))
     else:
         minimum = int(template.get("scaling", {}).get("minInstanceCount", 0))
     if minimum == 0:
-        yield _item(r, 0.0, f"scales to zero; {cpu:g} vCPU/{gib:g} GiB billed per request "
-                            f"({_rate('gcp.run.request.vcpu_second')}/vCPU-s, {_rate('gcp.run.request.gib_second')}/GiB-s), not estimated")
+        yield _item(
+            r,
+            0.0,
+            f"scales to zero; {cpu:g} vCPU/{gib:g} GiB billed per request "
+            f"({_rate('gcp.run.request.vcpu_second')}/vCPU-s, {_rate('gcp.run.request.gib_second')}/GiB-s), not estimated",
+        )
         return
     per_instance = SECONDS_PER_MONTH * (cpu * _usd("gcp.run.idle.vcpu_second") + gib * _usd("gcp.run.idle.gib_second"))
-    yield _item(r, minimum * per_instance,
-                f"{minimum} min instance(s) x {cpu:g} vCPU/{gib:g} GiB idle all month at "
-                f"{_rate('gcp.run.idle.vcpu_second')}/vCPU-s + {_rate('gcp.run.idle.gib_second')}/GiB-s; request time extra; "
-                "with minInstances 0 this line is $0 (cold starts instead)")
+    yield _item(
+        r,
+        minimum * per_instance,
+        f"{minimum} min instance(s) x {cpu:g} vCPU/{gib:g} GiB idle all month at "
+        f"{_rate('gcp.run.idle.vcpu_second')}/vCPU-s + {_rate('gcp.run.idle.gib_second')}/GiB-s; request time extra; "
+        "with minInstances 0 this line is $0 (cold starts instead)",
+    )
 
 
 def worker_pool(r: PlannedResource) -> Iterable[CostItem]:
     inputs = unwrapped(r.inputs)
     cpu, gib = _limits(inputs["template"])
     count = int(inputs.get("scaling", {}).get("manualInstanceCount", 0))
-    per_instance = SECONDS_PER_MONTH * (cpu * _usd("gcp.run.instance.vcpu_second") + gib * _usd("gcp.run.instance.gib_second"))
-    yield _item(r, count * per_instance,
-                f"{count} instance(s) x {cpu:g} vCPU/{gib:g} GiB all month at "
-                f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s")
+    per_instance = SECONDS_PER_MONTH * (
+        cpu * _usd("gcp.run.instance.vcpu_second") + gib * _usd("gcp.run.instance.gib_second")
+    )
+    yield _item(
+        r,
+        count * per_instance,
+        f"{count} instance(s) x {cpu:g} vCPU/{gib:g} GiB all month at "
+        f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s",
+    )
 
 
 def scheduled_job(r: PlannedResource) -> Iterable[CostItem]:
@@ -93,20 +105,30 @@ def scheduled_job(r: PlannedResource) -> Iterable[CostItem]:
     cpu, gib = _limits(task)
     runs = schedules.runs_per_month(*cron.split())
     per_run = ASSUMED_RUN_S * (cpu * _usd("gcp.run.instance.vcpu_second") + gib * _usd("gcp.run.instance.gib_second"))
-    yield _item(r, runs * per_run,
-                f"{runs:.4g} runs/month ('{cron}' UTC) x assumed {ASSUMED_RUN_S} s x {cpu:g} vCPU/{gib:g} GiB at "
-                f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s "
-                f"(at most {task['timeout']} x {int(task.get('maxRetries', 0)) + 1} attempts per run)")
+    yield _item(
+        r,
+        runs * per_run,
+        f"{runs:.4g} runs/month ('{cron}' UTC) x assumed {ASSUMED_RUN_S} s x {cpu:g} vCPU/{gib:g} GiB at "
+        f"{_rate('gcp.run.instance.vcpu_second')}/vCPU-s + {_rate('gcp.run.instance.gib_second')}/GiB-s "
+        f"(at most {task['timeout']} x {int(task.get('maxRetries', 0)) + 1} attempts per run)",
+    )
 
 
 def scheduler_job(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, _usd("gcp.scheduler.job_month"),
-                f"${_usd('gcp.scheduler.job_month'):.2f}/job-month; the 3 free jobs per billing account are not applied "
-                "(every project on the account shares them)")
+    yield _item(
+        r,
+        _usd("gcp.scheduler.job_month"),
+        f"${_usd('gcp.scheduler.job_month'):.2f}/job-month; the 3 free jobs per billing account are not applied "
+        "(every project on the account shares them)",
+    )
 
 
 def dns_zone(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, _usd("gcp.dns.zone_month"), f"${_usd('gcp.dns.zone_month'):.2f}/managed zone-month; queries ($0.40/million) not estimated")
+    yield _item(
+        r,
+        _usd("gcp.dns.zone_month"),
+        f"${_usd('gcp.dns.zone_month'):.2f}/managed zone-month; queries ($0.40/million) not estimated",
+    )
 
 
 def sql_instance(r: PlannedResource) -> Iterable[CostItem]:
@@ -124,8 +146,11 @@ def sql_instance(r: PlannedResource) -> Iterable[CostItem]:
         hourly *= 2
     disk = float(settings.get("diskSize", 10))
     yield _item(r, hourly * HOURS_PER_MONTH, f"{tier} ENTERPRISE at ${hourly:.4f}/h x {HOURS_PER_MONTH} h")
-    yield _item(r, disk * _usd("gcp.sql.ssd_gb_month"),
-                f"{disk:g} GB SSD at {_rate('gcp.sql.ssd_gb_month')}/GB-month (backups billed by size, not estimated)")
+    yield _item(
+        r,
+        disk * _usd("gcp.sql.ssd_gb_month"),
+        f"{disk:g} GB SSD at {_rate('gcp.sql.ssd_gb_month')}/GB-month (backups billed by size, not estimated)",
+    )
 
 
 def redis_instance(r: PlannedResource) -> Iterable[CostItem]:
@@ -137,13 +162,19 @@ def redis_instance(r: PlannedResource) -> Iterable[CostItem]:
 
 def repository(r: PlannedResource) -> Iterable[CostItem]:
     billable = max(ASSUMED_IMAGE_GB - 0.5, 0)
-    yield _item(r, billable * _usd("gcp.artifactregistry.gb_month"),
-                f"assumed {ASSUMED_IMAGE_GB:g} GB of images, 0.5 GB free, {_rate('gcp.artifactregistry.gb_month')}/GB-month")
+    yield _item(
+        r,
+        billable * _usd("gcp.artifactregistry.gb_month"),
+        f"assumed {ASSUMED_IMAGE_GB:g} GB of images, 0.5 GB free, {_rate('gcp.artifactregistry.gb_month')}/GB-month",
+    )
 
 
 def bucket(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, ASSUMED_BUCKET_GB * _usd("gcp.gcs.standard_gb_month"),
-                f"assumed {ASSUMED_BUCKET_GB:g} GB STANDARD at {_rate('gcp.gcs.standard_gb_month')}/GB-month; operations not estimated")
+    yield _item(
+        r,
+        ASSUMED_BUCKET_GB * _usd("gcp.gcs.standard_gb_month"),
+        f"assumed {ASSUMED_BUCKET_GB:g} GB STANDARD at {_rate('gcp.gcs.standard_gb_month')}/GB-month; operations not estimated",
+    )
 
 
 def secret_version(r: PlannedResource) -> Iterable[CostItem]:
@@ -155,8 +186,11 @@ def uptime_check(r: PlannedResource) -> Iterable[CostItem]:
 
 
 def forwarding_rule(r: PlannedResource) -> Iterable[CostItem]:
-    yield _item(r, _usd("gcp.lb.forwarding_rule_hour") * HOURS_PER_MONTH,
-                f"one forwarding rule at ${_usd('gcp.lb.forwarding_rule_hour')}/h; data processed not estimated")
+    yield _item(
+        r,
+        _usd("gcp.lb.forwarding_rule_hour") * HOURS_PER_MONTH,
+        f"one forwarding rule at ${_usd('gcp.lb.forwarding_rule_hour')}/h; data processed not estimated",
+    )
 
 
 COST_RULES = {
@@ -177,16 +211,33 @@ COST_RULES = {
 }
 
 FREE_TYPES = {
-    "gcp:cloudrunv2/jobIamMember:JobIamMember", "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-    "gcp:cloudrun/iamMember:IamMember", "gcp:cloudrun/iamBinding:IamBinding", "gcp:cloudrun/domainMapping:DomainMapping",
+    "gcp:cloudrunv2/jobIamMember:JobIamMember",
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "gcp:cloudrun/iamMember:IamMember",
+    "gcp:cloudrun/iamBinding:IamBinding",
+    "gcp:cloudrun/domainMapping:DomainMapping",
     "gcp:compute/globalAddress:GlobalAddress",  # a private services range: no charge while unused by a forwarding rule
-    "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork", "gcp:compute/firewall:Firewall",
-    "gcp:logging/metric:Metric", "gcp:monitoring/alertPolicy:AlertPolicy", "gcp:monitoring/notificationChannel:NotificationChannel",
-    "gcp:projects/iAMMember:IAMMember", "gcp:projects/service:Service", "gcp:secretmanager/secret:Secret",
-    "gcp:secretmanager/secretIamMember:SecretIamMember", "gcp:serviceaccount/account:Account", "gcp:serviceaccount/key:Key",
-    "gcp:serviceaccount/iAMMember:IAMMember", "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+    "gcp:compute/network:Network",
+    "gcp:compute/subnetwork:Subnetwork",
+    "gcp:compute/firewall:Firewall",
+    "gcp:logging/metric:Metric",
+    "gcp:monitoring/alertPolicy:AlertPolicy",
+    "gcp:monitoring/notificationChannel:NotificationChannel",
+    "gcp:projects/iAMMember:IAMMember",
+    "gcp:projects/service:Service",
+    "gcp:secretmanager/secret:Secret",
+    "gcp:secretmanager/secretIamMember:SecretIamMember",
+    "gcp:serviceaccount/account:Account",
+    "gcp:serviceaccount/key:Key",
+    "gcp:serviceaccount/iAMMember:IAMMember",
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
-    "gcp:servicenetworking/connection:Connection", "gcp:sql/database:Database", "gcp:sql/user:User",
-    "gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketAccessControl:BucketAccessControl",
-    "gcp:storage/hmacKey:HmacKey", "gcp:storage/bucketObject:BucketObject", "gcp:dns/recordSet:RecordSet",
+    "gcp:servicenetworking/connection:Connection",
+    "gcp:sql/database:Database",
+    "gcp:sql/user:User",
+    "gcp:storage/bucketIAMMember:BucketIAMMember",
+    "gcp:storage/bucketAccessControl:BucketAccessControl",
+    "gcp:storage/hmacKey:HmacKey",
+    "gcp:storage/bucketObject:BucketObject",
+    "gcp:dns/recordSet:RecordSet",
 }

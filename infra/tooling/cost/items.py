@@ -1,6 +1,5 @@
 """What a cost rule returns: priced lines, the unpriced signal, and the rule shapes."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -24,8 +24,12 @@ def _cluster(r: PlannedResource) -> Iterable[CostItem]:
     size = pool.get("size", "")
     nodes = int(pool.get("minNodes") or pool.get("nodeCount") or 1)
     price = _price(f"do.droplet.{size}", f"node size {size}")
-    yield _item(r, price.usd * nodes, f"{nodes} × {size} nodes at ${price.usd:g}/month (autoscaler minimum; "
-                                      f"up to {int(pool.get('maxNodes', nodes))}) ({price.source}, {price.checked})")
+    yield _item(
+        r,
+        price.usd * nodes,
+        f"{nodes} × {size} nodes at ${price.usd:g}/month (autoscaler minimum; "
+        f"up to {int(pool.get('maxNodes', nodes))}) ({price.source}, {price.checked})",
+    )
     if props.get("ha"):
         ha = _price("do.kubernetes.ha_control_plane", "HA control plane")
         yield _item(r, ha.usd, f"highly available control plane ${ha.usd:g}/month ({ha.source}, {ha.checked})")
@@ -33,7 +37,11 @@ def _cluster(r: PlannedResource) -> Iterable[CostItem]:
 
 def _gateway(r: PlannedResource) -> Iterable[CostItem]:
     lb = _price("do.loadbalancer.small", "load balancer")
-    yield _item(r, lb.usd, f"DO load balancer for the Gateway's LoadBalancer Service, ${lb.usd:g}/month ({lb.source}, {lb.checked})")
+    yield _item(
+        r,
+        lb.usd,
+        f"DO load balancer for the Gateway's LoadBalancer Service, ${lb.usd:g}/month ({lb.source}, {lb.checked})",
+    )
 
 
 def _gib(quantity: str) -> float:
@@ -61,13 +69,21 @@ def _volumes(r: PlannedResource) -> Iterable[CostItem]:
     total = sum(_claims(unwrapped(r.inputs)))
     if total:
         gib = _price("do.volume.gib_month", "block storage")
-        yield _item(r, total * gib.usd, f"{total:g} GiB block storage (PVC) at ${gib.usd:g}/GiB-month ({gib.source}, {gib.checked})")
+        yield _item(
+            r,
+            total * gib.usd,
+            f"{total:g} GiB block storage (PVC) at ${gib.usd:g}/GiB-month ({gib.source}, {gib.checked})",
+        )
 
 
 def _spaces(r: PlannedResource) -> Iterable[CostItem]:
     spaces = _price("do.spaces.subscription", "Spaces")
-    yield _item(r, spaces.usd, f"Spaces subscription ${spaces.usd:g}/month ({spaces.unit}; {spaces.source}, {spaces.checked}); "
-                               "one subscription covers every bucket of the account")
+    yield _item(
+        r,
+        spaces.usd,
+        f"Spaces subscription ${spaces.usd:g}/month ({spaces.unit}; {spaces.source}, {spaces.checked}); "
+        "one subscription covers every bucket of the account",
+    )
 
 
 def _service(r: PlannedResource, resources: list[PlannedResource]) -> Iterable[CostItem]:
@@ -76,12 +92,20 @@ def _service(r: PlannedResource, resources: list[PlannedResource]) -> Iterable[C
         return
     clouds = {x.type.split(":", 1)[0] for x in resources}
     if "aws" in clouds:
-        yield from (CostItem(i.resource, i.type, i.monthly_usd, "Service type LoadBalancer on EKS: " + i.basis)
-                    for i in _alb(PlannedResource(r.type, r.name, r.urn, r.parent, True, False, {"loadBalancerType": "network"})))
+        yield from (
+            CostItem(i.resource, i.type, i.monthly_usd, "Service type LoadBalancer on EKS: " + i.basis)
+            for i in _alb(
+                PlannedResource(r.type, r.name, r.urn, r.parent, True, False, {"loadBalancerType": "network"})
+            )
+        )
         return
     lb = _price("do.loadbalancer.small", "load balancer")
-    yield _item(r, lb.usd, f"Service type LoadBalancer: one DO load balancer node, ${lb.usd:g}/month "
-                           f"(priced as DigitalOcean; {lb.source}, {lb.checked})")
+    yield _item(
+        r,
+        lb.usd,
+        f"Service type LoadBalancer: one DO load balancer node, ${lb.usd:g}/month "
+        f"(priced as DigitalOcean; {lb.source}, {lb.checked})",
+    )
 
 
 COST_RULES = {
@@ -94,11 +118,41 @@ COST_RULES = {
 }
 
 # Objects inside the cluster cost nothing beyond the nodes (and the volumes/LBs priced above).
-FREE_KINDS = {"Deployment", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "ConfigMap", "Secret", "Namespace",
-              "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy",
-              "PodDisruptionBudget", "HorizontalPodAutoscaler", "Ingress", "IngressClass", "GatewayClass", "HTTPRoute",
-              "ClusterIssuer", "Issuer", "Certificate", "ServiceMonitor", "PodMonitor", "PrometheusRule",
-              "BackendTrafficPolicy", "ClientTrafficPolicy", "SecurityPolicy", "EnvoyProxy", "LimitRange", "ResourceQuota"}
+FREE_KINDS = {
+    "Deployment",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Pod",
+    "ConfigMap",
+    "Secret",
+    "Namespace",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "Ingress",
+    "IngressClass",
+    "GatewayClass",
+    "HTTPRoute",
+    "ClusterIssuer",
+    "Issuer",
+    "Certificate",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "BackendTrafficPolicy",
+    "ClientTrafficPolicy",
+    "SecurityPolicy",
+    "EnvoyProxy",
+    "LimitRange",
+    "ResourceQuota",
+}
 
 
 class _KubernetesFree(frozenset):

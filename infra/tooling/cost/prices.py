@@ -45,16 +45,35 @@ PRICES |= {
     "gcp.sql.enterprise.gib_hour": Price(0.0070, "GiB-hour", "https://cloud.google.com/sql/pricing", _GCP_CHECKED),
     "gcp.sql.ssd_gb_month": Price(0.17, "GB-month", "https://cloud.google.com/sql/pricing", _GCP_CHECKED),
     "gcp.sql.backup_gb_month": Price(0.08, "GB-month", "https://cloud.google.com/sql/pricing", _GCP_CHECKED),
-    "gcp.redis.basic.gb_hour": Price(0.049, "GB-hour (M1, 1-4 GB)", "https://cloud.google.com/memorystore/docs/redis/pricing", _GCP_CHECKED),
-    "gcp.redis.standard.gb_hour": Price(0.064, "GB-hour (M1, 1-4 GB)", "https://cloud.google.com/memorystore/docs/redis/pricing", _GCP_CHECKED),
-    "gcp.artifactregistry.gb_month": Price(0.10, "GB-month beyond 0.5 GB free", "https://cloud.google.com/artifact-registry/pricing", _GCP_CHECKED),
+    "gcp.redis.basic.gb_hour": Price(
+        0.049, "GB-hour (M1, 1-4 GB)", "https://cloud.google.com/memorystore/docs/redis/pricing", _GCP_CHECKED
+    ),
+    "gcp.redis.standard.gb_hour": Price(
+        0.064, "GB-hour (M1, 1-4 GB)", "https://cloud.google.com/memorystore/docs/redis/pricing", _GCP_CHECKED
+    ),
+    "gcp.artifactregistry.gb_month": Price(
+        0.10, "GB-month beyond 0.5 GB free", "https://cloud.google.com/artifact-registry/pricing", _GCP_CHECKED
+    ),
     "gcp.gcs.standard_gb_month": Price(0.020, "GB-month", "https://cloud.google.com/storage/pricing", _GCP_CHECKED),
-    "gcp.secretmanager.version_month": Price(0.06, "active version-month", "https://cloud.google.com/secret-manager/pricing", _GCP_CHECKED),
+    "gcp.secretmanager.version_month": Price(
+        0.06, "active version-month", "https://cloud.google.com/secret-manager/pricing", _GCP_CHECKED
+    ),
     # Not re-read offline on the date above: confirm on the next price check.
-    "gcp.scheduler.job_month": Price(0.10, "job-month (3 free per billing account, shared by its projects)", "https://cloud.google.com/scheduler/pricing", _GCP_CHECKED),
-    "gcp.dns.zone_month": Price(0.20, "managed zone-month (first 25)", "https://cloud.google.com/dns/pricing", _GCP_CHECKED),
-    "gcp.lb.forwarding_rule_hour": Price(0.025, "forwarding rule-hour (first 5)", "https://cloud.google.com/vpc/network-pricing", _GCP_CHECKED),
-    "gcp.monitoring.uptime_check": Price(0.0, "first 1M executions/month per project free", "https://cloud.google.com/stackdriver/pricing", _GCP_CHECKED),
+    "gcp.scheduler.job_month": Price(
+        0.10,
+        "job-month (3 free per billing account, shared by its projects)",
+        "https://cloud.google.com/scheduler/pricing",
+        _GCP_CHECKED,
+    ),
+    "gcp.dns.zone_month": Price(
+        0.20, "managed zone-month (first 25)", "https://cloud.google.com/dns/pricing", _GCP_CHECKED
+    ),
+    "gcp.lb.forwarding_rule_hour": Price(
+        0.025, "forwarding rule-hour (first 5)", "https://cloud.google.com/vpc/network-pricing", _GCP_CHECKED
+    ),
+    "gcp.monitoring.uptime_check": Price(
+        0.0, "first 1M executions/month per project free", "https://cloud.google.com/stackdriver/pricing", _GCP_CHECKED
+    ),
 }
 
 # AWS list prices, us-east-1, on-demand, Linux/x86 (no free tier or Savings Plans applied).
@@ -71,51 +90,123 @@ PRICES |= {
     "aws.ipv4.hour": Price(0.005, "public IPv4 address-hour", _VPC, _AWS_CHECKED),
     "aws.nat.hour": Price(0.045, "NAT gateway-hour", _VPC, _AWS_CHECKED),
     "aws.nat.gb": Price(0.045, "GB processed", _VPC, _AWS_CHECKED),
-    "aws.endpoint.hour": Price(0.01, "interface endpoint-hour per AZ", "https://aws.amazon.com/privatelink/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t4g.micro": Price(0.016, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t4g.small": Price(0.032, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t4g.medium": Price(0.065, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t3.micro": Price(0.018, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t3.small": Price(0.036, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t3.medium": Price(0.072, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.t4g.large": Price(0.129, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.m5.large": Price(0.178, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.m6g.large": Price(0.159, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.m6i.large": Price(0.178, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.m7g.large": Price(0.168, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.r6g.large": Price(0.225, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.rds.db.r6i.large": Price(0.25, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.aurora.db.t4g.medium": Price(0.073, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
-    "aws.aurora.db.r6g.large": Price(0.26, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
-    "aws.aurora.db.r7g.large": Price(0.276, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
-    "aws.aurora.gb_month": Price(0.10, "GB-month (Aurora Standard)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED),
+    "aws.endpoint.hour": Price(
+        0.01, "interface endpoint-hour per AZ", "https://aws.amazon.com/privatelink/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t4g.micro": Price(
+        0.016, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t4g.small": Price(
+        0.032, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t4g.medium": Price(
+        0.065, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t3.micro": Price(
+        0.018, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t3.small": Price(
+        0.036, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t3.medium": Price(
+        0.072, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.t4g.large": Price(
+        0.129, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.m5.large": Price(
+        0.178, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.m6g.large": Price(
+        0.159, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.m6i.large": Price(
+        0.178, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.m7g.large": Price(
+        0.168, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.r6g.large": Price(
+        0.225, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.rds.db.r6i.large": Price(
+        0.25, "hour (PostgreSQL, single-AZ)", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED
+    ),
+    "aws.aurora.db.t4g.medium": Price(
+        0.073, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED
+    ),
+    "aws.aurora.db.r6g.large": Price(
+        0.26, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED
+    ),
+    "aws.aurora.db.r7g.large": Price(
+        0.276, "hour (Aurora PostgreSQL)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED
+    ),
+    "aws.aurora.gb_month": Price(
+        0.10, "GB-month (Aurora Standard)", "https://aws.amazon.com/rds/aurora/pricing/", _AWS_CHECKED
+    ),
     "aws.ebs.gp3_gb_month": Price(0.08, "GB-month", "https://aws.amazon.com/ebs/pricing/", _AWS_CHECKED),
     "aws.ebs.gp2_gb_month": Price(0.10, "GB-month", "https://aws.amazon.com/ebs/pricing/", _AWS_CHECKED),
     "aws.nlb.hour": Price(0.0225, "hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED),
-    "aws.nlb.nlcu_hour": Price(0.006, "NLCU-hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED),
-    "aws.apigw.rest.million_requests": Price(3.50, "million requests (REST API, first 333M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED),
-    "aws.ssm.advanced_parameter_month": Price(0.05, "advanced parameter-month", "https://aws.amazon.com/systems-manager/pricing/", _AWS_CHECKED),
-    "aws.elasticache.redis.cache.t3.micro": Price(0.017, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
-    "aws.elasticache.redis.cache.t4g.micro": Price(0.016, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
-    "aws.elasticache.redis.cache.t4g.small": Price(0.032, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
+    "aws.nlb.nlcu_hour": Price(
+        0.006, "NLCU-hour", "https://aws.amazon.com/elasticloadbalancing/pricing/", _AWS_CHECKED
+    ),
+    "aws.apigw.rest.million_requests": Price(
+        3.50, "million requests (REST API, first 333M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED
+    ),
+    "aws.ssm.advanced_parameter_month": Price(
+        0.05, "advanced parameter-month", "https://aws.amazon.com/systems-manager/pricing/", _AWS_CHECKED
+    ),
+    "aws.elasticache.redis.cache.t3.micro": Price(
+        0.017, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED
+    ),
+    "aws.elasticache.redis.cache.t4g.micro": Price(
+        0.016, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED
+    ),
+    "aws.elasticache.redis.cache.t4g.small": Price(
+        0.032, "node-hour (Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED
+    ),
     "aws.rds.gp3_gb_month": Price(0.115, "GB-month", "https://aws.amazon.com/rds/postgresql/pricing/", _AWS_CHECKED),
-    "aws.elasticache.valkey.cache.t4g.micro": Price(0.0128, "node-hour (Valkey, 20% below Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
-    "aws.elasticache.valkey.cache.t4g.small": Price(0.0256, "node-hour (Valkey)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED),
+    "aws.elasticache.valkey.cache.t4g.micro": Price(
+        0.0128, "node-hour (Valkey, 20% below Redis OSS)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED
+    ),
+    "aws.elasticache.valkey.cache.t4g.small": Price(
+        0.0256, "node-hour (Valkey)", "https://aws.amazon.com/elasticache/pricing/", _AWS_CHECKED
+    ),
     "aws.s3.standard_gb_month": Price(0.023, "GB-month", "https://aws.amazon.com/s3/pricing/", _AWS_CHECKED),
     "aws.ecr.gb_month": Price(0.10, "GB-month", "https://aws.amazon.com/ecr/pricing/", _AWS_CHECKED),
     "aws.logs.ingest_gb": Price(0.50, "GB ingested", _CW, _AWS_CHECKED),
     "aws.logs.store_gb_month": Price(0.03, "GB-month archived", _CW, _AWS_CHECKED),
     "aws.cloudwatch.alarm_metric": Price(0.10, "alarm metric-month (standard resolution)", _CW, _AWS_CHECKED),
-    "aws.route53.health_check": Price(0.50, "AWS-endpoint health check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED),
-    "aws.route53.health_check_feature": Price(1.00, "optional feature (HTTPS) per check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED),
-    "aws.secretsmanager.secret_month": Price(0.40, "secret-month", "https://aws.amazon.com/secrets-manager/pricing/", _AWS_CHECKED),
-    "aws.lambda.gb_second": Price(0.0000166667, "GB-second (x86)", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
-    "aws.lambda.million_requests": Price(0.20, "million requests", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED),
-    "aws.apigw.http.million_requests": Price(1.00, "million requests (HTTP API, first 300M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED),
-    "aws.scheduler.million_invocations": Price(1.00, "million invocations after 14M free per month",
-                                               "https://aws.amazon.com/eventbridge/pricing/", _AWS_CHECKED),
-    "aws.cloudmap.instance_month": Price(0.10, "registered instance-month", "https://aws.amazon.com/cloud-map/pricing/", _AWS_CHECKED),
-    "aws.route53.hosted_zone_month": Price(0.50, "hosted zone-month (first 25)", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED),
+    "aws.route53.health_check": Price(
+        0.50, "AWS-endpoint health check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED
+    ),
+    "aws.route53.health_check_feature": Price(
+        1.00, "optional feature (HTTPS) per check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED
+    ),
+    "aws.secretsmanager.secret_month": Price(
+        0.40, "secret-month", "https://aws.amazon.com/secrets-manager/pricing/", _AWS_CHECKED
+    ),
+    "aws.lambda.gb_second": Price(
+        0.0000166667, "GB-second (x86)", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED
+    ),
+    "aws.lambda.million_requests": Price(
+        0.20, "million requests", "https://aws.amazon.com/lambda/pricing/", _AWS_CHECKED
+    ),
+    "aws.apigw.http.million_requests": Price(
+        1.00, "million requests (HTTP API, first 300M)", "https://aws.amazon.com/api-gateway/pricing/", _AWS_CHECKED
+    ),
+    "aws.scheduler.million_invocations": Price(
+        1.00,
+        "million invocations after 14M free per month",
+        "https://aws.amazon.com/eventbridge/pricing/",
+        _AWS_CHECKED,
+    ),
+    "aws.cloudmap.instance_month": Price(
+        0.10, "registered instance-month", "https://aws.amazon.com/cloud-map/pricing/", _AWS_CHECKED
+    ),
+    "aws.route53.hosted_zone_month": Price(
+        0.50, "hosted zone-month (first 25)", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED
+    ),
 }
 
 # DigitalOcean list prices (monthly caps), all regions.
@@ -133,15 +224,24 @@ PRICES |= {
 }
 
 # Droplets (and DOKS nodes): the size table the settings validate `droplet.size` against.
-PRICES |= {f"do.droplet.{slug}": Price(size.usd_month, "month", DROPLETS_SOURCE, DROPLETS_CHECKED)
-           for slug, size in DROPLET_SIZES.items()}
+PRICES |= {
+    f"do.droplet.{slug}": Price(size.usd_month, "month", DROPLETS_SOURCE, DROPLETS_CHECKED)
+    for slug, size in DROPLET_SIZES.items()
+}
 
 # DigitalOcean Kubernetes (target kubernetes). DOKS worker nodes are billed at the Droplet price of
 # their size (the do.droplet.* entries above); the control plane is free unless HA.
 _DOKS = "https://www.digitalocean.com/pricing/kubernetes"
 PRICES |= {
     "do.kubernetes.ha_control_plane": Price(40.0, "month", _DOKS, _DO_CHECKED),
-    "do.loadbalancer.small": Price(12.0, "month per node (one node)", "https://www.digitalocean.com/pricing/load-balancers", _DO_CHECKED),
+    "do.loadbalancer.small": Price(
+        12.0, "month per node (one node)", "https://www.digitalocean.com/pricing/load-balancers", _DO_CHECKED
+    ),
     "do.volume.gib_month": Price(0.10, "GiB-month", "https://www.digitalocean.com/pricing/volumes", _DO_CHECKED),
-    "do.spaces.subscription": Price(5.0, "month (250 GiB stored, 1 TiB outbound included)", "https://www.digitalocean.com/pricing/spaces-object-storage", _DO_CHECKED),
+    "do.spaces.subscription": Price(
+        5.0,
+        "month (250 GiB stored, 1 TiB outbound included)",
+        "https://www.digitalocean.com/pricing/spaces-object-storage",
+        _DO_CHECKED,
+    ),
 }

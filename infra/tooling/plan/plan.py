@@ -46,6 +46,7 @@ class PlanResult:
 
     def as_dict(self, secret_key: bytes | None = None) -> dict:
         """Plain data; secrets masked, or with `secret_key` fingerprinted by keyed hash (for `infra diff`)."""
+
         def masked(value: Any) -> Any:
             return fingerprinted(value, secret_key) if secret_key else mask(value)
 
@@ -86,9 +87,7 @@ def plan_config(config: StackConfig, settings: Settings) -> PlanResult:
     program = run_program(stack_program.run, config)  # the same entry __main__.py uses
     cost = estimate(program.resources)
     violations = evaluate(program.resources)
-    problems = [
-        f"policy {v.policy}: {v.resource}: {v.message}" for v in violations if v.blocking
-    ]
+    problems = [f"policy {v.policy}: {v.resource}: {v.message}" for v in violations if v.blocking]
     budget = settings.budget_monthly_usd
     if budget and cost.monthly_usd > budget:
         problems.append(

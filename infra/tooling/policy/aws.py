@@ -17,28 +17,48 @@ BUCKETS = {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 # Guards that are practice, not a risk on their own: S3 encrypts new objects (SSE-S3) by default.
 BUCKET_GUARDS = {
-    "encryption": ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                   "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"),
+    "encryption": (
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    ),
     "versioning": ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"),
-    "lifecycle": ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-                  "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"),
+    "lifecycle": (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    ),
 }
 GUARD_WORDS = {"encryption": "default encryption", "versioning": "versioning", "lifecycle": "a lifecycle configuration"}
-INLINE_GUARDS = {"encryption": "serverSideEncryptionConfiguration", "versioning": "versioning", "lifecycle": "lifecycleRules"}
+INLINE_GUARDS = {
+    "encryption": "serverSideEncryptionConfiguration",
+    "versioning": "versioning",
+    "lifecycle": "lifecycleRules",
+}
 PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 BUCKET_ACLS = {"aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl"}
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-POLICY_TYPES = {"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy",
-                "aws:iam/groupPolicy:GroupPolicy"}
-ATTACHMENTS = {"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-               "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment"}
+POLICY_TYPES = {
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+}
+ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+}
 AWS_MANAGED = "arn:aws:iam::aws:policy/"
 BROAD_MANAGED = {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess"}
 # Actions AWS does not scope to resources; `*` is the only valid Resource for them.
 UNSCOPABLE_ACTIONS = {
     "ecr:GetAuthorizationToken",
-    "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
 }
 PUBLIC_WEB_PORTS = {80, 443}
 # Task definition tag naming what a task is. ECS probes only by a command inside the image:
@@ -46,7 +66,13 @@ PUBLIC_WEB_PORTS = {80, 443}
 # probe command (public ones are probed by their ALB target group instead).
 UNPROBED_TASK_ROLES = {"job", "accessory"}
 LAMBDA_SECRET_REFERENCE = "SECRETS_ARN"  # the ARN of the secret, not a secret
-REFERENCE_SUFFIXES = ("_ARN", "_SECRET_ID", "_SECRET_NAME", "_PARAMETER", "_PARAMETER_NAME")  # names of secrets, not secrets
+REFERENCE_SUFFIXES = (
+    "_ARN",
+    "_SECRET_ID",
+    "_SECRET_NAME",
+    "_PARAMETER",
+    "_PARAMETER_NAME",
+)  # names of secrets, not secrets
 
 
 def _as_list(value) -> list:
@@ -66,17 +92,29 @@ def _world_ingress(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
         else:
             continue
         for rule in rules:
-            sources = {rule.get("cidrIpv4"), rule.get("cidrIpv6"), *(rule.get("cidrBlocks") or []),
-                       *(rule.get("ipv6CidrBlocks") or [])}
+            sources = {
+                rule.get("cidrIpv4"),
+                rule.get("cidrIpv6"),
+                *(rule.get("cidrBlocks") or []),
+                *(rule.get("ipv6CidrBlocks") or []),
+            }
             if not sources & OPEN_WORLD:
                 continue
-            web = rule.get("ipProtocol", rule.get("protocol")) == "tcp" and rule.get("fromPort") == rule.get("toPort") \
+            web = (
+                rule.get("ipProtocol", rule.get("protocol")) == "tcp"
+                and rule.get("fromPort") == rule.get("toPort")
                 and rule.get("fromPort") in PUBLIC_WEB_PORTS
+            )
             # Ids are unknown during a real preview: then only the ports can be judged.
             known = isinstance(group, str) and alb_groups and all(isinstance(g, str) for g in alb_groups)
             if not web or (known and group not in alb_groups):
-                yield v.name, (f"admits {sorted(sources & OPEN_WORLD)} on {rule.get('fromPort')}-{rule.get('toPort')}; "
-                               "only the load balancer's 80/443 may face the internet")
+                yield (
+                    v.name,
+                    (
+                        f"admits {sorted(sources & OPEN_WORLD)} on {rule.get('fromPort')}-{rule.get('toPort')}; "
+                        "only the load balancer's 80/443 may face the internet"
+                    ),
+                )
 
 
 RDS = {"aws:rds/instance:Instance", "aws:rds/cluster:Cluster"}
@@ -99,7 +137,9 @@ def _rds(v: ResourceView) -> Iterable[str]:
 
 
 def _rds_retention(v: ResourceView) -> Iterable[str]:
-    days = int(v.props["backupRetentionPeriod"] if v.props.get("backupRetentionPeriod") is not None else 1)  # AWS default 1
+    days = int(
+        v.props["backupRetentionPeriod"] if v.props.get("backupRetentionPeriod") is not None else 1
+    )  # AWS default 1
     if v.type in RDS and 0 < days < 7:
         yield f"automated backups are kept {days} day(s); a week lets a problem found late be restored"
 
@@ -134,7 +174,11 @@ def _buckets_private(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
         if not blocks:
             yield bucket.name, "is missing a public access block"
         for block in blocks:
-            off = [k for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets") if not block.props.get(k)]
+            off = [
+                k
+                for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+                if not block.props.get(k)
+            ]
             if off:
                 yield bucket.name, f"public access block must set all four flags ({', '.join(off)} off)"
         acls = [bucket.props.get("acl")] + [a.props.get("acl") for a in _guards_of(bucket, views, BUCKET_ACLS)]
@@ -281,13 +325,19 @@ def _log_retention(v: ResourceView) -> Iterable[str]:
 def _lambda_log_groups(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
     """Lambda writes to /aws/lambda/<name> (or loggingConfig.logGroup); created implicitly it never expires."""
     groups = {str(v.props.get("name")) for v in views if v.type == "aws:cloudwatch/logGroup:LogGroup"} | {
-        i for v in views if v.type == "aws:cloudwatch/logGroup:LogGroup" for i in v.ids}
+        i for v in views if v.type == "aws:cloudwatch/logGroup:LogGroup" for i in v.ids
+    }
     for fn in (v for v in views if v.type == "aws:lambda/function:Function"):
         configured = (fn.props.get("loggingConfig") or {}).get("logGroup")
         names = {configured} if configured else {f"/aws/lambda/{n}" for n in fn.ids | {fn.props.get("name")} if n}
         if names and not names & groups:
-            yield fn.name, (f"no LogGroup {sorted(names)[0]} with retentionInDays: Lambda creates it implicitly "
-                            "and keeps logs forever")
+            yield (
+                fn.name,
+                (
+                    f"no LogGroup {sorted(names)[0]} with retentionInDays: Lambda creates it implicitly "
+                    "and keeps logs forever"
+                ),
+            )
 
 
 def _ssm_secure_string(v: ResourceView) -> Iterable[str]:
@@ -314,41 +364,136 @@ def _tls_listener(v: ResourceView) -> Iterable[str]:
 
 def _uptime_check(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
     """A public endpoint (ALB, HTTP API) is watched from outside by a Route 53 health check."""
-    endpoints = [v for v in views if v.type in (LOAD_BALANCER, "aws:apigatewayv2/api:Api", "aws:apigateway/restApi:RestApi")
-                 and not v.props.get("internal")]
+    endpoints = [
+        v
+        for v in views
+        if v.type in (LOAD_BALANCER, "aws:apigatewayv2/api:Api", "aws:apigateway/restApi:RestApi")
+        and not v.props.get("internal")
+    ]
     if endpoints and not any(v.type == "aws:route53/healthCheck:HealthCheck" for v in views):
         for v in endpoints:
             yield v.name, "public endpoint without a Route 53 health check: a dead service would not alert"
 
 
 AWS_RULES: list[ResourceRule | StackRule] = [
-    StackRule("aws-only-alb-faces-internet", "Only the load balancer's 80/443 admit 0.0.0.0/0: every other open port is attack surface.", Level.MANDATORY, _world_ingress,
-              Risk.PUBLIC_EXPOSURE),
-    StackRule("aws-bucket-not-public", "S3 buckets: all four public access block flags, no public ACL or unconditioned `*` bucket policy: public buckets leak data.",
-              Level.MANDATORY, _buckets_private, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("aws-rds-private-encrypted", "RDS/Aurora: private, encrypted, backups on, deletion protection when protected: a lost or exposed database is lost data.",
-                 Level.MANDATORY, _rds, Risk.DURABILITY),
-    ResourceRule("aws-cache-encrypted-auth", "ElastiCache: TLS, at-rest encryption, AUTH: anyone in the VPC could otherwise read or flush it.", Level.MANDATORY, _cache, Risk.ENCRYPTION),
-    ResourceRule("aws-volume-encrypted", "EBS volumes and EFS file systems are encrypted at rest: snapshots and disks leave the account otherwise readable.", Level.MANDATORY, _ebs_encrypted,
-                 Risk.ENCRYPTION),
-    ResourceRule("aws-iam-least-privilege", "IAM policies (inline, attached, managed) name their resources; no wildcard actions, "
-                 "no *FullAccess: a leaked credential can do only what the workload needs.", Level.MANDATORY, _least_privilege, Risk.PRIVILEGE),
-    ResourceRule("aws-ecs-task-hardening", "ECS containers: secrets by reference, non-root, not privileged: env values show in the console and API.", Level.MANDATORY,
-                 _ecs_task, Risk.PRIVILEGE),
-    ResourceRule("aws-lambda-no-secret-env", "Lambda environment holds no secrets: env values show in the console and GetFunction.", Level.MANDATORY, _lambda_env, Risk.SECRETS),
-    ResourceRule("aws-ssm-secure-string", "SSM parameters holding secrets are SecureString: String values are unencrypted and readable by any reader.", Level.MANDATORY, _ssm_secure_string,
-                 Risk.SECRETS),
-    ResourceRule("aws-log-retention", "Log groups expire old logs: logs may hold personal data, and forever grows cost unbounded.", Level.MANDATORY, _log_retention,
-                 Risk.OBSERVABILITY),
-    StackRule("aws-lambda-log-group", "Every Lambda function has an explicit log group with retention: the implicit one never expires.", Level.MANDATORY,
-              _lambda_log_groups, Risk.OBSERVABILITY),
-    ResourceRule("aws-ecs-rollback", "ECS services roll back failed deployments: a bad release must not stay live.", Level.MANDATORY, _ecs_service, Risk.RELIABILITY),
-    StackRule("aws-bucket-practice", "S3 buckets: explicit default encryption, versioning, lifecycle rules (practice: S3 encrypts by default).", Level.ADVISORY,
-              _bucket_practice, Risk.DURABILITY),
-    ResourceRule("aws-rds-backup-retention", "RDS backups are kept at least 7 days (practice: a problem found late can still be restored).", Level.ADVISORY, _rds_retention, Risk.DURABILITY),
-    ResourceRule("aws-ecs-task-practice", "ECS containers log to CloudWatch and have health checks (practice: an ALB already checks public ones).", Level.ADVISORY,
-                 _ecs_task_practice, Risk.OBSERVABILITY),
-    StackRule("aws-uptime-check", "Public endpoints have an external uptime check (practice: a dead service alerts someone).", Level.ADVISORY, _uptime_check, Risk.OBSERVABILITY),
-    ResourceRule("aws-listener-tls", "Public listeners use TLS (advisory until a domain is set: needs a certificate).", Level.ADVISORY, _tls_listener,
-                 Risk.ENCRYPTION),
+    StackRule(
+        "aws-only-alb-faces-internet",
+        "Only the load balancer's 80/443 admit 0.0.0.0/0: every other open port is attack surface.",
+        Level.MANDATORY,
+        _world_ingress,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    StackRule(
+        "aws-bucket-not-public",
+        "S3 buckets: all four public access block flags, no public ACL or unconditioned `*` bucket policy: public buckets leak data.",
+        Level.MANDATORY,
+        _buckets_private,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    ResourceRule(
+        "aws-rds-private-encrypted",
+        "RDS/Aurora: private, encrypted, backups on, deletion protection when protected: a lost or exposed database is lost data.",
+        Level.MANDATORY,
+        _rds,
+        Risk.DURABILITY,
+    ),
+    ResourceRule(
+        "aws-cache-encrypted-auth",
+        "ElastiCache: TLS, at-rest encryption, AUTH: anyone in the VPC could otherwise read or flush it.",
+        Level.MANDATORY,
+        _cache,
+        Risk.ENCRYPTION,
+    ),
+    ResourceRule(
+        "aws-volume-encrypted",
+        "EBS volumes and EFS file systems are encrypted at rest: snapshots and disks leave the account otherwise readable.",
+        Level.MANDATORY,
+        _ebs_encrypted,
+        Risk.ENCRYPTION,
+    ),
+    ResourceRule(
+        "aws-iam-least-privilege",
+        "IAM policies (inline, attached, managed) name their resources; no wildcard actions, "
+        "no *FullAccess: a leaked credential can do only what the workload needs.",
+        Level.MANDATORY,
+        _least_privilege,
+        Risk.PRIVILEGE,
+    ),
+    ResourceRule(
+        "aws-ecs-task-hardening",
+        "ECS containers: secrets by reference, non-root, not privileged: env values show in the console and API.",
+        Level.MANDATORY,
+        _ecs_task,
+        Risk.PRIVILEGE,
+    ),
+    ResourceRule(
+        "aws-lambda-no-secret-env",
+        "Lambda environment holds no secrets: env values show in the console and GetFunction.",
+        Level.MANDATORY,
+        _lambda_env,
+        Risk.SECRETS,
+    ),
+    ResourceRule(
+        "aws-ssm-secure-string",
+        "SSM parameters holding secrets are SecureString: String values are unencrypted and readable by any reader.",
+        Level.MANDATORY,
+        _ssm_secure_string,
+        Risk.SECRETS,
+    ),
+    ResourceRule(
+        "aws-log-retention",
+        "Log groups expire old logs: logs may hold personal data, and forever grows cost unbounded.",
+        Level.MANDATORY,
+        _log_retention,
+        Risk.OBSERVABILITY,
+    ),
+    StackRule(
+        "aws-lambda-log-group",
+        "Every Lambda function has an explicit log group with retention: the implicit one never expires.",
+        Level.MANDATORY,
+        _lambda_log_groups,
+        Risk.OBSERVABILITY,
+    ),
+    ResourceRule(
+        "aws-ecs-rollback",
+        "ECS services roll back failed deployments: a bad release must not stay live.",
+        Level.MANDATORY,
+        _ecs_service,
+        Risk.RELIABILITY,
+    ),
+    StackRule(
+        "aws-bucket-practice",
+        "S3 buckets: explicit default encryption, versioning, lifecycle rules (practice: S3 encrypts by default).",
+        Level.ADVISORY,
+        _bucket_practice,
+        Risk.DURABILITY,
+    ),
+    ResourceRule(
+        "aws-rds-backup-retention",
+        "RDS backups are kept at least 7 days (practice: a problem found late can still be restored).",
+        Level.ADVISORY,
+        _rds_retention,
+        Risk.DURABILITY,
+    ),
+    ResourceRule(
+        "aws-ecs-task-practice",
+        "ECS containers log to CloudWatch and have health checks (practice: an ALB already checks public ones).",
+        Level.ADVISORY,
+        _ecs_task_practice,
+        Risk.OBSERVABILITY,
+    ),
+    StackRule(
+        "aws-uptime-check",
+        "Public endpoints have an external uptime check (practice: a dead service alerts someone).",
+        Level.ADVISORY,
+        _uptime_check,
+        Risk.OBSERVABILITY,
+    ),
+    ResourceRule(
+        "aws-listener-tls",
+        "Public listeners use TLS (advisory until a domain is set: needs a certificate).",
+        Level.ADVISORY,
+        _tls_listener,
+        Risk.ENCRYPTION,
+    ),
 ]

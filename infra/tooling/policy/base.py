@@ -104,8 +104,13 @@ def _plaintext_secret_env(resource: ResourceView) -> Iterable[str]:
             name, _, value = node.partition("=")
             # `X_FILE=/path` names a secret file (the images' convention). Docker `envs` ("K=V") has no
             # secret reference, so there a Pulumi secret is the floor.
-            if (SECRET_NAME.search(name) and value and not value.startswith("$") and not name.endswith("_FILE")
-                    and node not in resource.secret_values):
+            if (
+                SECRET_NAME.search(name)
+                and value
+                and not value.startswith("$")
+                and not name.endswith("_FILE")
+                and node not in resource.secret_values
+            ):
                 yield f"env {name} is a plaintext value; use a secret file or the platform's secret store"
 
 
@@ -114,16 +119,24 @@ def _ssh_closed_to_world(resource: ResourceView) -> Iterable[str]:
     for node in _walk(resource.props):
         if not isinstance(node, dict):
             continue
-        sources = set(node.get("sourceAddresses") or []) | set(node.get("cidrBlocks") or []) | set(
-            node.get("ipv6CidrBlocks") or []
-        ) | set(node.get("sourceRanges") or []) | ({node["cidrIpv4"]} if node.get("cidrIpv4") else set())
+        sources = (
+            set(node.get("sourceAddresses") or [])
+            | set(node.get("cidrBlocks") or [])
+            | set(node.get("ipv6CidrBlocks") or [])
+            | set(node.get("sourceRanges") or [])
+            | ({node["cidrIpv4"]} if node.get("cidrIpv4") else set())
+        )
         if not sources & OPEN_WORLD:
             continue
         ports = str(node.get("portRange") or "")
         from_port, to_port = node.get("fromPort"), node.get("toPort")
-        if ports in {"22", "1-65535", "all"} or (
-            isinstance(from_port, (int, float)) and isinstance(to_port, (int, float)) and from_port <= 22 <= to_port
-        ) or any("22" in str(p) for a in node.get("allows") or [] for p in a.get("ports") or []):
+        if (
+            ports in {"22", "1-65535", "all"}
+            or (
+                isinstance(from_port, (int, float)) and isinstance(to_port, (int, float)) and from_port <= 22 <= to_port
+            )
+            or any("22" in str(p) for a in node.get("allows") or [] for p in a.get("ports") or [])
+        ):
             yield "SSH (22) is open to the internet; restrict it to sshAllowedCidrs"
 
 

@@ -18,7 +18,9 @@ SSH_PORT = "22"  # reported by ssh-not-open-to-world
 
 def _droplets_firewalled(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
     firewalls = [v for v in views if v.type == FIREWALL]
-    if any(v.type == DROPLET for v in views) and not any(f.props.get("dropletIds") or f.props.get("tags") for f in firewalls):
+    if any(v.type == DROPLET for v in views) and not any(
+        f.props.get("dropletIds") or f.props.get("tags") for f in firewalls
+    ):
         for droplet in (v for v in views if v.type == DROPLET):
             yield droplet.name, "has no cloud firewall (digitalocean.Firewall with its id or tag)"
 
@@ -56,14 +58,39 @@ def _spaces_private(v: ResourceView) -> Iterable[str]:
 
 
 DO_RULES: list[ResourceRule | StackRule] = [
-    StackRule("droplet-has-firewall", "Every droplet is behind a DigitalOcean cloud firewall: a droplet alone exposes every listening port.", Level.MANDATORY,
-              _droplets_firewalled, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("firewall-only-web-public", "A cloud firewall opens only 80/443 to the internet: every other open port is attack surface.", Level.MANDATORY,
-                 _firewall_public_ports, Risk.PUBLIC_EXPOSURE),
-    StackRule("database-has-firewall", "Every managed database has a DatabaseFirewall naming who may connect: otherwise any address may try.",
-              Level.MANDATORY, _databases_firewalled, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("database-firewall-private", "A DatabaseFirewall never admits the whole internet: the database would be public.", Level.MANDATORY,
-                 _database_firewall_private, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("do-spaces-private", "Spaces buckets and objects are private: public-read lists and serves every object.", Level.MANDATORY, _spaces_private,
-                 Risk.PUBLIC_EXPOSURE),
+    StackRule(
+        "droplet-has-firewall",
+        "Every droplet is behind a DigitalOcean cloud firewall: a droplet alone exposes every listening port.",
+        Level.MANDATORY,
+        _droplets_firewalled,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    ResourceRule(
+        "firewall-only-web-public",
+        "A cloud firewall opens only 80/443 to the internet: every other open port is attack surface.",
+        Level.MANDATORY,
+        _firewall_public_ports,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    StackRule(
+        "database-has-firewall",
+        "Every managed database has a DatabaseFirewall naming who may connect: otherwise any address may try.",
+        Level.MANDATORY,
+        _databases_firewalled,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    ResourceRule(
+        "database-firewall-private",
+        "A DatabaseFirewall never admits the whole internet: the database would be public.",
+        Level.MANDATORY,
+        _database_firewall_private,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    ResourceRule(
+        "do-spaces-private",
+        "Spaces buckets and objects are private: public-read lists and serves every object.",
+        Level.MANDATORY,
+        _spaces_private,
+        Risk.PUBLIC_EXPOSURE,
+    ),
 ]

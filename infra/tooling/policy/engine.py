@@ -50,18 +50,29 @@ def _ids(resource: PlannedResource) -> frozenset[str]:
 
 
 def view(resource: PlannedResource) -> ResourceView:
-    return ResourceView(type=resource.type, name=resource.name, props=unwrapped(resource.inputs), protect=resource.protect,
-                        secret_values=frozenset(_secret_strings(resource.inputs)), secrets_known=True, ids=_ids(resource))
+    return ResourceView(
+        type=resource.type,
+        name=resource.name,
+        props=unwrapped(resource.inputs),
+        protect=resource.protect,
+        secret_values=frozenset(_secret_strings(resource.inputs)),
+        secrets_known=True,
+        ids=_ids(resource),
+    )
 
 
-def evaluate(resources: Iterable[PlannedResource], rules: Iterable[ResourceRule | StackRule] = ALL_RULES,
-             waivers: tuple[FileWaiver, ...] | None = None) -> list[Violation]:
+def evaluate(
+    resources: Iterable[PlannedResource],
+    rules: Iterable[ResourceRule | StackRule] = ALL_RULES,
+    waivers: tuple[FileWaiver, ...] | None = None,
+) -> list[Violation]:
     views = [view(r) for r in resources if r.custom]
     return evaluate_views(views, rules, waiver_file.load_file() if waivers is None else waivers)
 
 
-def evaluate_views(views: list[ResourceView], rules: Iterable[ResourceRule | StackRule],
-                   waivers: tuple[FileWaiver, ...] = ()) -> list[Violation]:
+def evaluate_views(
+    views: list[ResourceView], rules: Iterable[ResourceRule | StackRule], waivers: tuple[FileWaiver, ...] = ()
+) -> list[Violation]:
     def waived(rule: str, candidates: list[ResourceView]) -> str:
         reasons = (resource_waiver(v.type, v.name, v.props, rule, waivers) for v in candidates)
         return next((r for r in reasons if r), "")
@@ -72,6 +83,8 @@ def evaluate_views(views: list[ResourceView], rules: Iterable[ResourceRule | Sta
             for v in views:
                 found += [Violation(rule.name, v.name, rule.level, m, waived(rule.name, [v])) for m in rule.check(v)]
         else:  # stack rules name the resource; names are unique per type, not across types
-            found += [Violation(rule.name, name, rule.level, m, waived(rule.name, [v for v in views if v.name == name]))
-                      for name, m in rule.check(views)]
+            found += [
+                Violation(rule.name, name, rule.level, m, waived(rule.name, [v for v in views if v.name == name]))
+                for name, m in rule.check(views)
+            ]
     return found

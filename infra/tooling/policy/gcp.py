@@ -18,11 +18,19 @@ RUN_WORKLOADS = {
     RUN_V1,
 }
 RUN_SERVICES = {"gcp:cloudrunv2/service:Service", RUN_V1}
-PUBLIC_INVOKER_TYPES = {"gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
-                        "gcp:cloudrun/iamMember:IamMember", "gcp:cloudrun/iamBinding:IamBinding"}
-ACL_TYPES = {"gcp:storage/bucketAccessControl:BucketAccessControl", "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
-             "gcp:storage/objectAccessControl:ObjectAccessControl", "gcp:storage/bucketACL:BucketACL",
-             "gcp:storage/defaultObjectACL:DefaultObjectACL"}
+PUBLIC_INVOKER_TYPES = {
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
+    "gcp:cloudrun/iamMember:IamMember",
+    "gcp:cloudrun/iamBinding:IamBinding",
+}
+ACL_TYPES = {
+    "gcp:storage/bucketAccessControl:BucketAccessControl",
+    "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+    "gcp:storage/objectAccessControl:ObjectAccessControl",
+    "gcp:storage/bucketACL:BucketACL",
+    "gcp:storage/defaultObjectACL:DefaultObjectACL",
+}
 # Cloud SQL for PostgreSQL 16 and later defaults to the ENTERPRISE_PLUS edition, which rejects shared-core tiers.
 ENTERPRISE_PLUS_DEFAULT = ("POSTGRES_16", "POSTGRES_17", "POSTGRES_18")
 PUBLIC_WEB_PORTS = {"80", "443"}
@@ -35,8 +43,9 @@ ACCESSORY_LABEL = ("ai-service-role", "accessory")  # infra/components/gcp/acces
 
 
 def _is_iam(view: ResourceView) -> bool:
-    return view.type.startswith("gcp:") and ("IamMember" in view.type or "IAMMember" in view.type
-                                              or "IamBinding" in view.type or "IAMBinding" in view.type)
+    return view.type.startswith("gcp:") and (
+        "IamMember" in view.type or "IAMMember" in view.type or "IamBinding" in view.type or "IAMBinding" in view.type
+    )
 
 
 def _members(props: dict) -> set[str]:
@@ -144,8 +153,11 @@ def _private_sql(view: ResourceView) -> Iterable[str]:
     if not backups.get("enabled"):
         yield "automated backups are off: a lost instance loses the data"
     version = str(view.props.get("databaseVersion") or "")
-    if settings.get("tier") in SHARED_CORE_TIERS and version.startswith(ENTERPRISE_PLUS_DEFAULT) \
-            and settings.get("edition") != "ENTERPRISE":
+    if (
+        settings.get("tier") in SHARED_CORE_TIERS
+        and version.startswith(ENTERPRISE_PLUS_DEFAULT)
+        and settings.get("edition") != "ENTERPRISE"
+    ):
         yield f"shared-core tier {settings.get('tier')} needs edition ENTERPRISE ({version} defaults to ENTERPRISE_PLUS)"
     if view.protect and not (view.props.get("deletionProtection") and settings.get("deletionProtectionEnabled")):
         yield "is Pulumi-protected but deletion protection is off; set both deletion_protection flags"
@@ -194,7 +206,7 @@ def _scheduler_authenticated(view: ResourceView) -> Iterable[str]:
 def _sql_pitr(view: ResourceView) -> Iterable[str]:
     if view.type != SQL:
         return
-    backups = ((view.props.get("settings") or {}).get("backupConfiguration") or {})
+    backups = (view.props.get("settings") or {}).get("backupConfiguration") or {}
     if backups.get("enabled") and not backups.get("pointInTimeRecoveryEnabled"):
         yield "point-in-time recovery is off: a restore loses everything since the last nightly backup"
 
@@ -211,33 +223,105 @@ def _alerts_notify(view: ResourceView) -> Iterable[str]:
         yield "alerts go nowhere; set cloudrun.notificationEmail (or letsencryptEmail)"
 
 
-def _rule(name: str, description: str, check, level: Level = Level.MANDATORY, risk: Risk = Risk.RELIABILITY) -> ResourceRule:
+def _rule(
+    name: str, description: str, check, level: Level = Level.MANDATORY, risk: Risk = Risk.RELIABILITY
+) -> ResourceRule:
     return ResourceRule(name=name, description=description, level=level, check=check, risk=risk)
 
 
 GCP_RULES: list[ResourceRule | StackRule] = [
-    _rule("gcp-no-primitive-roles", "No owner/editor/viewer grants: primitive roles reach every service in the project.", _no_primitive_roles, risk=Risk.PRIVILEGE),
-    _rule("gcp-public-only-run-invoker", "allUsers only ever gets run.invoker on a Cloud Run service (IAM or ACL): anything else is public data or control.",
-          _public_only_run_invoker, risk=Risk.PUBLIC_EXPOSURE),
-    _rule("gcp-firewall-only-web-public", "VPC firewall rules open only 80/443 to the internet: every other open port is attack surface.", _firewall_world,
-          risk=Risk.PUBLIC_EXPOSURE),
-    _rule("gcp-dedicated-service-account", "Cloud Run workloads (v1 and v2) run as a dedicated service account: the default one is project Editor.", _dedicated_identity,
-          risk=Risk.PRIVILEGE),
-    _rule("gcp-run-env", "Cloud Run env: no PORT (rejected), secrets pinned to a version (a rollback must not read a newer secret).", _run_env, risk=Risk.SECRETS),
-    _rule("gcp-run-deletion-protection", "Cloud Run deletion protection is set explicitly (practice: the provider default blocks `pulumi destroy`).",
-          _deletion_protection_explicit, Level.ADVISORY),
-    _rule("gcp-run-probes", "Cloud Run services have startup and liveness probes (practice: a hung instance is replaced).", _service_probes,
-          Level.ADVISORY),
-    _rule("gcp-sql-private", "Cloud SQL: private IP only, TLS, backups on, edition fits tier (PG16+), deletion protection: exposure and data loss.",
-          _private_sql, risk=Risk.PUBLIC_EXPOSURE),
-    _rule("gcp-sql-pitr", "Cloud SQL keeps point-in-time recovery logs (practice: restores lose less than a day).", _sql_pitr, Level.ADVISORY, Risk.DURABILITY),
-    _rule("gcp-bucket-protected", "GCS: uniform bucket-level access and enforced public access prevention: no object can be made public.", _protected_bucket,
-          risk=Risk.PUBLIC_EXPOSURE),
-    _rule("gcp-bucket-practice", "GCS: versioning and lifecycle rules (practice: overwrites are recoverable, temporary data expires).", _bucket_practice, Level.ADVISORY, Risk.DURABILITY),
-    _rule("gcp-redis-private", "Memorystore: AUTH, in-transit encryption, VPC only: the AUTH string must not travel in clear.", _private_redis, risk=Risk.ENCRYPTION),
-    _rule("gcp-scheduler-authenticated", "Cloud Scheduler HTTP targets authenticate as a dedicated account: an unauthenticated job endpoint is public.", _scheduler_authenticated,
-          risk=Risk.PRIVILEGE),
-    StackRule(name="gcp-uptime-check", description="Every Cloud Run service has an uptime check (practice: a dead service alerts someone).",
-              level=Level.ADVISORY, check=_uptime_check_present, risk=Risk.OBSERVABILITY),
-    _rule("gcp-alerts-notify", "Alert policies have a notification channel (practice: an alert nobody receives is no alert).", _alerts_notify, Level.ADVISORY, Risk.OBSERVABILITY),
+    _rule(
+        "gcp-no-primitive-roles",
+        "No owner/editor/viewer grants: primitive roles reach every service in the project.",
+        _no_primitive_roles,
+        risk=Risk.PRIVILEGE,
+    ),
+    _rule(
+        "gcp-public-only-run-invoker",
+        "allUsers only ever gets run.invoker on a Cloud Run service (IAM or ACL): anything else is public data or control.",
+        _public_only_run_invoker,
+        risk=Risk.PUBLIC_EXPOSURE,
+    ),
+    _rule(
+        "gcp-firewall-only-web-public",
+        "VPC firewall rules open only 80/443 to the internet: every other open port is attack surface.",
+        _firewall_world,
+        risk=Risk.PUBLIC_EXPOSURE,
+    ),
+    _rule(
+        "gcp-dedicated-service-account",
+        "Cloud Run workloads (v1 and v2) run as a dedicated service account: the default one is project Editor.",
+        _dedicated_identity,
+        risk=Risk.PRIVILEGE,
+    ),
+    _rule(
+        "gcp-run-env",
+        "Cloud Run env: no PORT (rejected), secrets pinned to a version (a rollback must not read a newer secret).",
+        _run_env,
+        risk=Risk.SECRETS,
+    ),
+    _rule(
+        "gcp-run-deletion-protection",
+        "Cloud Run deletion protection is set explicitly (practice: the provider default blocks `pulumi destroy`).",
+        _deletion_protection_explicit,
+        Level.ADVISORY,
+    ),
+    _rule(
+        "gcp-run-probes",
+        "Cloud Run services have startup and liveness probes (practice: a hung instance is replaced).",
+        _service_probes,
+        Level.ADVISORY,
+    ),
+    _rule(
+        "gcp-sql-private",
+        "Cloud SQL: private IP only, TLS, backups on, edition fits tier (PG16+), deletion protection: exposure and data loss.",
+        _private_sql,
+        risk=Risk.PUBLIC_EXPOSURE,
+    ),
+    _rule(
+        "gcp-sql-pitr",
+        "Cloud SQL keeps point-in-time recovery logs (practice: restores lose less than a day).",
+        _sql_pitr,
+        Level.ADVISORY,
+        Risk.DURABILITY,
+    ),
+    _rule(
+        "gcp-bucket-protected",
+        "GCS: uniform bucket-level access and enforced public access prevention: no object can be made public.",
+        _protected_bucket,
+        risk=Risk.PUBLIC_EXPOSURE,
+    ),
+    _rule(
+        "gcp-bucket-practice",
+        "GCS: versioning and lifecycle rules (practice: overwrites are recoverable, temporary data expires).",
+        _bucket_practice,
+        Level.ADVISORY,
+        Risk.DURABILITY,
+    ),
+    _rule(
+        "gcp-redis-private",
+        "Memorystore: AUTH, in-transit encryption, VPC only: the AUTH string must not travel in clear.",
+        _private_redis,
+        risk=Risk.ENCRYPTION,
+    ),
+    _rule(
+        "gcp-scheduler-authenticated",
+        "Cloud Scheduler HTTP targets authenticate as a dedicated account: an unauthenticated job endpoint is public.",
+        _scheduler_authenticated,
+        risk=Risk.PRIVILEGE,
+    ),
+    StackRule(
+        name="gcp-uptime-check",
+        description="Every Cloud Run service has an uptime check (practice: a dead service alerts someone).",
+        level=Level.ADVISORY,
+        check=_uptime_check_present,
+        risk=Risk.OBSERVABILITY,
+    ),
+    _rule(
+        "gcp-alerts-notify",
+        "Alert policies have a notification channel (practice: an alert nobody receives is no alert).",
+        _alerts_notify,
+        Level.ADVISORY,
+        Risk.OBSERVABILITY,
+    ),
 ]

@@ -15,8 +15,23 @@ WORKLOAD_KINDS = LONG_RUNNING_KINDS | {"Job", "CronJob", "Pod"}
 HPA_KIND = "HorizontalPodAutoscaler"
 # Ports of data stores and admin UIs that have no business on a public load balancer.
 DATA_STORE_PORTS = {5432, 3306, 6379, 27017, 9200, 9300, 11211, 5672, 15672, 9042, 26257, 2379, 8086, 9000, 9090, 9093}
-DATA_STORE_WORDS = ("postgres", "mysql", "mariadb", "redis", "valkey", "mongo", "elasticsearch", "opensearch", "memcached",
-                    "rabbitmq", "cassandra", "etcd", "minio", "prometheus", "alertmanager")
+DATA_STORE_WORDS = (
+    "postgres",
+    "mysql",
+    "mariadb",
+    "redis",
+    "valkey",
+    "mongo",
+    "elasticsearch",
+    "opensearch",
+    "memcached",
+    "rabbitmq",
+    "cassandra",
+    "etcd",
+    "minio",
+    "prometheus",
+    "alertmanager",
+)
 
 
 def _kind(view: ResourceView) -> str:
@@ -94,13 +109,22 @@ def _pinned_images(view: ResourceView) -> Iterable[str]:
 
 
 def _hpa_owns_replicas(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
-    scaled = {((v.props.get("metadata") or {}).get("namespace"), ((v.props.get("spec") or {}).get("scaleTargetRef") or {}).get("name"))
-              for v in views if _kind(v) == HPA_KIND}
+    scaled = {
+        (
+            (v.props.get("metadata") or {}).get("namespace"),
+            ((v.props.get("spec") or {}).get("scaleTargetRef") or {}).get("name"),
+        )
+        for v in views
+        if _kind(v) == HPA_KIND
+    }
     for v in views:
         meta = v.props.get("metadata") or {}
         if _kind(v) == "Deployment" and (meta.get("namespace"), meta.get("name")) in scaled:
             if "replicas" in (v.props.get("spec") or {}):
-                yield v.name, "sets spec.replicas while a HorizontalPodAutoscaler scales it: every `pulumi up` would reset the count"
+                yield (
+                    v.name,
+                    "sets spec.replicas while a HorizontalPodAutoscaler scales it: every `pulumi up` would reset the count",
+                )
 
 
 def _service_exposes_data_store(view: ResourceView) -> Iterable[str]:
@@ -116,15 +140,23 @@ def _service_exposes_data_store(view: ResourceView) -> Iterable[str]:
     annotations = (view.props.get("metadata") or {}).get("annotations") or {}
     if any("internal" in k and str(v).lower() in ("true", "internal") for k, v in annotations.items()):
         return  # an internal (VPC-only) load balancer
-    ports = {int(p.get(k)) for p in spec.get("ports") or [] for k in ("port", "targetPort")
-             if isinstance(p.get(k), (int, float))}
-    words = " ".join(str(x) for x in [(view.props.get("metadata") or {}).get("name"), view.name,
-                                      *((spec.get("selector") or {}).values())]).lower()
+    ports = {
+        int(p.get(k))
+        for p in spec.get("ports") or []
+        for k in ("port", "targetPort")
+        if isinstance(p.get(k), (int, float))
+    }
+    words = " ".join(
+        str(x)
+        for x in [(view.props.get("metadata") or {}).get("name"), view.name, *((spec.get("selector") or {}).values())]
+    ).lower()
     hits = sorted(ports & DATA_STORE_PORTS)
     named = [w for w in DATA_STORE_WORDS if w in words]
     if hits or named:
-        yield (f"type {spec['type']} exposes {named[0] if named else 'a data store'} "
-               f"(port {', '.join(map(str, hits or sorted(ports)))}) outside the cluster; use ClusterIP")
+        yield (
+            f"type {spec['type']} exposes {named[0] if named else 'a data store'} "
+            f"(port {', '.join(map(str, hits or sorted(ports)))}) outside the cluster; use ClusterIP"
+        )
 
 
 def _config_map_secrets(view: ResourceView) -> Iterable[str]:
@@ -144,19 +176,67 @@ def _helm_pinned(view: ResourceView) -> Iterable[str]:
 
 
 K8S_RULES: list[ResourceRule | StackRule] = [
-    ResourceRule("k8s-restricted-containers", "Containers run as non-root, without privilege escalation, with ALL capabilities dropped: a breakout starts unprivileged.",
-                 Level.MANDATORY, _non_root, Risk.PRIVILEGE),
-    ResourceRule("k8s-no-host-namespaces", "No hostNetwork, hostPID or hostIPC: a pod sharing them sees the node.", Level.MANDATORY, _host_namespaces, Risk.PRIVILEGE),
-    ResourceRule("k8s-data-store-not-exposed", "No LoadBalancer/NodePort Service in front of a data store: it would be on the internet.", Level.MANDATORY,
-                 _service_exposes_data_store, Risk.PUBLIC_EXPOSURE),
-    ResourceRule("k8s-no-secrets-in-config-maps", "Secret-named keys live in Secrets, not ConfigMaps: ConfigMaps are shown to every reader in clear.", Level.MANDATORY,
-                 _config_map_secrets, Risk.SECRETS),
-    ResourceRule("k8s-pinned-images", "Images are pinned by version tag or digest, never latest: a deploy must run what was reviewed.", Level.MANDATORY, _pinned_images,
-                 Risk.SUPPLY_CHAIN),
-    ResourceRule("k8s-helm-chart-pinned", "Helm releases pin a chart version: every deploy would otherwise install whatever is newest.", Level.MANDATORY, _helm_pinned, Risk.SUPPLY_CHAIN),
-    ResourceRule("k8s-resource-limits", "Every container has CPU and memory limits: one runaway pod must not starve the node.", Level.MANDATORY, _limits, Risk.RELIABILITY),
-    ResourceRule("k8s-probes", "Serving containers have liveness and readiness probes (practice: hung pods restart, unready ones get no traffic).", Level.ADVISORY,
-                 _probes, Risk.RELIABILITY),
-    StackRule("k8s-hpa-owns-replicas", "A Deployment scaled by an HPA does not set replicas: every `pulumi up` would reset the scale.", Level.MANDATORY, _hpa_owns_replicas,
-              Risk.RELIABILITY),
+    ResourceRule(
+        "k8s-restricted-containers",
+        "Containers run as non-root, without privilege escalation, with ALL capabilities dropped: a breakout starts unprivileged.",
+        Level.MANDATORY,
+        _non_root,
+        Risk.PRIVILEGE,
+    ),
+    ResourceRule(
+        "k8s-no-host-namespaces",
+        "No hostNetwork, hostPID or hostIPC: a pod sharing them sees the node.",
+        Level.MANDATORY,
+        _host_namespaces,
+        Risk.PRIVILEGE,
+    ),
+    ResourceRule(
+        "k8s-data-store-not-exposed",
+        "No LoadBalancer/NodePort Service in front of a data store: it would be on the internet.",
+        Level.MANDATORY,
+        _service_exposes_data_store,
+        Risk.PUBLIC_EXPOSURE,
+    ),
+    ResourceRule(
+        "k8s-no-secrets-in-config-maps",
+        "Secret-named keys live in Secrets, not ConfigMaps: ConfigMaps are shown to every reader in clear.",
+        Level.MANDATORY,
+        _config_map_secrets,
+        Risk.SECRETS,
+    ),
+    ResourceRule(
+        "k8s-pinned-images",
+        "Images are pinned by version tag or digest, never latest: a deploy must run what was reviewed.",
+        Level.MANDATORY,
+        _pinned_images,
+        Risk.SUPPLY_CHAIN,
+    ),
+    ResourceRule(
+        "k8s-helm-chart-pinned",
+        "Helm releases pin a chart version: every deploy would otherwise install whatever is newest.",
+        Level.MANDATORY,
+        _helm_pinned,
+        Risk.SUPPLY_CHAIN,
+    ),
+    ResourceRule(
+        "k8s-resource-limits",
+        "Every container has CPU and memory limits: one runaway pod must not starve the node.",
+        Level.MANDATORY,
+        _limits,
+        Risk.RELIABILITY,
+    ),
+    ResourceRule(
+        "k8s-probes",
+        "Serving containers have liveness and readiness probes (practice: hung pods restart, unready ones get no traffic).",
+        Level.ADVISORY,
+        _probes,
+        Risk.RELIABILITY,
+    ),
+    StackRule(
+        "k8s-hpa-owns-replicas",
+        "A Deployment scaled by an HPA does not set replicas: every `pulumi up` would reset the scale.",
+        Level.MANDATORY,
+        _hpa_owns_replicas,
+        Risk.RELIABILITY,
+    ),
 ]

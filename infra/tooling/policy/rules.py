@@ -13,4 +13,11 @@ from infra.tooling.policy.docker import DOCKER_RULES
 from infra.tooling.policy.gcp import GCP_RULES
 from infra.tooling.policy.kubernetes import K8S_RULES
 
-ALL_RULES: list[ResourceRule | StackRule] = [*COMMON_RULES, *GCP_RULES, *AWS_RULES, *DO_RULES, *K8S_RULES, *DOCKER_RULES]
+ALL_RULES: list[ResourceRule | StackRule] = [
+    *COMMON_RULES,
+    *GCP_RULES,
+    *AWS_RULES,
+    *DO_RULES,
+    *K8S_RULES,
+    *DOCKER_RULES,
+]

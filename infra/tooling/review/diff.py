@@ -153,7 +153,9 @@ def compare(before: dict, after: dict, *, base_label: str, problems: list[str] |
             diff.cost_lines.append((line, b, a))
     seen = {(v["policy"], v["resource"], v["message"]) for v in before.get("policy", {}).get("violations", [])}
     diff.new_violations = [
-        v for v in after.get("policy", {}).get("violations", []) if (v["policy"], v["resource"], v["message"]) not in seen
+        v
+        for v in after.get("policy", {}).get("violations", [])
+        if (v["policy"], v["resource"], v["message"]) not in seen
     ]
     return diff
 
@@ -210,7 +212,7 @@ def _change_text(change: InputChange) -> str:
 def _short(value: Any) -> str:
     text = json.dumps(value) if not isinstance(value, str) else value
     text = text.replace("|", "\\|").replace("\n", "⏎")
-    return f"`{text[:80]}{'…' if len(text) > 80 else ''}`" if text else "`\"\"`"
+    return f"`{text[:80]}{'…' if len(text) > 80 else ''}`" if text else '`""`'
 
 
 def to_markdown(diff: PlanDiff) -> str:
@@ -220,15 +222,19 @@ def to_markdown(diff: PlanDiff) -> str:
         f"### Plan diff: `{diff.stack}` ({diff.base_label} → working tree)",
         "",
         f"**Resources:** {len(diff.added)} to add, {len(diff.removed)} to remove, {updated} to change, "
-        f"{len(diff.replaced) + len(diff.cascaded)} to replace"
-        + (f"  \n_{diff.base_note}_" if diff.base_note else ""),
+        f"{len(diff.replaced) + len(diff.cascaded)} to replace" + (f"  \n_{diff.base_note}_" if diff.base_note else ""),
         "",
     ]
     if diff.replaced:
         out.append("**Replaced (deleted and created again — data on them is lost, addresses may change):**")
-        out += [f"- `{t}` {n}: forced by {', '.join(f'`{p}`' for p in paths)}" for (t, n, _), paths in diff.replaced.items()]
-        out += [f"- `{t}` {n}: its {', '.join(f'`{p}`' for p, _ in hits)} names the replaced "
-                f"{', '.join(sorted({r for _, r in hits}))}" for (t, n, _), hits in diff.cascaded.items()]
+        out += [
+            f"- `{t}` {n}: forced by {', '.join(f'`{p}`' for p in paths)}" for (t, n, _), paths in diff.replaced.items()
+        ]
+        out += [
+            f"- `{t}` {n}: its {', '.join(f'`{p}`' for p, _ in hits)} names the replaced "
+            f"{', '.join(sorted({r for _, r in hits}))}"
+            for (t, n, _), hits in diff.cascaded.items()
+        ]
         out.append("")
     if diff.uncertain:
         out.append(f"**May be replaced** ({UNCOMPARABLE}; run the diff again once the base has keyed hashes):")

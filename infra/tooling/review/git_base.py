@@ -19,14 +19,21 @@ def plan_at_ref(root: Path, ref: str, stack: str) -> tuple[dict | None, str]:
         worktree = Path(tmp) / "base"
         added = subprocess.run(
             ["git", "worktree", "add", "--detach", "--quiet", str(worktree), ref],
-            cwd=root, capture_output=True, text=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
         )
         if added.returncode != 0:
-            raise BaseRefError(f"--base {ref}: {added.stderr.strip().splitlines()[-1] if added.stderr.strip() else 'cannot check out'}")
+            raise BaseRefError(
+                f"--base {ref}: {added.stderr.strip().splitlines()[-1] if added.stderr.strip() else 'cannot check out'}"
+            )
         try:
             result = subprocess.run(
                 [sys.executable, "-m", "infra", "plan", stack, "--json"],
-                cwd=worktree, capture_output=True, text=True, timeout=300,
+                cwd=worktree,
+                capture_output=True,
+                text=True,
+                timeout=300,
             )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=root, capture_output=True)

@@ -34,8 +34,8 @@ def to_dot(resources: list[PlannedResource], title: str) -> str:
     lines = [
         "digraph plan {",
         f"  label={_quote(title)}; labelloc=t; fontname=Helvetica; rankdir=LR; compound=true;",
-        "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f5f7fa\", fontname=Helvetica, fontsize=10];",
-        "  edge [color=\"#8a94a6\", arrowsize=0.6];",
+        '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", fontname=Helvetica, fontsize=10];',
+        '  edge [color="#8a94a6", arrowsize=0.6];',
     ]
 
     def emit(parent_urn: str, depth: int) -> None:
@@ -47,7 +47,9 @@ def to_dot(resources: list[PlannedResource], title: str) -> str:
                 lines.append(f"{pad}{_quote(r.urn)} [label={_label(r.name, _short_type(r.type))}];")
             else:
                 lines.append(f"{pad}subgraph {_quote('cluster_' + r.urn)} {{")
-                lines.append(f"{pad}  label={_quote(r.name + ' (' + r.type.rsplit(':', 1)[-1] + ')')}; style=rounded; color=\"#4c6ef5\";")
+                lines.append(
+                    f'{pad}  label={_quote(r.name + " (" + r.type.rsplit(":", 1)[-1] + ")")}; style=rounded; color="#4c6ef5";'
+                )
                 emit(r.urn, depth + 1)
                 lines.append(f"{pad}}}")
 

@@ -21,6 +21,7 @@ def _region(inputs: Outputs) -> str:
 def _arn(service: str, resource: str) -> Callable[[str, Outputs], Outputs]:
     def computed(name: str, inputs: Outputs) -> Outputs:
         return {"arn": f"arn:aws:{service}:{_region(inputs)}:{ACCOUNT}:{resource}/{name}"}
+
     return computed
 
 
@@ -36,8 +37,12 @@ def _log_group(name: str, inputs: Outputs) -> Outputs:
 
 def _repository(name: str, inputs: Outputs) -> Outputs:
     region = _region(inputs)
-    return {"arn": f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{name}", "registryId": ACCOUNT, "name": name,
-            "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}"}
+    return {
+        "arn": f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{name}",
+        "registryId": ACCOUNT,
+        "name": name,
+        "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}",
+    }
 
 
 def _image(name: str, inputs: Outputs) -> Outputs:
@@ -49,8 +54,12 @@ def _image(name: str, inputs: Outputs) -> Outputs:
 
 def _load_balancer(name: str, inputs: Outputs) -> Outputs:
     suffix = f"app/{name}/{token(name)}"
-    return {"arn": f"arn:aws:elasticloadbalancing:{_region(inputs)}:{ACCOUNT}:loadbalancer/{suffix}",
-            "arnSuffix": suffix, "dnsName": f"{name}-placeholder.elb.invalid", "zoneId": "ZPLACEHOLDER0000"}
+    return {
+        "arn": f"arn:aws:elasticloadbalancing:{_region(inputs)}:{ACCOUNT}:loadbalancer/{suffix}",
+        "arnSuffix": suffix,
+        "dnsName": f"{name}-placeholder.elb.invalid",
+        "zoneId": "ZPLACEHOLDER0000",
+    }
 
 
 def _target_group(name: str, inputs: Outputs) -> Outputs:
@@ -62,6 +71,7 @@ def _named_arn(service: str, resource: str) -> Callable[[str, Outputs], Outputs]
     def computed(name: str, inputs: Outputs) -> Outputs:
         value = inputs.get("name") or name
         return {"name": value, "arn": f"arn:aws:{service}:{_region(inputs)}:{ACCOUNT}:{resource}/{value}"}
+
     return computed
 
 
@@ -80,21 +90,33 @@ def _iam_role(name: str, inputs: Outputs) -> Outputs:
 
 def _db_instance(name: str, inputs: Outputs) -> Outputs:
     address = f"{name}-placeholder.db.invalid"
-    return {"address": address, "endpoint": f"{address}:5432",
-            "arn": f"arn:aws:rds:{_region(inputs)}:{ACCOUNT}:db:{name}"}
+    return {
+        "address": address,
+        "endpoint": f"{address}:5432",
+        "arn": f"arn:aws:rds:{_region(inputs)}:{ACCOUNT}:db:{name}",
+    }
 
 
 def _replication_group(name: str, inputs: Outputs) -> Outputs:
-    return {"primaryEndpointAddress": f"{name}-placeholder.cache.invalid",
-            "arn": f"arn:aws:elasticache:{_region(inputs)}:{ACCOUNT}:replicationgroup:{name}"}
+    return {
+        "primaryEndpointAddress": f"{name}-placeholder.cache.invalid",
+        "arn": f"arn:aws:elasticache:{_region(inputs)}:{ACCOUNT}:replicationgroup:{name}",
+    }
 
 
 def _certificate(name: str, inputs: Outputs) -> Outputs:
     domain = inputs.get("domainName", "placeholder.invalid")
-    return {"arn": f"arn:aws:acm:{_region(inputs)}:{ACCOUNT}:certificate/{token(name, 32)}",
-            "domainValidationOptions": [{"domainName": domain, "resourceRecordName": f"_{token(name)}.{domain}.",
-                                         "resourceRecordType": "CNAME",
-                                         "resourceRecordValue": f"_{token(name + 'v')}.acm-validations.invalid."}]}
+    return {
+        "arn": f"arn:aws:acm:{_region(inputs)}:{ACCOUNT}:certificate/{token(name, 32)}",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token(name)}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token(name + 'v')}.acm-validations.invalid.",
+            }
+        ],
+    }
 
 
 def _record(name: str, inputs: Outputs) -> Outputs:
@@ -104,28 +126,38 @@ def _record(name: str, inputs: Outputs) -> Outputs:
 def _function(name: str, inputs: Outputs) -> Outputs:
     fn = inputs.get("name") or name
     arn = f"arn:aws:lambda:{_region(inputs)}:{ACCOUNT}:function:{fn}"
-    return {"name": fn, "arn": arn,
-            "invokeArn": f"arn:aws:apigateway:{_region(inputs)}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+    return {
+        "name": fn,
+        "arn": arn,
+        "invokeArn": f"arn:aws:apigateway:{_region(inputs)}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    }
 
 
 def _http_api(name: str, inputs: Outputs) -> Outputs:
     api_id = token(name, 10)
-    return {"apiEndpoint": f"https://{api_id}.execute-api.invalid",
-            "executionArn": f"arn:aws:execute-api:{_region(inputs)}:{ACCOUNT}:{api_id}",
-            "arn": f"arn:aws:apigateway:{_region(inputs)}::/apis/{api_id}"}
+    return {
+        "apiEndpoint": f"https://{api_id}.execute-api.invalid",
+        "executionArn": f"arn:aws:execute-api:{_region(inputs)}:{ACCOUNT}:{api_id}",
+        "arn": f"arn:aws:apigateway:{_region(inputs)}::/apis/{api_id}",
+    }
 
 
 def _task_definition(name: str, inputs: Outputs) -> Outputs:
     family = inputs.get("family") or name
     # Registered task definitions carry a revision (RunTask policies scope `family:*`).
-    return {"arn": f"arn:aws:ecs:{_region(inputs)}:{ACCOUNT}:task-definition/{family}:1", "revision": 1,
-            "arnWithoutRevision": f"arn:aws:ecs:{_region(inputs)}:{ACCOUNT}:task-definition/{family}"}
+    return {
+        "arn": f"arn:aws:ecs:{_region(inputs)}:{ACCOUNT}:task-definition/{family}:1",
+        "revision": 1,
+        "arnWithoutRevision": f"arn:aws:ecs:{_region(inputs)}:{ACCOUNT}:task-definition/{family}",
+    }
 
 
 def _dns_namespace(name: str, inputs: Outputs) -> Outputs:
     namespace_id = f"ns-{token(name, 16)}"
-    return {"arn": f"arn:aws:servicediscovery:{_region(inputs)}:{ACCOUNT}:namespace/{namespace_id}",
-            "hostedZone": f"Z{token(name + 'zone', 20).upper()}"}
+    return {
+        "arn": f"arn:aws:servicediscovery:{_region(inputs)}:{ACCOUNT}:namespace/{namespace_id}",
+        "hostedZone": f"Z{token(name + 'zone', 20).upper()}",
+    }
 
 
 def _discovery_service(name: str, inputs: Outputs) -> Outputs:
@@ -134,14 +166,19 @@ def _discovery_service(name: str, inputs: Outputs) -> Outputs:
 
 def _queue(name: str, inputs: Outputs) -> Outputs:
     queue = inputs.get("name") or name
-    return {"name": queue, "arn": f"arn:aws:sqs:{_region(inputs)}:{ACCOUNT}:{queue}",
-            "url": f"https://sqs.{_region(inputs)}.invalid/{ACCOUNT}/{queue}"}
+    return {
+        "name": queue,
+        "arn": f"arn:aws:sqs:{_region(inputs)}:{ACCOUNT}:{queue}",
+        "url": f"https://sqs.{_region(inputs)}.invalid/{ACCOUNT}/{queue}",
+    }
 
 
 def _schedule(name: str, inputs: Outputs) -> Outputs:
     group = inputs.get("groupName") or "default"
-    return {"arn": f"arn:aws:scheduler:{_region(inputs)}:{ACCOUNT}:schedule/{group}/{inputs.get('name') or name}",
-            "groupName": group}
+    return {
+        "arn": f"arn:aws:scheduler:{_region(inputs)}:{ACCOUNT}:schedule/{group}/{inputs.get('name') or name}",
+        "groupName": group,
+    }
 
 
 # type token -> outputs the provider would compute (merged over the inputs)
@@ -183,9 +220,14 @@ SECRET_OUTPUTS: dict[str, frozenset[str]] = {
 
 
 def _ecr_token(args: dict) -> dict:
-    return {"userName": "AWS", "password": "placeholder-ecr-token", "authorizationToken": "placeholder-ecr-token",
-            "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{DEFAULT_REGION}.amazonaws.com", "id": ACCOUNT,
-            "expiresAt": "2099-01-01T00:00:00Z"}
+    return {
+        "userName": "AWS",
+        "password": "placeholder-ecr-token",
+        "authorizationToken": "placeholder-ecr-token",
+        "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{DEFAULT_REGION}.amazonaws.com",
+        "id": ACCOUNT,
+        "expiresAt": "2099-01-01T00:00:00Z",
+    }
 
 
 INVOKES: dict[str, Callable[[dict], dict]] = {

@@ -32,4 +32,3 @@ SECRET_OUTPUTS: dict[str, frozenset[str]] = {
     "random:index/randomPassword:RandomPassword": frozenset({"result", "bcryptHash"}),
     "tls:index/privateKey:PrivateKey": frozenset({"privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"}),
 }
-

@@ -21,8 +21,13 @@ def _cluster(name: str, inputs: Outputs) -> Outputs:
     host, private = f"{name}-placeholder.db.invalid", f"private-{name}-placeholder.db.invalid"
     password = f"placeholder-{token(name + '-admin')}"
     return {
-        "host": host, "privateHost": private, "port": 25060, "user": "doadmin", "password": password,
-        "database": "defaultdb", "urn": f"do:dbaas:{token(name, 8)}",
+        "host": host,
+        "privateHost": private,
+        "port": 25060,
+        "user": "doadmin",
+        "password": password,
+        "database": "defaultdb",
+        "urn": f"do:dbaas:{token(name, 8)}",
         "uri": f"postgresql://doadmin:{password}@{host}:25060/defaultdb?sslmode=require",
         "privateUri": f"postgresql://doadmin:{password}@{private}:25060/defaultdb?sslmode=require",
     }
@@ -50,20 +55,32 @@ def _kubernetes_cluster(name: str, inputs: Outputs) -> Outputs:
         "contexts:\n- name: placeholder\n  context: {cluster: placeholder, user: placeholder}\ncurrent-context: placeholder\n"
     )
     return {
-        "endpoint": host, "clusterSubnet": "10.244.0.0/16", "serviceSubnet": "10.245.0.0/16",
-        "ipv4Address": "", "status": "running", "urn": f"do:kubernetes:{token(name, 8)}",
-        "kubeConfigs": [{"rawConfig": kubeconfig, "host": host, "token": f"placeholder-token-{token(name + '-token')}"}],
+        "endpoint": host,
+        "clusterSubnet": "10.244.0.0/16",
+        "serviceSubnet": "10.245.0.0/16",
+        "ipv4Address": "",
+        "status": "running",
+        "urn": f"do:kubernetes:{token(name, 8)}",
+        "kubeConfigs": [
+            {"rawConfig": kubeconfig, "host": host, "token": f"placeholder-token-{token(name + '-token')}"}
+        ],
     }
 
 
 def _spaces_bucket(name: str, inputs: Outputs) -> Outputs:
     bucket, region = inputs.get("name", name), inputs.get("region", "nyc3")
-    return {"bucketDomainName": f"{bucket}.{region}.digitaloceanspaces.invalid", "urn": f"do:space:{bucket}",
-            "endpoint": f"{region}.digitaloceanspaces.invalid"}
+    return {
+        "bucketDomainName": f"{bucket}.{region}.digitaloceanspaces.invalid",
+        "urn": f"do:space:{bucket}",
+        "endpoint": f"{region}.digitaloceanspaces.invalid",
+    }
 
 
 def _spaces_key(name: str, inputs: Outputs) -> Outputs:
-    return {"accessKey": f"DOPLACEHOLDER{token(name).upper()}", "secretKey": f"placeholder-spaces-secret-{token(name, 32)}"}
+    return {
+        "accessKey": f"DOPLACEHOLDER{token(name).upper()}",
+        "secretKey": f"placeholder-spaces-secret-{token(name, 32)}",
+    }
 
 
 INVOKES: dict[str, Callable[[dict], dict]] = {
@@ -81,12 +98,17 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "digitalocean:index/droplet:Droplet": _droplet,
     "digitalocean:index/vpc:Vpc": _vpc,
     "digitalocean:index/sshKey:SshKey": lambda name, _: {"fingerprint": f"placeholder-fingerprint-{token(name)}"},
-    "digitalocean:index/reservedIp:ReservedIp": lambda name, _: {"ipAddress": "203.0.113.10", "urn": "do:reservedip:203.0.113.10"},
+    "digitalocean:index/reservedIp:ReservedIp": lambda name, _: {
+        "ipAddress": "203.0.113.10",
+        "urn": "do:reservedip:203.0.113.10",
+    },
     "digitalocean:index/databaseCluster:DatabaseCluster": _cluster,
     "digitalocean:index/databaseUser:DatabaseUser": _db_user,
     "digitalocean:index/containerRegistry:ContainerRegistry": _registry,
     "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": _docker_credentials,
-    "digitalocean:index/dnsRecord:DnsRecord": lambda name, inputs: {"fqdn": f"{inputs.get('name')}.{inputs.get('domain')}"},
+    "digitalocean:index/dnsRecord:DnsRecord": lambda name, inputs: {
+        "fqdn": f"{inputs.get('name')}.{inputs.get('domain')}"
+    },
 }
 
 SECRET_OUTPUTS: dict[str, frozenset[str]] = {

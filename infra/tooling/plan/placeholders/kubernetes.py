@@ -9,9 +9,16 @@ from infra.tooling.plan.placeholders.base import Outputs, token
 
 
 def _release(name: str, inputs: Outputs) -> Outputs:
-    return {"status": {"name": inputs.get("name", name), "namespace": inputs.get("namespace", "default"),
-                       "chart": str(inputs.get("chart", "")).rsplit("/", 1)[-1], "version": inputs.get("version", ""),
-                       "status": "deployed", "revision": 1}}
+    return {
+        "status": {
+            "name": inputs.get("name", name),
+            "namespace": inputs.get("namespace", "default"),
+            "chart": str(inputs.get("chart", "")).rsplit("/", 1)[-1],
+            "version": inputs.get("version", ""),
+            "status": "deployed",
+            "revision": 1,
+        }
+    }
 
 
 def _with_uid(name: str, inputs: Outputs) -> Outputs:
