@@ -26,6 +26,7 @@ from infra.components.aws.image import ServiceImage, ServiceImageArgs
 from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
+from infra.components.sdk import sdk_input
 from infra.contract import TASK_ROLE_TAG
 from infra.render.aws import aws_lambda as lambda_render
 from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
@@ -161,11 +162,12 @@ def deploy(settings) -> None:
     )
 
     # Scheduled commands: the handler runs `{"schedule", "command"}` events in-process (INLINE_JOBS).
-    jobs = ScheduledJobs(stack, opts) if settings.schedules else None
+    jobs = ScheduledJobs(stack, opts) if settings.schedules else None  # set whenever the loop below runs
     invoke = function.arn.apply(
         lambda arn: {"Sid": "InvokeFunction", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": arn}
     )
     for schedule in settings.schedules:
+        assert jobs is not None
         jobs.add(
             schedule,
             function.arn,
@@ -272,17 +274,19 @@ def _function(
         package_type="Image",
         image_uri=image.ref,
         role=role.arn,
-        image_config=request.apply(
-            lambda r: {
-                "entry_points": r["ImageConfig"]["EntryPoint"],
-                "commands": r["ImageConfig"]["Command"],
-                "working_directory": r["ImageConfig"]["WorkingDirectory"],
-            }
+        image_config=sdk_input(
+            request.apply(
+                lambda r: {
+                    "entry_points": r["ImageConfig"]["EntryPoint"],
+                    "commands": r["ImageConfig"]["Command"],
+                    "working_directory": r["ImageConfig"]["WorkingDirectory"],
+                }
+            )
         ),
         architectures=["x86_64"],
         memory_size=size["memory"],
         timeout=size["timeout"],
-        environment=request.apply(lambda r: {"variables": r["Environment"]["Variables"]}),
+        environment=sdk_input(request.apply(lambda r: {"variables": r["Environment"]["Variables"]})),
         vpc_config={"subnet_ids": vpc.apply(lambda v: v[0]), "security_group_ids": [vpc.apply(lambda v: v[1])]},
         logging_config={"log_format": "Text", "log_group": log_group.name},
         tags=tags,

@@ -17,6 +17,7 @@ reads the owner's URL, and creates the app role the others connect as (rows only
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_random as random
@@ -285,14 +286,13 @@ def deploy(settings: Settings) -> None:
         max_instances=run.max_instances,
         concurrency=run.concurrency,
     )
-    number = project_number() if (not run.public or run.billing_account) else None
     if run.public:
-        invokers: list[pulumi.Input[str]] = ["allUsers"]
+        invokers: Sequence[pulumi.Input[str]] = ["allUsers"]
     else:
         # The uptime check authenticates as the project's Monitoring service agent (OIDC token).
         invokers = [
             pulumi.Output.concat(
-                "serviceAccount:service-", number, "@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
+                "serviceAccount:service-", project_number(), "@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
             )
         ]
     service = ApiService(
@@ -358,7 +358,7 @@ def deploy(settings: Settings) -> None:
     if run.billing_account:
         BudgetAlert(
             prefix,
-            BudgetArgs(run.billing_account, number, settings.budget_monthly_usd, alerts.channels),
+            BudgetArgs(run.billing_account, project_number(), settings.budget_monthly_usd, alerts.channels),
             opts=after_apis,
         )
 

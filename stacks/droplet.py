@@ -120,7 +120,10 @@ def deploy(settings: Settings) -> None:
 
     # Managed Postgres on the droplet's private network; only the droplet gets in. database.url: none.
     if settings.database.url:
-        database_url, migrate_url = _secret(settings.database.url), _secret(settings.database.brought_migrate_url)
+        database_url = pulumi.Output.secret(settings.database.url.get_secret_value())
+        migrate_url = database_url
+        if settings.database.migrate_url is not None:
+            migrate_url = pulumi.Output.secret(settings.database.migrate_url.get_secret_value())
     else:
         db = ManagedPostgres(
             f"{name}-db",

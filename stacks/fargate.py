@@ -26,6 +26,7 @@ from infra.components.aws.image import ServiceImage, ServiceImageArgs
 from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
+from infra.components.sdk import sdk_input
 from infra.contract import API_PORT, TASK_ROLE_TAG
 from infra.render.aws import ecs as ecs_render
 from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
@@ -267,7 +268,7 @@ def deploy(settings: Settings) -> None:
         task_definition=api_task.arn,
         desired_count=settings.api_replicas,
         launch_type="FARGATE",
-        network_configuration=network_config,
+        network_configuration=sdk_input(network_config),
         health_check_grace_period_seconds=HEALTH_GRACE_S,
         load_balancers=[{"target_group_arn": target_group.arn, "container_name": "api", "container_port": API_PORT}],
         propagate_tags="SERVICE",
@@ -307,7 +308,7 @@ def deploy(settings: Settings) -> None:
             task_definition=worker_task.arn,
             desired_count=worker.replicas,
             launch_type="FARGATE",
-            network_configuration=network_config,
+            network_configuration=sdk_input(network_config),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             **rollout,
@@ -316,7 +317,7 @@ def deploy(settings: Settings) -> None:
         )
 
     # ── scheduled jobs: EventBridge Scheduler starts a one-off task per run ──
-    jobs = ScheduledJobs(stack, opts) if settings.schedules else None
+    jobs = ScheduledJobs(stack, opts) if settings.schedules else None  # set whenever the loop below runs
     for schedule in settings.schedules:
         job_task = task(
             f"schedule-{schedule.name}",
@@ -334,6 +335,7 @@ def deploy(settings: Settings) -> None:
             ],
             tags={TASK_ROLE_TAG: "job", "schedule": schedule.name},
         )
+        assert jobs is not None
         jobs.add(
             schedule,
             cluster.arn,
@@ -500,7 +502,12 @@ def _listeners(
     forward = [{"type": "forward", "target_group_arn": target_group.arn}]
     if not settings.domain:
         return lb.Listener(
-            f"{stack}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=forward, opts=opts
+            f"{stack}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=sdk_input(forward),
+            opts=opts,
         )
     zone = settings.fargate.hosted_zone_id
     cert = acm.Certificate(stack, domain_name=settings.domain, validation_method="DNS", opts=opts)
@@ -556,7 +563,7 @@ def _listeners(
         protocol="HTTPS",
         ssl_policy=TLS_POLICY,
         certificate_arn=certificate_arn,
-        default_actions=forward,
+        default_actions=sdk_input(forward),
         opts=opts,
     )
 

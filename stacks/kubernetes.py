@@ -14,6 +14,7 @@ namespace monitoring: kube-prometheus-stack (ServiceMonitors, PrometheusRule, da
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 import pulumi
 import pulumi_random as random
@@ -25,7 +26,7 @@ from infra.components.kubernetes.apply import create, create_all
 from infra.render.kubernetes import accessories, charts, edge, monitoring, network, redis, workloads
 from infra.render.kubernetes import logs as k8s_logs
 from infra.render.kubernetes.render import helm_values_yaml, render_stream
-from infra.settings import Settings
+from infra.settings import ConfigError, Settings
 
 
 def migrate_job_name(image_ref: str) -> str:
@@ -34,8 +35,18 @@ def migrate_job_name(image_ref: str) -> str:
     return f"ai-service-migrate-{digest[:12]}"
 
 
+T = TypeVar("T")
+
+
 def _secret(value) -> pulumi.Output[str]:
     return pulumi.Output.secret(value)
+
+
+def _required(value: T | None, key: str) -> T:
+    """A key the settings checks require on this path; a one-line config error if it is missing anyway."""
+    if value is None:
+        raise ConfigError([f"ai-service:{key}: required for target kubernetes on this path"])
+    return value
 
 
 def deploy(settings: Settings) -> None:
@@ -54,7 +65,7 @@ def deploy(settings: Settings) -> None:
         cluster = DoksCluster(prefix, k8s.cluster, tags)
         kubeconfig: pulumi.Input[str] = cluster.kubeconfig
     else:
-        kubeconfig = _secret(k8s.kubeconfig.get_secret_value())
+        kubeconfig = _secret(_required(k8s.kubeconfig, "kubernetes.kubeconfig").get_secret_value())
     from pulumi_kubernetes import Provider
 
     provider = Provider("k8s", kubeconfig=kubeconfig, context=k8s.context or None)
@@ -66,6 +77,11 @@ def deploy(settings: Settings) -> None:
     )
     if settings.database.url is None:
         from infra.components.kubernetes.doks import ClusterPostgres, PostgresArgs
+
+        if cluster is None:  # the managed Postgres joins the created cluster's VPC
+            raise ConfigError(
+                ["ai-service:database.url: required when kubernetes.cluster.create is false (bring your own Postgres)"]
+            )
 
         db = ClusterPostgres(
             f"{prefix}-db",
@@ -132,7 +148,7 @@ def deploy(settings: Settings) -> None:
     pulumi.export("apiKeys", api_keys)  # tenant:key,… — send `Authorization: Bearer <key>`
 
     bring_redis = settings.redis.url is not None
-    if bring_redis:
+    if settings.redis.url is not None:
         redis_url = _secret(settings.redis.url.get_secret_value())
         outside_ports.append(network.url_port(settings.redis.url.get_secret_value(), redis.PORT))
     else:
@@ -289,7 +305,7 @@ def deploy(settings: Settings) -> None:
         pulumi.export("grafanaAdminPassword", _secret(grafana_password.result))
         slack = settings.alert_slack_webhook is not None
         chart_deps = [monitoring_ns, admin]
-        if slack:
+        if settings.alert_slack_webhook is not None:
             chart_deps.append(
                 create(
                     workloads.secret(

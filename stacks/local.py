@@ -102,7 +102,9 @@ def deploy(settings: Settings) -> None:
         monitoring.SECRET_GRAFANA_PASSWORD: generated["grafana-admin-password"],
     }
     if settings.alert_slack_webhook is not None:
-        secret_files[monitoring.SECRET_SLACK_WEBHOOK] = _secret(settings.alert_slack_webhook)
+        secret_files[monitoring.SECRET_SLACK_WEBHOOK] = pulumi.Output.secret(
+            settings.alert_slack_webhook.get_secret_value()
+        )
 
     # The SAME renderers as the droplet: nginx in front of the API replicas, the monitoring file set, compose.
     files = {

@@ -7,13 +7,22 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from infra.settings.droplets import check_size
 from infra.settings.secrets import SECRET_WHEN_PASSWORD, is_opaque
 
-STRUCTURED = {"structured": True}
+STRUCTURED: dict[str, JsonValue] = {"structured": True}
 
 DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
 RESOURCE_NAME = r"^[a-z][a-z0-9-]{0,30}$"

@@ -12,6 +12,7 @@ import json
 from collections.abc import Collection, Mapping
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from infra.settings.checks import target_problems
 from infra.settings.model import Settings
@@ -57,7 +58,7 @@ def _known_keys(loc: tuple) -> list[str]:
     return [f.alias for f in model.model_fields.values() if f.alias]
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _known_keys(loc), n=1)

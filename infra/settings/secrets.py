@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, JsonValue, SecretStr
 from pydantic.fields import FieldInfo
 
 # Env names that hold secrets: refused in plain env by config checks and by the policy floor.
@@ -33,7 +33,7 @@ def is_opaque(value: SecretStr | str) -> bool:
 
 # Field metadata: a URL that is a secret only when it carries a password (`redis://cache:6379/0`
 # has none and may stay plain; `postgresql://app:pw@db/app` must be `secure:`).
-SECRET_WHEN_PASSWORD = {"secretWhen": "password"}
+SECRET_WHEN_PASSWORD: dict[str, JsonValue] = {"secretWhen": "password"}
 
 
 def has_password(url: str) -> bool:

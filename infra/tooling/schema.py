@@ -68,7 +68,9 @@ def _plain_default(field: FieldInfo) -> Any:
 
 
 def _declared() -> dict[str, FieldInfo]:
-    return {f.alias: f for f in Settings.model_fields.values() if not _is_secret(f) and not _is_structured(f)}
+    return {
+        f.alias or name: f for name, f in Settings.model_fields.items() if not _is_secret(f) and not _is_structured(f)
+    }
 
 
 def pulumi_yaml_text() -> str:

@@ -73,7 +73,7 @@ class AccessoryService(pulumi.ComponentResource):
         allow_egress(f"{family}-out", group, f"accessory {a.name} to its own dependencies", child)
         if a.port is not None:
             allow_from(f"{family}-from-tasks", group, a.port, args.clients, f"{a.name} from the service's tasks", child)
-        if args.edge is not None:
+        if args.edge is not None and a.port is not None:
             allow_from(
                 f"{family}-from-alb", group, a.port, args.edge.alb_security_group, f"{a.name} from the ALB", child
             )

@@ -75,12 +75,12 @@ class Backend(pulumi.ComponentResource):
             "SECRET_KEY": secret_key.result,
         }
         if s.api_keys is not None:
-            values["API_KEYS"] = _secret_setting(s.api_keys)
+            values["API_KEYS"] = pulumi.Output.secret(s.api_keys.get_secret_value())
         else:
             generated = random.RandomPassword(f"{name}-api-key", length=40, special=False, opts=child)
             values["API_KEYS"] = generated.result.apply(lambda key: f"default:{key}")
         if s.openai_api_key is not None:
-            values["OPENAI_API_KEY"] = _secret_setting(s.openai_api_key)
+            values["OPENAI_API_KEY"] = pulumi.Output.secret(s.openai_api_key.get_secret_value())
         self.api_keys = pulumi.Output.secret(values["API_KEYS"])
         self.secrets = AppSecrets(name, values, child)
         # The owner (RDS master: rds_superuser, may create `vector`) only where migrations run.

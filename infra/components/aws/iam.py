@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 from pulumi_aws import iam
 
@@ -11,7 +13,7 @@ from infra.components.aws.common import assume_role_policy, policy_document
 def role(
     name: str,
     service: str,
-    statements: list[pulumi.Input[dict]],
+    statements: Sequence[pulumi.Input[dict]],
     opts: pulumi.ResourceOptions | None = None,
     description: str = "",
 ) -> iam.Role:

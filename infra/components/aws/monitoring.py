@@ -4,10 +4,13 @@ service still alerts), and an AWS Budgets alert."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 from pulumi_aws import budgets, cloudwatch, route53, sns
 
 from infra.components.aws.common import policy_document
+from infra.components.sdk import sdk_input
 from infra.render.observability.thresholds import LatencyThreshold, RatioThreshold, StateThreshold
 
 # Route 53 health-check metrics exist only in us-east-1.
@@ -61,7 +64,7 @@ class Alerts(pulumi.ComponentResource):
         namespace: str,
         errors: str,
         total: str,
-        dimensions: dict[str, pulumi.Input[str]],
+        dimensions: Mapping[str, pulumi.Input[str]],
         threshold: RatioThreshold,
     ) -> cloudwatch.MetricAlarm:
         """errors/total above `threshold.max_ratio` (metric math; no traffic = not breaching)."""
@@ -87,16 +90,18 @@ class Alerts(pulumi.ComponentResource):
             threshold=threshold.max_ratio,
             evaluation_periods=evaluations,
             treat_missing_data="notBreaching",
-            metric_queries=[
-                metric("errors", errors),
-                metric("total", total),
-                {
-                    "id": "ratio",
-                    "expression": "IF(total > 0, errors / total, 0)",
-                    "label": "error ratio",
-                    "return_data": True,
-                },
-            ],
+            metric_queries=sdk_input(
+                [
+                    metric("errors", errors),
+                    metric("total", total),
+                    {
+                        "id": "ratio",
+                        "expression": "IF(total > 0, errors / total, 0)",
+                        "label": "error ratio",
+                        "return_data": True,
+                    },
+                ]
+            ),
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],
             tags={"severity": threshold.severity},
@@ -109,7 +114,7 @@ class Alerts(pulumi.ComponentResource):
         description: str,
         namespace: str,
         metric_name: str,
-        dimensions: dict[str, pulumi.Input[str]],
+        dimensions: Mapping[str, pulumi.Input[str]],
         threshold: LatencyThreshold,
         unit_ms: bool = False,
     ) -> cloudwatch.MetricAlarm:
@@ -139,7 +144,7 @@ class Alerts(pulumi.ComponentResource):
         namespace: str,
         metric_name: str,
         stat: str,
-        dimensions: dict[str, pulumi.Input[str]],
+        dimensions: Mapping[str, pulumi.Input[str]],
         threshold: StateThreshold,
     ) -> cloudwatch.MetricAlarm:
         """A count that should stay 0 (unhealthy targets, throttles) held above 0 for `for_s`."""
@@ -223,6 +228,6 @@ class Alerts(pulumi.ComponentResource):
             limit_amount=str(monthly_usd),
             limit_unit="USD",
             time_unit="MONTHLY",
-            notifications=notifications,
+            notifications=sdk_input(notifications),
             opts=self._opts(),
         )

@@ -139,7 +139,7 @@ class Network(pulumi.ComponentResource):
 
 
 def security_group(
-    name: str, vpc_id: pulumi.Input[str], description: str, opts: pulumi.ResourceOptions
+    name: str, vpc_id: pulumi.Input[str], description: str, opts: pulumi.ResourceOptions | None
 ) -> ec2.SecurityGroup:
     """A security group with no inline rules: every rule is its own resource (allow_from / allow_egress)."""
     return ec2.SecurityGroup(name, vpc_id=vpc_id, description=description, tags={"Name": name}, opts=opts)
@@ -151,7 +151,7 @@ def allow_from(
     port: int,
     source: ec2.SecurityGroup,
     description: str,
-    opts: pulumi.ResourceOptions,
+    opts: pulumi.ResourceOptions | None,
 ) -> vpc.SecurityGroupIngressRule:
     """Admit TCP `port` into `group` only from members of `source`."""
     return vpc.SecurityGroupIngressRule(
@@ -170,7 +170,7 @@ def allow_egress(
     name: str,
     group: ec2.SecurityGroup,
     description: str,
-    opts: pulumi.ResourceOptions,
+    opts: pulumi.ResourceOptions | None,
     *,
     port: int | None = None,
     destination: ec2.SecurityGroup | None = None,

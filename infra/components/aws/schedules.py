@@ -9,12 +9,13 @@ Invoke throttled or refused), not a job that exits non-zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 from pulumi_aws import scheduler, sqs
 
 from infra.components.aws import iam as aws_iam
+from infra.components.sdk import sdk_input
 from infra.render.observability.thresholds import StateThreshold
 from infra.settings.extras import Schedule
 from infra.settings.schedules import eventbridge_expression
@@ -45,7 +46,7 @@ class ScheduledJobs(pulumi.ComponentResource):
         self,
         schedule: Schedule,
         target_arn: pulumi.Input[str],
-        statements: list[pulumi.Input[dict]],
+        statements: Sequence[pulumi.Input[dict]],
         *,
         ecs_parameters: Mapping | None = None,
         input: str | None = None,
@@ -80,6 +81,6 @@ class ScheduledJobs(pulumi.ComponentResource):
             schedule_expression=eventbridge_expression(schedule.cron),
             schedule_expression_timezone=TIME_ZONE,
             flexible_time_window={"mode": "OFF"},
-            target=target,
+            target=sdk_input(target),
             opts=child,
         )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_digitalocean as do
 
+from infra.components.sdk import sdk_input
+
 PUBLIC = ["0.0.0.0/0", "::/0"]
 
 
@@ -59,11 +61,11 @@ class DropletHost(pulumi.ComponentResource):
             opts=child,
         )
         ip = do.ReservedIp(name, region=args.region, opts=child)
-        do.ReservedIpAssignment(name, ip_address=ip.ip_address, droplet_id=droplet.id, opts=child)
+        do.ReservedIpAssignment(name, ip_address=ip.ip_address, droplet_id=sdk_input(droplet.id), opts=child)
         do.Firewall(
             name,
             name=f"{name}-edge",
-            droplet_ids=[droplet.id],
+            droplet_ids=sdk_input([droplet.id]),
             inbound_rules=[
                 do.FirewallInboundRuleArgs(protocol="tcp", port_range="80", source_addresses=PUBLIC),
                 do.FirewallInboundRuleArgs(protocol="tcp", port_range="443", source_addresses=PUBLIC),

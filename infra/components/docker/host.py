@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
+from infra.components.sdk import sdk_input
 from infra.render.dockerhost import docker_specs as convert
 from infra.render.dockerhost.topology import ContainerSpec
 
@@ -136,7 +137,7 @@ class DockerHost(pulumi.ComponentResource):
     def _container(self, name: str, spec: ContainerSpec, wait: bool) -> docker.Container:
         inputs = convert.container_inputs(spec)
         depends = [self.containers[d] for d in spec.depends_on]
-        labels = [
+        labels: list[dict[str, pulumi.Input[str]]] = [
             {"label": f"{LABEL_PREFIX}.service", "value": spec.name},
             {"label": f"{LABEL_PREFIX}.role", "value": spec.role},
             # The labels compose would set for the rendered compose.yaml: log collection (Alloy selects
@@ -154,9 +155,9 @@ class DockerHost(pulumi.ComponentResource):
             name=f"{self._args.project}-{spec.name}",
             image=self._args.images[spec.image],
             envs=self._envs(spec),
-            uploads=self._uploads(spec),
-            volumes=self._volumes(spec),
-            labels=labels,
+            uploads=sdk_input(self._uploads(spec)),
+            volumes=sdk_input(self._volumes(spec)),
+            labels=sdk_input(labels),
             networks_advanced=[{"name": self.network.id, "aliases": [spec.name]}],
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
             **inputs,

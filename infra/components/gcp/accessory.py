@@ -24,6 +24,7 @@ from infra.components.gcp.common import children, physical_name, suffixed_name
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.run import SERVICE_NAME_LIMIT, publish
 from infra.components.gcp.secrets import StoredSecret
+from infra.components.sdk import sdk_input
 from infra.render.gcp.specs import Workload, accessory_template, run_size, worker_pool_template
 
 MAX_INSTANCES = 1  # third-party containers often keep in-memory sessions; one instance keeps them consistent
@@ -101,7 +102,7 @@ class AccessoryService(pulumi.ComponentResource):
                 name=service_name,
                 location=args.region,
                 launch_stage="BETA",
-                template=template,
+                template=sdk_input(template),
                 scaling={"scaling_mode": "MANUAL", "manual_instance_count": MAX_INSTANCES},
                 labels=ROLE_LABEL,
                 deletion_protection=args.protect,
@@ -117,7 +118,7 @@ class AccessoryService(pulumi.ComponentResource):
             name=service_name,
             location=args.region,
             ingress="INGRESS_TRAFFIC_ALL" if args.public else "INGRESS_TRAFFIC_INTERNAL_ONLY",
-            template=template,
+            template=sdk_input(template),
             labels=ROLE_LABEL,
             traffics=[{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}],
             deletion_protection=args.protect,

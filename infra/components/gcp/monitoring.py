@@ -10,6 +10,7 @@ import pulumi
 from pulumi_gcp import logging
 
 from infra.components.gcp.common import children
+from infra.components.sdk import sdk_input
 from infra.render.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
 from infra.render.gcp.specs import HEALTH_PATH
 
@@ -71,7 +72,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             timeout="10s",
             period=UPTIME_PERIOD,
             selected_regions=UPTIME_REGIONS,
-            http_check=http_check,
+            http_check=sdk_input(http_check),
             monitored_resource={"type": "uptime_url", "labels": {"project_id": args.project, "host": host}},
             opts=child,
         )

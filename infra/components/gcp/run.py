@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import pulumi
 from pulumi_gcp import cloudrun, cloudrunv2
 
 from infra.components import artifacts
 from infra.components.gcp.common import children
+from infra.components.sdk import sdk_input
 from infra.render.gcp.specs import Workload, job_template, worker_pool_template
 
 
@@ -61,7 +63,7 @@ class MigrationJob(pulumi.ComponentResource):
             name,
             name=job_name,
             location=region,
-            template=template,
+            template=sdk_input(template),
             deletion_protection=protect,
             run_execution_token=pulumi.Output.from_input(workload.image).apply(execution_token),
             opts=children(self, opts, depends_on=depends_on),
@@ -81,7 +83,7 @@ class ApiService(pulumi.ComponentResource):
         template: dict,
         *,
         ingress: str,
-        invokers: list[pulumi.Input[str]],
+        invokers: Sequence[pulumi.Input[str]],
         domain: str,
         project: str,
         protect: bool,
@@ -95,7 +97,7 @@ class ApiService(pulumi.ComponentResource):
             name=service_name,
             location=region,
             ingress=ingress,
-            template=template,
+            template=sdk_input(template),
             # Every revision is kept; traffic follows the latest ready one (pin an older one to roll back).
             traffics=[{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}],
             deletion_protection=protect,
@@ -149,7 +151,7 @@ class WorkerPool(pulumi.ComponentResource):
             name=pool_name,
             location=region,
             launch_stage="BETA",
-            template=template,
+            template=sdk_input(template),
             scaling={"scaling_mode": "MANUAL", "manual_instance_count": replicas},
             deletion_protection=protect,
             opts=children(self, opts, depends_on=depends_on),

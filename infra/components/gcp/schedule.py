@@ -20,6 +20,7 @@ from pulumi_gcp import cloudrunv2, cloudscheduler
 from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.run import JOB_NAME_LIMIT, publish
+from infra.components.sdk import sdk_input
 from infra.render.gcp.specs import Workload, job_template
 from infra.settings.schedules import TIME_ZONE
 
@@ -61,7 +62,7 @@ class ScheduledJob(pulumi.ComponentResource):
             name,
             name=args.job_name,
             location=args.region,
-            template=template,
+            template=sdk_input(template),
             annotations={CRON_ANNOTATION: args.cron},
             deletion_protection=args.protect,
             opts=children(self, opts, depends_on=depends_on),

@@ -14,6 +14,7 @@ from pulumi_gcp import storage
 
 from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
+from infra.components.sdk import sdk_input
 
 S3_ENDPOINT = "https://storage.googleapis.com"
 NONCURRENT_DAYS = 30  # overwritten/deleted object versions are kept this long
@@ -61,7 +62,7 @@ class ServiceBucket(pulumi.ComponentResource):
             public_access_prevention="enforced",
             versioning={"enabled": True},
             soft_delete_policy={"retention_duration_seconds": 7 * 86400},
-            lifecycle_rules=lifecycle_rules(args),
+            lifecycle_rules=sdk_input(lifecycle_rules(args)),
             force_destroy=not args.protect,
             opts=children(self, opts, protect=args.protect),
         )

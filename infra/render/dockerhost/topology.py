@@ -407,7 +407,7 @@ def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
     volumes = [Volume(NGINX_CONF, "/etc/nginx/nginx.conf"), Volume(ACME_WEBROOT, "/var/www/acme")]
     if profile.drained_upstreams:
         volumes.append(Volume(*NGINX_UPSTREAM_DIR))
-    if profile.tls:
+    if profile.tls and profile.https_port is not None:
         ports.append(Port(profile.https_port, 443, profile.bind_address))
         volumes.append(Volume(TLS_DIR, "/etc/nginx/tls"))
     return ContainerSpec(

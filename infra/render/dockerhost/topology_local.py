@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from infra.render.dockerhost.topology import (
     APP_ENV_FILE,
@@ -172,7 +173,7 @@ def secret_env(
     }
     if openai_api_key:
         app["OPENAI_API_KEY"] = openai_api_key
-    files = {
+    files: dict[str, dict[str, Any]] = {
         APP_ENV_FILE: app,
         MIGRATE_ENV_FILE: {"MIGRATE_DATABASE_URL": migrate_database_url},  # the owner: the migrate container only
     }

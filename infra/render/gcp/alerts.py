@@ -8,6 +8,7 @@ thing on every target. Each entry is what `monitoring.AlertPolicy(...)` receives
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from infra.render.observability import thresholds as t
 
@@ -50,7 +51,7 @@ def _threshold(
     group_by: tuple[str, ...] = (),
     **extra,
 ) -> dict:
-    aggregation = {
+    aggregation: dict[str, Any] = {
         "alignment_period": _seconds(window_s),
         "per_series_aligner": aligner,
         "cross_series_reducer": reducer,

@@ -41,8 +41,8 @@ def _from_ns(namespace: str, pods: dict) -> dict:
     return {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: namespace}}, "podSelector": {"matchLabels": pods}}
 
 
-def _ports(*ports: int, protocol: str = "TCP") -> list[dict]:
-    return [{"protocol": protocol, "port": p} for p in ports]
+def _ports(*ports: int | None, protocol: str = "TCP") -> list[dict]:
+    return [{"protocol": protocol, "port": p} for p in ports if p is not None]
 
 
 def _policy(name: str, ns: str, pod_selector: dict, ingress: list | None = None, egress: list | None = None) -> dict:

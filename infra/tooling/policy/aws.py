@@ -183,7 +183,10 @@ def _buckets_private(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
                 yield bucket.name, f"public access block must set all four flags ({', '.join(off)} off)"
         acls = [bucket.props.get("acl")] + [a.props.get("acl") for a in _guards_of(bucket, views, BUCKET_ACLS)]
         if set(acls) & PUBLIC_ACLS:
-            yield bucket.name, f"canned ACL {sorted(set(acls) & PUBLIC_ACLS)[0]} makes its objects public"
+            yield (
+                bucket.name,
+                f"canned ACL {sorted(str(acl) for acl in set(acls) & PUBLIC_ACLS)[0]} makes its objects public",
+            )
     for v in views:
         if v.type in BUCKETS | {BUCKET_POLICY}:
             for s in _statements(v):
