@@ -1,4 +1,5 @@
-"""Turn infra.tooling.policy rules into pulumi_policy policies (no PolicyPack here: building one starts the analyzer)."""
+"""Turn infra.tooling.policy rules into pulumi_policy policies (no PolicyPack here: building one starts the
+analyzer)."""
 
 from __future__ import annotations
 

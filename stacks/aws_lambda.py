@@ -9,7 +9,7 @@
 
 What it does not include: workers (uploads are processed inside the request), the ALB, or a
 custom domain; request/response payloads stop at ~6 MB, below the 10 MB upload limit.
-"""
+"""  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
 
@@ -102,7 +102,8 @@ def deploy(settings) -> None:
     api = apigatewayv2.Api(stack, protocol_type="HTTP", description="ai-service API", opts=opts)
     host = api.api_endpoint.apply(lambda url: url.removeprefix("https://"))
     environment = pulumi.Output.all(backend.environment(settings, aws_region, host), backend.secrets.arn).apply(
-        # One process per sandbox: single-process Prometheus metrics (the image's multiprocess dir is for uvicorn workers).
+        # One process per sandbox: single-process Prometheus metrics (the image's multiprocess dir is for uvicorn
+        # workers).
         lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1], "PROMETHEUS_MULTIPROC_DIR": ""}
     )
     # The new image serves only after its migrations succeeded.
@@ -249,7 +250,8 @@ def _function(
     tags: dict[str, str] | None = None,
     **extra,
 ) -> lambda_.Function:
-    """A container-image function in the private subnets from its CreateFunction request (published as lambda/<role>.json)."""
+    """A container-image function in the private subnets from its CreateFunction request (published as
+    lambda/<role>.json)."""
     name = f"{stack}-{role_name}"
     request = pulumi.Output.all(image.ref, role.arn, environment, vpc).apply(
         lambda v: lambda_render.create_function_request(

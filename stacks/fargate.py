@@ -10,7 +10,7 @@
 
 Default network: tasks in public subnets with a public IPv4 each and a security group that admits
 only the ALB (no NAT gateway); `fargate.privateSubnets` moves them behind one NAT or VPC endpoints.
-"""
+"""  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 # name -> what it holds. Secret outputs are marked; `pulumi stack output --show-secrets NAME` reads them.
 OUTPUTS: dict[str, str] = {
     "url": "Public base URL of the API (https://<domain> or the platform's address).",
-    "apiKeys": "Secret. API_KEYS as tenant:key,… (generated `default:<key>` unless set); send `Authorization: Bearer <key>`.",
+    "apiKeys": (
+        "Secret. API_KEYS as tenant:key,… (generated `default:<key>` unless set); send `Authorization: Bearer <key>`."
+    ),
     "image": "The service image that runs (registry/name@sha256:… or the local tag).",
     "bucket": "Object storage bucket of documents, temporary files and backups.",
     "grafanaUrl": "Grafana's address, where it is published (local).",

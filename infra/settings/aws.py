@@ -19,7 +19,10 @@ class AwsCommonConfig(ConfigModel):
     region: str = Field(default="", pattern=AWS_REGION, description="AWS region; empty = the provider's `aws:region`.")
     nat_gateway: bool = Field(
         default=False,
-        description="Private subnets reach the internet through one NAT gateway (~$33/month + data); false = VPC endpoints only (no internet egress).",
+        description=(
+            "Private subnets reach the internet through one NAT gateway (~$33/month + data); false = VPC endpoints "
+            "only (no internet egress)."
+        ),
     )
     cache_node_type: str = Field(
         default="cache.t4g.micro",
@@ -45,7 +48,10 @@ class FargateConfig(AwsCommonConfig):
     api_memory: int = Field(default=2048, ge=512, le=30720, description="API task memory, MiB (must fit the CPU size).")
     private_subnets: bool = Field(
         default=False,
-        description="Run tasks in private subnets (egress via natGateway or VPC endpoints); false = public subnets with a public IPv4 per task (~$3.65/month each), admitted only from the ALB.",
+        description=(
+            "Run tasks in private subnets (egress via natGateway or VPC endpoints); false = public subnets with a "
+            "public IPv4 per task (~$3.65/month each), admitted only from the ALB."
+        ),
     )
     min_tasks: int | None = Field(
         default=None, ge=1, le=50, description="Autoscaling floor of API tasks; empty = apiReplicas."
@@ -55,7 +61,9 @@ class FargateConfig(AwsCommonConfig):
     hosted_zone_id: str = Field(
         default="",
         pattern=r"^$|^Z[A-Z0-9]{1,32}$",
-        description="Route 53 hosted zone of `domain` (DNS records and ACM validation); empty = create those records yourself.",
+        description=(
+            "Route 53 hosted zone of `domain` (DNS records and ACM validation); empty = create those records yourself."
+        ),
     )
     requests_per_target: int = Field(
         default=500, ge=10, le=100_000, description="Autoscaling target: ALB requests per task per minute."
@@ -70,7 +78,8 @@ class FargateConfig(AwsCommonConfig):
             )
         if self.api_memory not in allowed:
             raise ValueError(
-                f"apiMemory {self.api_memory} MiB does not fit apiCpu {self.api_cpu}; allowed: {allowed[0]}..{allowed[-1]} MiB in steps of 1024 (or 512 at 256)"
+                f"apiMemory {self.api_memory} MiB does not fit apiCpu {self.api_cpu}; allowed: "
+                f"{allowed[0]}..{allowed[-1]} MiB in steps of 1024 (or 512 at 256)"
             )
         if self.min_tasks is not None and self.min_tasks > self.max_tasks:
             raise ValueError(f"minTasks ({self.min_tasks}) must not exceed maxTasks ({self.max_tasks})")

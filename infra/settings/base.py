@@ -159,7 +159,9 @@ class LogsConfig(ConfigModel):
 
     enabled: bool = Field(
         default=True,
-        description="Run Loki and Alloy next to Grafana (needs `monitoring`); Fargate/Cloud Run/Lambda keep platform logs.",
+        description=(
+            "Run Loki and Alloy next to Grafana (needs `monitoring`); Fargate/Cloud Run/Lambda keep platform logs."
+        ),
     )
     retention_days: int = Field(default=7, ge=1, le=365, description="Days Loki keeps log lines (compactor retention).")
 
@@ -187,7 +189,9 @@ class DropletConfig(ConfigModel):
     )
     create_registry: bool = Field(
         default=True,
-        description="This stack creates the registry (Starter tier, free); false = reference the one another stack created.",
+        description=(
+            "This stack creates the registry (Starter tier, free); false = reference the one another stack created."
+        ),
     )
 
     @field_validator("size")

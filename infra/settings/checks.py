@@ -51,7 +51,8 @@ def _cloud_sql_connections(settings: Settings) -> list[Problem]:
         (
             "cloudrun.maxInstances",
             f"{needed} database connections at full scale (maxInstances {run.max_instances} x "
-            f"{run.api_cpu} processes x poolSize {settings.database.pool_size} + workers + migrate) but {tier} allows {limit}; "
+            f"{run.api_cpu} processes x poolSize {settings.database.pool_size} + workers + migrate) but {tier} "
+            f"allows {limit}; "
             "lower cloudrun.maxInstances or database.poolSize, or choose a larger cloudrun.dbTier",
         )
     ]
@@ -129,7 +130,10 @@ def _kubernetes(settings: Settings) -> list[Problem]:
         problems.append(
             (
                 "kubernetes.kubeconfig",
-                'required when kubernetes.cluster.create is false: set it with `pulumi config set --secret --path kubernetes.kubeconfig "$(cat kubeconfig)"`',
+                (
+                    "required when kubernetes.cluster.create is false: set it with `pulumi config set --secret "
+                    '--path kubernetes.kubeconfig "$(cat kubeconfig)"`'
+                ),
             )
         )
     if not k8s.cluster.create and settings.database.url is None:

@@ -85,7 +85,8 @@ class Accessory(ConfigModel):
     def _not_reserved(cls, name: str) -> str:
         if name in RESERVED_NAMES or name.startswith(("api-", "worker-", "ai-service-")):
             raise ValueError(
-                f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, api-*, worker-*, ai-service-*"
+                f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, "
+                "api-*, worker-*, ai-service-*"
             )
         return name
 
@@ -134,7 +135,8 @@ def _cron(expression: str) -> str:
     fields = expression.split()
     if len(fields) != 5 or not croniter.is_valid(expression):
         raise ValueError(
-            f"{expression!r} is not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 * * * *'"
+            f"{expression!r} is not a 5-field cron expression (minute hour day-of-month month day-of-week), "
+            "e.g. '0 * * * *'"
         )
     return " ".join(fields)
 

@@ -77,7 +77,10 @@ class CloudRunConfig(ConfigModel):
         default=4,
         ge=1,
         le=1000,
-        description="Upper bound of API autoscaling; x apiCpu processes x database.poolSize must fit the Cloud SQL tier's connections.",
+        description=(
+            "Upper bound of API autoscaling; x apiCpu processes x database.poolSize must fit the Cloud SQL tier's "
+            "connections."
+        ),
     )
     concurrency: int = Field(default=80, ge=1, le=1000, description="Concurrent requests per API instance.")
     public: bool = Field(default=False, description="Grant allUsers run.invoker (the API does its own API-key auth).")

@@ -61,11 +61,16 @@ class KubernetesConfig(ConfigModel):
 
     cluster: ClusterConfig = Field(
         default_factory=ClusterConfig,
-        description="DOKS cluster: {create, version, region, nodeSize, nodeCount, minNodes, maxNodes, haControlPlane, registryIntegration}.",
+        description=(
+            "DOKS cluster: {create, version, region, nodeSize, nodeCount, minNodes, maxNodes, haControlPlane, "
+            "registryIntegration}."
+        ),
     )
     kubeconfig: SecretStr | None = Field(
         default=None,
-        description="Secret. Kubeconfig of an existing cluster (GKE, EKS, any conformant one) when cluster.create is false.",
+        description=(
+            "Secret. Kubeconfig of an existing cluster (GKE, EKS, any conformant one) when cluster.create is false."
+        ),
     )
     context: str = Field(default="", description="Context inside `kubeconfig` (empty = its current context).")
     namespace: str = Field(
@@ -109,13 +114,18 @@ class KubernetesConfig(ConfigModel):
     registry: str = Field(
         default="ai-service",
         pattern=r"^[a-z0-9-]{3,63}$",
-        description="DigitalOcean Container Registry the built image is pushed to (shared with the droplet stack, which creates it).",
+        description=(
+            "DigitalOcean Container Registry the built image is pushed to (shared with the droplet stack, which "
+            "creates it)."
+        ),
     )
     job_timeout_s: int = Field(
         default=600,
         ge=10,
         le=3600,
-        description="Longest worker job, s; workers get this much grace on SIGTERM (an hour at most: node drains wait for it).",
+        description=(
+            "Longest worker job, s; workers get this much grace on SIGTERM (an hour at most: node drains wait for it)."
+        ),
     )
 
     @model_validator(mode="after")

@@ -127,12 +127,17 @@ class Settings(ConfigModel):
     )
     accessories: tuple[Accessory, ...] = Field(
         default=(),
-        description="Extra containers next to the service: [{name, image, port, command, env, secretEnv, volumes[{name, path, sizeGi}], memory, cpu, public}].",
+        description=(
+            "Extra containers next to the service: [{name, image, port, command, env, secretEnv, volumes[{name, "
+            "path, sizeGi}], memory, cpu, public}]."
+        ),
         json_schema_extra=STRUCTURED,
     )
     schedules: tuple[Schedule, ...] = Field(
         default=DEFAULT_SCHEDULES,
-        description="Scheduled jobs, UTC: [{name, cron, command}] (command = ai-service arguments); default: cleanup hourly.",
+        description=(
+            "Scheduled jobs, UTC: [{name, cron, command}] (command = ai-service arguments); default: cleanup hourly."
+        ),
         json_schema_extra=STRUCTURED,
     )
     database: DatabaseConfig = Field(
@@ -155,33 +160,52 @@ class Settings(ConfigModel):
     )
     droplet: DropletConfig = Field(
         default_factory=DropletConfig,
-        description="target droplet: {region, size, image, backups, sshPublicKey, adminUser, registry, createRegistry}.",
+        description=(
+            "target droplet: {region, size, image, backups, sshPublicKey, adminUser, registry, createRegistry}."
+        ),
         json_schema_extra=STRUCTURED,
     )
     fargate: FargateConfig = Field(
         default_factory=FargateConfig,
-        description="target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}.",
+        description=(
+            "target fargate: {region, apiCpu, apiMemory, privateSubnets, natGateway, cacheNodeType, minTasks, "
+            "maxTasks, logRetentionDays, imageKeep, requestsPerTarget, hostedZoneId}."
+        ),
         json_schema_extra=STRUCTURED,
     )
     lambda_: LambdaConfig = Field(
         default_factory=LambdaConfig,
         alias="lambda",
-        description="target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, logRetentionDays}.",
+        description=(
+            "target lambda: {region, memory, timeout, reservedConcurrency, natGateway, cacheNodeType, "
+            "logRetentionDays}."
+        ),
         json_schema_extra=STRUCTURED,
     )
     cloudrun: CloudRunConfig = Field(
         default_factory=CloudRunConfig,
-        description="target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}.",
+        description=(
+            "target cloudrun: {region, apiCpu, apiMemory, minInstances, maxInstances, concurrency, public, ingress, "
+            "dbTier, dbDiskGb, redisTier, redisMemoryGb, notificationEmail, billingAccount}."
+        ),
         json_schema_extra=STRUCTURED,
     )
     kubernetes: KubernetesConfig = Field(
         default_factory=KubernetesConfig,
-        description="target kubernetes: {cluster{create, version, region, nodeSize, nodeCount, minNodes, maxNodes, haControlPlane, registryIntegration}, kubeconfig, context, namespace, hpaMin, hpaMax, workerHpaMax, apiCpu, apiMemory, gatewayClass, installGatewayController, installCertManager, acmeServer, storageProvider, registry, redisMemory, redisStorageGi, prometheusStorageGi, jobTimeoutS}.",
+        description=(
+            "target kubernetes: {cluster{create, version, region, nodeSize, nodeCount, minNodes, maxNodes, "
+            "haControlPlane, registryIntegration}, kubeconfig, context, namespace, hpaMin, hpaMax, workerHpaMax, "
+            "apiCpu, apiMemory, gatewayClass, installGatewayController, installCertManager, acmeServer, "
+            "storageProvider, registry, redisMemory, redisStorageGi, prometheusStorageGi, jobTimeoutS}."
+        ),
         json_schema_extra=STRUCTURED,
     )
     local: LocalConfig = Field(
         default_factory=LocalConfig,
-        description="target local: {httpPort, grafanaPort, prometheusPort, alertmanagerPort, postgresPort, s3Port, bucket} (all on 127.0.0.1).",
+        description=(
+            "target local: {httpPort, grafanaPort, prometheusPort, alertmanagerPort, postgresPort, s3Port, bucket} "
+            "(all on 127.0.0.1)."
+        ),
         json_schema_extra=STRUCTURED,
     )
 

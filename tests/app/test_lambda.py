@@ -41,7 +41,8 @@ def test_lambda_handler_processes_upload_inline(service_env):
 
 
 def test_lambda_image_config_entry_point_and_handler_resolve_from_the_locked_image(service_env):
-    """The function's ImageConfig (python -m awslambdaric + our handler) must work in the image built from app/uv.lock."""
+    """The function's ImageConfig (python -m awslambdaric + our handler) must work in the image built from
+    app/uv.lock."""
     import importlib.util
     import tomllib
 

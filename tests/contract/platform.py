@@ -25,7 +25,7 @@ reference the way that platform does, from the values the plan registered:
 The image's own ENTRYPOINT/CMD and ENV come from app/Dockerfile (Docker semantics: a container `command`
 replaces the entry point and drops CMD; `args` replace CMD). Nothing here knows env var names
 except through the plan, so a stack that moves a variable between workloads is followed as is.
-"""
+"""  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
 

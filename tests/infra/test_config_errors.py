@@ -84,7 +84,10 @@ BAD_CONFIGS = [
         "5-field cron",
     ),
     (
-        "ai-service:schedules: [{name: a, cron: '0 * * * *', command: [enqueue-cleanup]}, {name: a, cron: '0 * * * *', command: [reindex]}]",
+        (
+            "ai-service:schedules: [{name: a, cron: '0 * * * *', command: [enqueue-cleanup]}, {name: a, cron: '0 * "
+            "* * *', command: [reindex]}]"
+        ),
         "ai-service:schedules",
         "unique: a",
     ),
@@ -99,22 +102,34 @@ BAD_CONFIGS = [
         "does not take --fast",
     ),
     (
-        "ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1'}]",
+        (
+            "ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "
+            "'acme/gw:1'}]"
+        ),
         "ai-service:accessories",
         "runs the API only",
     ),
     (
-        "ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]",
+        (
+            "ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "
+            "'acme/gw:1', volumes: [{name: d, path: /data}]}]"
+        ),
         "ai-service:accessories[0].volumes",
         "no persistent volumes",
     ),
     (
-        "ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]",
+        (
+            "ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: "
+            "d, path: /data}]}]"
+        ),
         "ai-service:accessories[0].volumes",
         "no persistent volumes",
     ),
     (
-        "ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 0 1 * 1', command: [enqueue-cleanup]}]",
+        (
+            "ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 "
+            "0 1 * 1', command: [enqueue-cleanup]}]"
+        ),
         "ai-service:schedules[0].cron",
         "both day-of-month and day-of-week",
     ),
@@ -151,13 +166,19 @@ BAD_CONFIGS = [
         "--path 'ai-service:accessories[0].secretEnv.GW_TOKEN' '<value>'",
     ),
     (
-        "ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: 'apiVersion: v1'}",
+        (
+            "ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: "
+            "ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: 'apiVersion: v1'}"
+        ),
         "ai-service:kubernetes.kubeconfig",
         "secret in plain text",
     ),
     # An existing cluster has no VPC to put a managed database in.
     (
-        "ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: {secure: v1:x}}",
+        (
+            "ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: "
+            "ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: {secure: v1:x}}"
+        ),
         "ai-service:database.url",
         "required when kubernetes.cluster.create is false",
     ),

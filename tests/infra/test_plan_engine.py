@@ -77,7 +77,10 @@ def test_secret_artifact_fails_the_plan_and_is_not_written(monkeypatch, tmp_path
 
     result = _plan(monkeypatch, program=leaky)
     assert result.problems == [
-        "artifact env/app.env: contains a secret value; secrets must reach hosts through the secret store, not rendered files"
+        (
+            "artifact env/app.env: contains a secret value; secrets must reach hosts through the secret store, not "
+            "rendered files"
+        )
     ]
     write_artifacts(result, tmp_path)
     assert not (tmp_path / "env/app.env").exists()

@@ -22,8 +22,12 @@ KUBERNETES_VERSION = f"{ClusterConfig().version}.0"
 BUILTIN_GROUPS = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
 # Justified in README "Deploy to Kubernetes" → checkov skips. Keep both lists equal.
 CHECKOV_SKIPS = {
-    "CKV_K8S_35": "the service reads its secrets from env (DESIGN §2, 12-factor); Secrets are referenced, never inlined",
-    "CKV_K8S_43": "redis and redis_exporter are pinned by version tag (Renovate moves them); the app image is by digest",
+    "CKV_K8S_35": (
+        "the service reads its secrets from env (DESIGN §2, 12-factor); Secrets are referenced, never inlined"
+    ),
+    "CKV_K8S_43": (
+        "redis and redis_exporter are pinned by version tag (Renovate moves them); the app image is by digest"
+    ),
 }
 CHECKOV_INSTALL = ".ci/tools.sh (uv venv .tools/checkov && uv pip install checkov==3.2.495)"
 # Per-object skips live in the object's annotations (accessories: writable root, no port to probe).

@@ -116,7 +116,8 @@ class TaskDefinition:
 
 
 def register_request(task: TaskDefinition) -> dict[str, Any]:
-    """The RegisterTaskDefinition request for `task` (what `aws ecs register-task-definition --cli-input-json` takes)."""
+    """The RegisterTaskDefinition request for `task` (what `aws ecs register-task-definition --cli-input-json`
+    takes)."""
     request = {
         "family": task.family,
         "networkMode": "awsvpc",

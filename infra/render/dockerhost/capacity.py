@@ -41,8 +41,10 @@ def memory_problems(specs: list[ContainerSpec], size: str, key: str = "droplet.s
     if accessories and total - accessories <= allowed:
         # The service fits without them: the accessories are what overcommits the host; say so.
         return [
-            f"ai-service:accessories: accessories need {accessories} MiB but only {allowed - (total - accessories)} MiB "
-            f"of the {allowed} MiB budget of {size} (90%) remain after the service's containers ({total - accessories} MiB): "
+            f"ai-service:accessories: accessories need {accessories} MiB but only "
+            f"{allowed - (total - accessories)} MiB "
+            f"of the {allowed} MiB budget of {size} (90%) remain after the service's containers "
+            f"({total - accessories} MiB): "
             f"{figures}; lower their memory, choose a larger droplet.size or run fewer replicas"
         ]
     logs = sum(s.memory_mib for s in specs if s.name in (LOKI, ALLOY))

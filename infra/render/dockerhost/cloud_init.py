@@ -94,7 +94,10 @@ def render_cloud_config(inputs: CloudInitInputs) -> str:
         {
             "path": "/etc/logrotate.d/ai-service",
             "permissions": "0644",
-            "content": "/var/log/ai-service/*.log {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n",
+            "content": (
+                "/var/log/ai-service/*.log {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  "
+                "copytruncate\n}\n"
+            ),
         },
         {"path": AGENT_CONF, "permissions": "0644", "content": agent_conf},
         {"path": f"{BIN_DIR}/bootstrap.sh", "permissions": "0755", "content": bootstrap_script()},

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.render.dockerhost.topology import NO_NEW_PRIVILEGES_ROLES, ContainerSpec
+from infra.render.dockerhost.topology import NO_NEW_PRIVILEGES_ROLES, ContainerSpec, Volume
 from infra.render.yaml_text import dump
 
 PROJECT_NAME = "ai-service"
+
+
+def _volume(v: Volume) -> str:
+    source = v.source if v.named or v.source.startswith("/") else "./" + v.source
+    return f"{source}:{v.target}{':ro' if v.read_only else ''}"
 
 
 def _literal(value: str) -> str:
@@ -30,10 +35,7 @@ def _service(spec: ContainerSpec) -> dict[str, Any]:
     if spec.ports:
         service["ports"] = [f"{p.host_ip}:{p.published}:{p.target}" for p in spec.ports]
     if spec.volumes:
-        service["volumes"] = [
-            f"{v.source if v.named or v.source.startswith('/') else './' + v.source}:{v.target}{':ro' if v.read_only else ''}"
-            for v in spec.volumes
-        ]
+        service["volumes"] = [_volume(v) for v in spec.volumes]
     if spec.depends_on:
         service["depends_on"] = {name: {"condition": cond} for name, cond in spec.depends_on.items()}
     if spec.healthcheck:

@@ -71,7 +71,10 @@ def write(root: Path) -> list[Path]:
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(
-            "usage: python -m infra.render.dockerhost.local_secrets DIR  (the directory holding the rendered compose.yaml)",
+            (
+                "usage: python -m infra.render.dockerhost.local_secrets DIR  (the directory holding the rendered "
+                "compose.yaml)"
+            ),
             file=sys.stderr,
         )
         return 2

@@ -177,7 +177,8 @@ def alert_policies(targets: Targets) -> dict[str, dict]:
             "conditions": [
                 _threshold(
                     "database disk",
-                    f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{targets.database_id}" AND '
+                    'resource.type = "cloudsql_database" AND resource.labels.database_id = '
+                    f'"{targets.database_id}" AND '
                     'metric.type = "cloudsql.googleapis.com/database/disk/utilization"',
                     aligner="ALIGN_MEAN",
                     window_s=300,
@@ -193,7 +194,8 @@ def alert_policies(targets: Targets) -> dict[str, dict]:
             "conditions": [
                 _threshold(
                     "redis memory",
-                    f'resource.type = "redis_instance" AND resource.labels.instance_id = ends_with("/instances/{targets.redis_instance}") AND '
+                    'resource.type = "redis_instance" AND resource.labels.instance_id = '
+                    f'ends_with("/instances/{targets.redis_instance}") AND '
                     'metric.type = "redis.googleapis.com/stats/memory/usage_ratio"',
                     aligner="ALIGN_MEAN",
                     window_s=300,

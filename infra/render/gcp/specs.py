@@ -68,7 +68,8 @@ _MEMORY_GIB = {1: (0.5, 4), 2: (0.5, 8), 4: (2, 16), 6: (4, 24), 8: (4, 32)}  # 
 
 
 def run_size(vcpu: float, memory_mib: int) -> tuple[str, str]:
-    """The smallest valid Cloud Run (cpu, memory) holding `vcpu` and `memory_mib`: 0.25 vCPU/256 MiB -> ('1', '512Mi')."""
+    """The smallest valid Cloud Run (cpu, memory) holding `vcpu` and `memory_mib`: 0.25 vCPU/256 MiB -> ('1',
+    '512Mi')."""
     cpu = next((c for c in RUN_CPUS if c >= vcpu and _MEMORY_GIB[c][1] * 1024 >= memory_mib), None)
     if cpu is None:
         raise ValueError(f"{vcpu:g} vCPU / {memory_mib} MiB exceeds Cloud Run's largest instance (8 vCPU, 32 GiB)")

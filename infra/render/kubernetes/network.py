@@ -6,7 +6,7 @@
     api, workers ──port──> each accessory           gateway ──port──> a `public` accessory;  accessories ──> HTTPS (443)
 
 Bring-your-own Redis drops the redis rules and, like a bring-your-own database, opens its URL's port outside.
-"""
+"""  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
 

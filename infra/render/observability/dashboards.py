@@ -207,7 +207,10 @@ def overview() -> Dashboard:
                 "Host memory used",
                 "percentunit",
                 (
-                    f'1 - node_memory_MemAvailable_bytes{{job="{JOB_NODE}"}} / node_memory_MemTotal_bytes{{job="{JOB_NODE}"}}',
+                    (
+                        f'1 - node_memory_MemAvailable_bytes{{job="{JOB_NODE}"}} / '
+                        f'node_memory_MemTotal_bytes{{job="{JOB_NODE}"}}'
+                    ),
                     "{{instance}}",
                 ),
                 width=8,
@@ -264,7 +267,8 @@ def workers() -> Dashboard:
                 (
                     (
                         f'sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome="failed"}}[{_RATE}]))'
-                        f' / sum by (queue) (rate(ai_service_jobs_total{{{worker},outcome=~"succeeded|failed"}}[{_RATE}]))'
+                        " / sum by (queue) "
+                        f'(rate(ai_service_jobs_total{{{worker},outcome=~"succeeded|failed"}}[{_RATE}]))'
                     ),
                     "{{queue}}",
                 ),

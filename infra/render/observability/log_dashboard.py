@@ -99,7 +99,10 @@ def logs_dashboard() -> dict[str, Any]:
             _log_panel(
                 "Error logs",
                 logs.ERROR_LOGS,
-                "error/critical lines and requests answered with 5xx, newest first; click request_id for the whole request.",
+                (
+                    "error/critical lines and requests answered with 5xx, newest first; click request_id for the "
+                    "whole request."
+                ),
             )
         )
         .with_panel(

@@ -94,7 +94,10 @@ def error_burst_expr(burst: ErrorBurst = ERROR_BURST) -> str:
         f'sum by (service) (count_over_time({{service=~"{APP_SERVICES}", level=~"{ERROR_LEVELS}"}}'
         f"[{prom_duration(burst.window_s)}]))"
     )
-    return f'label_replace({count}, "component", "$1", "service", "({JOB_API}|{JOB_WORKER}|migrate).*") > {burst.max_lines}'
+    return (
+        f'label_replace({count}, "component", "$1", "service", "({JOB_API}|{JOB_WORKER}|migrate).*") > '
+        f"{burst.max_lines}"
+    )
 
 
 def shipped_queries() -> dict[str, str]:

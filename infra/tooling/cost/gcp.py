@@ -67,7 +67,8 @@ def service(r: PlannedResource) -> Iterable[CostItem]:
             r,
             0.0,
             f"scales to zero; {cpu:g} vCPU/{gib:g} GiB billed per request "
-            f"({_rate('gcp.run.request.vcpu_second')}/vCPU-s, {_rate('gcp.run.request.gib_second')}/GiB-s), not estimated",
+            f"({_rate('gcp.run.request.vcpu_second')}/vCPU-s, {_rate('gcp.run.request.gib_second')}/GiB-s), not "
+            "estimated",
         )
         return
     per_instance = SECONDS_PER_MONTH * (cpu * _usd("gcp.run.idle.vcpu_second") + gib * _usd("gcp.run.idle.gib_second"))
@@ -173,7 +174,10 @@ def bucket(r: PlannedResource) -> Iterable[CostItem]:
     yield _item(
         r,
         ASSUMED_BUCKET_GB * _usd("gcp.gcs.standard_gb_month"),
-        f"assumed {ASSUMED_BUCKET_GB:g} GB STANDARD at {_rate('gcp.gcs.standard_gb_month')}/GB-month; operations not estimated",
+        (
+            f"assumed {ASSUMED_BUCKET_GB:g} GB STANDARD at {_rate('gcp.gcs.standard_gb_month')}/GB-month; "
+            "operations not estimated"
+        ),
     )
 
 

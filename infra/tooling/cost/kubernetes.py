@@ -50,7 +50,8 @@ def _gib(quantity: str) -> float:
 
 
 def _claims(value: Any) -> Iterable[float]:
-    """Storage requests of every volumeClaimTemplate (or enabled `persistence.size`) in a manifest or Helm values tree."""
+    """Storage requests of every volumeClaimTemplate (or enabled `persistence.size`) in a manifest or Helm values
+    tree."""
     if isinstance(value, dict):
         for key, child in value.items():
             if key in ("volumeClaimTemplates", "volumeClaimTemplate"):

@@ -65,7 +65,8 @@ class PlanMocks(Mocks):
         invoke = placeholders.INVOKES.get(args.token)
         if invoke is None:
             raise NotImplementedError(
-                f"the offline plan has no placeholder for invoke {args.token}; add one in infra/tooling/plan/placeholders"
+                f"the offline plan has no placeholder for invoke {args.token}; add one in "
+                "infra/tooling/plan/placeholders"
             )
         return invoke(args.args), []  # no check failures (None crashes the SDK mock monitor)
 

@@ -94,7 +94,10 @@ def plan_config(config: StackConfig, settings: Settings) -> PlanResult:
             f"ai-service:budgetMonthlyUsd: estimated ${cost.monthly_usd:.2f}/month exceeds the budget of ${budget}"
         )
     problems += [
-        f"artifact {path}: contains a secret value; secrets must reach hosts through the secret store, not rendered files"
+        (
+            f"artifact {path}: contains a secret value; secrets must reach hosts through the secret store, not "
+            "rendered files"
+        )
         for path, content in program.artifacts.items()
         if contains_secret(content)
     ]

@@ -243,7 +243,9 @@ def _least_privilege(v: ResourceView) -> Iterable[str]:
             if s.get("Effect") != "Allow":
                 continue
             if s.get("NotAction"):
-                yield f"statement {s.get('Sid', '?')} allows everything except {s['NotAction']}; list the actions instead"
+                yield (
+                    f"statement {s.get('Sid', '?')} allows everything except {s['NotAction']}; list the actions instead"
+                )
             actions = [str(a) for a in _as_list(s.get("Action") or [])]
             resources = [str(r) for r in _as_list(s.get("Resource") or [])]
             wild = [a for a in actions if a == "*" or a.endswith(":*")]
@@ -252,7 +254,10 @@ def _least_privilege(v: ResourceView) -> Iterable[str]:
             if "*" in resources:
                 unscoped = [a for a in actions if a not in UNSCOPABLE_ACTIONS]
                 if unscoped:
-                    yield f"statement {s.get('Sid', '?')} grants {', '.join(unscoped)} on every resource; name the resources"
+                    yield (
+                        f"statement {s.get('Sid', '?')} grants {', '.join(unscoped)} on every resource; name the "
+                        "resources"
+                    )
     arns = [v.props.get("policyArn")] if v.type in ATTACHMENTS else []
     if v.type == "aws:iam/role:Role":
         arns += v.props.get("managedPolicyArns") or []
@@ -260,7 +265,10 @@ def _least_privilege(v: ResourceView) -> Iterable[str]:
         if isinstance(arn, str) and arn.startswith(AWS_MANAGED):
             policy = arn.rsplit("/", 1)[-1]
             if policy in BROAD_MANAGED or policy.endswith("FullAccess"):
-                yield f"attaches AWS-managed {policy}: every action on every resource of the service; write a scoped policy"
+                yield (
+                    f"attaches AWS-managed {policy}: every action on every resource of the service; write a scoped "
+                    "policy"
+                )
 
 
 def _container_definitions(v: ResourceView) -> list[dict]:
@@ -388,14 +396,20 @@ AWS_RULES: list[ResourceRule | StackRule] = [
     ),
     StackRule(
         "aws-bucket-not-public",
-        "S3 buckets: all four public access block flags, no public ACL or unconditioned `*` bucket policy: public buckets leak data.",
+        (
+            "S3 buckets: all four public access block flags, no public ACL or unconditioned `*` bucket policy: "
+            "public buckets leak data."
+        ),
         Level.MANDATORY,
         _buckets_private,
         Risk.PUBLIC_EXPOSURE,
     ),
     ResourceRule(
         "aws-rds-private-encrypted",
-        "RDS/Aurora: private, encrypted, backups on, deletion protection when protected: a lost or exposed database is lost data.",
+        (
+            "RDS/Aurora: private, encrypted, backups on, deletion protection when protected: a lost or exposed "
+            "database is lost data."
+        ),
         Level.MANDATORY,
         _rds,
         Risk.DURABILITY,
@@ -409,7 +423,10 @@ AWS_RULES: list[ResourceRule | StackRule] = [
     ),
     ResourceRule(
         "aws-volume-encrypted",
-        "EBS volumes and EFS file systems are encrypted at rest: snapshots and disks leave the account otherwise readable.",
+        (
+            "EBS volumes and EFS file systems are encrypted at rest: snapshots and disks leave the account "
+            "otherwise readable."
+        ),
         Level.MANDATORY,
         _ebs_encrypted,
         Risk.ENCRYPTION,

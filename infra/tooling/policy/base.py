@@ -142,7 +142,10 @@ def _ssh_closed_to_world(resource: ResourceView) -> Iterable[str]:
 
 PLAINTEXT_SECRET_ENV = ResourceRule(
     name="no-plaintext-secret-env",
-    description="Secrets reach containers through the platform's secret store, never literal env values: those show in consoles and state.",
+    description=(
+        "Secrets reach containers through the platform's secret store, never literal env values: those show in "
+        "consoles and state."
+    ),
     level=Level.MANDATORY,
     check=_plaintext_secret_env,
     risk=Risk.SECRETS,
@@ -203,7 +206,10 @@ def _pinned_images(resource: ResourceView) -> Iterable[str]:
 
 LONG_LIVED_KEY_RULE = ResourceRule(
     name="long-lived-keys",
-    description="No static cloud keys where the platform has a workload identity: they never expire and leak with state (waive where none exists).",
+    description=(
+        "No static cloud keys where the platform has a workload identity: they never expire and leak with state "
+        "(waive where none exists)."
+    ),
     level=Level.MANDATORY,
     check=_long_lived_keys,
     risk=Risk.PRIVILEGE,
@@ -211,7 +217,10 @@ LONG_LIVED_KEY_RULE = ResourceRule(
 
 PINNED_IMAGES = ResourceRule(
     name="images-pinned",
-    description="Container images (Docker, ECS, Lambda, Cloud Run) are pinned by version tag or digest: a deploy must run what was reviewed.",
+    description=(
+        "Container images (Docker, ECS, Lambda, Cloud Run) are pinned by version tag or digest: a deploy must run "
+        "what was reviewed."
+    ),
     level=Level.MANDATORY,
     check=_pinned_images,
     risk=Risk.SUPPLY_CHAIN,

@@ -31,7 +31,10 @@ def _firewall_public_ports(v: ResourceView) -> Iterable[str]:
     for rule in v.props.get("inboundRules") or []:
         port = str(rule.get("portRange"))
         if set(rule.get("sourceAddresses") or []) & OPEN_WORLD and port not in PUBLIC_PORTS | {SSH_PORT}:
-            yield f"inbound {rule.get('protocol')} {rule.get('portRange') or 'all'} is open to the internet; only 80/443 may be"
+            yield (
+                f"inbound {rule.get('protocol')} {rule.get('portRange') or 'all'} is open to the internet; only "
+                "80/443 may be"
+            )
 
 
 def _databases_firewalled(views: list[ResourceView]) -> Iterable[tuple[str, str]]:

@@ -49,7 +49,10 @@ def _privileged(view: ResourceView) -> Iterable[str]:
 DOCKER_RULES: list = [
     ResourceRule(
         "docker-not-published-everywhere",
-        "Containers publish ports on 127.0.0.1 unless they are the 80/443 front: Docker's published ports bypass host firewalls.",
+        (
+            "Containers publish ports on 127.0.0.1 unless they are the 80/443 front: Docker's published ports "
+            "bypass host firewalls."
+        ),
         Level.MANDATORY,
         _published_everywhere,
         Risk.PUBLIC_EXPOSURE,

@@ -69,7 +69,9 @@ def _public_only_run_invoker(view: ResourceView) -> Iterable[str]:
     public = _members(view.props) & PUBLIC_MEMBERS
     allowed = view.type in PUBLIC_INVOKER_TYPES and view.props.get("role") == "roles/run.invoker"
     if public and not allowed:
-        yield f"grants {view.props.get('role')} to {', '.join(sorted(public))}; only Cloud Run run.invoker may be public"
+        yield (
+            f"grants {view.props.get('role')} to {', '.join(sorted(public))}; only Cloud Run run.invoker may be public"
+        )
 
 
 def _firewall_world(view: ResourceView) -> Iterable[str]:
@@ -115,7 +117,10 @@ def _run_env(view: ResourceView) -> Iterable[str]:
             yield "sets PORT in env; Cloud Run sets it from the container port and rejects the deployment"
         ref = node.get("secretKeyRef")
         if isinstance(ref, dict) and str(ref.get("key" if view.type == RUN_V1 else "version", "latest")) == "latest":
-            yield f"secret {ref.get('secret') or ref.get('name')} is read at 'latest'; pin the version so a revision is reproducible"
+            yield (
+                f"secret {ref.get('secret') or ref.get('name')} is read at 'latest'; pin the version so a revision "
+                "is reproducible"
+            )
 
 
 def _deletion_protection_explicit(view: ResourceView) -> Iterable[str]:
@@ -158,7 +163,9 @@ def _private_sql(view: ResourceView) -> Iterable[str]:
         and version.startswith(ENTERPRISE_PLUS_DEFAULT)
         and settings.get("edition") != "ENTERPRISE"
     ):
-        yield f"shared-core tier {settings.get('tier')} needs edition ENTERPRISE ({version} defaults to ENTERPRISE_PLUS)"
+        yield (
+            f"shared-core tier {settings.get('tier')} needs edition ENTERPRISE ({version} defaults to ENTERPRISE_PLUS)"
+        )
     if view.protect and not (view.props.get("deletionProtection") and settings.get("deletionProtectionEnabled")):
         yield "is Pulumi-protected but deletion protection is off; set both deletion_protection flags"
 
@@ -238,7 +245,10 @@ GCP_RULES: list[ResourceRule | StackRule] = [
     ),
     _rule(
         "gcp-public-only-run-invoker",
-        "allUsers only ever gets run.invoker on a Cloud Run service (IAM or ACL): anything else is public data or control.",
+        (
+            "allUsers only ever gets run.invoker on a Cloud Run service (IAM or ACL): anything else is public data "
+            "or control."
+        ),
         _public_only_run_invoker,
         risk=Risk.PUBLIC_EXPOSURE,
     ),
@@ -274,7 +284,10 @@ GCP_RULES: list[ResourceRule | StackRule] = [
     ),
     _rule(
         "gcp-sql-private",
-        "Cloud SQL: private IP only, TLS, backups on, edition fits tier (PG16+), deletion protection: exposure and data loss.",
+        (
+            "Cloud SQL: private IP only, TLS, backups on, edition fits tier (PG16+), deletion protection: exposure "
+            "and data loss."
+        ),
         _private_sql,
         risk=Risk.PUBLIC_EXPOSURE,
     ),

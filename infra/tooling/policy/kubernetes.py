@@ -105,7 +105,10 @@ def _pinned_images(view: ResourceView) -> Iterable[str]:
             continue
         name = image.rsplit("/", 1)[-1]
         if "@sha256:" not in image and (":" not in name or name.endswith(":latest")):
-            yield f"container {c.get('name')} image {image} is not pinned (use a version tag or @sha256 digest, never latest)"
+            yield (
+                f"container {c.get('name')} image {image} is not pinned (use a version tag or @sha256 digest, never "
+                "latest)"
+            )
 
 
 def _hpa_owns_replicas(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
@@ -123,7 +126,10 @@ def _hpa_owns_replicas(views: list[ResourceView]) -> Iterable[tuple[str, str]]:
             if "replicas" in (v.props.get("spec") or {}):
                 yield (
                     v.name,
-                    "sets spec.replicas while a HorizontalPodAutoscaler scales it: every `pulumi up` would reset the count",
+                    (
+                        "sets spec.replicas while a HorizontalPodAutoscaler scales it: every `pulumi up` would "
+                        "reset the count"
+                    ),
                 )
 
 
@@ -178,7 +184,10 @@ def _helm_pinned(view: ResourceView) -> Iterable[str]:
 K8S_RULES: list[ResourceRule | StackRule] = [
     ResourceRule(
         "k8s-restricted-containers",
-        "Containers run as non-root, without privilege escalation, with ALL capabilities dropped: a breakout starts unprivileged.",
+        (
+            "Containers run as non-root, without privilege escalation, with ALL capabilities dropped: a breakout "
+            "starts unprivileged."
+        ),
         Level.MANDATORY,
         _non_root,
         Risk.PRIVILEGE,
@@ -227,7 +236,10 @@ K8S_RULES: list[ResourceRule | StackRule] = [
     ),
     ResourceRule(
         "k8s-probes",
-        "Serving containers have liveness and readiness probes (practice: hung pods restart, unready ones get no traffic).",
+        (
+            "Serving containers have liveness and readiness probes (practice: hung pods restart, unready ones get "
+            "no traffic)."
+        ),
         Level.ADVISORY,
         _probes,
         Risk.RELIABILITY,

@@ -48,7 +48,8 @@ def to_dot(resources: list[PlannedResource], title: str) -> str:
             else:
                 lines.append(f"{pad}subgraph {_quote('cluster_' + r.urn)} {{")
                 lines.append(
-                    f'{pad}  label={_quote(r.name + " (" + r.type.rsplit(":", 1)[-1] + ")")}; style=rounded; color="#4c6ef5";'
+                    f"{pad}  label={_quote(r.name + ' (' + r.type.rsplit(':', 1)[-1] + ')')}; style=rounded; "
+                    'color="#4c6ef5";'
                 )
                 emit(r.urn, depth + 1)
                 lines.append(f"{pad}}}")

@@ -52,7 +52,8 @@ def _kubernetes_cluster(name: str, inputs: Outputs) -> Outputs:
     kubeconfig = (
         "apiVersion: v1\nkind: Config\nclusters:\n- name: placeholder\n  cluster:\n    server: " + host + "\n"
         "users:\n- name: placeholder\n  user:\n    token: placeholder-token-" + token(name + "-token") + "\n"
-        "contexts:\n- name: placeholder\n  context: {cluster: placeholder, user: placeholder}\ncurrent-context: placeholder\n"
+        "contexts:\n- name: placeholder\n  context: {cluster: placeholder, user: placeholder}\ncurrent-context: "
+        "placeholder\n"
     )
     return {
         "endpoint": host,
