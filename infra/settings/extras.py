@@ -42,7 +42,7 @@ RESERVED_NAMES = frozenset(
 ACCESSORY_NAME = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
 
 
-def _env_names(env: dict) -> dict:
+def _env_names(env: dict[str, str]) -> dict[str, str]:
     bad = sorted(k for k in env if not ENV_NAME.match(k))
     if bad:
         raise ValueError(f"environment variable names must match {ENV_NAME.pattern}: {', '.join(bad)}")
@@ -101,12 +101,12 @@ class Accessory(ConfigModel):
 
     @field_validator("env", "secret_env")
     @classmethod
-    def _env_names(cls, env: dict) -> dict:
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
         return _env_names(env)
 
     @field_validator("env")
     @classmethod
-    def _no_secrets_in_plain_env(cls, env: dict) -> dict:
+    def _no_secrets_in_plain_env(cls, env: dict[str, str]) -> dict[str, str]:
         # The policy floor refuses secret-looking names in plain env on every target: say so before planning.
         secretish = sorted(k for k in env if SECRET_NAME.search(k))
         if secretish:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -29,7 +30,7 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def _key_path(loc: tuple) -> str:
+def _key_path(loc: tuple[str | int, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -39,9 +40,9 @@ def _key_path(loc: tuple) -> str:
     return f"{NAMESPACE}:{path}"
 
 
-def _known_keys(loc: tuple) -> list[str]:
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
     """The aliases valid at the parent of `loc`, for did-you-mean hints."""
-    model = Settings
+    model: Any = Settings  # walks into nested models by annotation
     for part in loc[:-1]:
         if isinstance(part, int):
             continue

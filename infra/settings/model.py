@@ -54,6 +54,10 @@ __all__ = [
 ]
 
 
+# What `_unique_names` checks: the lists whose entries are referenced by name.
+Named = tuple[Accessory, ...] | tuple[Schedule, ...]
+
+
 class Settings(ConfigModel):
     """All `ai-service:*` keys of one stack."""
 
@@ -241,8 +245,10 @@ class Settings(ConfigModel):
 
     @field_validator("accessories", "schedules")
     @classmethod
-    def _unique_names(cls, items: tuple) -> tuple:
-        names = [item.name for item in items]
+    def _unique_names(
+        cls, items: tuple[Accessory, ...] | tuple[Schedule, ...]
+    ) -> tuple[Accessory, ...] | tuple[Schedule, ...]:
+        names: list[str] = [item.name for item in items]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"names must be unique: {', '.join(duplicates)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, JsonValue, SecretStr
@@ -61,11 +62,13 @@ def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, SecretStr, Field
         elif isinstance(value, BaseModel):
             yield from _walk(value, path)
         elif isinstance(value, tuple):
-            for i, item in enumerate(value):
+            items: tuple[object, ...] = cast(tuple[object, ...], value)
+            for i, item in enumerate(items):
                 if isinstance(item, BaseModel):
                     yield from _walk(item, f"{path}[{i}]")
         elif isinstance(value, dict):
-            for key, item in value.items():
+            entries: dict[str, object] = cast(dict[str, object], value)
+            for key, item in entries.items():
                 if isinstance(item, SecretStr):
                     yield f"{path}.{key}", item, field
 
