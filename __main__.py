@@ -2,8 +2,8 @@
 
 import pulumi
 
-from infra.program import run
 from infra.settings import ConfigError
+from stacks.program import run
 
 try:
     run()

@@ -1,5 +1,5 @@
 import sys
 
-from infra.cli import main
+from infra.tooling.cli import main
 
 sys.exit(main())

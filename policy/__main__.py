@@ -3,6 +3,6 @@
 from adapters import to_policy
 from pulumi_policy import PolicyPack
 
-from infra.policy import ALL_RULES
+from infra.tooling.policy import ALL_RULES
 
 PolicyPack(name="ai-service-floor", policies=[to_policy(rule) for rule in ALL_RULES])

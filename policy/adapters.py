@@ -1,4 +1,5 @@
-"""Turn infra.policy rules into pulumi_policy policies (no PolicyPack here: building one starts the analyzer)."""
+"""Turn infra.tooling.policy rules into pulumi_policy policies (no PolicyPack here: building one starts the
+analyzer)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from pulumi_policy import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root holds infra/
 
-from infra.policy.rules import Level, ResourceRule, ResourceView, StackRule  # noqa: E402
-from infra.policy.waivers import load_file, resource_waiver  # noqa: E402
+from infra.tooling.policy.base import Level, ResourceRule, ResourceView, StackRule  # noqa: E402
+from infra.tooling.policy.waivers import load_file, resource_waiver  # noqa: E402
 
 UNKNOWN_VALUES = {proxy.UNKNOWN_STRING_VALUE, proxy.UNKNOWN_OBJECT_VALUE, proxy.UNKNOWN_ARRAY_VALUE}
 LEVELS = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}

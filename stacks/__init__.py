@@ -1,1 +1,1 @@
-"""One module per target; each reads like that target's architecture diagram (see infra.program)."""
+"""One module per target; each reads like that target's architecture diagram (see stacks.program)."""

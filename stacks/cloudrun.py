@@ -17,6 +17,7 @@ reads the owner's URL, and creates the app role the others connect as (rows only
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_random as random
@@ -34,11 +35,11 @@ from infra.components.gcp.run import JOB_NAME_LIMIT, SERVICE_NAME_LIMIT, ApiServ
 from infra.components.gcp.run_dns import PrivateRunDns
 from infra.components.gcp.schedule import ScheduleArgs, ScheduledJob
 from infra.components.gcp.secrets import StoredSecret
-from infra.components.gcp.specs import Workload, cpu_quantity, service_template
 from infra.components.gcp.storage import S3_ENDPOINT, BucketArgs, ServiceBucket
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S
+from infra.render.gcp.specs import Workload, cpu_quantity, service_template
 from infra.settings import Settings, WorkerGroup
 from infra.settings.gcp import INGRESS_VALUES
-from infra.topology import JOB_TIMEOUT_S
 
 REDIS_CA_DIR = "/etc/ai-service/redis-ca"
 # Cloud Run worker pools start at 1 vCPU and 512 MiB; smaller worker sizes are raised to that.
@@ -66,8 +67,13 @@ def deploy(settings: Settings) -> None:
 
     # Private accessories are reached through the private run.app zone (PrivateRunDns).
     private_accessories = [a for a in settings.accessories if a.port is not None and not a.public]
-    apis = ProjectApis("apis", BASE_APIS + ((BUDGET_API,) if run.billing_account else ())
-                       + ((SCHEDULER_API,) if settings.schedules else ()) + ((DNS_API,) if private_accessories else ()))
+    apis = ProjectApis(
+        "apis",
+        BASE_APIS
+        + ((BUDGET_API,) if run.billing_account else ())
+        + ((SCHEDULER_API,) if settings.schedules else ())
+        + ((DNS_API,) if private_accessories else ()),
+    )
     after_apis = pulumi.ResourceOptions(depends_on=apis.services)
 
     roles = {
@@ -143,7 +149,9 @@ def deploy(settings: Settings) -> None:
     )
     access["api"].append(bucket)
     access["worker"].append(bucket)
-    s3_secrets = {role: secret(f"s3-secret-{role}", key.secret, [roles[role]]) for role, key in bucket.hmac_keys.items()}
+    s3_secrets = {
+        role: secret(f"s3-secret-{role}", key.secret, [roles[role]]) for role, key in bucket.hmac_keys.items()
+    }
 
     if settings.api_keys is None:
         generated = random.RandomPassword("api-key", length=40, special=False)
@@ -152,9 +160,13 @@ def deploy(settings: Settings) -> None:
         api_keys_value = settings.api_keys.get_secret_value()
     pulumi.export("apiKeys", pulumi.Output.secret(api_keys_value))  # tenant:key,…
     api_keys = secret("api-keys", api_keys_value, [api])
-    secret_key = secret("secret-key", random.RandomPassword("secret-key", length=48, special=False).result, [api, worker])
+    secret_key = secret(
+        "secret-key", random.RandomPassword("secret-key", length=48, special=False).result, [api, worker]
+    )
     openai = (
-        secret("openai-api-key", settings.openai_api_key.get_secret_value(), [api, worker]) if settings.openai_api_key else None
+        secret("openai-api-key", settings.openai_api_key.get_secret_value(), [api, worker])
+        if settings.openai_api_key
+        else None
     )
 
     if sql is not None:
@@ -162,18 +174,20 @@ def deploy(settings: Settings) -> None:
         from pulumi_gcp import projects
 
         for identity in roles.values():
-            access[identity.role].append(projects.IAMMember(
-                f"cloudsql-client-{identity.role}",
-                project=project,
-                role="roles/cloudsql.client",
-                member=identity.member,
-                condition={
-                    "title": f"only {prefix}",
-                    "expression": f'resource.name == "projects/{project}/instances/{prefix}" '
-                    '&& resource.type == "sqladmin.googleapis.com/Instance"',
-                },
-                opts=pulumi.ResourceOptions(parent=identity, depends_on=apis.services),
-            ))
+            access[identity.role].append(
+                projects.IAMMember(
+                    f"cloudsql-client-{identity.role}",
+                    project=project,
+                    role="roles/cloudsql.client",
+                    member=identity.member,
+                    condition={
+                        "title": f"only {prefix}",
+                        "expression": f'resource.name == "projects/{project}/instances/{prefix}" '
+                        '&& resource.type == "sqladmin.googleapis.com/Instance"',
+                    },
+                    opts=pulumi.ResourceOptions(parent=identity, depends_on=apis.services),
+                )
+            )
 
     # Accessories come from their own config only (never the image), so a release leaves them alone.
     if private_accessories:
@@ -183,9 +197,19 @@ def deploy(settings: Settings) -> None:
         deployed = AccessoryService(
             f"accessory-{extra.name}",
             AccessoryArgs(
-                name=extra.name, image=extra.image, region=region, stack=stack, prefix=prefix, port=extra.port,
-                command=extra.command, cpu=extra.cpu, memory_mib=extra.memory, public=extra.public,
-                invokers=[api.member, worker.member], protect=protect, env=extra.env,
+                name=extra.name,
+                image=extra.image,
+                region=region,
+                stack=stack,
+                prefix=prefix,
+                port=extra.port,
+                command=extra.command,
+                cpu=extra.cpu,
+                memory_mib=extra.memory,
+                public=extra.public,
+                invokers=[api.member, worker.member],
+                protect=protect,
+                env=extra.env,
                 secret_env={k: v.get_secret_value() for k, v in extra.secret_env.items()},
             ),
             opts=after_apis,
@@ -217,14 +241,34 @@ def deploy(settings: Settings) -> None:
             secrets.append(migrate_url.env("MIGRATE_DATABASE_URL"))
         if storage:
             key = bucket.hmac_keys[identity.role]
-            env |= {"S3_BUCKET": bucket.bucket.name, "S3_REGION": region, "S3_ENDPOINT_URL": S3_ENDPOINT,
-                    "AWS_ACCESS_KEY_ID": key.access_id}
+            env |= {
+                "S3_BUCKET": bucket.bucket.name,
+                "S3_REGION": region,
+                "S3_ENDPOINT_URL": S3_ENDPOINT,
+                "AWS_ACCESS_KEY_ID": key.access_id,
+            }
             secrets.append(s3_secrets[identity.role].env("AWS_SECRET_ACCESS_KEY"))
-        return Workload(image.ref, args, cpu, memory, identity.email, network.network.id, network.subnet.id,
-                        env, tuple(secrets), tuple(files))
+        return Workload(
+            image.ref,
+            args,
+            cpu,
+            memory,
+            identity.email,
+            network.network.id,
+            network.subnet.id,
+            env,
+            tuple(secrets),
+            tuple(files),
+        )
 
-    job = MigrationJob("migrate", common.suffixed_name(prefix, "migrate", JOB_NAME_LIMIT), region,
-                       workload(migrate, ("migrate",), "1", "1Gi", storage=False), protect, depends_on=access["migrate"])
+    job = MigrationJob(
+        "migrate",
+        common.suffixed_name(prefix, "migrate", JOB_NAME_LIMIT),
+        region,
+        workload(migrate, ("migrate",), "1", "1Gi", storage=False),
+        protect,
+        depends_on=access["migrate"],
+    )
 
     api_workload = workload(api, ("api",), cpu_quantity(run.api_cpu), run.api_memory, storage=True)
     api_env = dict(api_workload.env) | {
@@ -242,30 +286,44 @@ def deploy(settings: Settings) -> None:
         max_instances=run.max_instances,
         concurrency=run.concurrency,
     )
-    number = project_number() if (not run.public or run.billing_account) else None
     if run.public:
-        invokers: list[pulumi.Input[str]] = ["allUsers"]
+        invokers: Sequence[pulumi.Input[str]] = ["allUsers"]
     else:
         # The uptime check authenticates as the project's Monitoring service agent (OIDC token).
-        invokers = [pulumi.Output.concat("serviceAccount:service-", number,
-                                         "@gcp-sa-monitoring-notification.iam.gserviceaccount.com")]
+        invokers = [
+            pulumi.Output.concat(
+                "serviceAccount:service-", project_number(), "@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
+            )
+        ]
     service = ApiService(
-        "api", prefix, region, template,
-        ingress=INGRESS_VALUES[run.ingress], invokers=invokers, domain=settings.domain, project=project,
-        protect=protect, depends_on=[job.job, *access["api"]],  # migrations first
+        "api",
+        prefix,
+        region,
+        template,
+        ingress=INGRESS_VALUES[run.ingress],
+        invokers=invokers,
+        domain=settings.domain,
+        project=project,
+        protect=protect,
+        depends_on=[job.job, *access["api"]],  # migrations first
     )
 
     for group in settings.workers:
         cpu, memory = pool_size(group)
         WorkerPool(
-            f"worker-{group.name}", common.suffixed_name(prefix, group.name, SERVICE_NAME_LIMIT), region,
+            f"worker-{group.name}",
+            common.suffixed_name(prefix, group.name, SERVICE_NAME_LIMIT),
+            region,
             workload(worker, ("worker", "--queues", ",".join(group.queues)), cpu, memory, storage=True),
-            group.replicas, protect, depends_on=[job.job, *access["worker"]],
+            group.replicas,
+            protect,
+            depends_on=[job.job, *access["worker"]],
         )
 
     if settings.schedules:
-        scheduler = RoleIdentity("sa-scheduler", common.suffixed_name(f"ais-{stack}", "scheduler", limit=30), "scheduler",
-                                 opts=after_apis)
+        scheduler = RoleIdentity(
+            "sa-scheduler", common.suffixed_name(f"ais-{stack}", "scheduler", limit=30), "scheduler", opts=after_apis
+        )
         for schedule in settings.schedules:
             ScheduledJob(
                 f"schedule-{schedule.name}",
@@ -300,8 +358,7 @@ def deploy(settings: Settings) -> None:
     if run.billing_account:
         BudgetAlert(
             prefix,
-            BudgetArgs(run.billing_account, number,
-                       settings.budget_monthly_usd, alerts.channels),
+            BudgetArgs(run.billing_account, project_number(), settings.budget_monthly_usd, alerts.channels),
             opts=after_apis,
         )
 

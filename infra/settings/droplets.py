@@ -1,5 +1,5 @@
 """DigitalOcean droplet sizes: the one table the settings validate `droplet.size` against, the
-capacity check reads memory from, and the cost model prices (infra/cost/prices.py).
+capacity check reads memory from, and the cost model prices (infra/tooling/cost/prices.py).
 
 Basic (regular SSD) and common General Purpose sizes; list prices per month, read on the date below.
 DOKS worker nodes are droplets billed at the same price.

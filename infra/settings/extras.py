@@ -10,22 +10,39 @@ import re
 from croniter import croniter
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from infra.schedules import command_problem
-from infra.settings.model import RESOURCE_NAME, ConfigModel
+from infra.settings.base import RESOURCE_NAME, ConfigModel
+from infra.settings.schedules import command_problem
 from infra.settings.secrets import SECRET_NAME
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127})$")
 # Container and service names the service itself uses on the docker hosts and in the cluster.
-RESERVED_NAMES = frozenset({
-    "nginx", "redis", "migrate", "postgres", "s3", "scheduler", "prometheus", "grafana", "alertmanager",
-    "node-exporter", "redis-exporter", "loki", "alloy", "api", "worker", "storage", "ai-service",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "nginx",
+        "redis",
+        "migrate",
+        "postgres",
+        "s3",
+        "scheduler",
+        "prometheus",
+        "grafana",
+        "alertmanager",
+        "node-exporter",
+        "redis-exporter",
+        "loki",
+        "alloy",
+        "api",
+        "worker",
+        "storage",
+        "ai-service",
+    }
+)
 # Also a Kubernetes Service name (DNS label): no trailing dash.
 ACCESSORY_NAME = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
 
 
-def _env_names(env: dict) -> dict:
+def _env_names(env: dict[str, str]) -> dict[str, str]:
     bad = sorted(k for k in env if not ENV_NAME.match(k))
     if bad:
         raise ValueError(f"environment variable names must match {ENV_NAME.pattern}: {', '.join(bad)}")
@@ -43,39 +60,53 @@ class AccessoryVolume(ConfigModel):
 class Accessory(ConfigModel):
     """An extra container deployed next to the service (e.g. a WhatsApp gateway, a helpdesk)."""
 
-    name: str = Field(pattern=ACCESSORY_NAME, description="Accessory name: container/Service name and `ACCESSORY_<NAME>_URL`.")
+    name: str = Field(
+        pattern=ACCESSORY_NAME, description="Accessory name: container/Service name and `ACCESSORY_<NAME>_URL`."
+    )
     image: str = Field(description="Pinned image: registry/name:tag or registry/name@sha256:<64 hex> (not :latest).")
-    port: int | None = Field(default=None, ge=1, le=65535, description="Port it listens on; the service gets ACCESSORY_<NAME>_URL for it.")
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port it listens on; the service gets ACCESSORY_<NAME>_URL for it."
+    )
     command: tuple[str, ...] = Field(default=(), description="Container command (args); empty = the image's default.")
     env: dict[str, str] = Field(default_factory=dict, description="Non-secret environment.")
-    secret_env: dict[str, SecretStr] = Field(default_factory=dict, description="Secret environment (each value `secure:`); the platform's secret store, never plain env.")
+    secret_env: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Secret environment (each value `secure:`); the platform's secret store, never plain env.",
+    )
     volumes: tuple[AccessoryVolume, ...] = Field(default=(), description="Persistent volumes [{name, path, sizeGi}].")
     memory: int = Field(default=256, ge=32, le=32768, description="Memory limit, MiB (counted in the droplet budget).")
     cpu: float = Field(default=0.25, gt=0, le=8, description="vCPU limit.")
-    public: bool = Field(default=False, description="Routed by the public edge under /<name>/ (needs `port`); private by default.")
+    public: bool = Field(
+        default=False, description="Routed by the public edge under /<name>/ (needs `port`); private by default."
+    )
 
     @field_validator("name")
     @classmethod
     def _not_reserved(cls, name: str) -> str:
         if name in RESERVED_NAMES or name.startswith(("api-", "worker-", "ai-service-")):
-            raise ValueError(f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, api-*, worker-*, ai-service-*")
+            raise ValueError(
+                f"{name!r} is a name the service uses itself; reserved: {', '.join(sorted(RESERVED_NAMES))}, "
+                "api-*, worker-*, ai-service-*"
+            )
         return name
 
     @field_validator("image")
     @classmethod
     def _pinned(cls, image: str) -> str:
         if not IMAGE_REF.match(image) or image.endswith(":latest"):
-            raise ValueError(f"{image!r} is not a pinned image: use registry/name:tag (not latest) or registry/name@sha256:<64 hex>")
+            raise ValueError(
+                f"{image!r} is not a pinned image: use registry/name:tag (not latest) or registry/name@sha256:<64 hex>"
+            )
         return image
 
     @field_validator("env", "secret_env")
     @classmethod
-    def _env_names(cls, env: dict) -> dict:
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
         return _env_names(env)
 
     @field_validator("env")
     @classmethod
-    def _no_secrets_in_plain_env(cls, env: dict) -> dict:
+    def _no_secrets_in_plain_env(cls, env: dict[str, str]) -> dict[str, str]:
         # The policy floor refuses secret-looking names in plain env on every target: say so before planning.
         secretish = sorted(k for k in env if SECRET_NAME.search(k))
         if secretish:
@@ -103,7 +134,10 @@ class Accessory(ConfigModel):
 def _cron(expression: str) -> str:
     fields = expression.split()
     if len(fields) != 5 or not croniter.is_valid(expression):
-        raise ValueError(f"{expression!r} is not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 * * * *'")
+        raise ValueError(
+            f"{expression!r} is not a 5-field cron expression (minute hour day-of-month month day-of-week), "
+            "e.g. '0 * * * *'"
+        )
     return " ".join(fields)
 
 
@@ -112,7 +146,9 @@ class Schedule(ConfigModel):
 
     name: str = Field(pattern=RESOURCE_NAME, description="Schedule name (CronJob / scheduler job name).")
     cron: str = Field(description="5-field cron expression, UTC (e.g. '0 * * * *').")
-    command: tuple[str, ...] = Field(min_length=1, description="Arguments of the `ai-service` console script, e.g. [enqueue-cleanup].")
+    command: tuple[str, ...] = Field(
+        min_length=1, description="Arguments of the `ai-service` console script, e.g. [enqueue-cleanup]."
+    )
 
     @field_validator("cron")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from infra.settings.model import ConfigModel
+from infra.settings.base import ConfigModel
 
 # Cloud Run accepts these vCPU counts (fractions below 1 need concurrency 1, so the API uses whole CPUs).
 API_CPUS = (1, 2, 4, 6, 8)
@@ -32,7 +32,17 @@ def is_db_tier(tier: str) -> bool:
 
 
 # Cloud SQL for PostgreSQL's default max_connections by instance memory (GiB lower bound -> limit).
-MAX_CONNECTIONS_BY_MEMORY = ((120, 1000), (60, 800), (30, 600), (15, 500), (7.5, 400), (6, 200), (3.75, 100), (1.7, 50), (0, 25))
+MAX_CONNECTIONS_BY_MEMORY = (
+    (120, 1000),
+    (60, 800),
+    (30, 600),
+    (15, 500),
+    (7.5, 400),
+    (6, 200),
+    (3.75, 100),
+    (1.7, 50),
+    (0, 25),
+)
 SHARED_TIER_MEMORY_GIB = {"db-f1-micro": 0.6, "db-g1-small": 1.7}
 SUPERUSER_RESERVED_CONNECTIONS = 3
 
@@ -53,20 +63,47 @@ def memory_mib(value: str) -> int:
 class CloudRunConfig(ConfigModel):
     """target cloudrun: sizes and exposure of the Cloud Run service and its managed backends."""
 
-    region: str = Field(default="", pattern=r"^([a-z]+-[a-z]+[0-9])?$", description="Region of every regional resource; empty = gcp:region.")
+    region: str = Field(
+        default="",
+        pattern=r"^([a-z]+-[a-z]+[0-9])?$",
+        description="Region of every regional resource; empty = gcp:region.",
+    )
     api_cpu: int = Field(default=2, description="vCPU per API instance (1, 2, 4, 6 or 8).")
     api_memory: str = Field(default="2Gi", description="Memory per API instance (e.g. 512Mi, 2Gi).")
-    min_instances: int = Field(default=1, ge=0, le=100, description="API instances kept warm (0 = scale to zero, cold starts; fine for dev).")
-    max_instances: int = Field(default=4, ge=1, le=1000, description="Upper bound of API autoscaling; x apiCpu processes x database.poolSize must fit the Cloud SQL tier's connections.")
+    min_instances: int = Field(
+        default=1, ge=0, le=100, description="API instances kept warm (0 = scale to zero, cold starts; fine for dev)."
+    )
+    max_instances: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description=(
+            "Upper bound of API autoscaling; x apiCpu processes x database.poolSize must fit the Cloud SQL tier's "
+            "connections."
+        ),
+    )
     concurrency: int = Field(default=80, ge=1, le=1000, description="Concurrent requests per API instance.")
     public: bool = Field(default=False, description="Grant allUsers run.invoker (the API does its own API-key auth).")
-    ingress: Ingress = Field(default="all", description="Who can reach the service: all, internal, internal-and-cloud-load-balancing.")
-    db_tier: str = Field(default="db-g1-small", description="Cloud SQL tier: db-f1-micro (25 connections), db-g1-small (50) or db-custom-<vCPU>-<MiB>.")
+    ingress: Ingress = Field(
+        default="all", description="Who can reach the service: all, internal, internal-and-cloud-load-balancing."
+    )
+    db_tier: str = Field(
+        default="db-g1-small",
+        description="Cloud SQL tier: db-f1-micro (25 connections), db-g1-small (50) or db-custom-<vCPU>-<MiB>.",
+    )
     db_disk_gb: int = Field(default=10, ge=10, le=65536, description="Cloud SQL SSD size in GB (grows automatically).")
-    redis_tier: Literal["BASIC", "STANDARD_HA"] = Field(default="BASIC", description="Memorystore tier (STANDARD_HA adds a replica).")
+    redis_tier: Literal["BASIC", "STANDARD_HA"] = Field(
+        default="BASIC", description="Memorystore tier (STANDARD_HA adds a replica)."
+    )
     redis_memory_gb: int = Field(default=1, ge=1, le=300, description="Memorystore capacity in GB.")
-    notification_email: str = Field(default="", description="E-mail for uptime, alert and budget notifications; empty = letsencryptEmail or none.")
-    billing_account: str = Field(default="", pattern=r"^([0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6})?$", description="Billing account id for a budget alert (needs budgetMonthlyUsd); empty = no budget.")
+    notification_email: str = Field(
+        default="", description="E-mail for uptime, alert and budget notifications; empty = letsencryptEmail or none."
+    )
+    billing_account: str = Field(
+        default="",
+        pattern=r"^([0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6})?$",
+        description="Billing account id for a budget alert (needs budgetMonthlyUsd); empty = no budget.",
+    )
 
     @field_validator("api_cpu")
     @classmethod

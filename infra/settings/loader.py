@@ -10,8 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from infra.settings.checks import target_problems
 from infra.settings.model import Settings
@@ -28,7 +30,7 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def _key_path(loc: tuple) -> str:
+def _key_path(loc: tuple[str | int, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -38,24 +40,26 @@ def _key_path(loc: tuple) -> str:
     return f"{NAMESPACE}:{path}"
 
 
-def _known_keys(loc: tuple) -> list[str]:
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
     """The aliases valid at the parent of `loc`, for did-you-mean hints."""
-    model = Settings
+    model: Any = Settings  # walks into nested models by annotation
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
         field = next((f for f in model.model_fields.values() if f.alias == part), None)
         annotation = getattr(field, "annotation", None)
         inner = getattr(annotation, "__args__", (annotation,))[0] if annotation is not None else None
-        model = inner if isinstance(inner, type) and hasattr(inner, "model_fields") else (
-            annotation if isinstance(annotation, type) and hasattr(annotation, "model_fields") else None
+        model = (
+            inner
+            if isinstance(inner, type) and hasattr(inner, "model_fields")
+            else (annotation if isinstance(annotation, type) and hasattr(annotation, "model_fields") else None)
         )
         if model is None:
             return []
     return [f.alias for f in model.model_fields.values() if f.alias]
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _known_keys(loc), n=1)

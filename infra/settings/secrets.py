@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, JsonValue, SecretStr
 from pydantic.fields import FieldInfo
 
 # Env names that hold secrets: refused in plain env by config checks and by the policy floor.
@@ -33,7 +34,7 @@ def is_opaque(value: SecretStr | str) -> bool:
 
 # Field metadata: a URL that is a secret only when it carries a password (`redis://cache:6379/0`
 # has none and may stay plain; `postgresql://app:pw@db/app` must be `secure:`).
-SECRET_WHEN_PASSWORD = {"secretWhen": "password"}
+SECRET_WHEN_PASSWORD: dict[str, JsonValue] = {"secretWhen": "password"}
 
 
 def has_password(url: str) -> bool:
@@ -61,11 +62,13 @@ def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, SecretStr, Field
         elif isinstance(value, BaseModel):
             yield from _walk(value, path)
         elif isinstance(value, tuple):
-            for i, item in enumerate(value):
+            items: tuple[object, ...] = cast(tuple[object, ...], value)
+            for i, item in enumerate(items):
                 if isinstance(item, BaseModel):
                     yield from _walk(item, f"{path}[{i}]")
         elif isinstance(value, dict):
-            for key, item in value.items():
+            entries: dict[str, object] = cast(dict[str, object], value)
+            for key, item in entries.items():
                 if isinstance(item, SecretStr):
                     yield f"{path}.{key}", item, field
 
@@ -88,6 +91,11 @@ def plain_secrets(settings: BaseModel, secret_keys: Collection[str], namespace: 
             continue
         if (field.json_schema_extra or {}) == SECRET_WHEN_PASSWORD and not has_password(text):
             continue
-        problems.append((path, "secret in plain text (it would be committed to git with the stack file); "
-                               f"encrypt it: {_fix_command(namespace, path)}"))
+        problems.append(
+            (
+                path,
+                "secret in plain text (it would be committed to git with the stack file); "
+                f"encrypt it: {_fix_command(namespace, path)}",
+            )
+        )
     return problems

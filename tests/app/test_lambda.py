@@ -41,18 +41,23 @@ def test_lambda_handler_processes_upload_inline(service_env):
 
 
 def test_lambda_image_config_entry_point_and_handler_resolve_from_the_locked_image(service_env):
-    """The function's ImageConfig (python -m awslambdaric + our handler) must work in the image built from app/uv.lock."""
+    """The function's ImageConfig (python -m awslambdaric + our handler) must work in the image built from
+    app/uv.lock."""
     import importlib.util
     import tomllib
 
-    from infra.renderers.aws_lambda import ENTRY_POINT, HANDLER
+    from infra.render.aws.aws_lambda import ENTRY_POINT, HANDLER
 
     lock = tomllib.loads((Path(__file__).resolve().parents[2] / "app" / "uv.lock").read_text())
     service = next(p for p in lock["package"] if p["name"] == "ai-service")
-    assert ENTRY_POINT[-1] in {d["name"] for d in service["dependencies"]}, "the runtime interface client is not in the image"
+    assert ENTRY_POINT[-1] in {d["name"] for d in service["dependencies"]}, (
+        "the runtime interface client is not in the image"
+    )
     assert importlib.util.find_spec(f"{ENTRY_POINT[-1]}.__main__") is not None  # `python -m awslambdaric` runs
     env = service_env(INLINE_JOBS="true", APP_ENV="development", LOG_LEVEL="WARNING")
     script = f"import awslambdaric.bootstrap as b; print('HANDLER', callable(b._get_handler({HANDLER!r})))"
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "HANDLER True" in result.stdout

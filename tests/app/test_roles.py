@@ -90,7 +90,10 @@ def test_app_role_reads_and_writes_rows_and_is_refused_ddl(managed, postgres):
         assert conn.execute("SELECT current_user").fetchone()[0] == app
         document = _insert_document(conn)
         conn.execute(
-            "INSERT INTO chunks (document_id, tenant, ordinal, content, embedding) VALUES (%s, 't', 0, 'hello', %s::vector)",
+            (
+                "INSERT INTO chunks (document_id, tenant, ordinal, content, embedding) VALUES (%s, 't', 0, 'hello', "
+                "%s::vector)"
+            ),
             (document, "[" + ",".join(["0.1"] * 64) + "]"),
         )
         conn.execute("UPDATE documents SET status = 'indexed' WHERE id = %s", (document,))
@@ -103,7 +106,9 @@ def test_app_role_reads_and_writes_rows_and_is_refused_ddl(managed, postgres):
     assert _refused(app_url, "UPDATE alembic_version SET version_num = 'x'")  # the ledger is the owner's
 
     with psycopg.connect(postgres.admin_url(database)) as conn:
-        tables = dict(conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'").fetchall())
+        tables = dict(
+            conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        )
         app_flags = conn.execute(
             "SELECT rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = %s", (app,)
         ).fetchone()

@@ -55,10 +55,15 @@ def test_a_run_still_going_is_skipped_not_doubled():
 
 def test_scheduler_process_heartbeats_and_stops_on_sigterm(tmp_path):
     heartbeat = tmp_path / "alive"
-    env = {**os.environ, "SCHEDULER_HEARTBEAT": str(heartbeat), "APP_ENV": "development",
-           "SCHEDULES": json.dumps([{"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]}])}
-    process = subprocess.Popen([AI_SERVICE, "scheduler", "--grace", "5"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "SCHEDULER_HEARTBEAT": str(heartbeat),
+        "APP_ENV": "development",
+        "SCHEDULES": json.dumps([{"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]}]),
+    }
+    process = subprocess.Popen(
+        [AI_SERVICE, "scheduler", "--grace", "5"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         wait_until(heartbeat.exists, timeout=30, what="scheduler heartbeat")
         assert time.time() - float(heartbeat.read_text()) < 60
@@ -97,14 +102,26 @@ def test_lambda_scheduled_event_runs_cleanup_inline(service_env, s3_server):
     env = service_env(INLINE_JOBS="true", CLEANUP_TTL_SECONDS="0", LOG_LEVEL="WARNING")
     s3_server.client().put_object(Bucket=env["S3_BUCKET"], Key="tmp/part", Body=b"partial")
     event = {"schedule": "cleanup", "command": ["enqueue-cleanup"]}
-    result = subprocess.run([sys.executable, "-c", LAMBDA_EVENT, json.dumps(event)], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", LAMBDA_EVENT, json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert '"status": "done"' in result.stdout
     assert s3_server.keys(env["S3_BUCKET"], "tmp/") == []
     assert Redis.from_url(env["REDIS_URL"]).llen("rq:queue:cleanup_tasks") == 0  # nothing left for a worker
 
     event = {"schedule": "evil", "command": ["migrate"]}
-    result = subprocess.run([sys.executable, "-c", LAMBDA_EVENT, json.dumps(event)], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", LAMBDA_EVENT, json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode != 0 and "is not one of ['enqueue-cleanup', 'reconcile', 'reindex']" in result.stderr

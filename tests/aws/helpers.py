@@ -8,7 +8,7 @@ import boto3
 import botocore.session
 from botocore.validate import ParamValidator
 
-from infra.plan.values import unwrapped
+from infra.tooling.values import unwrapped
 
 MODEL = botocore.session.get_session()
 
@@ -41,5 +41,10 @@ def validate_request(service: str, operation: str, params: dict) -> None:
 
 
 def moto_client(service: str, endpoint: str):
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )

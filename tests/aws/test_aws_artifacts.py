@@ -8,13 +8,17 @@ import json
 import pytest
 
 from infra.components.aws.common import assume_role_policy
-from infra.renderers import ecs as ecs_render
+from infra.render.aws import ecs as ecs_render
 from tests.aws.helpers import moto_client, props, validate_request
 
 
 def test_render_writes_one_task_definition_per_service_and_schedule(fargate):
     assert sorted(p for p in fargate.artifacts if p.startswith("ecs/")) == [
-        "ecs/api.json", "ecs/cleanup.json", "ecs/documents.json", "ecs/schedule-cleanup.json"]
+        "ecs/api.json",
+        "ecs/cleanup.json",
+        "ecs/documents.json",
+        "ecs/schedule-cleanup.json",
+    ]
 
 
 @pytest.mark.parametrize("name", ["api", "documents", "cleanup", "schedule-cleanup"])
@@ -39,7 +43,9 @@ def test_lambda_function_is_accepted_by_the_lambda_api(serverless, s3_server):
     assert created["PackageType"] == "Image" and created["Environment"]["Variables"]["INLINE_JOBS"] == "true"
 
 
-@pytest.mark.parametrize("stack, policy", [("aws", "aws-execution"), ("aws", "aws-task"), ("serverless", "serverless-api")])
+@pytest.mark.parametrize(
+    "stack, policy", [("aws", "aws-execution"), ("aws", "aws-task"), ("serverless", "serverless-api")]
+)
 def test_iam_policy_documents_are_valid(plan_stack, s3_server, stack, policy):
     """moto applies IAM's policy grammar checks (versions, action and ARN formats)."""
     document = props(plan_stack(stack).one("RolePolicy", policy))["policy"]
@@ -54,14 +60,20 @@ def test_iam_policy_documents_are_valid(plan_stack, s3_server, stack, policy):
 def test_iam_validator_rejects_a_malformed_document(s3_server):
     iam = moto_client("iam", s3_server.endpoint)
     iam.create_role(RoleName="validate-bad", AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com"))
-    bad = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3GetObject", "Resource": "*"}]})
+    bad = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3GetObject", "Resource": "*"}]}
+    )
     with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
         iam.put_role_policy(RoleName="validate-bad", PolicyName="inline", PolicyDocument=bad)
 
 
 def _container(**overrides) -> ecs_render.Container:
-    base = dict(name="api", image="example.invalid/app@sha256:" + "0" * 64, command=("api",),
-                log=ecs_render.LogConfig("/ecs/x/api", "us-east-1", "api"))
+    base = dict(
+        name="api",
+        image="example.invalid/app@sha256:" + "0" * 64,
+        command=("api",),
+        log=ecs_render.LogConfig("/ecs/x/api", "us-east-1", "api"),
+    )
     return ecs_render.Container(**{**base, **overrides})
 
 

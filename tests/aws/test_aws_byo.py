@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from infra.plan.report import json_report, text_report
-from infra.plan.values import Secret
+from infra.tooling.plan.report import json_report, text_report
+from infra.tooling.values import Secret
 from tests.aws.helpers import containers, props, sg_id
 
 DB_URL = "postgresql://app:SENTINEL-db-pass-90f1@db.example.invalid:5432/app?sslmode=require"
@@ -34,7 +34,11 @@ def test_no_managed_database_or_cache_is_created(plan_stack, stack):
         assert f"{stack}-{store}" not in names  # security group
         assert f"{stack}-{store}-from-workload" not in names  # its ingress rule
     assert not [p for p in result.find("RandomPassword") if p.name in (f"{stack}-db", f"{stack}-cache")]
-    assert not [r for r in result.find("SecurityGroupIngressRule") if props(r)["securityGroupId"] in (sg_id(f"{stack}-db"), sg_id(f"{stack}-cache"))]
+    assert not [
+        r
+        for r in result.find("SecurityGroupIngressRule")
+        if props(r)["securityGroupId"] in (sg_id(f"{stack}-db"), sg_id(f"{stack}-cache"))
+    ]
     # The managed variant has them: the assertions above can fail.
     managed = plan_stack(stack)
     assert {r.type for r in managed.resources} >= set(MANAGED_TYPES)
@@ -45,19 +49,23 @@ def test_cost_drops_by_exactly_the_managed_lines(plan_stack, stack):
     managed, byo = plan_stack(stack), _byo(plan_stack, stack)
     removed = [i for i in managed.cost.items if i.type in MANAGED_TYPES]
     assert removed and sorted(managed.cost.items, key=repr) == sorted([*byo.cost.items, *removed], key=repr)
-    assert managed.cost.monthly_usd - byo.cost.monthly_usd == pytest.approx(sum(i.monthly_usd for i in removed), abs=0.011)
+    assert managed.cost.monthly_usd - byo.cost.monthly_usd == pytest.approx(
+        sum(i.monthly_usd for i in removed), abs=0.011
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_urls_go_to_secrets_manager_only(plan_stack, stack, tmp_path):
-    from infra.plan.render import write_artifacts
+    from infra.tooling.plan.render import write_artifacts
 
     result = _byo(plan_stack, stack)
     version = result.one("secretsmanager/secretVersion:SecretVersion", stack).inputs["secretString"]
     document = json.loads(version.value)
     assert (document["DATABASE_URL"], document["REDIS_URL"]) == (DB_URL, REDIS_URL)
     assert "MIGRATE_DATABASE_URL" not in document
-    migrate = json.loads(result.one("secretsmanager/secretVersion:SecretVersion", f"{stack}-migrate").inputs["secretString"].value)
+    migrate = json.loads(
+        result.one("secretsmanager/secretVersion:SecretVersion", f"{stack}-migrate").inputs["secretString"].value
+    )
     assert migrate == {"DATABASE_URL": DB_URL, "MIGRATE_DATABASE_URL": DB_URL}  # no database.migrateUrl: the same URL
     report = json_report(result) + text_report(result)
     written = write_artifacts(result, tmp_path)

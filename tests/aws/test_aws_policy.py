@@ -6,17 +6,26 @@ import json
 
 import pytest
 
-from infra.plan.mocks import PlannedResource
-from infra.policy.aws import AWS_RULES
-from infra.policy.engine import evaluate
+from infra.tooling.policy.aws import AWS_RULES
+from infra.tooling.policy.engine import evaluate
+from infra.tooling.resources import PlannedResource
 
 
 def _resource(type_: str, name: str, protect: bool = False, **inputs) -> PlannedResource:
-    return PlannedResource(type=type_, name=name, urn=f"urn:{name}", parent="", custom=True, protect=protect, inputs=inputs)
+    return PlannedResource(
+        type=type_, name=name, urn=f"urn:{name}", parent="", custom=True, protect=protect, inputs=inputs
+    )
 
 
-UPTIME = PlannedResource(type="aws:route53/healthCheck:HealthCheck", name="uptime", urn="urn:uptime", parent="",
-                         custom=True, protect=False, inputs={"type": "HTTPS"})
+UPTIME = PlannedResource(
+    type="aws:route53/healthCheck:HealthCheck",
+    name="uptime",
+    urn="urn:uptime",
+    parent="",
+    custom=True,
+    protect=False,
+    inputs={"type": "HTTPS"},
+)
 
 
 def _policies(*resources: PlannedResource, uptime: bool = True) -> set[str]:
@@ -27,33 +36,76 @@ def _policies(*resources: PlannedResource, uptime: bool = True) -> set[str]:
 ALB = _resource("aws:lb/loadBalancer:LoadBalancer", "alb", securityGroups=["sg-alb"])
 
 
-@pytest.mark.parametrize("rule, expected", [
-    ({"securityGroupId": "sg-alb", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}, set()),
-    ({"securityGroupId": "sg-alb", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22},
-     {"aws-only-alb-faces-internet"}),
-    ({"securityGroupId": "sg-tasks", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
-     {"aws-only-alb-faces-internet"}),
-    ({"securityGroupId": "sg-alb", "cidrIpv6": "::/0", "ipProtocol": "-1"}, {"aws-only-alb-faces-internet"}),
-    ({"securityGroupId": "sg-db", "referencedSecurityGroupId": "sg-tasks", "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432}, set()),
-])
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        (
+            {"securityGroupId": "sg-alb", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+            set(),
+        ),
+        (
+            {"securityGroupId": "sg-alb", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22},
+            {"aws-only-alb-faces-internet"},
+        ),
+        (
+            {
+                "securityGroupId": "sg-tasks",
+                "cidrIpv4": "0.0.0.0/0",
+                "ipProtocol": "tcp",
+                "fromPort": 443,
+                "toPort": 443,
+            },
+            {"aws-only-alb-faces-internet"},
+        ),
+        ({"securityGroupId": "sg-alb", "cidrIpv6": "::/0", "ipProtocol": "-1"}, {"aws-only-alb-faces-internet"}),
+        (
+            {
+                "securityGroupId": "sg-db",
+                "referencedSecurityGroupId": "sg-tasks",
+                "ipProtocol": "tcp",
+                "fromPort": 5432,
+                "toPort": 5432,
+            },
+            set(),
+        ),
+    ],
+)
 def test_only_the_alb_may_face_the_internet(rule, expected):
-    assert _policies(ALB, _resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "r", **rule)) == expected
+    assert (
+        _policies(ALB, _resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "r", **rule)) == expected
+    )
 
 
 def test_inline_world_ingress_is_caught():
-    group = _resource("aws:ec2/securityGroup:SecurityGroup", "g",
-                      ingress=[{"cidrBlocks": ["0.0.0.0/0"], "protocol": "tcp", "fromPort": 5432, "toPort": 5432}])
+    group = _resource(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "g",
+        ingress=[{"cidrBlocks": ["0.0.0.0/0"], "protocol": "tcp", "fromPort": 5432, "toPort": 5432}],
+    )
     assert _policies(ALB, group) == {"aws-only-alb-faces-internet"}
 
 
-GOOD_DB = {"publiclyAccessible": False, "storageEncrypted": True, "backupRetentionPeriod": 7, "deletionProtection": True}
+GOOD_DB = {
+    "publiclyAccessible": False,
+    "storageEncrypted": True,
+    "backupRetentionPeriod": 7,
+    "deletionProtection": True,
+}
 
 
-@pytest.mark.parametrize("change, rule", [
-    ({"publiclyAccessible": True}, "aws-rds-private-encrypted"), ({"storageEncrypted": False}, "aws-rds-private-encrypted"),
-    ({"backupRetentionPeriod": 0}, "aws-rds-private-encrypted"), ({"deletionProtection": False}, "aws-rds-private-encrypted"),
-    ({"backupRetentionPeriod": 1}, "aws-rds-backup-retention"),  # advisory: a short window is practice, none is data loss
-])
+@pytest.mark.parametrize(
+    "change, rule",
+    [
+        ({"publiclyAccessible": True}, "aws-rds-private-encrypted"),
+        ({"storageEncrypted": False}, "aws-rds-private-encrypted"),
+        ({"backupRetentionPeriod": 0}, "aws-rds-private-encrypted"),
+        ({"deletionProtection": False}, "aws-rds-private-encrypted"),
+        (
+            {"backupRetentionPeriod": 1},
+            "aws-rds-backup-retention",
+        ),  # advisory: a short window is practice, none is data loss
+    ],
+)
 def test_database_floor(change, rule):
     assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **GOOD_DB)) == set()
     assert _policies(_resource("aws:rds/instance:Instance", "db", protect=True, **{**GOOD_DB, **change})) == {rule}
@@ -63,42 +115,64 @@ def test_cache_needs_tls_and_auth():
     good = {"transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "authToken": "x"}
     assert _policies(_resource("aws:elasticache/replicationGroup:ReplicationGroup", "c", **good)) == set()
     bad = {**good, "authToken": None, "transitEncryptionEnabled": False}
-    assert _policies(_resource("aws:elasticache/replicationGroup:ReplicationGroup", "c", **bad)) == {"aws-cache-encrypted-auth"}
+    assert _policies(_resource("aws:elasticache/replicationGroup:ReplicationGroup", "c", **bad)) == {
+        "aws-cache-encrypted-auth"
+    }
 
 
 def test_bucket_without_guards_is_caught():
     bucket = _resource("aws:s3/bucket:Bucket", "b")
     found = sorted((v.policy, v.level.value, v.message) for v in evaluate([bucket], AWS_RULES))
-    assert found == [("aws-bucket-not-public", "mandatory", "is missing a public access block"),
-                     ("aws-bucket-practice", "advisory", "is missing a lifecycle configuration"),
-                     ("aws-bucket-practice", "advisory", "is missing default encryption"),
-                     ("aws-bucket-practice", "advisory", "is missing versioning")]
+    assert found == [
+        ("aws-bucket-not-public", "mandatory", "is missing a public access block"),
+        ("aws-bucket-practice", "advisory", "is missing a lifecycle configuration"),
+        ("aws-bucket-practice", "advisory", "is missing default encryption"),
+        ("aws-bucket-practice", "advisory", "is missing versioning"),
+    ]
 
 
-@pytest.mark.parametrize("statement, flagged", [
-    ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}, True),
-    ({"Effect": "Allow", "Action": "*", "Resource": "*"}, True),
-    ({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}, True),
-    ({"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"}, False),
-    ({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}, False),
-])
+@pytest.mark.parametrize(
+    "statement, flagged",
+    [
+        ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}, True),
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"}, False),
+        ({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}, False),
+    ],
+)
 def test_iam_least_privilege(statement, flagged):
-    policy = _resource("aws:iam/rolePolicy:RolePolicy", "p",
-                       policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    policy = _resource(
+        "aws:iam/rolePolicy:RolePolicy", "p", policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
     assert (_policies(policy) == {"aws-iam-least-privilege"}) is flagged
 
 
 def _task(**container) -> PlannedResource:
-    base = {"name": "api", "user": "10001:10001", "essential": True, "environment": [], "secrets": [],
-            "logConfiguration": {"logDriver": "awslogs"}, "healthCheck": {"command": ["CMD", "true"]}}
-    return _resource("aws:ecs/taskDefinition:TaskDefinition", "t", containerDefinitions=json.dumps([{**base, **container}]))
+    base = {
+        "name": "api",
+        "user": "10001:10001",
+        "essential": True,
+        "environment": [],
+        "secrets": [],
+        "logConfiguration": {"logDriver": "awslogs"},
+        "healthCheck": {"command": ["CMD", "true"]},
+    }
+    return _resource(
+        "aws:ecs/taskDefinition:TaskDefinition", "t", containerDefinitions=json.dumps([{**base, **container}])
+    )
 
 
-@pytest.mark.parametrize("change, rule", [
-    ({"environment": [{"name": "DATABASE_URL", "value": "postgresql://u:p@h/d"}]}, "aws-ecs-task-hardening"),
-    ({"user": None}, "aws-ecs-task-hardening"), ({"user": "0:0"}, "aws-ecs-task-hardening"),
-    ({"logConfiguration": {}}, "aws-ecs-task-practice"), ({"healthCheck": None}, "aws-ecs-task-practice"),
-])
+@pytest.mark.parametrize(
+    "change, rule",
+    [
+        ({"environment": [{"name": "DATABASE_URL", "value": "postgresql://u:p@h/d"}]}, "aws-ecs-task-hardening"),
+        ({"user": None}, "aws-ecs-task-hardening"),
+        ({"user": "0:0"}, "aws-ecs-task-hardening"),
+        ({"logConfiguration": {}}, "aws-ecs-task-practice"),
+        ({"healthCheck": None}, "aws-ecs-task-practice"),
+    ],
+)
 def test_task_definition_hardening(change, rule):
     assert _policies(_task()) == set()
     container = {k: v for k, v in change.items() if v is not None}
@@ -118,9 +192,12 @@ def test_service_without_rollback_is_caught():
 
 
 def test_lambda_secret_env_is_caught():
-    fn = _resource("aws:lambda/function:Function", "f", environment={"variables": {"SECRETS_ARN": "arn:x", "API_KEYS": "t:k"}})
+    fn = _resource(
+        "aws:lambda/function:Function", "f", environment={"variables": {"SECRETS_ARN": "arn:x", "API_KEYS": "t:k"}}
+    )
     assert [v.message for v in evaluate([fn], AWS_RULES)] == [
-        "API_KEYS is a plaintext environment variable; read it from Secrets Manager"]
+        "API_KEYS is a plaintext environment variable; read it from Secrets Manager"
+    ]
 
 
 def test_log_groups_must_expire():
@@ -131,8 +208,15 @@ def test_log_groups_must_expire():
 def test_unknown_ids_during_preview_still_judge_ports(port, flagged):
     """In a real preview the groups' ids are not known yet: the port check must still hold."""
     alb = _resource("aws:lb/loadBalancer:LoadBalancer", "alb", securityGroups=[None])
-    rule = _resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "r", securityGroupId=None,
-                     cidrIpv4="0.0.0.0/0", ipProtocol="tcp", fromPort=port, toPort=port)
+    rule = _resource(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "r",
+        securityGroupId=None,
+        cidrIpv4="0.0.0.0/0",
+        ipProtocol="tcp",
+        fromPort=port,
+        toPort=port,
+    )
     assert (_policies(alb, rule) == {"aws-only-alb-faces-internet"}) is flagged
 
 

@@ -8,25 +8,29 @@ import json
 import pytest
 
 from infra.components.aws.common import assume_role_policy
-from infra.cost.aws import runs_per_month
-from infra.policy.aws import UNSCOPABLE_ACTIONS
-from infra.schedules import eventbridge_expression
 from infra.settings import ConfigError
+from infra.settings.schedules import eventbridge_expression
+from infra.tooling.cost.aws import runs_per_month
+from infra.tooling.policy.aws import UNSCOPABLE_ACTIONS
 from tests.aws.helpers import containers, moto_client, props, statements
 from tests.fixtures.plan import plan_with, stack_file
 
-SCHEDULES = [{"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]},
-             {"name": "weekly", "cron": "0 4 * * 0", "command": ["enqueue-cleanup"]}]
+SCHEDULES = [
+    {"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]},
+    {"name": "weekly", "cron": "0 4 * * 0", "command": ["enqueue-cleanup"]},
+]
 
 
-
-@pytest.mark.parametrize("cron, expression, runs", [
-    ("0 * * * *", "cron(0 * * * ? *)", 730),
-    ("*/15 * * * *", "cron(0/15 * * * ? *)", 2920),
-    ("30 3 * * 1-5", "cron(30 3 ? * MON-FRI *)", 21.75),
-    ("0 4 * * 0", "cron(0 4 ? * SUN *)", 52 / 12),
-    ("0 0 1 */3 *", "cron(0 0 1 1/3 ? *)", 4 / 12),
-])
+@pytest.mark.parametrize(
+    "cron, expression, runs",
+    [
+        ("0 * * * *", "cron(0 * * * ? *)", 730),
+        ("*/15 * * * *", "cron(0/15 * * * ? *)", 2920),
+        ("30 3 * * 1-5", "cron(30 3 ? * MON-FRI *)", 21.75),
+        ("0 4 * * 0", "cron(0 4 ? * SUN *)", 52 / 12),
+        ("0 0 1 */3 *", "cron(0 0 1 1/3 ? *)", 4 / 12),
+    ],
+)
 def test_cron_becomes_an_eventbridge_expression_and_a_run_count(cron, expression, runs):
     assert eventbridge_expression(cron) == expression
     assert runs_per_month(expression) == pytest.approx(runs)
@@ -46,7 +50,10 @@ def test_default_cleanup_schedule_runs_hourly_in_utc_with_bounded_retries(plan_s
     assert result.problems == [] and result.violations == []
     schedule = props(result.one("scheduler/schedule:Schedule"))
     assert (schedule["name"], schedule["scheduleExpression"], schedule["scheduleExpressionTimezone"]) == (
-        f"{stack}-schedule-cleanup", "cron(0 * * * ? *)", "UTC")
+        f"{stack}-schedule-cleanup",
+        "cron(0 * * * ? *)",
+        "UTC",
+    )
     assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
     target = schedule["target"]
     assert target["retryPolicy"] == {"maximumRetryAttempts": 2, "maximumEventAgeInSeconds": 900}
@@ -97,7 +104,10 @@ def test_lambda_schedule_invokes_the_function_with_the_command(serverless):
     assert json.loads(target["input"]) == {"schedule": "cleanup", "command": ["enqueue-cleanup"]}
     by_sid = {s["Sid"]: s for s in statements(serverless, "serverless-schedule-cleanup")}
     assert set(by_sid) == {"InvokeFunction", "DeadLetter"}
-    assert (by_sid["InvokeFunction"]["Action"], by_sid["InvokeFunction"]["Resource"]) == (["lambda:InvokeFunction"], function.outputs["arn"])
+    assert (by_sid["InvokeFunction"]["Action"], by_sid["InvokeFunction"]["Resource"]) == (
+        ["lambda:InvokeFunction"],
+        function.outputs["arn"],
+    )
     # The handler runs scheduled commands inline (enqueue-cleanup cleans up itself under INLINE_JOBS).
     assert props(function)["environment"]["variables"]["INLINE_JOBS"] == "true"
 
@@ -106,10 +116,17 @@ def test_lambda_schedule_invokes_the_function_with_the_command(serverless):
 def test_schedules_follow_the_settings_list(plan_stack, stack):
     result = plan_stack(stack, schedules=SCHEDULES)
     expressions = {props(s)["name"]: props(s)["scheduleExpression"] for s in result.find("scheduler/schedule:Schedule")}
-    assert expressions == {f"{stack}-schedule-cleanup": "cron(0/15 * * * ? *)", f"{stack}-schedule-weekly": "cron(0 4 ? * SUN *)"}
+    assert expressions == {
+        f"{stack}-schedule-cleanup": "cron(0/15 * * * ? *)",
+        f"{stack}-schedule-weekly": "cron(0 4 ? * SUN *)",
+    }
     assert len(result.find("sqs/queue:Queue")) == 1  # one dead-letter queue for all
     none = plan_stack(stack, schedules=[])
-    assert none.find("scheduler/") == [] and none.find("sqs/") == [] and none.find("TaskDefinition", f"{stack}-schedule-cleanup") == []
+    assert (
+        none.find("scheduler/") == []
+        and none.find("sqs/") == []
+        and none.find("TaskDefinition", f"{stack}-schedule-cleanup") == []
+    )
 
 
 @pytest.mark.parametrize("stack", ["aws", "serverless"])
@@ -120,15 +137,21 @@ def test_cron_eventbridge_cannot_express_is_a_config_error(stack):
 
 def test_schedule_cost_lines(fargate, serverless):
     schedule = "aws:scheduler/schedule:Schedule"
-    lines = {i.basis: i.monthly_usd for i in fargate.cost.items if (i.resource, i.type) == ("aws-schedule-cleanup", schedule)}
+    lines = {
+        i.basis: i.monthly_usd for i in fargate.cost.items if (i.resource, i.type) == ("aws-schedule-cleanup", schedule)
+    }
     hours = 730 * 2 / 60
     assert lines == {
         "EventBridge Scheduler: 730 invocation(s)/month, within the 14M/month free tier": 0.0,
-        "730 RunTask run(s)/month × 2 min (assumed) × 0.25 vCPU/0.5 GB Fargate": pytest.approx(hours * (0.25 * 0.04048 + 0.5 * 0.004445)),
+        "730 RunTask run(s)/month × 2 min (assumed) × 0.25 vCPU/0.5 GB Fargate": pytest.approx(
+            hours * (0.25 * 0.04048 + 0.5 * 0.004445)
+        ),
         f"public IPv4 for {hours:.1f} task-hour(s) (tasks in public subnets)": pytest.approx(hours * 0.005),
     }
     lambda_lines = {i.basis: i.monthly_usd for i in serverless.cost.items if i.type == schedule}
-    assert lambda_lines["730 invocation(s) × 10 s × 1 GB (assumed)"] == pytest.approx(730 * 10 * 0.0000166667 + 730 / 1e6 * 0.2)
+    assert lambda_lines["730 invocation(s) × 10 s × 1 GB (assumed)"] == pytest.approx(
+        730 * 10 * 0.0000166667 + 730 / 1e6 * 0.2
+    )
 
 
 @pytest.mark.parametrize("stack", ["aws", "serverless"])
@@ -146,11 +169,14 @@ def test_lambda_refuses_accessories_with_one_line_and_no_resources(tmp_path):
     from tests.fixtures.plan import run_cli
 
     document = yaml.safe_load(stack_file("serverless").read_text())
-    document["config"]["ai-service:accessories"] = [{"name": "gateway", "image": "ghcr.io/example/gw:1.0.0", "port": 3000}]
+    document["config"]["ai-service:accessories"] = [
+        {"name": "gateway", "image": "ghcr.io/example/gw:1.0.0", "port": 3000}
+    ]
     config_file = tmp_path / "Pulumi.serverless.yaml"
     config_file.write_text(yaml.safe_dump(document))
     done = run_cli("plan", "serverless", "--config-file", str(config_file), "--json")
     assert done.returncode != 0 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
         "ai-service:accessories: target lambda runs the API only; accessories need a container host "
-        "(droplet, kubernetes, local, fargate or cloudrun)"]
+        "(droplet, kubernetes, local, fargate or cloudrun)"
+    ]

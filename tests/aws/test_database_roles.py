@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infra.plan.values import Secret
+from infra.tooling.values import Secret
 from tests.aws.helpers import props, statements, validate_request
 
 OWNER_URL = "postgresql://owner:SENTINEL-owner-3c1d@db.example.invalid:5432/app?sslmode=require"
@@ -59,7 +59,9 @@ def test_fargate_only_the_migrate_container_references_the_owner_url(plan_stack)
         for c in json.loads(props(task)["containerDefinitions"]):
             refs = {s["name"]: s["valueFrom"] for s in c.get("secrets", [])}
             from_migrate = sorted(n for n, ref in refs.items() if ref.startswith(migrate_arn))
-            expected = ["DATABASE_URL", "MIGRATE_DATABASE_URL"] if (task.name, c["name"]) == ("aws-api", "migrate") else []
+            expected = (
+                ["DATABASE_URL", "MIGRATE_DATABASE_URL"] if (task.name, c["name"]) == ("aws-api", "migrate") else []
+            )
             assert from_migrate == expected, (task.name, c["name"])
     # The task role (what a container's code can use) reads no secret at all.
     assert not [s for s in statements(result, "aws-task") if "secretsmanager:GetSecretValue" in s["Action"]]
@@ -90,7 +92,9 @@ def test_serverless_migrate_function_runs_before_the_api_and_alone_reads_the_own
     assert props(invocation)["triggers"]["image"] == props(api_fn)["imageUri"]  # once per release
     assert invocation.urn in api_fn.dependencies  # the API changes only after migrations succeeded
     # No route or schedule reaches the migrate function.
-    assert not [p for p in result.find("lambda/permission:Permission") if props(p)["function"] == migrate_fn.outputs["name"]]
+    assert not [
+        p for p in result.find("lambda/permission:Permission") if props(p)["function"] == migrate_fn.outputs["name"]
+    ]
     validate_request("lambda", "CreateFunction", json.loads(result.artifacts["lambda/migrate.json"]))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.policy.rules import OPEN_WORLD
+from infra.tooling.policy.base import OPEN_WORLD
 from tests.aws.helpers import props, sg_id
 
 STACK = "aws"
@@ -42,15 +42,23 @@ def test_only_the_alb_admits_the_internet_and_only_on_80_443(variant, request):
 
 def test_tasks_are_reachable_only_from_the_alb_on_the_api_port(default):
     into_tasks = [r for r in _ingress(default) if r["securityGroupId"] == sg_id(f"{STACK}-tasks")]
-    assert into_tasks == [{**into_tasks[0], "referencedSecurityGroupId": sg_id(f"{STACK}-alb"), "fromPort": 8000, "toPort": 8000}]
-    alb_egress = [props(r) for r in default.find("SecurityGroupEgressRule") if props(r)["securityGroupId"] == sg_id(f"{STACK}-alb")]
+    assert into_tasks == [
+        {**into_tasks[0], "referencedSecurityGroupId": sg_id(f"{STACK}-alb"), "fromPort": 8000, "toPort": 8000}
+    ]
+    alb_egress = [
+        props(r)
+        for r in default.find("SecurityGroupEgressRule")
+        if props(r)["securityGroupId"] == sg_id(f"{STACK}-alb")
+    ]
     assert [(e["referencedSecurityGroupId"], e["fromPort"]) for e in alb_egress] == [(sg_id(f"{STACK}-tasks"), 8000)]
 
 
 @pytest.mark.parametrize("store, port", [("db", 5432), ("cache", 6379)])
 def test_data_stores_admit_only_the_tasks_group(default, store, port):
     rules = [r for r in _ingress(default) if r["securityGroupId"] == sg_id(f"{STACK}-{store}")]
-    assert [(r["referencedSecurityGroupId"], r["fromPort"], r["toPort"]) for r in rules] == [(sg_id(f"{STACK}-tasks"), port, port)]
+    assert [(r["referencedSecurityGroupId"], r["fromPort"], r["toPort"]) for r in rules] == [
+        (sg_id(f"{STACK}-tasks"), port, port)
+    ]
     assert all("cidrIpv4" not in r and "cidrIpv6" not in r for r in rules)
 
 
@@ -88,9 +96,13 @@ def test_private_subnets_use_one_nat_gateway(private_nat):
 
 def test_private_subnets_without_nat_use_vpc_endpoints(private_endpoints):
     assert private_endpoints.find("NatGateway") == []
-    services = sorted(props(r)["serviceName"].rsplit(".", 1)[-1] if "ecr" not in props(r)["serviceName"]
-                      else props(r)["serviceName"].split("us-east-1.")[1]
-                      for r in private_endpoints.find("VpcEndpoint") if props(r)["vpcEndpointType"] == "Interface")
+    services = sorted(
+        props(r)["serviceName"].rsplit(".", 1)[-1]
+        if "ecr" not in props(r)["serviceName"]
+        else props(r)["serviceName"].split("us-east-1.")[1]
+        for r in private_endpoints.find("VpcEndpoint")
+        if props(r)["vpcEndpointType"] == "Interface"
+    )
     assert services == ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
     endpoint_rules = [r for r in _ingress(private_endpoints) if r["securityGroupId"] == sg_id(f"{STACK}-endpoints")]
     assert [(r["referencedSecurityGroupId"], r["fromPort"]) for r in endpoint_rules] == [(sg_id(f"{STACK}-tasks"), 443)]
@@ -101,7 +113,10 @@ def test_region_override_uses_its_own_provider_and_azs(plan_stack):
     assert result.problems == []
     providers = {props(p)["region"] for p in result.find("pulumi:providers:aws")}
     assert providers == {"eu-west-1", "us-east-1"}  # us-east-1: Route 53 health-check metrics live only there
-    assert sorted(props(s)["availabilityZone"] for s in result.find("ec2/subnet:Subnet")) == ["eu-west-1a"] * 2 + ["eu-west-1b"] * 2
+    assert (
+        sorted(props(s)["availabilityZone"] for s in result.find("ec2/subnet:Subnet"))
+        == ["eu-west-1a"] * 2 + ["eu-west-1b"] * 2
+    )
     uptime = result.one("MetricAlarm", f"{STACK}-uptime")
     assert props(uptime)["namespace"] == "AWS/Route53"
     assert "eu-west-1" in props(result.one("VpcEndpoint"))["serviceName"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.policy.aws import UNSCOPABLE_ACTIONS
-from infra.policy.rules import SECRET_NAME
+from infra.tooling.policy.aws import UNSCOPABLE_ACTIONS
+from infra.tooling.policy.base import SECRET_NAME
 from tests.aws.helpers import containers, props, statements
 
 STACK = "aws"
@@ -37,10 +37,14 @@ def test_development_without_a_domain_serves_http_on_the_alb(plan_stack):
     result = plan_stack(STACK, domain=None, appEnv="development")
     assert result.problems == []
     listeners = [props(r) for r in result.find("lb/listener:Listener")]
-    assert [(li["port"], li["protocol"], li["defaultActions"][0]["type"]) for li in listeners] == [(80, "HTTP", "forward")]
+    assert [(li["port"], li["protocol"], li["defaultActions"][0]["type"]) for li in listeners] == [
+        (80, "HTTP", "forward")
+    ]
     assert [v.policy for v in result.violations] == ["aws-listener-tls"]  # advisory
     env = {e["name"]: e["value"] for e in containers(result, "api")["api"]["environment"]}
-    assert env["ALLOWED_HOSTS"] == props(result.one("LoadBalancer")).get("dnsName", result.one("LoadBalancer").outputs["dnsName"])
+    assert env["ALLOWED_HOSTS"] == props(result.one("LoadBalancer")).get(
+        "dnsName", result.one("LoadBalancer").outputs["dnsName"]
+    )
 
 
 def test_every_service_rolls_back_failed_deployments(default):
@@ -70,12 +74,20 @@ def test_metrics_is_not_routed_by_the_alb(default):
 def test_api_autoscales_on_cpu_memory_and_requests(default):
     target = props(default.one("appautoscaling/target:Target"))
     assert (target["minCapacity"], target["maxCapacity"]) == (2, 6)
-    policies = {props(p)["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]["predefinedMetricType"]:
-                props(p)["targetTrackingScalingPolicyConfiguration"]["targetValue"]
-                for p in default.find("appautoscaling/policy:Policy")}
-    assert policies == {"ECSServiceAverageCPUUtilization": 70, "ECSServiceAverageMemoryUtilization": 80,
-                        "ALBRequestCountPerTarget": 500}
-    assert "desiredCount" in default.one("ecs/service:Service", f"{STACK}-api").inputs  # initial count; autoscaling owns it after
+    policies = {
+        props(p)["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"][
+            "predefinedMetricType"
+        ]: props(p)["targetTrackingScalingPolicyConfiguration"]["targetValue"]
+        for p in default.find("appautoscaling/policy:Policy")
+    }
+    assert policies == {
+        "ECSServiceAverageCPUUtilization": 70,
+        "ECSServiceAverageMemoryUtilization": 80,
+        "ALBRequestCountPerTarget": 500,
+    }
+    assert (
+        "desiredCount" in default.one("ecs/service:Service", f"{STACK}-api").inputs
+    )  # initial count; autoscaling owns it after
 
 
 def test_migrations_gate_the_api_container(default):
@@ -100,13 +112,27 @@ def test_containers_are_hardened_and_get_secrets_only_by_reference(default, fami
 
 
 def test_workers_follow_the_settings_list(plan_stack):
-    result = plan_stack(STACK, workers=[{"name": "bulk", "queues": ["document_processing", "cleanup_tasks"], "replicas": 3,
-                                         "cpu": 1, "memory": 3000}])
+    result = plan_stack(
+        STACK,
+        workers=[
+            {
+                "name": "bulk",
+                "queues": ["document_processing", "cleanup_tasks"],
+                "replicas": 3,
+                "cpu": 1,
+                "memory": 3000,
+            }
+        ],
+    )
     worker = props(result.one("ecs/service:Service", f"{STACK}-bulk"))
     assert worker["desiredCount"] == 3 and "loadBalancers" not in worker
     task = props(result.one("TaskDefinition", f"{STACK}-bulk"))
     assert (task["cpu"], task["memory"]) == ("1024", "3072")  # smallest Fargate size holding 1 vCPU / 3000 MiB
-    assert containers(result, "bulk")["worker"]["command"] == ["worker", "--queues", "document_processing,cleanup_tasks"]
+    assert containers(result, "bulk")["worker"]["command"] == [
+        "worker",
+        "--queues",
+        "document_processing,cleanup_tasks",
+    ]
     assert {s.name for s in result.find("ecs/service:Service")} == {f"{STACK}-api", f"{STACK}-bulk"}
 
 
@@ -121,7 +147,12 @@ def test_iam_policies_name_their_resources(default):
     assert {s["Resource"] for s in task} == {bucket_arn, f"{bucket_arn}/*"}
     execution = statements(default, f"{STACK}-execution")
     secret_arn = default.one("secretsmanager/secret:Secret", STACK).outputs["arn"]
-    assert {"Sid": "RuntimeSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secret_arn} in execution
+    assert {
+        "Sid": "RuntimeSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": secret_arn,
+    } in execution
     for s in task + execution:
         actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         assert not [a for a in actions if a == "*" or a.endswith(":*")]
@@ -161,7 +192,11 @@ def test_domain_gets_https_with_acm_and_a_redirect(with_domain):
     listeners = {props(r)["port"]: props(r) for r in with_domain.find("lb/listener:Listener")}
     assert listeners[443]["protocol"] == "HTTPS" and listeners[443]["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     assert listeners[443]["certificateArn"].startswith("arn:aws:acm:")
-    assert listeners[80]["defaultActions"][0]["redirect"] == {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}
+    assert listeners[80]["defaultActions"][0]["redirect"] == {
+        "port": "443",
+        "protocol": "HTTPS",
+        "statusCode": "HTTP_301",
+    }
     assert props(with_domain.one("ListenerRule"))["listenerArn"].endswith(f"listener/{STACK}-https")
     assert props(with_domain.one("Certificate"))["validationMethod"] == "DNS"
     alias = props(with_domain.one("route53/record:Record", f"{STACK}-alias"))
@@ -171,7 +206,7 @@ def test_domain_gets_https_with_acm_and_a_redirect(with_domain):
 
 
 def test_alarms_use_the_shared_thresholds(default):
-    from infra.observability.thresholds import ERROR_RATE, LATENCY_P95
+    from infra.render.observability.thresholds import ERROR_RATE, LATENCY_P95
 
     alarms = {a.name: props(a) for a in default.find("MetricAlarm")}
     assert alarms[f"{STACK}-5xx-rate"]["threshold"] == ERROR_RATE.max_ratio

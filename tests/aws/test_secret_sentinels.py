@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from infra.plan.values import Secret
+from infra.tooling.values import Secret
 from tests.aws.helpers import props
 from tests.fixtures.plan import run_cli, stack_file
 
@@ -20,8 +20,9 @@ SENTINELS = (OPENAI, "SENTINEL-apikey-51d2", "SENTINEL-redis-88e1")
 def _stack_file_with_plain_secrets(tmp_path, stack: str):
     document = yaml.safe_load(stack_file(stack).read_text())
     # Plain (not `secure:`) values, as after a careless `pulumi config set` without --secret.
-    document["config"].update({"ai-service:openaiApiKey": OPENAI, "ai-service:apiKeys": API_KEYS,
-                               "ai-service:redis": {"url": REDIS}})
+    document["config"].update(
+        {"ai-service:openaiApiKey": OPENAI, "ai-service:apiKeys": API_KEYS, "ai-service:redis": {"url": REDIS}}
+    )
     config_file = tmp_path / f"Pulumi.{stack}.yaml"
     config_file.write_text(yaml.safe_dump(document))
     return config_file
@@ -38,23 +39,35 @@ def _assert_no_sentinel(output: str, render) -> None:
 def test_plain_secrets_are_refused_without_echoing_them(tmp_path):
     """The whole user path once, in a fresh interpreter: `python -m infra plan aws --json --render DIR`."""
     render = tmp_path / "render"
-    done = run_cli("plan", "aws", "--config-file", str(_stack_file_with_plain_secrets(tmp_path, "aws")),
-                   "--json", "--render", str(render))
+    done = run_cli(
+        "plan",
+        "aws",
+        "--config-file",
+        str(_stack_file_with_plain_secrets(tmp_path, "aws")),
+        "--json",
+        "--render",
+        str(render),
+    )
     assert done.returncode == 2 and done.stdout == "" and not render.exists()
     lines = done.stderr.strip().splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [
-        "ai-service:openaiApiKey", "ai-service:apiKeys", "ai-service:redis.url"]
+        "ai-service:openaiApiKey",
+        "ai-service:apiKeys",
+        "ai-service:redis.url",
+    ]
     assert "pulumi config set --secret --path ai-service:redis.url '<value>'" in lines[2]
     for sentinel in SENTINELS:
         assert sentinel not in done.stderr
 
 
 def test_sentinels_never_reach_the_serverless_report_or_lambda_json(tmp_path):
-    from infra.plan.render import write_artifacts
-    from infra.plan.report import json_report, text_report
+    from infra.tooling.plan.render import write_artifacts
+    from infra.tooling.plan.report import json_report, text_report
     from tests.fixtures.plan import plan_with
 
-    result = plan_with("serverless", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis=Secret({"url": REDIS}))
+    result = plan_with(
+        "serverless", openaiApiKey=Secret(OPENAI), apiKeys=Secret(API_KEYS), redis=Secret({"url": REDIS})
+    )
     assert result.problems == []
     render = tmp_path / "render"
     write_artifacts(result, render)

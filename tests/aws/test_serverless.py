@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from infra.policy.rules import OPEN_WORLD, SECRET_NAME
+from infra.tooling.policy.base import OPEN_WORLD, SECRET_NAME
 from tests.aws.helpers import props, sg_id, statements
 
 STACK = "serverless"
@@ -74,7 +74,11 @@ def test_http_api_keeps_metrics_private_and_logs_access(default):
     permission = props(default.one("lambda/permission:Permission"))
     assert permission["principal"] == "apigateway.amazonaws.com" and permission["sourceArn"].endswith("/*/*")
     retention = {props(g)["name"]: props(g)["retentionInDays"] for g in default.find("LogGroup")}
-    assert retention == {f"/aws/lambda/{STACK}-api": 30, f"/aws/lambda/{STACK}-migrate": 30, f"/aws/apigateway/{STACK}": 30}
+    assert retention == {
+        f"/aws/lambda/{STACK}-api": 30,
+        f"/aws/lambda/{STACK}-migrate": 30,
+        f"/aws/apigateway/{STACK}": 30,
+    }
 
 
 def test_domain_is_refused_with_a_clear_error():
@@ -92,11 +96,13 @@ def test_cost_states_its_request_assumption(default):
 
 
 def test_openai_embeddings_need_a_nat_gateway():
-    from infra.plan.values import Secret
     from infra.settings import ConfigError
+    from infra.tooling.values import Secret
     from tests.fixtures.plan import plan_with
 
-    with pytest.raises(ConfigError, match=r"ai-service:lambda.natGateway: embeddingProvider openai needs internet egress"):
+    with pytest.raises(
+        ConfigError, match=r"ai-service:lambda.natGateway: embeddingProvider openai needs internet egress"
+    ):
         plan_with(STACK, embeddingProvider="openai", openaiApiKey=Secret("sk-test"))
     with pytest.raises(ConfigError, match=r"ai-service:fargate.natGateway: embeddingProvider openai"):
         plan_with("aws", embeddingProvider="openai", openaiApiKey=Secret("sk-test"), fargate={"privateSubnets": True})

@@ -44,13 +44,14 @@ const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
   await script.main({ github, context, core, dir: input.dir });
   console.log(JSON.stringify({ writes, notices, failures }));
 })();
-"""
+"""  # noqa: E501 (a diagram or table)
 
 
 def node(payload: dict) -> object:
     binary = require_tool("node", "apt-get install -y nodejs")
-    result = subprocess.run([binary, "-e", HARNESS, str(SCRIPT)], input=json.dumps(payload),
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [binary, "-e", HARNESS, str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -60,12 +61,22 @@ def repo(full_name: str) -> dict:
 
 
 def pull(number: int, sha: str, head_repo: str, branch: str = "feature", state: str = "open") -> dict:
-    return {"number": number, "state": state, "head": {"sha": sha, "ref": branch, "repo": repo(head_repo)},
-            "base": {"repo": repo(REPO)}}
+    return {
+        "number": number,
+        "state": state,
+        "head": {"sha": sha, "ref": branch, "repo": repo(head_repo)},
+        "base": {"repo": repo(REPO)},
+    }
 
 
 def run(sha: str, head_repo: str, branch: str = "feature") -> dict:
-    return {"id": 77, "head_sha": sha, "head_branch": branch, "head_repository": repo(head_repo), "repository": repo(REPO)}
+    return {
+        "id": 77,
+        "head_sha": sha,
+        "head_branch": branch,
+        "head_repository": repo(head_repo),
+        "repository": repo(REPO),
+    }
 
 
 @pytest.fixture
@@ -88,11 +99,15 @@ def test_a_pr_number_planted_in_the_artifact_is_ignored(review_dir):
     assert {w["issue_number"] for w in out["writes"]} == {5}
 
 
-@pytest.mark.parametrize("pulls", [
-    [pull(5, "c" * 40, "fork/ai-service")],  # the branch moved on: head is another commit now
-    [pull(5, "a" * 40, "fork/ai-service", state="closed")],
-    [],
-], ids=["head-moved", "closed", "none"])
+@pytest.mark.parametrize(
+    "pulls",
+    [
+        [pull(5, "c" * 40, "fork/ai-service")],  # the branch moved on: head is another commit now
+        [pull(5, "a" * 40, "fork/ai-service", state="closed")],
+        [],
+    ],
+    ids=["head-moved", "closed", "none"],
+)
 def test_no_exact_match_posts_nothing(review_dir, pulls):
     out = node({"run": run("a" * 40, "fork/ai-service"), "pulls": pulls, "comments": [], "dir": str(review_dir)})
     assert out["writes"] == [] and out["notices"]
@@ -110,8 +125,14 @@ def test_only_the_bots_own_comment_is_edited(review_dir):
         {"id": 1, "issue_number": 5, "user": {"login": "mallory"}, "body": f"{marker}\nplanted"},
         {"id": 2, "issue_number": 5, "user": {"login": "github-actions[bot]"}, "body": f"{marker}\nold plan"},
     ]
-    out = node({"run": run("a" * 40, "fork/ai-service"), "pulls": [pull(5, "a" * 40, "fork/ai-service")],
-                "comments": comments, "dir": str(review_dir)})
+    out = node(
+        {
+            "run": run("a" * 40, "fork/ai-service"),
+            "pulls": [pull(5, "a" * 40, "fork/ai-service")],
+            "comments": comments,
+            "dir": str(review_dir),
+        }
+    )
     assert [(w["op"], w.get("comment_id")) for w in out["writes"]] == [("update", 2)]
 
 
@@ -120,21 +141,30 @@ def test_unknown_files_and_symlinks_are_not_posted(review_dir, tmp_path_factory)
     secret.write_text("ghs_secret")
     (review_dir / "prod.md").symlink_to(secret)
     (review_dir / "evil.md").write_text("@everyone")
-    out = node({"run": run("a" * 40, "fork/ai-service"), "pulls": [pull(5, "a" * 40, "fork/ai-service")],
-                "comments": [], "dir": str(review_dir)})
+    out = node(
+        {
+            "run": run("a" * 40, "fork/ai-service"),
+            "pulls": [pull(5, "a" * 40, "fork/ai-service")],
+            "comments": [],
+            "dir": str(review_dir),
+        }
+    )
     bodies = {w["body"].splitlines()[0]: w["body"] for w in out["writes"]}
     assert set(bodies) == {"<!-- ai-service-plan:dev -->", "<!-- ai-service-plan:prod -->"}
     assert "ghs_secret" not in json.dumps(out) and "not posted" in bodies["<!-- ai-service-plan:prod -->"]
 
 
-@pytest.mark.parametrize(("text", "absent"), [
-    ("ping @octocat and @acme/admins", "@octocat"),
-    ("<img src=x onerror=alert(1)><details open>", "<img"),
-    ("<!-- ai-service-plan:prod -->", "<!--"),
-    ("see other/repo#12 and #3", "#12"),
-    ("[approve here](https://evil.example) ![x](https://evil.example/p.png)", "](https://evil"),
-    ("[click][1]\n\n[1]: https://evil.example", "]["),
-])
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("ping @octocat and @acme/admins", "@octocat"),
+        ("<img src=x onerror=alert(1)><details open>", "<img"),
+        ("<!-- ai-service-plan:prod -->", "<!--"),
+        ("see other/repo#12 and #3", "#12"),
+        ("[approve here](https://evil.example) ![x](https://evil.example/p.png)", "](https://evil"),
+        ("[click][1]\n\n[1]: https://evil.example", "]["),
+    ],
+)
 def test_markup_is_neutralised(text, absent):
     clean = node({"fn": "sanitize", "text": text})
     assert absent not in clean

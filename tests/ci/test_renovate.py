@@ -19,7 +19,12 @@ def _python_regex(js: str) -> re.Pattern:
 def captured() -> set[tuple[str, str]]:
     """(depName, currentValue) of every dependency the custom managers extract from the repository."""
     found = set()
-    files = [p for d in ("infra", "stacks", ".ci", "app") for p in (ROOT / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files = [
+        p
+        for d in ("infra", "stacks", ".ci", "app")
+        for p in (ROOT / d).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     for manager in CONFIG["customManagers"]:
         patterns = [_python_regex(p.strip("/")) for p in manager["managerFilePatterns"]]
         for path in files:
@@ -39,7 +44,9 @@ def pinned_images() -> set[tuple[str, str]]:
     for path in [*ROOT.glob("infra/**/*.py"), *ROOT.glob("stacks/**/*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             value = None
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith("_IMAGE") for t in node.targets):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id.endswith("_IMAGE") for t in node.targets
+            ):
                 value = node.value
             elif isinstance(node, ast.keyword) and node.arg == "image":
                 value = node.value

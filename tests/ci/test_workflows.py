@@ -48,7 +48,9 @@ def test_token_permissions_are_granted_per_job_and_oidc_only_where_credentials_a
         perms = job.get("permissions")
         assert perms is not None, f"{path.name}:{name} has no explicit permissions"
         if perms.get("id-token") == "write":
-            assert job.get("uses", "").endswith("/deploy.yml") or any(u.startswith(CREDENTIAL_ACTIONS) for u in uses(job)), name
+            assert job.get("uses", "").endswith("/deploy.yml") or any(
+                u.startswith(CREDENTIAL_ACTIONS) for u in uses(job)
+            ), name
         for step in job.get("steps", []):
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}:{name}"
@@ -64,8 +66,12 @@ def test_deploy_runs_only_from_ci_after_tests_and_plans_on_main():
     assert "inherit" not in str(caller.get("secrets"))
     assert deploy["jobs"]["prod"]["environment"] == "production" and deploy["jobs"]["prod"]["needs"] == "dev"
     for job in deploy["jobs"].values():
-        role = next(s["with"]["role-to-assume"] for s in job["steps"] if s.get("uses", "").startswith(CREDENTIAL_ACTIONS[0]))
-        assert role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}" and job["environment"]  # an environment variable: per environment
+        role = next(
+            s["with"]["role-to-assume"] for s in job["steps"] if s.get("uses", "").startswith(CREDENTIAL_ACTIONS[0])
+        )
+        assert (
+            role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}" and job["environment"]
+        )  # an environment variable: per environment
 
 
 def test_previews_use_read_only_identities_and_same_repo_branches_only():
@@ -81,6 +87,10 @@ def test_pr_comment_takes_nothing_but_markdown_from_the_artifact():
     doc = load("pr-comment.yml")
     job = doc["jobs"]["comment"]
     assert set(job["permissions"]) == {"contents", "actions", "pull-requests"}
-    assert not any(u.startswith("actions/checkout@") and s.get("with", {}).get("ref") for s in job["steps"] for u in [s.get("uses", "")])
+    assert not any(
+        u.startswith("actions/checkout@") and s.get("with", {}).get("ref")
+        for s in job["steps"]
+        for u in [s.get("uses", "")]
+    )
     ci_review = (WORKFLOWS / "ci.yml").read_text()
     assert "pr-number" not in ci_review and "pr-number" not in (WORKFLOWS / "pr-comment.yml").read_text()

@@ -10,7 +10,7 @@ reference the way that platform does, from the values the plan registered:
 |            |                                                       | compose.yaml, then compose v2 (`docker-compose config`)   |
 |            |                                                       | merges `env_file`s into each service's environment        |
 | local      | docker Containers (`ai-service.role` service roles)   | Docker: `envs` are passed as they are                     |
-| (compose)  | the rendered compose.yaml, run without Pulumi         | the env files `python -m infra.local_secrets` writes,     |
+| (compose)  | the rendered compose.yaml, run without Pulumi         | the env files `python -m infra.render.dockerhost.local_secrets` writes,     |
 |            |                                                       | merged by compose v2                                      |
 | kubernetes | containers of Deployments, Jobs, CronJobs             | the kubelet: `envFrom` ConfigMaps/Secrets in order, then  |
 |            |                                                       | `env` (value / secretKeyRef / configMapKeyRef) wins        |
@@ -25,7 +25,7 @@ reference the way that platform does, from the values the plan registered:
 The image's own ENTRYPOINT/CMD and ENV come from app/Dockerfile (Docker semantics: a container `command`
 replaces the entry point and drops CMD; `args` replace CMD). Nothing here knows env var names
 except through the plan, so a stack that moves a variable between workloads is followed as is.
-"""
+"""  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
 
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.plan.mocks import PlannedResource
-from infra.plan.plan import PlanResult
-from infra.plan.values import unwrapped
+from infra.tooling.plan.plan import PlanResult
+from infra.tooling.resources import PlannedResource
+from infra.tooling.values import unwrapped
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "app" / "Dockerfile"
@@ -159,9 +159,9 @@ def droplet(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
 
 def local_compose(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
     """The local stack without Pulumi (docs/targets/local.md): the rendered compose.yaml plus the env files
-    `python -m infra.local_secrets` writes next to it, run by compose v2."""
-    from infra.local_secrets import generate
-    from infra.topology_local import LOCAL_IMAGE_TAG
+    `python -m infra.render.dockerhost.local_secrets` writes next to it, run by compose v2."""
+    from infra.render.dockerhost.local_secrets import generate
+    from infra.render.dockerhost.topology_local import LOCAL_IMAGE_TAG
 
     files = {path: text for path, text in plan.artifacts.items() if isinstance(text, str)} | generate()
     return _compose_workloads(plan, compose_services(files, secrets.compose_binary), LOCAL_IMAGE_TAG)
@@ -184,7 +184,7 @@ def _compose_workloads(plan: PlanResult, services: dict[str, dict], image: str) 
 
 
 def local(plan: PlanResult, secrets: SecretStore) -> list[Workload]:
-    from infra.topology import SERVICE_ROLES
+    from infra.render.dockerhost.topology import SERVICE_ROLES
 
     found = []
     for _, inputs in _inputs(plan, "docker:index/container:Container"):

@@ -72,14 +72,12 @@ CASES = [
     ("serverless", "lambda"),
 ]
 
+
 # Until the serverless stack plans a migrate function (ai_service.lambda_migrate.handler, invoked by
 # `pulumi up`), nothing creates its schema; strict, so this mark must go when the function lands.
 @pytest.mark.parametrize(
     ("stack", "reader"),
-    [
-        pytest.param(stack, reader, id=reader)
-        for stack, reader in CASES
-    ],
+    [pytest.param(stack, reader, id=reader) for stack, reader in CASES],
 )
 def test_every_planned_workload_starts_and_serves(stack, reader, plan_stack, postgres_pool, s3_server, tmp_path):
     started = time.monotonic()

@@ -12,11 +12,12 @@ def test_generated_block_is_current(name: str) -> None:
     page, build = docs_figures.BLOCKS[name]
     text = (docs_figures.ROOT / page).read_text()
     assert docs_figures.page_with_block(text, name, build()) == text, (
-        f"{page}: the {name} figures are stale; run: python -m infra.docs_figures --write")
+        f"{page}: the {name} figures are stale; run: python -m infra.tooling.docs_figures --write"
+    )
 
 
 def test_droplet_budget_names_the_total_the_capacity_check_uses() -> None:
-    from infra import capacity, topology
+    from infra.render.dockerhost import capacity, topology
     from infra.settings.model import Settings
 
     specs = topology.docker_host_containers(Settings(target="droplet"), docs_figures._PROBE)

@@ -31,8 +31,11 @@ def test_no_file_cites_documents_outside_the_repository() -> None:
             text = path.read_text()
         except UnicodeDecodeError:
             continue
-        found += [f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}"
-                  for n, line in enumerate(text.splitlines(), start=1) if OUTSIDE.search(line)]
+        found += [
+            f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}"
+            for n, line in enumerate(text.splitlines(), start=1)
+            if OUTSIDE.search(line)
+        ]
     assert not found, "cite docs/decisions/ or app/README.md instead:\n" + "\n".join(found)
 
 

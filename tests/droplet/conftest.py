@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from infra.render.deploy import deploy_scripts
+from infra.render.dockerhost.deploy import deploy_scripts
 from tests.droplet.hostsim import Host
 from tests.fixtures.services import free_port
 from tests.support.tools import require_tool

@@ -116,8 +116,9 @@ def _nginx_pid() -> int | None:
 
 
 def _nginx(*args: str) -> int:
-    return subprocess.run([os.environ["FAKE_NGINX"], "-p", os.environ["FAKE_NGINX_PREFIX"], "-c",
-                           os.environ["FAKE_NGINX_CONF"], *args]).returncode
+    return subprocess.run(
+        [os.environ["FAKE_NGINX"], "-p", os.environ["FAKE_NGINX_PREFIX"], "-c", os.environ["FAKE_NGINX_CONF"], *args]
+    ).returncode
 
 
 def _ensure_nginx() -> int:
@@ -153,7 +154,7 @@ def _health(name: str) -> str:
 
 def _s3_cp(args: list[str]) -> int:
     work = next(args[i + 1].split(":", 1)[0] for i, a in enumerate(args) if a == "-v")
-    rest = args[args.index("cp") + 1:]
+    rest = args[args.index("cp") + 1 :]
     rest = [a for a in rest if a != "--quiet"]
 
     def local(ref: str) -> Path:
@@ -220,7 +221,7 @@ def main(args: list[str]) -> int:
         return 0
     if args[0] == "compose":
         project = Path(args[args.index("--project-directory") + 1])
-        return compose(project, args[args.index("-f") + 2:])
+        return compose(project, args[args.index("-f") + 2 :])
     return 0
 
 

@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra import topology
-from infra.components.docker_host_release import release_services, static_files
-from infra.render.compose import render_compose
-from infra.render.deploy import (
+from infra.components.dockerhost.release import release_services, static_files
+from infra.render.dockerhost import topology
+from infra.render.dockerhost.compose import render_compose
+from infra.render.dockerhost.deploy import (
     HostSettings,
     bootstrap_script,
     deploy_scripts,
@@ -74,10 +74,16 @@ class Host:
         conf.write_text(f"PROJECT_DIR={self.project}\nS3_BUCKET=bucket\nS3_REGION=us-east-1\n")
         (root / "credentials.env").write_text("AWS_ACCESS_KEY_ID=x\n")
         self.env = {
-            "PATH": f"{fake_bin}:{os.environ['PATH']}", "AGENT_CONF": str(conf),
-            "CREDENTIALS": str(root / "credentials.env"), "FAKE_LOG": str(self.log), "FAKE_S3": str(self.s3),
-            "FAKE_LIVE": str(self.live), "HEALTH_TIMEOUT": "10", "HOST_STATE": str(self.host_state),
-            "SUDOERS_DIR": str(self.host_state / "sudoers.d"), "FAKE_HOST_LOG": str(self.host_log),
+            "PATH": f"{fake_bin}:{os.environ['PATH']}",
+            "AGENT_CONF": str(conf),
+            "CREDENTIALS": str(root / "credentials.env"),
+            "FAKE_LOG": str(self.log),
+            "FAKE_S3": str(self.s3),
+            "FAKE_LIVE": str(self.live),
+            "HEALTH_TIMEOUT": "10",
+            "HOST_STATE": str(self.host_state),
+            "SUDOERS_DIR": str(self.host_state / "sudoers.d"),
+            "FAKE_HOST_LOG": str(self.host_log),
             "FAKE_HOST_STATE": str(self.host_state),
         }
         self.settings = SETTINGS
@@ -85,12 +91,19 @@ class Host:
         self.app_secrets = {"SECRET_KEY": "s3cr3t-value-for-tests"}
         self.migrate_secrets: dict[str, str] = {}
 
-    def publish(self, image: str, *, bucket: str = "bucket", cidrs: tuple[str, ...] = ("203.0.113.0/24",),
-                **app_secrets: str) -> str:
+    def publish(
+        self, image: str, *, bucket: str = "bucket", cidrs: tuple[str, ...] = ("203.0.113.0/24",), **app_secrets: str
+    ) -> str:
         """What `pulumi up` writes to the bucket for `image`; returns the release version."""
         settings = self.settings
-        profile = topology.HostProfile(image=image, s3_bucket=bucket, s3_region="us-east-1", https_port=None,
-                                       s3_endpoint_url=self.s3_endpoint_url, drained_upstreams=True)
+        profile = topology.HostProfile(
+            image=image,
+            s3_bucket=bucket,
+            s3_region="us-east-1",
+            https_port=None,
+            s3_endpoint_url=self.s3_endpoint_url,
+            drained_upstreams=True,
+        )
         specs = topology.docker_host_containers(settings, profile)
         host = host_files(HostSettings(admin_user="ops", ssh_public_key=ADMIN_KEY, ssh_allowed_cidrs=cidrs))
         files = {**static_files(settings, "dev"), **host, "compose.yaml": render_compose(specs)}
@@ -99,35 +112,58 @@ class Host:
         (self.s3 / "releases/manifest.json").write_text(manifest)
         app_env = "".join(f"{k}='{v}'\n" for k, v in {**self.app_secrets, **app_secrets}.items())
         (self.s3 / "releases/secrets.json").write_text(
-            secrets_manifest({topology.APP_ENV_FILE: app_env, "secrets/grafana-admin-password": "g",
-                              "docker/config.json": "{}", **({topology.MIGRATE_ENV_FILE: "".join(
-                                  f"{k}='{v}'\n" for k, v in self.migrate_secrets.items())} if self.migrate_secrets else {})}))
+            secrets_manifest(
+                {
+                    topology.APP_ENV_FILE: app_env,
+                    "secrets/grafana-admin-password": "g",
+                    "docker/config.json": "{}",
+                    **(
+                        {topology.MIGRATE_ENV_FILE: "".join(f"{k}='{v}'\n" for k, v in self.migrate_secrets.items())}
+                        if self.migrate_secrets
+                        else {}
+                    ),
+                }
+            )
+        )
         return json.loads(manifest)["version"]
 
     def agent(self, **env: str) -> subprocess.CompletedProcess:
         """One run of the agent timer (its unit runs bootstrap.sh, which hands over to agent.sh)."""
         self.log.write_text("")
-        return subprocess.run([str(self.project / "bin/bootstrap.sh")], env={**self.env, **env},
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [str(self.project / "bin/bootstrap.sh")],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def calls(self) -> list[str]:
-        return [line.split("compose.yaml ", 1)[-1] if line.startswith("compose ") else line
-                for line in self.log.read_text().splitlines()]
+        return [
+            line.split("compose.yaml ", 1)[-1] if line.startswith("compose ") else line
+            for line in self.log.read_text().splitlines()
+        ]
 
     def current(self) -> str:
         return os.readlink(self.releases / "current")
 
 
 def cli(host: Host, *args: str) -> str:
-    return subprocess.run(["redis-cli", "-p", host.env["FAKE_REDIS_PORT"], *args], capture_output=True, text=True,
-                          check=True, timeout=10).stdout.strip()
+    return subprocess.run(
+        ["redis-cli", "-p", host.env["FAKE_REDIS_PORT"], *args], capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()
 
 
 def run_script(host: Host, name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(host.project / "bin" / name), *args], env={**host.env, **env}, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(host.project / "bin" / name), *args], env={**host.env, **env}, capture_output=True, text=True, timeout=120
+    )
 
 
 def compose_up_redis(host: Host) -> None:
-    subprocess.run(["docker", "compose", "-f", "compose.yaml", "up", "-d", "--no-deps", "redis"], env=host.env,
-                   check=True, timeout=30)
+    subprocess.run(
+        ["docker", "compose", "-f", "compose.yaml", "up", "-d", "--no-deps", "redis"],
+        env=host.env,
+        check=True,
+        timeout=30,
+    )

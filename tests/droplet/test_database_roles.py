@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import yaml
 from dotenv import dotenv_values
 
-from infra.plan.values import Secret
-from infra.topology import MIGRATE_ENV_FILE
+from infra.render.dockerhost.topology import MIGRATE_ENV_FILE
+from infra.tooling.values import Secret
 from tests.droplet.test_extras import secret_files
 
 APP_URL = "postgresql://svc:SENTINEL-app-pw-c41@db.example.net:25060/app?sslmode=require"
@@ -25,9 +25,14 @@ def _env_file(text: str) -> dict[str, str]:
 def _droplet_owner_readers(plan) -> list[str]:
     services = yaml.safe_load(plan.artifacts["compose.yaml"])["services"]
     assert len(services) > 8  # api replicas, workers, scheduler, redis, nginx, monitoring…
-    return sorted(name for name, service in services.items()
-                  if any(entry == MIGRATE_ENV_FILE or (isinstance(entry, dict) and entry.get("path") == MIGRATE_ENV_FILE)
-                         for entry in service.get("env_file", [])))
+    return sorted(
+        name
+        for name, service in services.items()
+        if any(
+            entry == MIGRATE_ENV_FILE or (isinstance(entry, dict) and entry.get("path") == MIGRATE_ENV_FILE)
+            for entry in service.get("env_file", [])
+        )
+    )
 
 
 def test_droplet_only_migrate_reads_the_owner_url(plan_stack):

@@ -40,6 +40,7 @@ def test_first_release_starts_everything_and_writes_secrets_root_only(host):
     for name in ("api-1", "api-2", "worker-documents-1", "worker-cleanup-1", "nginx"):
         _index(calls, f"inspect -f {{{{.State.Health.Status}}}} {name}", up)
     assert IMAGES["a"] in (host.live / "compose.yaml").read_text()
+
     def mode(path: str) -> int:
         return stat.S_IMODE((host.live / path).stat().st_mode)
 

@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from infra.plan.values import Secret, masked, unwrapped
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S, SCHEDULER_MEMORY_MIB, heartbeat_probe
 from infra.settings import ConfigError
 from infra.settings.extras import DEFAULT_SCHEDULES
-from infra.topology import JOB_TIMEOUT_S, SCHEDULER_MEMORY_MIB, heartbeat_probe
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with
 
 TOKEN = "SENTINEL-gateway-token-3e8b"
@@ -18,9 +18,16 @@ BYO_DATABASE = "postgresql://app:SENTINEL-db-pw-61af@db.example.net:25060/app?ss
 BYO_REDIS = "rediss://default:SENTINEL-redis-pw-0c4d@cache.example.net:25061/0"
 IMAGE_A = "registry.digitalocean.com/ai-service/ai-service@sha256:" + "a" * 64
 IMAGE_B = "registry.digitalocean.com/ai-service/ai-service@sha256:" + "b" * 64
-GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "env": {"LOG_LEVEL": "info"},
-           "secretEnv": {"GATEWAY_TOKEN": TOKEN}, "volumes": [{"name": "sessions", "path": "/data", "sizeGi": 2}],
-           "memory": 160, "cpu": 0.25}
+GATEWAY = {
+    "name": "gateway",
+    "image": "ghcr.io/example/wa-gateway:1.4.2",
+    "port": 3000,
+    "env": {"LOG_LEVEL": "info"},
+    "secretEnv": {"GATEWAY_TOKEN": TOKEN},
+    "volumes": [{"name": "sessions", "path": "/data", "sizeGi": 2}],
+    "memory": 160,
+    "cpu": 0.25,
+}
 HELPDESK = {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:2.0.1", "port": 8080, "public": True, "memory": 96}
 # The default droplet holds the service with logs on and 6 MiB to spare: accessories need logs off (or a bigger size).
 ROOM = {"logs": {"enabled": False}}
@@ -120,8 +127,11 @@ def test_scheduler_runs_the_schedules_with_the_app_env_and_a_heartbeat_probe(ext
     scheduler = services(extras)["scheduler"]
     assert scheduler["image"] == IMAGE_A and scheduler["command"] == ["scheduler", "--grace", str(JOB_TIMEOUT_S)]
     expected = [{"name": s.name, "cron": s.cron, "command": list(s.command)} for s in DEFAULT_SCHEDULES]
-    assert json.loads(scheduler["environment"]["SCHEDULES"]) == expected == [
-        {"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]}]
+    assert (
+        json.loads(scheduler["environment"]["SCHEDULES"])
+        == expected
+        == [{"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]}]
+    )
     assert scheduler["env_file"] == ["secrets/app.env"]  # DATABASE_URL, REDIS_URL for the jobs it starts
     assert scheduler["healthcheck"]["test"] == list(heartbeat_probe().test)
     assert int(scheduler["stop_grace_period"].rstrip("s")) >= JOB_TIMEOUT_S

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from infra.components.live_version import wait_until_live
-from infra.topology import image_version
+from infra.components.dockerhost.live_version import wait_until_live
+from infra.render.dockerhost.topology import image_version
 
 DIGEST = "registry.digitalocean.com/ai-service/ai-service@sha256:" + "c0ffee" * 10 + "abcd"
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from infra.plan.values import Secret, masked, unwrapped
 from infra.settings import ConfigError
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with, run_cli, stack_file
 
 SENTINELS = {
@@ -135,7 +135,9 @@ def test_bucket_is_private_encrypted_with_lifecycle(dev):
 def test_iam_key_touches_only_this_bucket(dev):
     bucket = dev.one("s3/bucket:Bucket").outputs["arn"]
     policy = json.loads(_inputs(dev.one("iam/userPolicy:UserPolicy"))["policy"])
-    resources = {r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+    resources = {
+        r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    }
     assert resources == {bucket, f"{bucket}/*"}
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert all(a.startswith("s3:") and "*" not in a for a in actions)
@@ -148,7 +150,9 @@ def test_release_manifest_holds_digest_and_files_secrets_are_separate(dev):
     manifest = json.loads(objects["releases/manifest.json"].inputs["content"])
     assert "@sha256:" in manifest["image"]
     assert manifest["image"] in manifest["files"]["compose.yaml"]
-    assert {"compose.yaml", "nginx/nginx.conf", "deploy/rollout.sh", "prometheus/prometheus.yml"} <= set(manifest["files"])
+    assert {"compose.yaml", "nginx/nginx.conf", "deploy/rollout.sh", "prometheus/prometheus.yml"} <= set(
+        manifest["files"]
+    )
     assert "API_SERVICES='api-1 api-2'" in manifest["release_env"]
     assert isinstance(objects["releases/secrets.json"].inputs["content"], Secret)
 
@@ -165,7 +169,9 @@ def test_secrets_never_leave_their_secret_wrappers(sentinel_plan):
         assert value not in published
         for path, text in sentinel_plan.artifacts.items():
             assert value not in str(text), f"{value} leaked into {path}"
-    secrets_object = next(o for o in sentinel_plan.find("BucketObjectv2") if _inputs(o)["key"] == "releases/secrets.json")
+    secrets_object = next(
+        o for o in sentinel_plan.find("BucketObjectv2") if _inputs(o)["key"] == "releases/secrets.json"
+    )
     files = json.loads(unwrapped(secrets_object.inputs["content"]))["files"]
     assert "OPENAI_API_KEY='sk-SENTINEL-openai-7f3a'" in files["secrets/app.env"]
     assert "API_KEYS='acme:SENTINEL-apikey-91c2'" in files["secrets/app.env"]
@@ -186,7 +192,12 @@ def test_image_change_updates_the_release_not_the_droplet():
     droplet_a, droplet_b = a.one("index/droplet:Droplet"), b.one("index/droplet:Droplet")
     assert unwrapped(droplet_a.inputs) == unwrapped(droplet_b.inputs)
     assert a.artifacts["cloud-init.yaml"] == b.artifacts["cloud-init.yaml"]
-    manifest = lambda p: json.loads(next(o for o in p.find("BucketObjectv2") if _inputs(o)["key"] == "releases/manifest.json").inputs["content"])  # noqa: E731
+
+    def manifest(p):
+        return json.loads(
+            next(o for o in p.find("BucketObjectv2") if _inputs(o)["key"] == "releases/manifest.json").inputs["content"]
+        )
+
     assert manifest(a)["image"] == IMAGE_A and manifest(b)["image"] == IMAGE_B
     assert manifest(a)["version"] != manifest(b)["version"]
     assert not a.find("docker-build:index:Image")  # a given image is used as-is
@@ -228,23 +239,32 @@ def test_memory_budget_is_stated_per_container_and_fits(dev):
 
 
 def test_policy_flags_extra_public_ports_and_unguarded_databases():
-    from infra.plan.mocks import PlannedResource
-    from infra.policy.digitalocean import DO_RULES
-    from infra.policy.engine import evaluate
+    from infra.tooling.policy.digitalocean import DO_RULES
+    from infra.tooling.policy.engine import evaluate
+    from infra.tooling.resources import PlannedResource
 
     def resource(type_: str, name: str, inputs: dict) -> PlannedResource:
         return PlannedResource(type_, name, f"urn:{name}", "", True, False, inputs)
 
     resources = [
         resource("digitalocean:index/droplet:Droplet", "web", {}),
-        resource("digitalocean:index/firewall:Firewall", "web", {"dropletIds": ["1"], "inboundRules": [
-            {"protocol": "tcp", "portRange": "6379", "sourceAddresses": ["0.0.0.0/0"]}]}),
+        resource(
+            "digitalocean:index/firewall:Firewall",
+            "web",
+            {
+                "dropletIds": ["1"],
+                "inboundRules": [{"protocol": "tcp", "portRange": "6379", "sourceAddresses": ["0.0.0.0/0"]}],
+            },
+        ),
         resource("digitalocean:index/databaseCluster:DatabaseCluster", "db", {}),
     ]
     found = {(v.policy, v.resource) for v in evaluate(resources, DO_RULES)}
     assert found == {("firewall-only-web-public", "web"), ("database-has-firewall", "db")}
-    open_db = resource("digitalocean:index/databaseFirewall:DatabaseFirewall", "db",
-                       {"rules": [{"type": "ip_addr", "value": "0.0.0.0/0"}]})
+    open_db = resource(
+        "digitalocean:index/databaseFirewall:DatabaseFirewall",
+        "db",
+        {"rules": [{"type": "ip_addr", "value": "0.0.0.0/0"}]},
+    )
     found = {(v.policy, v.resource) for v in evaluate([*resources[2:], open_db], DO_RULES)}
     assert found == {("database-firewall-private", "db")}
 

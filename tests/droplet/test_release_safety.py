@@ -21,15 +21,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.render.nginx import NginxInputs, render_nginx_conf
+from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
 from tests.droplet.hostsim import IMAGES, Host
 from tests.fixtures.services import AI_SERVICE, free_port
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.system
-SETTINGS = Settings(target="droplet", app_env="development", ssh_allowed_cidrs=("203.0.113.0/24",),
-                    rate_limit_per_minute=100_000)
+SETTINGS = Settings(
+    target="droplet", app_env="development", ssh_allowed_cidrs=("203.0.113.0/24",), rate_limit_per_minute=100_000
+)
 MIN_REQUESTS = 2_000  # by clients that open a connection per request
 KEEPALIVE_REQUESTS = 500  # by clients that reuse idle keep-alive connections, alongside
 CONCURRENCY = 4  # per client kind
@@ -44,8 +45,11 @@ def host(tmp_path, redis_server, postgres, s3_server):
     host.s3_endpoint_url = s3_server.endpoint
     database = postgres.create_database()
     host.app_secrets = {
-        "DATABASE_URL": postgres.app_url(database), "REDIS_URL": redis_server.url(redis_server.next_db()),
-        "SECRET_KEY": "s3cr3t-value-for-tests", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "DATABASE_URL": postgres.app_url(database),
+        "REDIS_URL": redis_server.url(redis_server.next_db()),
+        "SECRET_KEY": "s3cr3t-value-for-tests",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
     }
     host.migrate_secrets = {"MIGRATE_DATABASE_URL": postgres.admin_url(database)}
     host.bucket = s3_server.create_bucket()
@@ -54,19 +58,34 @@ def host(tmp_path, redis_server, postgres, s3_server):
     edge.mkdir()
     # The rendered nginx.conf with this machine's paths and port (the release's copy names container paths);
     # one client sends all the load here, so its rate limit is lifted.
-    conf = render_nginx_conf(NginxInputs(
-        api_upstreams=(), api_upstream_file=str(host.live / "nginx/upstream/api.conf"),
-        max_body_bytes=SETTINGS.max_upload_bytes, http_port=port, runtime_dir=str(edge),
-        pid_file=str(edge / "nginx.pid"), user=None, access_log=str(edge / "access.log"),
-        error_log=str(edge / "error.log"), worker_processes="1", rate_per_second=100_000, burst=100_000,
-    ))
+    conf = render_nginx_conf(
+        NginxInputs(
+            api_upstreams=(),
+            api_upstream_file=str(host.live / "nginx/upstream/api.conf"),
+            max_body_bytes=SETTINGS.max_upload_bytes,
+            http_port=port,
+            runtime_dir=str(edge),
+            pid_file=str(edge / "nginx.pid"),
+            user=None,
+            access_log=str(edge / "access.log"),
+            error_log=str(edge / "error.log"),
+            worker_processes="1",
+            rate_per_second=100_000,
+            burst=100_000,
+        )
+    )
     (edge / "nginx.conf").write_text(conf)
     state = tmp_path / "docker-state"
     state.mkdir()
     host.env |= {
-        "FAKE_STATE": str(state), "FAKE_AI_SERVICE": AI_SERVICE, "FAKE_NET": f"127.{random.randint(1, 250)}.{random.randint(1, 250)}",
-        "FAKE_NGINX": nginx, "FAKE_NGINX_PREFIX": str(edge), "FAKE_NGINX_CONF": str(edge / "nginx.conf"),
-        "FAKE_NGINX_PID": str(edge / "nginx.pid"), "EDGE_URL": f"http://127.0.0.1:{port}/health/ready",
+        "FAKE_STATE": str(state),
+        "FAKE_AI_SERVICE": AI_SERVICE,
+        "FAKE_NET": f"127.{random.randint(1, 250)}.{random.randint(1, 250)}",
+        "FAKE_NGINX": nginx,
+        "FAKE_NGINX_PREFIX": str(edge),
+        "FAKE_NGINX_CONF": str(edge / "nginx.conf"),
+        "FAKE_NGINX_PID": str(edge / "nginx.pid"),
+        "EDGE_URL": f"http://127.0.0.1:{port}/health/ready",
         "HEALTH_TIMEOUT": "30",
     }
     host.edge_url = f"http://127.0.0.1:{port}"
@@ -127,7 +146,9 @@ class MixedLoad:
             i += CONCURRENCY
 
     async def _run(self) -> None:
-        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY if self.keepalive else 0)
+        limits = httpx.Limits(
+            max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY if self.keepalive else 0
+        )
         headers = {} if self.keepalive else {"Connection": "close"}
         async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=limits, headers=headers) as client:
             await asyncio.gather(*(self._worker(client, n) for n in range(CONCURRENCY)))
@@ -151,9 +172,11 @@ def test_rolling_update_under_mixed_load_fails_no_request(host):
     after = _addresses(host)
     assert set(before) == set(after) == {"api-1", "api-2"}
     assert not set(before.values()) & set(after.values()), "each replica came back on a new address"
-    print(f"\nrolling update of 2 API replicas under mixed load (uploads + searches): {len(load.failures)} failed "
-          f"of {load.total} requests; keep-alive clients: {len(kept.failures)} failed of {kept.total}, "
-          f"{len(kept.disconnects)} idle-connection closes at a reload {kept.disconnects}")
+    print(
+        f"\nrolling update of 2 API replicas under mixed load (uploads + searches): {len(load.failures)} failed "
+        f"of {load.total} requests; keep-alive clients: {len(kept.failures)} failed of {kept.total}, "
+        f"{len(kept.disconnects)} idle-connection closes at a reload {kept.disconnects}"
+    )
     assert load.total >= MIN_REQUESTS
     assert load.failures == [], load.failures[:10]
     assert kept.failures == [], kept.failures[:10]  # no error response, POSTs included: the drain works

@@ -10,13 +10,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.plan.render import write_artifacts
-from infra.plan.values import Secret, unwrapped
-from infra.render.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
+from infra.render.dockerhost.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.values import Secret, unwrapped
 from tests.support.tools import require_tool
 
-SECRET_ENV_FILES = ("secrets/app.env", "secrets/migrate.env", "secrets/redis.env",
-                    "secrets/grafana-admin-password", "secrets/redis-exporter.env", "secrets/slack-webhook-url")
+SECRET_ENV_FILES = (
+    "secrets/app.env",
+    "secrets/migrate.env",
+    "secrets/redis.env",
+    "secrets/grafana-admin-password",
+    "secrets/redis-exporter.env",
+    "secrets/slack-webhook-url",
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +38,25 @@ def rendered_extras(plan_stack, tmp_path_factory) -> Path:
     from tests.droplet.test_extras import BYO_DATABASE, BYO_REDIS, GATEWAY, HELPDESK, ROOM
 
     directory = tmp_path_factory.mktemp("render-extras")
-    write_artifacts(plan_stack("dev", accessories=Secret([GATEWAY, HELPDESK]), database=Secret({"url": BYO_DATABASE}),
-                               redis=Secret({"url": BYO_REDIS}), **ROOM), directory)
+    write_artifacts(
+        plan_stack(
+            "dev",
+            accessories=Secret([GATEWAY, HELPDESK]),
+            database=Secret({"url": BYO_DATABASE}),
+            redis=Secret({"url": BYO_REDIS}),
+            **ROOM,
+        ),
+        directory,
+    )
     return directory
 
 
 @pytest.fixture(scope="module")
 def rendered_tls(plan_stack, tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("render-tls")
-    write_artifacts(plan_stack("dev", domain="api.example.com", letsencryptEmail="ops@example.com",
-                               appEnv="production"), directory)
+    write_artifacts(
+        plan_stack("dev", domain="api.example.com", letsencryptEmail="ops@example.com", appEnv="production"), directory
+    )
     return directory
 
 
@@ -64,7 +79,12 @@ def test_cloud_config_is_valid_and_only_uses_allowed_keys(rendered):
     # SSH opens only once the first release's host.sh has applied sshAllowedCidrs (not in user_data).
     assert not any("22" in c for c in commands if c.startswith("ufw"))
     units = {f["path"].rsplit("/", 1)[-1] for f in config["write_files"] if f["path"].startswith("/etc/systemd/")}
-    assert {"ai-service.service", "ai-service-agent.timer", "ai-service-backup.timer", "ai-service-health.timer"} <= units
+    assert {
+        "ai-service.service",
+        "ai-service-agent.timer",
+        "ai-service-backup.timer",
+        "ai-service-health.timer",
+    } <= units
     assert {"docker.io", "docker-compose-v2", "ufw", "unattended-upgrades"} <= set(config["packages"])
 
 
@@ -96,15 +116,21 @@ def test_user_data_parts_are_valid_small_and_keep_the_key_root_only(plan_stack, 
 def _nginx_test(conf_text: str, tmp_path: Path) -> subprocess.CompletedProcess:
     """nginx -t as a non-root user's prefix: upstream names and container paths mapped into tmp_path."""
     nginx = require_tool("nginx", "apt-get install -y nginx")
-    text = re.sub(r"server [a-z0-9-]+:\d+ max_fails", "server 127.0.0.1:9 max_fails", conf_text)  # names only resolve in docker
+    text = re.sub(
+        r"server [a-z0-9-]+:\d+ max_fails", "server 127.0.0.1:9 max_fails", conf_text
+    )  # names only resolve in docker
     (tmp_path / "api-upstream.conf").write_text("server 10.0.0.5:8000 max_fails=0;\n")  # as rollout.sh writes it
     text = text.replace("/etc/nginx/upstream/api.conf", str(tmp_path / "api-upstream.conf"))
     text = text.replace("user nginx;\n", "").replace("/var/cache/nginx", str(tmp_path))
     text = text.replace("/var/run/nginx.pid", str(tmp_path / "nginx.pid")).replace("/etc/nginx/tls", str(tmp_path))
     conf = tmp_path / "nginx.conf"
     conf.write_text(text)
-    return subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @pytest.mark.parametrize("variant", ["rendered", "rendered_extras"])
@@ -117,9 +143,27 @@ def test_nginx_conf_passes_nginx_t(variant, request, tmp_path):
 
 def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_tls, rendered, tmp_path):
     openssl = require_tool("openssl", "apt-get install -y openssl")
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=api.example.com",
-                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=api.example.com",
+            "-keyout",
+            str(tmp_path / "privkey.pem"),
+            "-out",
+            str(tmp_path / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     text = (rendered_tls / "nginx/nginx.conf").read_text()
     assert "listen 443 ssl default_server;" in text
     assert "http2" not in text  # neither the form 1.30 deprecates nor the one 1.22 rejects
@@ -138,8 +182,13 @@ def test_compose_is_valid_for_compose_v2_without_interpolation_warnings(variant,
     for name in (*SECRET_ENV_FILES, "secrets/accessory-gateway.env"):
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).touch()
-    result = subprocess.run([tool, "-f", str(directory / "compose.yaml"), "config", "-q"],
-                            capture_output=True, text=True, timeout=60, cwd=directory)
+    result = subprocess.run(
+        [tool, "-f", str(directory / "compose.yaml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=directory,
+    )
     assert result.returncode == 0, result.stderr
     assert "variable is not set" not in result.stderr and "WARN" not in result.stderr, result.stderr
 
@@ -147,8 +196,19 @@ def test_compose_is_valid_for_compose_v2_without_interpolation_warnings(variant,
 def test_compose_services(rendered):
     compose = yaml.safe_load((rendered / "compose.yaml").read_text())
     services = compose["services"]
-    assert {"api-1", "api-2", "worker-documents-1", "worker-documents-2", "worker-cleanup-1", "redis", "migrate",
-            "nginx", "prometheus", "grafana", "alertmanager"} <= set(services)
+    assert {
+        "api-1",
+        "api-2",
+        "worker-documents-1",
+        "worker-documents-2",
+        "worker-cleanup-1",
+        "redis",
+        "migrate",
+        "nginx",
+        "prometheus",
+        "grafana",
+        "alertmanager",
+    } <= set(services)
     for api in ("api-1", "api-2"):
         assert services[api]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         assert services[api]["command"] == ["api"]
@@ -174,6 +234,10 @@ def test_deploy_scripts_pass_shellcheck(rendered):
     shellcheck = require_tool("shellcheck", "apt-get install -y shellcheck")
     scripts = sorted((rendered / "deploy").glob("*.sh"))
     assert {p.name for p in scripts} >= {"agent.sh", "rollout.sh", "healthcheck.sh", "backup.sh", "restore-redis.sh"}
-    result = subprocess.run([shellcheck, "-x", "-P", str(rendered / "deploy"), *map(str, scripts)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [shellcheck, "-x", "-P", str(rendered / "deploy"), *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.topology import SCHEDULER_MEMORY_MIB, heartbeat_probe
+from infra.render.dockerhost.topology import SCHEDULER_MEMORY_MIB, heartbeat_probe
 from tests.droplet.hostsim import Host, run_script
 from tests.fixtures.services import AI_SERVICE, wait_until
 
@@ -29,9 +29,16 @@ finally:
 
 def _env(redis_server, tmp_path: Path, **extra: str) -> dict[str, str]:
     # `ai-service scheduler` finds `ai-service` on PATH, as in the image.
-    return {"PATH": f"{Path(AI_SERVICE).parent}:{os.environ['PATH']}", "HOME": str(tmp_path), "APP_ENV": "development",
-            "REDIS_URL": redis_server.url(redis_server.next_db()), "DATABASE_URL": "postgresql://app:pw@127.0.0.1:9/app",
-            "S3_BUCKET": "bucket", "S3_REGION": "us-east-1", **extra}
+    return {
+        "PATH": f"{Path(AI_SERVICE).parent}:{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "APP_ENV": "development",
+        "REDIS_URL": redis_server.url(redis_server.next_db()),
+        "DATABASE_URL": "postgresql://app:pw@127.0.0.1:9/app",
+        "S3_BUCKET": "bucket",
+        "S3_REGION": "us-east-1",
+        **extra,
+    }
 
 
 def _probe(path: Path) -> int:
@@ -68,7 +75,9 @@ def test_heartbeat_probe_follows_a_real_scheduler(redis_server, tmp_path):
 def test_memory_limit_covers_the_scheduler_and_one_job_with_headroom(redis_server, tmp_path):
     heartbeat = tmp_path / "scheduler.alive"
     env = _env(redis_server, tmp_path, SCHEDULES="[]", SCHEDULER_HEARTBEAT=str(heartbeat))
-    scheduler = subprocess.Popen([AI_SERVICE, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen(
+        [AI_SERVICE, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_until(heartbeat.exists, timeout=30, what="the first heartbeat")
         loop_mib = _peak_rss_mib(scheduler.pid)
@@ -81,7 +90,9 @@ def test_memory_limit_covers_the_scheduler_and_one_job_with_headroom(redis_serve
     assert job.returncode == 0 and "enqueued" in job.stdout, job.stderr
     job_mib = int(job.stdout.rsplit("VmHWM:", 1)[1].split()[0]) / 1024
     needed = (loop_mib + job_mib) * HEADROOM
-    assert needed <= SCHEDULER_MEMORY_MIB, f"scheduler {loop_mib:.0f} + job {job_mib:.0f} MiB, x{HEADROOM} = {needed:.0f}"
+    assert needed <= SCHEDULER_MEMORY_MIB, (
+        f"scheduler {loop_mib:.0f} + job {job_mib:.0f} MiB, x{HEADROOM} = {needed:.0f}"
+    )
 
 
 def test_host_scripts_skip_the_redis_container_when_redis_is_brought(tmp_path):
@@ -90,7 +101,8 @@ def test_host_scripts_skip_the_redis_container_when_redis_is_brought(tmp_path):
     (host.releases / "current").symlink_to("r1")
     (host.releases / "r1/release.env").write_text(
         "VERSION='r1'\nAPI_SERVICES='api-1'\nWORKER_SERVICES='worker-cleanup-1'\nSUPPORT_SERVICES=''\n"
-        "QUEUES='cleanup_tasks'\nREDIS_SERVICE=''\n")
+        "QUEUES='cleanup_tasks'\nREDIS_SERVICE=''\n"
+    )
     host.log.write_text("")
     backup = run_script(host, "backup.sh")
     assert backup.returncode == 0 and "redis.url" in backup.stderr, backup.stderr

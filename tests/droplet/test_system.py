@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra import topology
-from infra.render.nginx import SECURITY_HEADERS, NginxInputs, render_nginx_conf
+from infra.render.dockerhost import topology
+from infra.render.dockerhost.nginx import SECURITY_HEADERS, NginxInputs, render_nginx_conf
 from infra.settings import Settings
 from tests.fixtures.services import ServiceRunner, build_service_env, free_port, wait_until
 from tests.support.tools import require_tool
@@ -37,17 +37,20 @@ class Edge:
         self.worker = runner.start("worker", env, "--queues", ",".join(SETTINGS.queues))
         self.port = free_port()
         self.access_log = root / "access.log"
-        self.nginx = start_nginx(root, NginxInputs(
-            api_upstreams=tuple(f"127.0.0.1:{api.port}" for api in self.apis),
-            max_body_bytes=SETTINGS.max_upload_bytes,
-            http_port=self.port,
-            runtime_dir=str(root),
-            pid_file=str(root / "nginx.pid"),
-            user=None,
-            access_log=str(self.access_log),
-            error_log=str(root / "error.log"),
-            worker_processes="1",
-        ))
+        self.nginx = start_nginx(
+            root,
+            NginxInputs(
+                api_upstreams=tuple(f"127.0.0.1:{api.port}" for api in self.apis),
+                max_body_bytes=SETTINGS.max_upload_bytes,
+                http_port=self.port,
+                runtime_dir=str(root),
+                pid_file=str(root / "nginx.pid"),
+                user=None,
+                access_log=str(self.access_log),
+                error_log=str(root / "error.log"),
+                worker_processes="1",
+            ),
+        )
 
     @property
     def url(self) -> str:
@@ -72,7 +75,8 @@ def start_nginx(root: Path, inputs: NginxInputs) -> subprocess.Popen:
     nginx = require_tool("nginx", "apt-get install -y nginx")
     process = subprocess.Popen(
         [nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
     def up() -> bool:
@@ -106,19 +110,50 @@ def _status(edge: Edge, document_id: str) -> str:
 
 def test_tls_edge_redirects_to_https_and_serves_it(edge, tmp_path):
     openssl = require_tool("openssl", "apt-get install -y openssl")
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=api.example.com",
-                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=api.example.com",
+            "-keyout",
+            str(tmp_path / "privkey.pem"),
+            "-out",
+            str(tmp_path / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     http_port, https_port = free_port(), free_port()
     # nginx workers run as nobody when the tests run as root: the webroot must be outside pytest's 0700 dirs.
     acme = Path(tempfile.mkdtemp(prefix="ai-service-acme-"))
     acme.chmod(0o755)
-    nginx = start_nginx(tmp_path, NginxInputs(
-        api_upstreams=tuple(f"127.0.0.1:{api.port}" for api in edge.apis), max_body_bytes=SETTINGS.max_upload_bytes,
-        domain="api.example.com", tls=True, http_port=http_port, https_port=https_port, tls_dir=str(tmp_path),
-        acme_root=str(acme), runtime_dir=str(tmp_path), pid_file=str(tmp_path / "nginx.pid"), user=None,
-        access_log=str(tmp_path / "access.log"), error_log=str(tmp_path / "error.log"), worker_processes="1",
-    ))
+    nginx = start_nginx(
+        tmp_path,
+        NginxInputs(
+            api_upstreams=tuple(f"127.0.0.1:{api.port}" for api in edge.apis),
+            max_body_bytes=SETTINGS.max_upload_bytes,
+            domain="api.example.com",
+            tls=True,
+            http_port=http_port,
+            https_port=https_port,
+            tls_dir=str(tmp_path),
+            acme_root=str(acme),
+            runtime_dir=str(tmp_path),
+            pid_file=str(tmp_path / "nginx.pid"),
+            user=None,
+            access_log=str(tmp_path / "access.log"),
+            error_log=str(tmp_path / "error.log"),
+            worker_processes="1",
+        ),
+    )
     try:
         (acme / ".well-known/acme-challenge").mkdir(parents=True)
         (acme / ".well-known/acme-challenge/token").write_text("proof")
@@ -140,13 +175,16 @@ def test_tls_edge_redirects_to_https_and_serves_it(edge, tmp_path):
 
 
 def test_upload_is_indexed_and_found_through_nginx(edge):
-    upload = httpx.post(f"{edge.url}/api/v1/documents",
-                        files={"file": ("glaciers.md", b"# Glaciers\nTidewater glaciers calve icebergs into fjords.",
-                                        "text/markdown")})
+    upload = httpx.post(
+        f"{edge.url}/api/v1/documents",
+        files={"file": ("glaciers.md", b"# Glaciers\nTidewater glaciers calve icebergs into fjords.", "text/markdown")},
+    )
     assert upload.status_code == 202, upload.text
     document_id = upload.json()["id"]
     wait_until(lambda: _status(edge, document_id) == "indexed", timeout=60, what="document indexed", interval=0.3)
-    results = httpx.get(f"{edge.url}/api/v1/search", params={"q": "tidewater glacier icebergs", "k": 3}).json()["results"]
+    results = httpx.get(f"{edge.url}/api/v1/search", params={"q": "tidewater glacier icebergs", "k": 3}).json()[
+        "results"
+    ]
     assert results[0]["document_id"] == document_id
 
 
@@ -196,8 +234,9 @@ def test_rolling_restart_under_load_loses_no_request(edge):
     total = int(re.search(r"(\d+) requests in", report).group(1))
     print(f"\nwrk during a rolling restart of {len(edge.apis)} API processes:\n{report}")
     assert total > 100
-    errors = "\n".join(line for line in (edge.root / "error.log").read_text().splitlines()
-                        if "no live upstreams" not in line)[-3000:]
+    errors = "\n".join(
+        line for line in (edge.root / "error.log").read_text().splitlines() if "no live upstreams" not in line
+    )[-3000:]
     assert "Non-2xx or 3xx responses" not in report, report + errors
     assert "Socket errors" not in report, report + errors
 
@@ -215,7 +254,9 @@ def _peak_rss_mib(pid: int) -> float:
 def test_memory_limits_keep_headroom_over_measured_peak(edge):
     api_peak = max(_peak_rss_mib(api.process.pid) for api in edge.apis)
     worker_peak = _peak_rss_mib(edge.worker.process.pid)
-    print(f"\npeak RSS: api {api_peak:.0f} MiB (limit {topology.API_MEMORY_MIB}), "
-          f"worker {worker_peak:.0f} MiB (limit {min(w.memory for w in SETTINGS.workers)})")
+    print(
+        f"\npeak RSS: api {api_peak:.0f} MiB (limit {topology.API_MEMORY_MIB}), "
+        f"worker {worker_peak:.0f} MiB (limit {min(w.memory for w in SETTINGS.workers)})"
+    )
     assert topology.API_MEMORY_MIB >= HEADROOM * api_peak
     assert min(w.memory for w in SETTINGS.workers) >= HEADROOM * worker_peak

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.values import unwrapped
+from infra.tooling.values import unwrapped
 
 RUN_TYPES = ("cloudrunv2/service:Service", "cloudrunv2/job:Job", "cloudrunv2/workerPool:WorkerPool")
 

@@ -8,13 +8,21 @@ import json
 import pytest
 
 from infra.components.gcp.run_dns import PRIVATE_GOOGLE_ACCESS_VIPS
-from infra.components.gcp.specs import run_size
-from infra.plan.values import Secret, unwrapped
+from infra.render.gcp.specs import run_size
+from infra.tooling.values import Secret, unwrapped
 from tests.gcp.conftest import assert_everything_waits_for_the_apis, envs, pod
 
 TOKEN = "SENTINEL-gateway-token-81d2"
-GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "command": ["--listen", ":3000"],
-           "env": {"LOG_FORMAT": "json"}, "secretEnv": {"GATEWAY_TOKEN": TOKEN}, "memory": 768, "cpu": 0.5}
+GATEWAY = {
+    "name": "gateway",
+    "image": "ghcr.io/example/wa-gateway:1.4.2",
+    "port": 3000,
+    "command": ["--listen", ":3000"],
+    "env": {"LOG_FORMAT": "json"},
+    "secretEnv": {"GATEWAY_TOKEN": TOKEN},
+    "memory": 768,
+    "cpu": 0.5,
+}
 HELPDESK = {"name": "helpdesk", "image": "docker.io/example/helpdesk:2.0.1", "port": 8080, "public": True}
 IMAGE_A = "us-docker.pkg.dev/p/r/ai-service@sha256:" + "a" * 64
 IMAGE_B = "us-docker.pkg.dev/p/r/ai-service@sha256:" + "b" * 64
@@ -39,8 +47,11 @@ def _members(plan) -> dict[str, str]:
 
 
 def _invokers(plan, accessory: str) -> set[str]:
-    return {unwrapped(g.inputs)["member"] for g in plan.find("serviceIamMember:ServiceIamMember")
-            if g.parent.endswith(f"::accessory-{accessory}")}
+    return {
+        unwrapped(g.inputs)["member"]
+        for g in plan.find("serviceIamMember:ServiceIamMember")
+        if g.parent.endswith(f"::accessory-{accessory}")
+    }
 
 
 @pytest.mark.parametrize("variant", ["private", "both"])
@@ -77,18 +88,28 @@ def test_cloud_run_sizes():
 
 
 def test_secret_env_is_a_pinned_secret_manager_reference_read_only_by_the_accessory(private):
-    (token,) = [e for e in envs(private.one("cloudrunv2/service:Service", "accessory-gateway")) if e["name"] == "GATEWAY_TOKEN"]
+    (token,) = [
+        e for e in envs(private.one("cloudrunv2/service:Service", "accessory-gateway")) if e["name"] == "GATEWAY_TOKEN"
+    ]
     assert "value" not in token
-    assert token["valueSource"]["secretKeyRef"] == {"secret": "ai-service-gcp-accessory-gateway-gateway-token", "version": "1"}
+    assert token["valueSource"]["secretKeyRef"] == {
+        "secret": "ai-service-gcp-accessory-gateway-gateway-token",
+        "version": "1",
+    }
     version = private.one("SecretVersion", "accessory-gateway-gateway-token")
     assert isinstance(version.inputs["secretData"], Secret) and unwrapped(version.inputs["secretData"]) == TOKEN
-    readers = [unwrapped(g.inputs)["member"] for g in private.find("SecretIamMember")
-               if g.parent.endswith("::accessory-gateway-gateway-token")]
+    readers = [
+        unwrapped(g.inputs)["member"]
+        for g in private.find("SecretIamMember")
+        if g.parent.endswith("::accessory-gateway-gateway-token")
+    ]
     assert [_members(private)[m] for m in readers] == ["accessory-gateway-sa"]
     # ...and the accessory's account reads nothing else.
     account = private.one("Account", "accessory-gateway-sa").outputs["member"]
     grants = [g for g in private.resources if "IamMember" in g.type or "IAMMember" in g.type]
-    assert [g.name for g in grants if unwrapped(g.inputs)["member"] == account] == ["accessory-gateway-gateway-token-accessory-gateway"]
+    assert [g.name for g in grants if unwrapped(g.inputs)["member"] == account] == [
+        "accessory-gateway-gateway-token-accessory-gateway"
+    ]
 
 
 def test_sentinel_never_reaches_the_plan_or_rendered_files(both):
@@ -115,7 +136,9 @@ def test_the_api_and_workers_can_reach_a_private_accessory(private):
     assert "ACCESSORY_GATEWAY_URL" not in {e["name"] for e in envs(private.one("cloudrunv2/job:Job", "migrate"))}
     zone = _props(private, "ManagedZone", "run-dns")
     assert zone["dnsName"] == "run.app." and zone["visibility"] == "private"
-    assert zone["privateVisibilityConfig"]["networks"] == [{"networkUrl": private.one("compute/network:Network").outputs.get("id", "vpc-placeholder-id")}]
+    assert zone["privateVisibilityConfig"]["networks"] == [
+        {"networkUrl": private.one("compute/network:Network").outputs.get("id", "vpc-placeholder-id")}
+    ]
     wildcard = _props(private, "RecordSet", "run-dns-wildcard")
     assert wildcard["name"] == "*.run.app." and wildcard["rrdatas"] == list(PRIVATE_GOOGLE_ACCESS_VIPS)
     assert unwrapped(private.one("compute/subnetwork:Subnetwork").inputs)["privateIpGoogleAccess"] is True
@@ -147,11 +170,16 @@ def test_an_accessory_without_port_is_a_worker_pool_nothing_can_call(plan_stack)
 
 
 def test_a_release_leaves_the_accessory_untouched(plan_stack):
-    first, second = (plan_stack("gcp", image=image, accessories=Secret([GATEWAY, HELPDESK])) for image in (IMAGE_A, IMAGE_B))
+    first, second = (
+        plan_stack("gcp", image=image, accessories=Secret([GATEWAY, HELPDESK])) for image in (IMAGE_A, IMAGE_B)
+    )
 
     def accessory_inputs(plan):
-        return {(r.type, r.name): json.dumps(unwrapped(r.inputs), sort_keys=True)
-                for r in plan.resources if r.name.startswith("accessory-") or r.name.startswith("run-dns")}
+        return {
+            (r.type, r.name): json.dumps(unwrapped(r.inputs), sort_keys=True)
+            for r in plan.resources
+            if r.name.startswith("accessory-") or r.name.startswith("run-dns")
+        }
 
     before, after = accessory_inputs(first), accessory_inputs(second)
     assert len(before) > 10 and before == after

@@ -11,7 +11,7 @@ import warnings
 import pytest
 from google.protobuf import json_format
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,10 @@ def test_rendered_service_job_and_worker_pool_templates_are_valid_api_messages(g
     assert execution.task_count == 1 and list(execution.template.containers[0].args) == ["migrate"]
 
     for group in ("documents", "cleanup"):
-        pool = _parse(run_v2.WorkerPoolRevisionTemplate, _api_containers(json.loads(gcp.artifacts[f"cloudrun/worker-{group}.json"])))
+        pool = _parse(
+            run_v2.WorkerPoolRevisionTemplate,
+            _api_containers(json.loads(gcp.artifacts[f"cloudrun/worker-{group}.json"])),
+        )
         assert pool.containers[0].args[0] == "worker"
 
 
@@ -65,25 +68,59 @@ def test_alert_policies_and_uptime_check_are_valid_api_messages(gcp, apis):
     _, monitoring_v3 = apis
     for policy in gcp.find("AlertPolicy"):
         props = unwrapped(policy.inputs)
-        parsed = _parse(monitoring_v3.AlertPolicy, {k: props[k] for k in ("displayName", "severity", "combiner", "conditions", "documentation", "alertStrategy", "notificationChannels")})
+        parsed = _parse(
+            monitoring_v3.AlertPolicy,
+            {
+                k: props[k]
+                for k in (
+                    "displayName",
+                    "severity",
+                    "combiner",
+                    "conditions",
+                    "documentation",
+                    "alertStrategy",
+                    "notificationChannels",
+                )
+            },
+        )
         assert parsed.conditions[0].condition_threshold.duration.seconds > 0, policy.name
     uptime = unwrapped(gcp.one("UptimeCheckConfig").inputs)
-    check = _parse(monitoring_v3.UptimeCheckConfig, {k: uptime[k] for k in ("displayName", "timeout", "period", "selectedRegions", "httpCheck", "monitoredResource")})
+    check = _parse(
+        monitoring_v3.UptimeCheckConfig,
+        {
+            k: uptime[k]
+            for k in ("displayName", "timeout", "period", "selectedRegions", "httpCheck", "monitoredResource")
+        },
+    )
     assert check.http_check.path == "/health" and check.period.seconds == 60
 
 
 def test_accessory_and_schedule_templates_are_valid_api_messages(plan_stack, apis):
     run_v2, _ = apis
-    plan = plan_stack("gcp", accessories=Secret([
-        {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "secretEnv": {"GATEWAY_TOKEN": "x-token"}},
-        {"name": "relay", "image": "ghcr.io/example/relay:3.1.0"},
-    ]))
-    accessory = _parse(run_v2.RevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-gateway.json"])))
+    plan = plan_stack(
+        "gcp",
+        accessories=Secret(
+            [
+                {
+                    "name": "gateway",
+                    "image": "ghcr.io/example/wa-gateway:1.4.2",
+                    "port": 3000,
+                    "secretEnv": {"GATEWAY_TOKEN": "x-token"},
+                },
+                {"name": "relay", "image": "ghcr.io/example/relay:3.1.0"},
+            ]
+        ),
+    )
+    accessory = _parse(
+        run_v2.RevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-gateway.json"]))
+    )
     container = accessory.containers[0]
     assert container.ports[0].container_port == 3000 and container.startup_probe.tcp_socket.port == 3000
     assert container.env[0].value_source.secret_key_ref.version == "1"
     assert accessory.scaling.min_instance_count == 0
-    relay = _parse(run_v2.WorkerPoolRevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-relay.json"])))
+    relay = _parse(
+        run_v2.WorkerPoolRevisionTemplate, _api_containers(json.loads(plan.artifacts["cloudrun/accessory-relay.json"]))
+    )
     assert relay.containers[0].image == "ghcr.io/example/relay:3.1.0"
     service = unwrapped(plan.one("cloudrunv2/service:Service", "accessory-gateway").inputs)
     assert run_v2.IngressTraffic[service["ingress"]] == run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_ONLY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 from tests.gcp.conftest import envs, pod, workloads
 
 
@@ -101,7 +101,9 @@ def test_bring_your_own_database_and_redis(plan_stack, gcp):
     managed = ("gcp:sql/databaseInstance:DatabaseInstance", "gcp:redis/instance:Instance")
     assert not [i for i in plan.cost.items if i.type in managed]
     gone = {(i.resource, i.type) for i in gcp.cost.items} - {(i.resource, i.type) for i in plan.cost.items}
-    assert {r for r, t in gone if t in managed} == {"db", "redis"} and {r for r, t in gone if t not in managed} == {"secret-redis-ca"}
+    assert {r for r, t in gone if t in managed} == {"db", "redis"} and {r for r, t in gone if t not in managed} == {
+        "secret-redis-ca"
+    }
     dropped = sum(i.monthly_usd for i in gcp.cost.items if (i.resource, i.type) in gone)
     assert dropped > 50 and gcp.cost.monthly_usd - plan.cost.monthly_usd == pytest.approx(dropped, abs=0.02)
     assert not [v for v in plan.violations if v.blocking]  # policies still hold for what is created

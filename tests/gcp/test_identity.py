@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.plan.values import unwrapped
+from infra.tooling.values import unwrapped
 from tests.gcp.conftest import assert_everything_waits_for_the_apis, pod, workloads
 
 PRIMITIVE = {"roles/owner", "roles/editor", "roles/viewer"}
@@ -44,7 +44,10 @@ def test_no_primitive_roles_and_every_grant_names_one_resource(gcp):
         elif grant.type.endswith("projects/iAMMember:IAMMember"):
             # a project-level role, narrowed by an IAM condition to the one Cloud SQL instance
             assert props["role"] == "roles/cloudsql.client"
-            assert 'resource.name == "projects/my-gcp-project/instances/ai-service-gcp"' in props["condition"]["expression"]
+            assert (
+                'resource.name == "projects/my-gcp-project/instances/ai-service-gcp"'
+                in props["condition"]["expression"]
+            )
         elif grant.type.endswith(("serviceIamMember:ServiceIamMember", "jobIamMember:JobIamMember")):
             assert props["role"] == "roles/run.invoker" and props["name"]
         else:
@@ -57,7 +60,9 @@ def test_secrets_are_readable_only_by_the_roles_that_use_them(gcp):
     for grant in gcp.find("secretIamMember:SecretIamMember"):
         props = unwrapped(grant.inputs)
         assert props["role"] == "roles/secretmanager.secretAccessor"
-        readers.setdefault(grant.parent.rsplit("::", 1)[-1].removeprefix("secret-"), set()).add(members[props["member"]])
+        readers.setdefault(grant.parent.rsplit("::", 1)[-1].removeprefix("secret-"), set()).add(
+            members[props["member"]]
+        )
     assert readers["migrate-database-url"] == {"migrate"}
     assert readers["api-keys"] == {"api"}
     assert readers["s3-secret-api"] == {"api"} and readers["s3-secret-worker"] == {"worker"}
@@ -73,7 +78,9 @@ def test_bucket_access_is_object_admin_on_the_bucket_for_api_and_workers_only(gc
 
 def test_public_invoker_only_when_configured(gcp, plan_stack):
     public = [g for g in _iam(gcp) if unwrapped(g.inputs)["member"] == "allUsers"]
-    assert [(g.type.rsplit(":", 1)[-1], unwrapped(g.inputs)["role"]) for g in public] == [("ServiceIamMember", "roles/run.invoker")]
+    assert [(g.type.rsplit(":", 1)[-1], unwrapped(g.inputs)["role"]) for g in public] == [
+        ("ServiceIamMember", "roles/run.invoker")
+    ]
     private = plan_stack("gcp", cloudrun={"public": False})
     assert not [g for g in _iam(private) if unwrapped(g.inputs)["member"] in {"allUsers", "allAuthenticatedUsers"}]
     (invoker,) = private.find("serviceIamMember:ServiceIamMember")

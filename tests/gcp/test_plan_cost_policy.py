@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from infra.observability import thresholds
-from infra.plan.values import unwrapped
-from infra.policy import ResourceRule, ResourceView
-from infra.policy.gcp import GCP_RULES
+from infra.render.observability import thresholds
 from infra.settings import ConfigError
+from infra.tooling.policy import ResourceRule, ResourceView
+from infra.tooling.policy.gcp import GCP_RULES
+from infra.tooling.values import unwrapped
 from tests.fixtures.plan import plan_with, run_cli, stack_file
 
 
@@ -22,7 +22,13 @@ def test_plan_json_exits_zero_offline_and_renders_the_cloudrun_specs(tmp_path):
     assert report["cost"]["monthly_usd"] > 0
     assert not [v for v in report["policy"]["violations"] if v["level"] == "mandatory" and not v.get("waiver")]
     rendered = sorted(p.name for p in (tmp_path / "cloudrun").glob("*.json"))
-    assert rendered == ["api.json", "migrate.json", "schedule-cleanup.json", "worker-cleanup.json", "worker-documents.json"]
+    assert rendered == [
+        "api.json",
+        "migrate.json",
+        "schedule-cleanup.json",
+        "worker-cleanup.json",
+        "worker-documents.json",
+    ]
     api = json.loads((tmp_path / "cloudrun" / "api.json").read_text())
     assert api["containers"][0]["startup_probe"]["http_get"]["path"] == "/health"
 
@@ -48,8 +54,11 @@ def test_budget_fails_the_plan_when_the_estimate_exceeds_it():
 
 
 def test_billing_budget_alert_when_a_billing_account_is_configured(plan_stack):
-    plan = plan_stack("gcp", budgetMonthlyUsd=400,
-                      cloudrun={"billingAccount": "012345-6789AB-CDEF01", "notificationEmail": "ops@example.com"})
+    plan = plan_stack(
+        "gcp",
+        budgetMonthlyUsd=400,
+        cloudrun={"billingAccount": "012345-6789AB-CDEF01", "notificationEmail": "ops@example.com"},
+    )
     budget = unwrapped(plan.one("billing/budget:Budget").inputs)
     assert budget["billingAccount"] == "012345-6789AB-CDEF01"
     assert budget["amount"]["specifiedAmount"] == {"currencyCode": "USD", "units": "400"}
@@ -81,7 +90,15 @@ def test_bad_cloudrun_config_is_one_line_naming_the_key(overrides, key):
 
 def test_alert_policies_use_the_shared_thresholds(gcp):
     policies = {p.name.removeprefix("monitoring-"): unwrapped(p.inputs) for p in gcp.find("AlertPolicy")}
-    assert set(policies) == {"api-down", "error-rate", "latency-p95", "memory", "database-disk", "redis-memory", "job-failures"}
+    assert set(policies) == {
+        "api-down",
+        "error-rate",
+        "latency-p95",
+        "memory",
+        "database-disk",
+        "redis-memory",
+        "job-failures",
+    }
     error = policies["error-rate"]["conditions"][0]["conditionThreshold"]
     assert error["thresholdValue"] == thresholds.ERROR_RATE.max_ratio
     assert error["duration"] == f"{thresholds.ERROR_RATE.for_s}s"
@@ -110,16 +127,85 @@ def _violations(type_: str, props: dict, protect: bool = False) -> list[str]:
     ("type_", "props", "needle"),
     [
         ("gcp:projects/iAMMember:IAMMember", {"role": "roles/editor", "member": "serviceAccount:x"}, "primitive role"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", {"role": "roles/storage.objectViewer", "member": "allUsers", "bucket": "b"}, "allUsers"),
-        ("gcp:cloudrunv2/service:Service", {"deletionProtection": False, "template": {"containers": [{"startupProbe": {}, "livenessProbe": {}}]}}, "default compute"),
-        ("gcp:cloudrunv2/job:Job", {"deletionProtection": False, "template": {"template": {"serviceAccount": "1-compute@developer.gserviceaccount.com"}}}, "default compute"),
-        ("gcp:cloudrunv2/workerPool:WorkerPool", {"deletionProtection": False, "template": {"serviceAccount": "a", "containers": [{"envs": [{"name": "PORT", "value": "8080"}]}]}}, "PORT"),
-        ("gcp:cloudrunv2/workerPool:WorkerPool", {"deletionProtection": False, "template": {"serviceAccount": "a", "containers": [{"envs": [{"name": "X", "valueSource": {"secretKeyRef": {"secret": "s", "version": "latest"}}}]}]}}, "latest"),
+        (
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            {"role": "roles/storage.objectViewer", "member": "allUsers", "bucket": "b"},
+            "allUsers",
+        ),
+        (
+            "gcp:cloudrunv2/service:Service",
+            {"deletionProtection": False, "template": {"containers": [{"startupProbe": {}, "livenessProbe": {}}]}},
+            "default compute",
+        ),
+        (
+            "gcp:cloudrunv2/job:Job",
+            {
+                "deletionProtection": False,
+                "template": {"template": {"serviceAccount": "1-compute@developer.gserviceaccount.com"}},
+            },
+            "default compute",
+        ),
+        (
+            "gcp:cloudrunv2/workerPool:WorkerPool",
+            {
+                "deletionProtection": False,
+                "template": {"serviceAccount": "a", "containers": [{"envs": [{"name": "PORT", "value": "8080"}]}]},
+            },
+            "PORT",
+        ),
+        (
+            "gcp:cloudrunv2/workerPool:WorkerPool",
+            {
+                "deletionProtection": False,
+                "template": {
+                    "serviceAccount": "a",
+                    "containers": [
+                        {"envs": [{"name": "X", "valueSource": {"secretKeyRef": {"secret": "s", "version": "latest"}}}]}
+                    ],
+                },
+            },
+            "latest",
+        ),
         ("gcp:cloudrunv2/workerPool:WorkerPool", {"template": {"serviceAccount": "a"}}, "deletion_protection"),
-        ("gcp:sql/databaseInstance:DatabaseInstance", {"settings": {"tier": "db-f1-micro", "edition": "ENTERPRISE", "ipConfiguration": {"ipv4Enabled": True, "privateNetwork": "n", "sslMode": "ENCRYPTED_ONLY"}, "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True}}}, "public IPv4"),
-        ("gcp:sql/databaseInstance:DatabaseInstance", {"databaseVersion": "POSTGRES_16", "settings": {"tier": "db-g1-small", "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": "n", "sslMode": "ENCRYPTED_ONLY"}, "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True}}}, "ENTERPRISE"),
-        ("gcp:storage/bucket:Bucket", {"uniformBucketLevelAccess": True, "publicAccessPrevention": "inherited", "versioning": {"enabled": True}, "lifecycleRules": [{"condition": {"matchesPrefixes": ["tmp/"]}}]}, "public access prevention"),
-        ("gcp:redis/instance:Instance", {"authEnabled": True, "transitEncryptionMode": "DISABLED", "authorizedNetwork": "n"}, "in-transit"),
+        (
+            "gcp:sql/databaseInstance:DatabaseInstance",
+            {
+                "settings": {
+                    "tier": "db-f1-micro",
+                    "edition": "ENTERPRISE",
+                    "ipConfiguration": {"ipv4Enabled": True, "privateNetwork": "n", "sslMode": "ENCRYPTED_ONLY"},
+                    "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
+                }
+            },
+            "public IPv4",
+        ),
+        (
+            "gcp:sql/databaseInstance:DatabaseInstance",
+            {
+                "databaseVersion": "POSTGRES_16",
+                "settings": {
+                    "tier": "db-g1-small",
+                    "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": "n", "sslMode": "ENCRYPTED_ONLY"},
+                    "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
+                },
+            },
+            "ENTERPRISE",
+        ),
+        (
+            "gcp:storage/bucket:Bucket",
+            {
+                "uniformBucketLevelAccess": True,
+                "publicAccessPrevention": "inherited",
+                "versioning": {"enabled": True},
+                "lifecycleRules": [{"condition": {"matchesPrefixes": ["tmp/"]}}],
+            },
+            "public access prevention",
+        ),
+        (
+            "gcp:redis/instance:Instance",
+            {"authEnabled": True, "transitEncryptionMode": "DISABLED", "authorizedNetwork": "n"},
+            "in-transit",
+        ),
     ],
 )
 def test_gcp_policies_reject_the_unsafe_variant(type_, props, needle):
@@ -133,7 +219,7 @@ def test_gcp_policies_pass_the_planned_stack(gcp):
 
 
 def test_readme_cost_table_matches_the_plan(gcp, plan_stack):
-    from infra.plan.stackfile import PROJECT_ROOT
+    from infra.tooling.plan.stackfile import PROJECT_ROOT
 
     page = (PROJECT_ROOT / "docs" / "targets" / "cloudrun.md").read_text()
     section = page.split("<!-- section:cloudrun:start -->")[1].split("<!-- section:cloudrun:end -->")[0]
@@ -147,7 +233,9 @@ def test_job_failure_ratio_alert_counts_the_workers_log_events(gcp):
 
     from ai_service import jobs
 
-    metrics = {m.name.removeprefix("monitoring-documents-"): unwrapped(m.inputs) for m in gcp.find("logging/metric:Metric")}
+    metrics = {
+        m.name.removeprefix("monitoring-documents-"): unwrapped(m.inputs) for m in gcp.find("logging/metric:Metric")
+    }
     assert metrics["failed"]["filter"] == 'jsonPayload.event = ("document_failed")'
     assert metrics["finished"]["filter"] == 'jsonPayload.event = ("document_indexed" OR "document_failed")'
     source = inspect.getsource(jobs)  # the events the worker really logs (structlog `event`)
@@ -163,5 +251,9 @@ def test_job_failure_ratio_alert_counts_the_workers_log_events(gcp):
 def test_connection_budget_accepts_what_fits(plan_stack):
     plan = plan_stack("gcp", cloudrun={"dbTier": "db-f1-micro", "maxInstances": 2}, database={"poolSize": 4})
     assert not plan.problems  # 2 x 2 x 4 + 3 + 1 = 20 <= 22
-    env = {e["name"]: e.get("value") for c in unwrapped(plan.one("cloudrunv2/service:Service").inputs)["template"]["containers"] for e in c["envs"]}
+    env = {
+        e["name"]: e.get("value")
+        for c in unwrapped(plan.one("cloudrunv2/service:Service").inputs)["template"]["containers"]
+        for e in c["envs"]
+    }
     assert env["DB_POOL_SIZE"] == "4"

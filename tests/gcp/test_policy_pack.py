@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from infra.plan.values import unwrapped
-from infra.policy.gcp import GCP_RULES
+from infra.tooling.policy.gcp import GCP_RULES
+from infra.tooling.values import unwrapped
 from tests.policy.test_pack_adapters import _adapters, _args
 
 
@@ -34,7 +34,9 @@ def test_pack_rejects_port_in_a_planned_service(gcp):
 
 
 def test_pack_accepts_a_planned_accessory_but_not_an_api_without_liveness(plan_stack, gcp):
-    plan = plan_stack("gcp", accessories=[{"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000}])
+    plan = plan_stack(
+        "gcp", accessories=[{"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000}]
+    )
     accessory = plan.one("cloudrunv2/service:Service", "accessory-gateway")
     props = copy.deepcopy(unwrapped(accessory.inputs))
     assert _reported("gcp-run-probes", accessory.type, props) == []  # TCP startup probe; no known health path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.plan.report import text_report
+from infra.tooling.plan.report import text_report
 
 
 def test_text_tree_nests_children_named_like_their_component(gcp):

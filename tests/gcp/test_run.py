@@ -7,9 +7,9 @@ import json
 import pytest
 
 from infra.components.gcp.run import execution_token
-from infra.components.gcp.specs import SecretEnv, Workload, service_template
-from infra.plan.values import unwrapped
+from infra.render.gcp.specs import SecretEnv, Workload, service_template
 from infra.settings.gcp import INGRESS_VALUES
+from infra.tooling.values import unwrapped
 from tests.gcp.conftest import envs, pod, workloads
 
 IMAGE_A = "us-docker.pkg.dev/p/r/ai-service@sha256:" + "a" * 64
@@ -36,8 +36,12 @@ def test_port_is_never_in_env(gcp):
     for workload in workloads(gcp):
         assert "PORT" not in {e["name"] for e in envs(workload)}, workload.name
     with pytest.raises(ValueError, match="PORT"):
-        service_template(Workload("img", ("api",), "1", "1Gi", "sa", "net", "sub", env={"PORT": "8080"}),
-                         min_instances=0, max_instances=1, concurrency=1)
+        service_template(
+            Workload("img", ("api",), "1", "1Gi", "sa", "net", "sub", env={"PORT": "8080"}),
+            min_instances=0,
+            max_instances=1,
+            concurrency=1,
+        )
 
 
 def test_one_worker_pool_per_group_without_url(gcp, plan_stack):
@@ -50,7 +54,18 @@ def test_one_worker_pool_per_group_without_url(gcp, plan_stack):
     assert "ports" not in container and "startupProbe" not in container
     # Worker pools start at 1 vCPU / 512 MiB: smaller groups are raised, larger ones kept.
     assert container["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
-    custom = plan_stack("gcp", workers=[{"name": "heavy", "queues": ["document_processing", "cleanup_tasks"], "replicas": 3, "cpu": 2, "memory": 4096}])
+    custom = plan_stack(
+        "gcp",
+        workers=[
+            {
+                "name": "heavy",
+                "queues": ["document_processing", "cleanup_tasks"],
+                "replicas": 3,
+                "cpu": 2,
+                "memory": 4096,
+            }
+        ],
+    )
     (heavy,) = custom.find("cloudrunv2/workerPool:WorkerPool")
     limits = unwrapped(heavy.inputs)["template"]["containers"][0]["resources"]["limits"]
     assert heavy.name == "worker-heavy" and limits == {"cpu": "2", "memory": "4096Mi"}
@@ -101,7 +116,10 @@ def test_domain_mapping_and_scale_to_zero(plan_stack):
 
 def test_rendered_specs_are_what_the_resources_receive(gcp):
     assert {p for p in gcp.artifacts if p.startswith("cloudrun/")} == {
-        "cloudrun/api.json", "cloudrun/migrate.json", "cloudrun/worker-documents.json", "cloudrun/worker-cleanup.json",
+        "cloudrun/api.json",
+        "cloudrun/migrate.json",
+        "cloudrun/worker-documents.json",
+        "cloudrun/worker-cleanup.json",
         "cloudrun/schedule-cleanup.json",
     }
     api = json.loads(gcp.artifacts["cloudrun/api.json"])
@@ -116,7 +134,9 @@ def test_rendered_specs_are_what_the_resources_receive(gcp):
 def test_secret_env_builder_keeps_only_references():
     template = service_template(
         Workload("img", ("api",), "1", "1Gi", "sa", "net", "sub", secrets=(SecretEnv("API_KEYS", "s-api-keys", "3"),)),
-        min_instances=0, max_instances=1, concurrency=1,
+        min_instances=0,
+        max_instances=1,
+        concurrency=1,
     )
     (env,) = template["containers"][0]["envs"]
     assert env == {"name": "API_KEYS", "value_source": {"secret_key_ref": {"secret": "s-api-keys", "version": "3"}}}

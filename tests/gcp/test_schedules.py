@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.values import unwrapped
-from infra.schedules import TIME_ZONE, runs_per_month
-from infra.topology import JOB_TIMEOUT_S
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S
+from infra.settings.schedules import TIME_ZONE, runs_per_month
+from infra.tooling.values import unwrapped
 from tests.gcp.conftest import envs, pod
 
 REINDEX = {"name": "reindex", "cron": "30 2 * * 1-5", "command": ["reindex"]}
@@ -15,7 +15,9 @@ REINDEX = {"name": "reindex", "cron": "30 2 * * 1-5", "command": ["reindex"]}
 
 @pytest.fixture(scope="module")
 def two(plan_stack):
-    return plan_stack("gcp", schedules=[{"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]}, REINDEX])
+    return plan_stack(
+        "gcp", schedules=[{"name": "cleanup", "cron": "*/15 * * * *", "command": ["enqueue-cleanup"]}, REINDEX]
+    )
 
 
 def test_default_cleanup_schedule_is_a_job_from_the_service_image(gcp):
@@ -28,7 +30,9 @@ def test_default_cleanup_schedule_is_a_job_from_the_service_image(gcp):
     assert task["maxRetries"] == 1 and task["timeout"] == f"{JOB_TIMEOUT_S}s"
     assert task["serviceAccount"] == gcp.one("Account", "sa-worker").outputs["email"]
     assert job["deletionProtection"] is True
-    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} <= {e["name"] for e in envs(gcp.one("cloudrunv2/job:Job", "schedule-cleanup"))}
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} <= {
+        e["name"] for e in envs(gcp.one("cloudrunv2/job:Job", "schedule-cleanup"))
+    }
 
 
 def test_cloud_scheduler_posts_the_run_api_as_the_scheduler_account(gcp):
@@ -37,19 +41,29 @@ def test_cloud_scheduler_posts_the_run_api_as_the_scheduler_account(gcp):
     assert trigger["region"] == "us-central1"
     target = trigger["httpTarget"]
     assert target["httpMethod"] == "POST"
-    assert target["uri"] == ("https://run.googleapis.com/v2/projects/my-gcp-project/locations/us-central1"
-                             "/jobs/ai-service-gcp-cron-cleanup:run")
+    assert target["uri"] == (
+        "https://run.googleapis.com/v2/projects/my-gcp-project/locations/us-central1"
+        "/jobs/ai-service-gcp-cron-cleanup:run"
+    )
     scheduler = gcp.one("Account", "sa-scheduler").outputs["email"]
-    assert target["oauthToken"] == {"serviceAccountEmail": scheduler, "scope": "https://www.googleapis.com/auth/cloud-platform"}
+    assert target["oauthToken"] == {
+        "serviceAccountEmail": scheduler,
+        "scope": "https://www.googleapis.com/auth/cloud-platform",
+    }
     assert "body" not in target  # no overrides: the Job runs exactly its deployed args
     assert trigger["retryConfig"]["retryCount"] >= 1
 
 
 def test_scheduler_account_may_only_invoke_its_jobs(two):
     member = two.one("Account", "sa-scheduler").outputs["member"]
-    grants = [g for g in two.resources if ("IamMember" in g.type or "IAMMember" in g.type)
-              and unwrapped(g.inputs)["member"] == member]
-    assert sorted((g.type.rsplit(":", 1)[-1], unwrapped(g.inputs)["role"], unwrapped(g.inputs)["name"]) for g in grants) == [
+    grants = [
+        g
+        for g in two.resources
+        if ("IamMember" in g.type or "IAMMember" in g.type) and unwrapped(g.inputs)["member"] == member
+    ]
+    assert sorted(
+        (g.type.rsplit(":", 1)[-1], unwrapped(g.inputs)["role"], unwrapped(g.inputs)["name"]) for g in grants
+    ) == [
         ("JobIamMember", "roles/run.invoker", "ai-service-gcp-cron-cleanup"),
         ("JobIamMember", "roles/run.invoker", "ai-service-gcp-cron-reindex"),
     ]

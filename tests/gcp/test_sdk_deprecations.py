@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from infra.plan.stackfile import PROJECT_ROOT
+from infra.tooling.plan.stackfile import PROJECT_ROOT
 
 # What ServiceMonitoring does: import the component, then use the SDK's monitoring module (which
 # pulumi_gcp loads lazily, on first attribute access).
@@ -15,6 +15,9 @@ CODE = "import infra.components.gcp.monitoring as m; m.monitoring.UptimeCheckCon
 def test_gcp_monitoring_loads_without_the_get_secret_version_deprecation():
     result = subprocess.run(
         [sys.executable, "-W", "error:gcp.monitoring.getSecretVersion:DeprecationWarning", "-c", CODE],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -6,10 +6,18 @@ import json
 
 import pytest
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 from tests.gcp.conftest import envs, pod, workloads
 
-SECRET_ENV = {"DATABASE_URL", "MIGRATE_DATABASE_URL", "REDIS_URL", "API_KEYS", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY"}
+SECRET_ENV = {
+    "DATABASE_URL",
+    "MIGRATE_DATABASE_URL",
+    "REDIS_URL",
+    "API_KEYS",
+    "SECRET_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "OPENAI_API_KEY",
+}
 SENTINELS = {"apiKeys": "tenant:SENTINEL-api-key-7f3a91", "openaiApiKey": "sk-SENTINEL-openai-55c0e2"}
 
 

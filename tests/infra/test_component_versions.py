@@ -28,7 +28,9 @@ IMAGES = {
 }
 POSTGRES_MAJOR = {  # planned database resource type -> how its Postgres major is written
     "digitalocean:index/databaseCluster:DatabaseCluster": lambda i: i["version"] if i.get("engine") == "pg" else None,
-    "aws:rds/instance:Instance": lambda i: str(i["engineVersion"]).split(".")[0] if i.get("engine") == "postgres" else None,
+    "aws:rds/instance:Instance": lambda i: (
+        str(i["engineVersion"]).split(".")[0] if i.get("engine") == "postgres" else None
+    ),
     "gcp:sql/databaseInstance:DatabaseInstance": lambda i: i["databaseVersion"].removeprefix("POSTGRES_"),
 }
 

@@ -6,12 +6,12 @@ import textwrap
 
 import pytest
 
-from infra.cli import main
-from infra.plan.mocks import PlanMocks, RecordingMonitor
-from infra.plan.runner import run_program
-from infra.plan.stackfile import StackConfig
-from infra.program import run
 from infra.settings import ConfigError, load_settings
+from infra.tooling.cli import main
+from infra.tooling.plan.mocks import PlanMocks, RecordingMonitor
+from infra.tooling.plan.runner import run_program
+from infra.tooling.plan.stackfile import StackConfig
+from stacks.program import run
 from tests.fixtures.plan import run_cli
 
 # (stack file config body, key the error must name, words the message must contain)
@@ -30,7 +30,11 @@ BAD_CONFIGS = [
     ("ai-service:letsencryptEmail: ops-at-example", "ai-service:letsencryptEmail", "e-mail"),
     ("ai-service:image: 'ghcr.io/acme/api'", "ai-service:image", "sha256"),
     ("ai-service:logLevel: verbose", "ai-service:logLevel", "INFO"),
-    ("ai-service:workers: [{name: docs, queues: [document_processing], replicsa: 2}]", "ai-service:workers[0].replicsa", "did you mean 'replicas'"),
+    (
+        "ai-service:workers: [{name: docs, queues: [document_processing], replicsa: 2}]",
+        "ai-service:workers[0].replicsa",
+        "did you mean 'replicas'",
+    ),
     ("ai-service:workers: [{name: docs, queues: []}]", "ai-service:workers[0].queues", "at least 1"),
     ("ai-service:workers: [{name: Docs!, queues: [q]}]", "ai-service:workers[0].name", "pattern"),
     ("ai-service:workers: [{name: a, queues: [q]}, {name: a, queues: [r]}]", "ai-service:workers", "unique: a"),
@@ -43,32 +47,141 @@ BAD_CONFIGS = [
     ("ai-service:target: droplet", "ai-service:sshAllowedCidrs", "required for target droplet"),
     ("ai-service:budgetMonthlyUsd: -5", "ai-service:budgetMonthlyUsd", "greater than or equal to 0"),
     ("ai-service:accessories: [{name: redis, image: 'redis:7'}]", "ai-service:accessories[0].name", "uses itself"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:latest'}]", "ai-service:accessories[0].image", "not a pinned image"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', public: true}]", "ai-service:accessories[0]", "public needs `port`"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: data}]}]", "ai-service:accessories[0].volumes[0].path", "pattern"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {api-token: x}}]", "ai-service:accessories[0].secretEnv", "A-Z"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', env: {WA_TOKEN: abc}}]", "ai-service:accessories[0].env", "move them to secretEnv"),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:latest'}]",
+        "ai-service:accessories[0].image",
+        "not a pinned image",
+    ),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:1', public: true}]",
+        "ai-service:accessories[0]",
+        "public needs `port`",
+    ),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: data}]}]",
+        "ai-service:accessories[0].volumes[0].path",
+        "pattern",
+    ),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {api-token: x}}]",
+        "ai-service:accessories[0].secretEnv",
+        "A-Z",
+    ),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:1', env: {WA_TOKEN: abc}}]",
+        "ai-service:accessories[0].env",
+        "move them to secretEnv",
+    ),
     ("ai-service:accessories: [{name: gw-, image: 'acme/gw:1'}]", "ai-service:accessories[0].name", "pattern"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', prot: 80}]", "ai-service:accessories[0].prot", "did you mean 'port'"),
-    ("ai-service:schedules: [{name: nightly, cron: '0 25 * * *', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "5-field cron"),
-    ("ai-service:schedules: [{name: a, cron: '0 * * * *', command: [enqueue-cleanup]}, {name: a, cron: '0 * * * *', command: [reindex]}]", "ai-service:schedules", "unique: a"),
-    ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindx]}]", "ai-service:schedules[0].command", "'reindx' is not a command the service runs on a schedule; one of: enqueue-cleanup, reconcile, reindex"),
-    ("ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindex, --fast]}]", "ai-service:schedules[0].command", "does not take --fast"),
-    ("ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1'}]", "ai-service:accessories", "runs the API only"),
-    ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
-    ("ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: d, path: /data}]}]", "ai-service:accessories[0].volumes", "no persistent volumes"),
-    ("ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 0 1 * 1', command: [enqueue-cleanup]}]", "ai-service:schedules[0].cron", "both day-of-month and day-of-week"),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:1', prot: 80}]",
+        "ai-service:accessories[0].prot",
+        "did you mean 'port'",
+    ),
+    (
+        "ai-service:schedules: [{name: nightly, cron: '0 25 * * *', command: [enqueue-cleanup]}]",
+        "ai-service:schedules[0].cron",
+        "5-field cron",
+    ),
+    (
+        (
+            "ai-service:schedules: [{name: a, cron: '0 * * * *', command: [enqueue-cleanup]}, {name: a, cron: '0 * "
+            "* * *', command: [reindex]}]"
+        ),
+        "ai-service:schedules",
+        "unique: a",
+    ),
+    (
+        "ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindx]}]",
+        "ai-service:schedules[0].command",
+        "'reindx' is not a command the service runs on a schedule; one of: enqueue-cleanup, reconcile, reindex",
+    ),
+    (
+        "ai-service:schedules: [{name: nightly, cron: '0 3 * * *', command: [reindex, --fast]}]",
+        "ai-service:schedules[0].command",
+        "does not take --fast",
+    ),
+    (
+        (
+            "ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "
+            "'acme/gw:1'}]"
+        ),
+        "ai-service:accessories",
+        "runs the API only",
+    ),
+    (
+        (
+            "ai-service:target: fargate\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "
+            "'acme/gw:1', volumes: [{name: d, path: /data}]}]"
+        ),
+        "ai-service:accessories[0].volumes",
+        "no persistent volumes",
+    ),
+    (
+        (
+            "ai-service:target: cloudrun\nai-service:accessories: [{name: gw, image: 'acme/gw:1', volumes: [{name: "
+            "d, path: /data}]}]"
+        ),
+        "ai-service:accessories[0].volumes",
+        "no persistent volumes",
+    ),
+    (
+        (
+            "ai-service:target: fargate\nai-service:appEnv: development\nai-service:schedules: [{name: a, cron: '0 "
+            "0 1 * 1', command: [enqueue-cleanup]}]"
+        ),
+        "ai-service:schedules[0].cron",
+        "both day-of-month and day-of-week",
+    ),
     # Secrets written in plain text: refused with the command that encrypts them (never echoing the value).
-    ("ai-service:openaiApiKey: sk-live-5f2a", "ai-service:openaiApiKey", "encrypt it: pulumi config set --secret ai-service:openaiApiKey '<value>'"),
+    (
+        "ai-service:openaiApiKey: sk-live-5f2a",
+        "ai-service:openaiApiKey",
+        "encrypt it: pulumi config set --secret ai-service:openaiApiKey '<value>'",
+    ),
     ("ai-service:apiKeys: 'default:k-91c2'", "ai-service:apiKeys", "pulumi config set --secret ai-service:apiKeys"),
-    ("ai-service:alertSlackWebhook: https://hooks.slack.com/services/T0/B0/x", "ai-service:alertSlackWebhook", "secret in plain text"),
-    ("ai-service:database: {url: 'postgresql://app:pw@db.example.com/app'}", "ai-service:database.url", "pulumi config set --secret --path ai-service:database.url"),
-    ("ai-service:database: {url: 'postgresql://app@db.example.com/app?password=pw'}", "ai-service:database.url", "secret in plain text"),
-    ("ai-service:redis: {url: 'rediss://:pw@cache.example.com:6380/0'}", "ai-service:redis.url", "pulumi config set --secret --path ai-service:redis.url"),
-    ("ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {GW_TOKEN: t0k}}]", "ai-service:accessories[0].secretEnv.GW_TOKEN", "--path 'ai-service:accessories[0].secretEnv.GW_TOKEN' '<value>'"),
-    ("ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: 'apiVersion: v1'}", "ai-service:kubernetes.kubeconfig", "secret in plain text"),
+    (
+        "ai-service:alertSlackWebhook: https://hooks.slack.com/services/T0/B0/x",
+        "ai-service:alertSlackWebhook",
+        "secret in plain text",
+    ),
+    (
+        "ai-service:database: {url: 'postgresql://app:pw@db.example.com/app'}",
+        "ai-service:database.url",
+        "pulumi config set --secret --path ai-service:database.url",
+    ),
+    (
+        "ai-service:database: {url: 'postgresql://app@db.example.com/app?password=pw'}",
+        "ai-service:database.url",
+        "secret in plain text",
+    ),
+    (
+        "ai-service:redis: {url: 'rediss://:pw@cache.example.com:6380/0'}",
+        "ai-service:redis.url",
+        "pulumi config set --secret --path ai-service:redis.url",
+    ),
+    (
+        "ai-service:accessories: [{name: gw, image: 'acme/gw:1', secretEnv: {GW_TOKEN: t0k}}]",
+        "ai-service:accessories[0].secretEnv.GW_TOKEN",
+        "--path 'ai-service:accessories[0].secretEnv.GW_TOKEN' '<value>'",
+    ),
+    (
+        (
+            "ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: "
+            "ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: 'apiVersion: v1'}"
+        ),
+        "ai-service:kubernetes.kubeconfig",
+        "secret in plain text",
+    ),
     # An existing cluster has no VPC to put a managed database in.
-    ("ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: {secure: v1:x}}", "ai-service:database.url", "required when kubernetes.cluster.create is false"),
+    (
+        (
+            "ai-service:target: kubernetes\nai-service:domain: api.example.com\nai-service:letsencryptEmail: "
+            "ops@example.com\nai-service:kubernetes: {cluster: {create: false}, kubeconfig: {secure: v1:x}}"
+        ),
+        "ai-service:database.url",
+        "required when kubernetes.cluster.create is false",
+    ),
 ]
 
 
@@ -110,7 +223,7 @@ def test_program_registers_no_resource_on_bad_config():
 
 
 def test_unimplemented_target_is_a_config_error(monkeypatch):
-    from infra import program
+    from stacks import program
 
     monkeypatch.setitem(program.STACK_MODULES, program.Target.LOCAL, "stacks.not_there")
     with pytest.raises(ConfigError, match=r"^ai-service:target: target 'local' is not implemented yet$"):
@@ -138,16 +251,25 @@ def test_malformed_yaml_names_the_line(tmp_path):
 
 def test_secrets_marked_secret_by_the_engine_are_accepted():
     """Under `pulumi up` values arrive decrypted; the engine lists the keys that were `secure:` (or ESC secrets)."""
-    raw = {"ai-service:openaiApiKey": "sk-live-5f2a", "ai-service:database": '{"url": "postgresql://app:pw@db.example.com/app"}'}
+    raw = {
+        "ai-service:openaiApiKey": "sk-live-5f2a",
+        "ai-service:database": '{"url": "postgresql://app:pw@db.example.com/app"}',
+    }
     with pytest.raises(ConfigError):
         load_settings(raw)
     settings = load_settings(raw, secret_keys={"ai-service:openaiApiKey", "ai-service:database"})
-    assert settings.database.url is not None and settings.database.url.get_secret_value().startswith("postgresql://app:pw@")
+    assert settings.database.url is not None and settings.database.url.get_secret_value().startswith(
+        "postgresql://app:pw@"
+    )
 
 
 def test_connection_urls_without_a_password_may_stay_plain():
-    settings = load_settings({"ai-service:redis": '{"url": "redis://cache.internal:6379/0"}',
-                              "ai-service:database": '{"url": "postgresql://app@db.internal/app?sslmode=require"}'})
+    settings = load_settings(
+        {
+            "ai-service:redis": '{"url": "redis://cache.internal:6379/0"}',
+            "ai-service:database": '{"url": "postgresql://app@db.internal/app?sslmode=require"}',
+        }
+    )
     assert settings.redis.url is not None and settings.database.url is not None
 
 

@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.cli import main
-from infra.plan.stackfile import PROJECT_ROOT
+from infra.tooling.cli import main
+from infra.tooling.plan.stackfile import PROJECT_ROOT
 from tests.fixtures.plan import stack_file
 from tests.support.pairwise import all_pairs, covers_all_pairs
 

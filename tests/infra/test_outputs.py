@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from infra.outputs import EVERY_TARGET, OUTPUTS, SECRET_OUTPUTS
-from infra.plan.values import Secret
+from infra.tooling.values import Secret
+from stacks.outputs import EVERY_TARGET, OUTPUTS, SECRET_OUTPUTS
 
 STACKS = ("dev", "prod", "local", "aws", "gcp", "serverless")
 CAMEL = re.compile(r"^[a-z][a-z0-9]*([A-Z][a-z0-9]*)*(MiB)?$")
@@ -18,7 +18,7 @@ def test_outputs_follow_the_convention(plan_stack, stack):
     outputs = plan_stack(stack).outputs
     assert set(EVERY_TARGET) <= set(outputs), f"{stack} lacks {set(EVERY_TARGET) - set(outputs)}"
     assert [n for n in outputs if not CAMEL.match(n)] == [], "outputs are camelCase"
-    assert sorted(set(outputs) - set(OUTPUTS)) == [], "a new output is named in infra/outputs.py first"
+    assert sorted(set(outputs) - set(OUTPUTS)) == [], "a new output is named in stacks/outputs.py first"
     assert {n for n in outputs if isinstance(outputs[n], Secret)} == SECRET_OUTPUTS & set(outputs)
 
 

@@ -9,17 +9,19 @@ from types import SimpleNamespace
 import pulumi
 import pulumi_random as random
 
-from infra import artifacts
-from infra.cost import CostItem, estimate
-from infra.plan.plan import plan_config
-from infra.plan.render import write_artifacts
-from infra.plan.report import json_report, text_report
-from infra.plan.runner import run_program
-from infra.plan.stackfile import StackConfig
-from infra.plan.values import Secret
+from infra.components import artifacts
 from infra.settings import load_settings
+from infra.tooling.cost import CostItem, estimate
+from infra.tooling.plan.plan import plan_config
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.plan.report import json_report, text_report
+from infra.tooling.plan.runner import run_program
+from infra.tooling.plan.stackfile import StackConfig
+from infra.tooling.values import Secret
 
-estimate_module = importlib.import_module("infra.cost.estimate")  # the package re-exports a function of the same name
+estimate_module = importlib.import_module(
+    "infra.tooling.cost.estimate"
+)  # the package re-exports a function of the same name
 SENTINEL = "sentinel-secret-value-1234"
 
 
@@ -54,7 +56,7 @@ def test_parent_and_protect_are_recorded():
 
 
 def _plan(monkeypatch, program=_program, config=CONFIG, **settings):
-    monkeypatch.setattr("infra.program.run", program)
+    monkeypatch.setattr("stacks.program.run", program)
     return plan_config(config, load_settings({f"ai-service:{k}": str(v) for k, v in settings.items()}))
 
 
@@ -75,7 +77,10 @@ def test_secret_artifact_fails_the_plan_and_is_not_written(monkeypatch, tmp_path
 
     result = _plan(monkeypatch, program=leaky)
     assert result.problems == [
-        "artifact env/app.env: contains a secret value; secrets must reach hosts through the secret store, not rendered files"
+        (
+            "artifact env/app.env: contains a secret value; secrets must reach hosts through the secret store, not "
+            "rendered files"
+        )
     ]
     write_artifacts(result, tmp_path)
     assert not (tmp_path / "env/app.env").exists()
@@ -119,7 +124,9 @@ def test_mandatory_policy_violation_fails_the_plan(monkeypatch):
         )
 
     result = _plan(monkeypatch, program=open_ssh)
-    assert result.problems == ["policy ssh-not-open-to-world: fw: SSH (22) is open to the internet; restrict it to sshAllowedCidrs"]
+    assert result.problems == [
+        "policy ssh-not-open-to-world: fw: SSH (22) is open to the internet; restrict it to sshAllowedCidrs"
+    ]
 
 
 def test_estimate_without_rules_is_zero():

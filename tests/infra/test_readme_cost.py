@@ -27,6 +27,7 @@ def test_readme_cost_row_matches_the_plan(plan_stack, stack):
     target, monthly, budget = _table()[stack]
     assert target == result.target
     assert monthly == pytest.approx(result.cost.monthly_usd, abs=0.005), (
-        f"docs/cost.md table: `{stack}` should read ${result.cost.monthly_usd:.2f}")
+        f"docs/cost.md table: `{stack}` should read ${result.cost.monthly_usd:.2f}"
+    )
     assert budget == result.settings.budget_monthly_usd
     assert result.cost.monthly_usd <= budget or budget == 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from ai_service import cli
 
-from infra.schedules import SCHEDULABLE
 from infra.settings import ConfigError, load_settings
+from infra.settings.schedules import SCHEDULABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 

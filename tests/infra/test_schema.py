@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 import yaml
 
-from infra import schema
-from infra.plan.stackfile import load_stack_config
 from infra.settings import load_settings
-from infra.stack_schema import CRON
+from infra.tooling import schema
+from infra.tooling.plan.stackfile import load_stack_config
+from infra.tooling.stack_schema import CRON
 from tests.infra.test_config_errors import BAD_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,16 @@ def test_pulumi_yaml_declares_scalars_with_defaults_the_model_uses():
     assert declared["sshAllowedCidrs"]["type"] == "array"
     # structured keys and optional secrets are not declared (a declared key without default is required)
     assert "workers" not in declared and "openaiApiKey" not in declared
-    defaults = load_settings({f"ai-service:{k}": json.dumps(v) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in ((k, d["default"]) for k, d in declared.items())})
+    defaults = load_settings(
+        {
+            f"ai-service:{k}": json.dumps(v)
+            if isinstance(v, list)
+            else str(v).lower()
+            if isinstance(v, bool)
+            else str(v)
+            for k, v in ((k, d["default"]) for k, d in declared.items())
+        }
+    )
     assert defaults == load_settings({})
 
 
@@ -75,17 +84,44 @@ def test_the_schema_refuses_what_the_loader_refuses(body, key, words):
     assert valid == ((key, words) in SCHEMA_CANNOT), SCHEMA_CANNOT.get((key, words), "the schema should refuse this")
 
 
-@pytest.mark.parametrize("config", [
-    {"pulumi:tags": {"team": "platform"}, "aws:region": "eu-west-1", "digitalocean:token": {"secure": "v1:x"}},
-    {"ai-service:openaiApiKey": {"secure": "v1:abc"}, "ai-service:apiKeys": {"secure": "AAABAx"}},
-    {"ai-service:apiReplicas": "3", "ai-service:monitoring": "false", "ai-service:workers": [{"name": "a", "queues": ["q"], "replicas": "2"}]},
-    {"ai-service:database": {"url": {"secure": "v1:x"}}, "ai-service:redis": {"url": "redis://cache.internal:6379/0"}},
-    {"ai-service:accessories": [{"name": "gw", "image": "acme/gw:1", "secretEnv": {"GW_TOKEN": {"secure": "v1:x"}}}]},
-    {"ai-service:schedules": [{"name": "n", "cron": "30 3 * * 0", "command": ["reindex", "--inline"]}]},
-    {"ai-service:target": "kubernetes", "ai-service:domain": "api.example.com", "ai-service:letsencryptEmail": "ops@example.com",
-     "ai-service:kubernetes": {"cluster": {"create": False}, "kubeconfig": {"secure": "v1:x"}},
-     "ai-service:database": {"url": {"secure": "v1:y"}}},
-], ids=["provider-and-pulumi-namespaces", "secure-secrets", "scalars-as-strings", "byo-urls", "secret-env", "schedule", "existing-cluster"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"pulumi:tags": {"team": "platform"}, "aws:region": "eu-west-1", "digitalocean:token": {"secure": "v1:x"}},
+        {"ai-service:openaiApiKey": {"secure": "v1:abc"}, "ai-service:apiKeys": {"secure": "AAABAx"}},
+        {
+            "ai-service:apiReplicas": "3",
+            "ai-service:monitoring": "false",
+            "ai-service:workers": [{"name": "a", "queues": ["q"], "replicas": "2"}],
+        },
+        {
+            "ai-service:database": {"url": {"secure": "v1:x"}},
+            "ai-service:redis": {"url": "redis://cache.internal:6379/0"},
+        },
+        {
+            "ai-service:accessories": [
+                {"name": "gw", "image": "acme/gw:1", "secretEnv": {"GW_TOKEN": {"secure": "v1:x"}}}
+            ]
+        },
+        {"ai-service:schedules": [{"name": "n", "cron": "30 3 * * 0", "command": ["reindex", "--inline"]}]},
+        {
+            "ai-service:target": "kubernetes",
+            "ai-service:domain": "api.example.com",
+            "ai-service:letsencryptEmail": "ops@example.com",
+            "ai-service:kubernetes": {"cluster": {"create": False}, "kubeconfig": {"secure": "v1:x"}},
+            "ai-service:database": {"url": {"secure": "v1:y"}},
+        },
+    ],
+    ids=[
+        "provider-and-pulumi-namespaces",
+        "secure-secrets",
+        "scalars-as-strings",
+        "byo-urls",
+        "secret-env",
+        "schedule",
+        "existing-cluster",
+    ],
+)
 def test_the_schema_accepts_what_the_loader_accepts(tmp_path, config):
     assert _validator().is_valid({"config": config})
     path = tmp_path / "Pulumi.ok.yaml"
@@ -96,23 +132,49 @@ def test_the_schema_accepts_what_the_loader_accepts(tmp_path, config):
 
 def test_secrets_must_be_secure_objects_in_the_schema():
     validator = _validator()
-    for config in ({"ai-service:openaiApiKey": "sk-plain"},
-                   {"ai-service:database": {"url": "postgresql://app:pw@db/app"}},
-                   {"ai-service:redis": {"url": "redis://cache:6379/0?password=pw"}},
-                   {"ai-service:kubernetes": {"kubeconfig": "apiVersion: v1"}},
-                   {"ai-service:accessories": [{"name": "gw", "image": "acme/gw:1", "secretEnv": {"GW_TOKEN": "plain"}}]}):
+    for config in (
+        {"ai-service:openaiApiKey": "sk-plain"},
+        {"ai-service:database": {"url": "postgresql://app:pw@db/app"}},
+        {"ai-service:redis": {"url": "redis://cache:6379/0?password=pw"}},
+        {"ai-service:kubernetes": {"kubeconfig": "apiVersion: v1"}},
+        {"ai-service:accessories": [{"name": "gw", "image": "acme/gw:1", "secretEnv": {"GW_TOKEN": "plain"}}]},
+    ):
         assert not validator.is_valid({"config": config}), config
 
 
 def test_stack_file_keys_pulumi_writes_are_accepted():
-    document = {"secretsprovider": "awskms://alias/x", "encryptedkey": "AAAB", "encryptionsalt": "v1:abc",
-                "environment": ["ai-service/prod"], "config": {"ai-service:target": "local"}}
+    document = {
+        "secretsprovider": "awskms://alias/x",
+        "encryptedkey": "AAAB",
+        "encryptionsalt": "v1:abc",
+        "environment": ["ai-service/prod"],
+        "config": {"ai-service:target": "local"},
+    }
     assert _validator().is_valid(document)
 
 
-@pytest.mark.parametrize("cron", ["0 * * * ?", "0 0 L * *", "0 0 * * 1#2", "0 0 * * MON-FRI", "0 0 * jan *", "0 0 15W * *",
-                                  "*/5 1-5/2 * * *", "1,2,3 */2 1-15 1-12/3 1-5", "0 0 * * 5L", "0 0 0 * *", "0 24 * * *",
-                                  "60 * * * *", "0 0 32 * *", "0 0 * 13 *", "0 0 * * 8", "@hourly", "0 0 * *"])
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 * * * ?",
+        "0 0 L * *",
+        "0 0 * * 1#2",
+        "0 0 * * MON-FRI",
+        "0 0 * jan *",
+        "0 0 15W * *",
+        "*/5 1-5/2 * * *",
+        "1,2,3 */2 1-15 1-12/3 1-5",
+        "0 0 * * 5L",
+        "0 0 0 * *",
+        "0 24 * * *",
+        "60 * * * *",
+        "0 0 32 * *",
+        "0 0 * 13 *",
+        "0 0 * * 8",
+        "@hourly",
+        "0 0 * *",
+    ],
+)
 def test_the_cron_pattern_agrees_with_the_loader(cron):
     from croniter import croniter
 

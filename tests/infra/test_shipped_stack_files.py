@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.plan.plan import plan_config
-from infra.plan.stackfile import load_stack_config
 from infra.settings import load_settings
 from infra.settings.loader import ConfigError
+from infra.tooling.plan.plan import plan_config
+from infra.tooling.plan.stackfile import load_stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))

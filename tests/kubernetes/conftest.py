@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.plan.values import Secret
+from infra.tooling.values import Secret
 
 SENTINELS = {
     "openaiApiKey": "sentinel-openai-4f1c9a",
@@ -18,9 +18,17 @@ ACCESSORY_SECRET = "sentinel-wa-token-5e1"
 # A public third-party gateway with a persistent volume and a secret, a private HTTP accessory,
 # and a portless background one; plus a second schedule next to the default cleanup.
 ACCESSORIES = [
-    {"name": "whatsapp", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "env": {"LOG_LEVEL": "info"},
-     "secretEnv": {"WA_TOKEN": ACCESSORY_SECRET}, "volumes": [{"name": "sessions", "path": "/app/sessions", "sizeGi": 2}],
-     "memory": 512, "cpu": 0.5, "public": True},
+    {
+        "name": "whatsapp",
+        "image": "ghcr.io/example/wa-gateway:1.4.2",
+        "port": 3000,
+        "env": {"LOG_LEVEL": "info"},
+        "secretEnv": {"WA_TOKEN": ACCESSORY_SECRET},
+        "volumes": [{"name": "sessions", "path": "/app/sessions", "sizeGi": 2}],
+        "memory": 512,
+        "cpu": 0.5,
+        "public": True,
+    },
     {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:3.1.0", "port": 8080, "command": ["serve", "--quiet"]},
     {"name": "sync", "image": "ghcr.io/example/sync@sha256:" + "b" * 64},
 ]
@@ -48,7 +56,7 @@ def prod_extras(plan_stack):
 
 
 def _render(plan, tmp_path_factory) -> Path:
-    from infra.plan.render import write_artifacts
+    from infra.tooling.plan.render import write_artifacts
 
     root = tmp_path_factory.mktemp("k8s-render")
     write_artifacts(plan, root)
@@ -56,7 +64,12 @@ def _render(plan, tmp_path_factory) -> Path:
 
 
 def _objects(root: Path) -> list[dict]:
-    return [doc for path in sorted((root / "kubernetes").glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return [
+        doc
+        for path in sorted((root / "kubernetes").glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,15 @@ import json
 
 import pytest
 
-from infra.plan.values import Secret, masked, unwrapped
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.kubernetes.conftest import ACCESSORIES, ACCESSORY_SECRET, SCHEDULES, find
 
-RESTRICTED = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-              "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 NAMES = [a["name"] for a in ACCESSORIES]
 
 
@@ -23,8 +27,9 @@ def test_accessory_with_a_volume_is_a_statefulset_with_its_claim(extras_objects)
     sts = find(extras_objects, "StatefulSet", "whatsapp")
     assert sts["spec"]["replicas"] == 1
     claim = sts["spec"]["volumeClaimTemplates"]
-    assert [(c["metadata"]["name"], c["spec"]["resources"]["requests"]["storage"], c["spec"]["accessModes"])
-            for c in claim] == [("sessions", "2Gi", ["ReadWriteOnce"])]
+    assert [
+        (c["metadata"]["name"], c["spec"]["resources"]["requests"]["storage"], c["spec"]["accessModes"]) for c in claim
+    ] == [("sessions", "2Gi", ["ReadWriteOnce"])]
     # The data outlives the StatefulSet (a removed accessory or a Pulumi replace keeps its claim).
     assert sts["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
     container = sts["spec"]["template"]["spec"]["containers"][0]
@@ -45,7 +50,9 @@ def test_accessories_without_volumes_are_deployments_and_only_ported_ones_get_a_
     assert service["ports"] == [{"name": "app", "port": 8080, "targetPort": "app", "protocol": "TCP"}]
     find(extras_objects, "Deployment", "sync")
     assert not [o for o in extras_objects if o["kind"] == "Service" and o["metadata"]["name"] == "sync"]
-    assert not [o for o in extras_objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] in ("helpdesk", "sync")]
+    assert not [
+        o for o in extras_objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] in ("helpdesk", "sync")
+    ]
 
 
 @pytest.mark.parametrize("kind,name", [("StatefulSet", "whatsapp"), ("Deployment", "helpdesk"), ("Deployment", "sync")])
@@ -103,9 +110,13 @@ def test_the_accessory_secret_is_never_printed_or_rendered(prod_extras, rendered
 
 
 def test_api_and_workers_are_pointed_at_each_ported_accessory(extras_objects):
-    expected = {"ACCESSORY_WHATSAPP_URL": "http://whatsapp.ai-service.svc.cluster.local:3000",
-                "ACCESSORY_HELPDESK_URL": "http://helpdesk.ai-service.svc.cluster.local:8080"}
-    deployments = [o for o in extras_objects if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("ai-service-")]
+    expected = {
+        "ACCESSORY_WHATSAPP_URL": "http://whatsapp.ai-service.svc.cluster.local:3000",
+        "ACCESSORY_HELPDESK_URL": "http://helpdesk.ai-service.svc.cluster.local:8080",
+    }
+    deployments = [
+        o for o in extras_objects if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("ai-service-")
+    ]
     assert len(deployments) == 3  # api + two worker groups
     for deployment in deployments:
         env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -119,12 +130,22 @@ def test_only_a_public_accessory_gets_a_route_under_its_prefix(extras_objects, o
     route = routes["accessory-whatsapp"]["spec"]
     assert [p["sectionName"] for p in route["parentRefs"]] == ["https"]  # behind TLS; port 80 only redirects
     assert route["hostnames"] == ["api.example.com"]
-    assert route["rules"] == [{
-        "matches": [{"path": {"type": "PathPrefix", "value": "/whatsapp/"}}],
-        "filters": [{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
-        "backendRefs": [{"group": "", "kind": "Service", "name": "whatsapp", "port": 3000}],
-    }]
-    assert {o["metadata"]["name"] for o in objects if o["kind"] == "HTTPRoute"} == {"ai-service-https-redirect", "ai-service-api"}
+    assert route["rules"] == [
+        {
+            "matches": [{"path": {"type": "PathPrefix", "value": "/whatsapp/"}}],
+            "filters": [
+                {
+                    "type": "URLRewrite",
+                    "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
+                }
+            ],
+            "backendRefs": [{"group": "", "kind": "Service", "name": "whatsapp", "port": 3000}],
+        }
+    ]
+    assert {o["metadata"]["name"] for o in objects if o["kind"] == "HTTPRoute"} == {
+        "ai-service-https-redirect",
+        "ai-service-api",
+    }
 
 
 def test_the_claim_is_counted_as_block_storage(prod_extras, prod):
@@ -134,21 +155,40 @@ def test_the_claim_is_counted_as_block_storage(prod_extras, prod):
 
 
 def _accessory_resources(plan) -> dict[str, dict]:
-    return {r.name: r.inputs for r in plan.resources
-            if any(r.name.endswith((f"-{n}", f"-{n}-env")) or f"accessory-{n}" in r.name for n in NAMES)
-            or r.name == "networkpolicy-accessory-egress"}
+    return {
+        r.name: r.inputs
+        for r in plan.resources
+        if any(r.name.endswith((f"-{n}", f"-{n}-env")) or f"accessory-{n}" in r.name for n in NAMES)
+        or r.name == "networkpolicy-accessory-egress"
+    }
 
 
 def test_a_service_release_leaves_the_accessories_untouched(plan_stack):
     """Mocks cannot tell an update from a replace: identical inputs mean Pulumi has nothing to change."""
-    plans = [plan_stack("prod", accessories=Secret(ACCESSORIES), schedules=SCHEDULES,
-                        image=f"registry.digitalocean.com/ai-service/ai-service@sha256:{digit * 64}") for digit in "cd"]
-    images = [p.one("Deployment", "deployment-ai-service-api").inputs["spec"]["template"]["spec"]["containers"][0]["image"]
-              for p in plans]
+    plans = [
+        plan_stack(
+            "prod",
+            accessories=Secret(ACCESSORIES),
+            schedules=SCHEDULES,
+            image=f"registry.digitalocean.com/ai-service/ai-service@sha256:{digit * 64}",
+        )
+        for digit in "cd"
+    ]
+    images = [
+        p.one("Deployment", "deployment-ai-service-api").inputs["spec"]["template"]["spec"]["containers"][0]["image"]
+        for p in plans
+    ]
     assert images[0] != images[1]  # the service did move
     before, after = (_accessory_resources(p) for p in plans)
-    assert set(before) >= {"statefulset-whatsapp", "deployment-helpdesk", "deployment-sync", "service-whatsapp",
-                           "secret-whatsapp-env", "serviceaccount-sync", "httproute-accessory-whatsapp",
-                           "networkpolicy-accessory-whatsapp-ingress", "networkpolicy-accessory-egress"}
+    assert set(before) >= {
+        "statefulset-whatsapp",
+        "deployment-helpdesk",
+        "deployment-sync",
+        "service-whatsapp",
+        "secret-whatsapp-env",
+        "serviceaccount-sync",
+        "httproute-accessory-whatsapp",
+        "networkpolicy-accessory-whatsapp-ingress",
+        "networkpolicy-accessory-egress",
+    }
     assert before == after
-

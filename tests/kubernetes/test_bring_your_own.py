@@ -8,16 +8,25 @@ import json
 import pytest
 import yaml
 
-from infra.plan.values import Secret, unwrapped
+from infra.tooling.values import Secret, unwrapped
 from tests.kubernetes.test_network_policies import INTERNET, PODS, can_reach
 
 DATABASE_URL = "postgresql://app:sentinel-db-pw-41c@db.example.net:6543/app?sslmode=require"  # e.g. a Supabase pooler
 REDIS_URL = "rediss://:sentinel-redis-pw-9a7@cache.example.net:6380/0"
-MANAGED_POSTGRES = ("databaseCluster:DatabaseCluster", "databaseDb:DatabaseDb", "databaseUser:DatabaseUser",
-                    "databaseFirewall:DatabaseFirewall")
-MANAGED_REDIS = [("StatefulSet", "statefulset-redis"), ("Service", "service-redis"),
-                 ("PodDisruptionBudget", "poddisruptionbudget-redis"), ("NetworkPolicy", "networkpolicy-redis-ingress"),
-                 ("Secret", "secret-ai-service-redis"), ("ServiceMonitor", "servicemonitor-redis")]
+MANAGED_POSTGRES = (
+    "databaseCluster:DatabaseCluster",
+    "databaseDb:DatabaseDb",
+    "databaseUser:DatabaseUser",
+    "databaseFirewall:DatabaseFirewall",
+)
+MANAGED_REDIS = [
+    ("StatefulSet", "statefulset-redis"),
+    ("Service", "service-redis"),
+    ("PodDisruptionBudget", "poddisruptionbudget-redis"),
+    ("NetworkPolicy", "networkpolicy-redis-ingress"),
+    ("Secret", "secret-ai-service-redis"),
+    ("ServiceMonitor", "servicemonitor-redis"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -91,4 +100,3 @@ def test_own_redis_url_is_the_service_secret_and_its_port_is_open_outside(own_re
         assert can_reach(policies, PODS[component], INTERNET, 6380), component
     printed = json.dumps(own_redis.as_dict()) + "\n".join(str(v) for v in own_redis.artifacts.values())
     assert "sentinel-redis-pw" not in printed
-

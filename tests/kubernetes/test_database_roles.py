@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from infra.kubernetes import workloads
-from infra.plan.report import text_report
-from infra.plan.values import Secret, unwrapped
+from infra.render.kubernetes import workloads
+from infra.tooling.plan.report import text_report
+from infra.tooling.values import Secret, unwrapped
 
 APP_URL = "postgresql://svc:sentinel-app-pw-2d1@db.example.net:5432/app?sslmode=require"
 OWNER_URL = "postgresql://owner:sentinel-owner-pw-6e0@db.example.net:5432/app?sslmode=require"
@@ -15,16 +15,22 @@ OWNER_URL = "postgresql://owner:sentinel-owner-pw-6e0@db.example.net:5432/app?ss
 
 def _references(value, name: str) -> bool:
     if isinstance(value, dict):
-        return any((k in ("secretRef", "secretKeyRef") and isinstance(v, dict) and v.get("name") == name)
-                   or _references(v, name) for k, v in value.items())
+        return any(
+            (k in ("secretRef", "secretKeyRef") and isinstance(v, dict) and v.get("name") == name)
+            or _references(v, name)
+            for k, v in value.items()
+        )
     if isinstance(value, list):
         return any(_references(v, name) for v in value)
     return False
 
 
 def _owner_readers(plan) -> list[str]:
-    return sorted(f"{r.type.rsplit(':', 1)[-1]}/{r.name}" for r in plan.resources
-                  if _references(unwrapped(r.inputs), workloads.MIGRATE_SECRET_NAME))
+    return sorted(
+        f"{r.type.rsplit(':', 1)[-1]}/{r.name}"
+        for r in plan.resources
+        if _references(unwrapped(r.inputs), workloads.MIGRATE_SECRET_NAME)
+    )
 
 
 def _secret(plan, name: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.kubernetes import edge
+from infra.render.kubernetes import edge
 from tests.kubernetes.conftest import find
 
 MAX_UPLOAD = 10 * 1024 * 1024  # maxUploadBytes default
@@ -47,7 +47,9 @@ def _matches(match: dict, path: str) -> bool:
 
 def test_gateway_rejects_bodies_beyond_the_upload_limit(objects):
     policy = find(objects, "BackendTrafficPolicy")
-    assert policy["spec"]["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "ai-service-api"}]
+    assert policy["spec"]["targetRefs"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "ai-service-api"}
+    ]
     limit = int(policy["spec"]["requestBuffer"]["limit"])
     # The service answers the exact limit itself; the gateway only adds room for multipart framing.
     assert MAX_UPLOAD < limit <= MAX_UPLOAD + 128 * 1024

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.kubernetes import logs as k8s_logs
-from infra.observability import logs
+from infra.render.kubernetes import logs as k8s_logs
+from infra.render.observability import logs
 from tests.support import alloy
 
 KEYS_DIR = Path(__file__).parent / "chart_keys"
@@ -37,10 +37,14 @@ def _undocumented(values: dict, chart) -> list[str]:
     return [p for p in _leaf_paths(values) if not documented(p)]
 
 
-@pytest.mark.parametrize(("chart", "values"), [
-    (k8s_logs.LOKI_CHART, k8s_logs.loki_values("prod", 7)),
-    (k8s_logs.ALLOY_CHART, k8s_logs.alloy_values("ai-service")),
-], ids=["loki", "alloy"])
+@pytest.mark.parametrize(
+    ("chart", "values"),
+    [
+        (k8s_logs.LOKI_CHART, k8s_logs.loki_values("prod", 7)),
+        (k8s_logs.ALLOY_CHART, k8s_logs.alloy_values("ai-service")),
+    ],
+    ids=["loki", "alloy"],
+)
 def test_values_set_only_documented_keys(chart, values) -> None:
     assert chart.version[0].isdigit() and chart.namespace == "monitoring"
     assert _undocumented(values, chart) == []
@@ -49,18 +53,30 @@ def test_values_set_only_documented_keys(chart, values) -> None:
 def test_misspelled_value_is_caught() -> None:
     values = k8s_logs.loki_values("prod", 7)
     values["singleBinary"]["persistance"] = values["singleBinary"].pop("persistence")
-    assert _undocumented(values, k8s_logs.LOKI_CHART) == ["singleBinary.persistance.enabled", "singleBinary.persistance.size"]
+    assert _undocumented(values, k8s_logs.LOKI_CHART) == [
+        "singleBinary.persistance.enabled",
+        "singleBinary.persistance.size",
+    ]
 
 
 @pytest.mark.parametrize("days", [3, 30])
 def test_loki_config_blocks_match_the_documented_schema(days: int) -> None:
     """The chart writes these value sections into loki.yaml verbatim: each must be a valid block."""
     loki = k8s_logs.loki_values("prod", days)["loki"]
-    blocks = {"limits_config": loki["limits_config"], "compactor": loki["compactor"], "ruler": loki["rulerConfig"],
-              "schema_config": loki["schemaConfig"], "querier": loki["querier"], "ingester": loki["ingester"]}
+    blocks = {
+        "limits_config": loki["limits_config"],
+        "compactor": loki["compactor"],
+        "ruler": loki["rulerConfig"],
+        "schema_config": loki["schemaConfig"],
+        "querier": loki["querier"],
+        "ingester": loki["ingester"],
+    }
     for name, block in blocks.items():
-        errors = list(jsonschema.Draft202012Validator(LOKI_SCHEMA["properties"][name] | {"$defs": LOKI_SCHEMA["$defs"]})
-                      .iter_errors(block))
+        errors = list(
+            jsonschema.Draft202012Validator(
+                LOKI_SCHEMA["properties"][name] | {"$defs": LOKI_SCHEMA["$defs"]}
+            ).iter_errors(block)
+        )
         assert not errors, (name, [e.message for e in errors])
     assert loki["limits_config"]["retention_period"] == f"{days * 24}h"
     assert loki["compactor"]["retention_enabled"] and loki["compactor"]["delete_request_store"] == "filesystem"
@@ -82,7 +98,9 @@ def test_single_binary_keeps_its_data_on_a_volume_and_alerts_the_stack_alertmana
     assert volume["name"] == mount["name"] and volume["configMap"]["name"] == k8s_logs.RULES_CONFIG_MAP
     # Nothing of the scalable modes, no gateway, caches, canary, test pod or MinIO.
     assert all(values[c]["replicas"] == 0 for c in ("read", "write", "backend"))
-    assert not any(values[c]["enabled"] for c in ("gateway", "chunksCache", "resultsCache", "lokiCanary", "test", "minio"))
+    assert not any(
+        values[c]["enabled"] for c in ("gateway", "chunksCache", "resultsCache", "lokiCanary", "test", "minio")
+    )
 
 
 def test_alloy_reads_the_app_namespace_and_pushes_to_loki() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.kubernetes import charts
+from infra.render.kubernetes import charts
 
 NS = "ai-service"
 
@@ -72,7 +72,8 @@ def _peer_matches(peer: dict, other: Pod, policy_ns: str) -> bool:
         block = peer["ipBlock"]
         address = ipaddress.ip_address(other.ip)
         return address in ipaddress.ip_network(block["cidr"]) and not any(
-            address in ipaddress.ip_network(e) for e in block.get("except", []))
+            address in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
     if not other.namespace:  # outside the cluster: only ipBlock peers match
         return False
     if "namespaceSelector" in peer:
@@ -90,15 +91,21 @@ def _port_ok(rule: dict, port: int, protocol: str) -> bool:
 
 def _allowed(policies, pod: Pod, other: Pod, port: int, protocol: str, direction: str) -> bool:
     """Is traffic admitted on `pod`'s side (direction Ingress: from other; Egress: to other)?"""
-    selecting = [p for p in policies if p["metadata"]["namespace"] == pod.namespace
-                 and _matches(p["spec"]["podSelector"], pod.labels) and direction in p["spec"]["policyTypes"]]
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"]["namespace"] == pod.namespace
+        and _matches(p["spec"]["podSelector"], pod.labels)
+        and direction in p["spec"]["policyTypes"]
+    ]
     if not selecting:
         return True  # no policy isolates this pod in that direction
     key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
     return any(
         _port_ok(rule, port, protocol)
         and (peers_key not in rule or any(_peer_matches(peer, other, pod.namespace) for peer in rule[peers_key]))
-        for p in selecting for rule in p["spec"].get(key) or []
+        for p in selecting
+        for rule in p["spec"].get(key) or []
     )
 
 
@@ -124,25 +131,28 @@ def extras_policies(extras_objects):
     return _policies(extras_objects)
 
 
-@pytest.mark.parametrize("src,dst,port,expected", [
-    ("gateway", "api", 8000, True),
-    ("stranger", "api", 8000, False),
-    ("gateway", "worker", 8001, False),
-    ("gateway", "redis", 6379, False),
-    ("api", "redis", 6379, True),
-    ("worker", "redis", 6379, True),
-    ("migrate", "redis", 6379, False),
-    ("schedule", "redis", 6379, True),  # enqueues for the workers
-    ("stranger", "redis", 6379, False),
-    ("prometheus", "api", 8000, True),
-    ("prometheus", "worker", 8001, True),
-    ("prometheus", "redis", 9121, True),
-    ("prometheus", "redis", 6379, False),
-    ("api", "worker", 8001, False),
-    ("redis", "api", 8000, False),
-    ("gateway", "solver", 8089, True),
-    ("stranger", "solver", 8089, False),
-])
+@pytest.mark.parametrize(
+    "src,dst,port,expected",
+    [
+        ("gateway", "api", 8000, True),
+        ("stranger", "api", 8000, False),
+        ("gateway", "worker", 8001, False),
+        ("gateway", "redis", 6379, False),
+        ("api", "redis", 6379, True),
+        ("worker", "redis", 6379, True),
+        ("migrate", "redis", 6379, False),
+        ("schedule", "redis", 6379, True),  # enqueues for the workers
+        ("stranger", "redis", 6379, False),
+        ("prometheus", "api", 8000, True),
+        ("prometheus", "worker", 8001, True),
+        ("prometheus", "redis", 9121, True),
+        ("prometheus", "redis", 6379, False),
+        ("api", "worker", 8001, False),
+        ("redis", "api", 8000, False),
+        ("gateway", "solver", 8089, True),
+        ("stranger", "solver", 8089, False),
+    ],
+)
 def test_reachability_between_pods(policies, src, dst, port, expected):
     assert can_reach(policies, PODS[src], PODS[dst], port) is expected
 
@@ -152,36 +162,49 @@ def test_every_pod_resolves_dns(policies, component):
     assert can_reach(policies, PODS[component], PODS["dns"], 53, "UDP")
 
 
-@pytest.mark.parametrize("component,port,expected", [
-    ("api", 443, True), ("worker", 443, True), ("migrate", 25060, True), ("api", 5432, True),
-    ("schedule", 25060, True), ("schedule", 443, True),
-    ("api", 22, False), ("redis", 443, False), ("redis", 25060, False), ("api", 6543, False),
-])
+@pytest.mark.parametrize(
+    "component,port,expected",
+    [
+        ("api", 443, True),
+        ("worker", 443, True),
+        ("migrate", 25060, True),
+        ("api", 5432, True),
+        ("schedule", 25060, True),
+        ("schedule", 443, True),
+        ("api", 22, False),
+        ("redis", 443, False),
+        ("redis", 25060, False),
+        ("api", 6543, False),
+    ],
+)
 def test_egress_outside_the_cluster(policies, component, port, expected):
     assert can_reach(policies, PODS[component], INTERNET, port) is expected
 
 
-@pytest.mark.parametrize("src,dst,port,expected", [
-    ("api", "whatsapp", 3000, True),
-    ("worker", "whatsapp", 3000, True),
-    ("gateway", "whatsapp", 3000, True),  # public: true
-    ("api", "helpdesk", 8080, True),
-    ("worker", "helpdesk", 8080, True),
-    ("gateway", "helpdesk", 8080, False),  # private by default
-    ("api", "helpdesk", 9999, False),  # only its own port
-    ("migrate", "helpdesk", 8080, False),
-    ("schedule", "helpdesk", 8080, False),
-    ("redis", "helpdesk", 8080, False),
-    ("prometheus", "helpdesk", 8080, False),
-    ("stranger", "helpdesk", 8080, False),
-    ("stranger", "whatsapp", 3000, False),
-    ("whatsapp", "helpdesk", 8080, False),  # accessories do not reach each other
-    ("gateway", "sync", 8080, False),
-    ("api", "sync", 8080, False),
-    ("helpdesk", "redis", 6379, False),
-    ("helpdesk", "api", 8000, False),
-    ("sync", "redis", 6379, False),
-])
+@pytest.mark.parametrize(
+    "src,dst,port,expected",
+    [
+        ("api", "whatsapp", 3000, True),
+        ("worker", "whatsapp", 3000, True),
+        ("gateway", "whatsapp", 3000, True),  # public: true
+        ("api", "helpdesk", 8080, True),
+        ("worker", "helpdesk", 8080, True),
+        ("gateway", "helpdesk", 8080, False),  # private by default
+        ("api", "helpdesk", 9999, False),  # only its own port
+        ("migrate", "helpdesk", 8080, False),
+        ("schedule", "helpdesk", 8080, False),
+        ("redis", "helpdesk", 8080, False),
+        ("prometheus", "helpdesk", 8080, False),
+        ("stranger", "helpdesk", 8080, False),
+        ("stranger", "whatsapp", 3000, False),
+        ("whatsapp", "helpdesk", 8080, False),  # accessories do not reach each other
+        ("gateway", "sync", 8080, False),
+        ("api", "sync", 8080, False),
+        ("helpdesk", "redis", 6379, False),
+        ("helpdesk", "api", 8000, False),
+        ("sync", "redis", 6379, False),
+    ],
+)
 def test_only_the_service_reaches_an_accessory(extras_policies, src, dst, port, expected):
     assert can_reach(extras_policies, PODS[src], PODS[dst], port) is expected
 
@@ -196,8 +219,13 @@ def test_accessories_resolve_dns_and_reach_only_https_outside(extras_policies, a
 
 
 def test_accessories_do_not_change_what_the_service_may_reach(policies, extras_policies):
-    for src, dst, port in [("gateway", "api", 8000), ("api", "redis", 6379), ("prometheus", "worker", 8001),
-                           ("stranger", "api", 8000), ("migrate", "redis", 6379)]:
+    for src, dst, port in [
+        ("gateway", "api", 8000),
+        ("api", "redis", 6379),
+        ("prometheus", "worker", 8001),
+        ("stranger", "api", 8000),
+        ("migrate", "redis", 6379),
+    ]:
         assert can_reach(extras_policies, PODS[src], PODS[dst], port) is can_reach(policies, PODS[src], PODS[dst], port)
 
 

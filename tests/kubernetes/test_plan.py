@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.kubernetes import charts
-from infra.kubernetes import logs as k8s_logs
-from infra.plan.values import Secret, masked, unwrapped
+from infra.render.kubernetes import charts
+from infra.render.kubernetes import logs as k8s_logs
 from infra.settings import ConfigError
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with, run_cli, stack_file
 from tests.kubernetes.conftest import SENTINELS
 
@@ -27,11 +27,23 @@ def test_cli_plan_json_exits_zero_and_renders_manifests_and_values(tmp_path):
     assert report["target"] == "kubernetes"
     assert not report["policy"]["violations"]
     assert sorted(p.name for p in (tmp_path / "kubernetes").glob("*.yaml")) == [
-        "dashboards.yaml", "gateway.yaml", "logs.yaml", "monitoring.yaml", "namespace.yaml", "network-policies.yaml",
-        "redis.yaml", "schedules.yaml", "service.yaml"]
+        "dashboards.yaml",
+        "gateway.yaml",
+        "logs.yaml",
+        "monitoring.yaml",
+        "namespace.yaml",
+        "network-policies.yaml",
+        "redis.yaml",
+        "schedules.yaml",
+        "service.yaml",
+    ]
     assert sorted(p.name for p in (tmp_path / "helm").glob("*.yaml")) == [
-        "alloy.values.yaml", "cert-manager.values.yaml", "envoy-gateway.values.yaml", "kube-prometheus-stack.values.yaml",
-        "loki.values.yaml"]
+        "alloy.values.yaml",
+        "cert-manager.values.yaml",
+        "envoy-gateway.values.yaml",
+        "kube-prometheus-stack.values.yaml",
+        "loki.values.yaml",
+    ]
 
 
 def test_deployments_roll_out_only_after_the_migrate_job(prod):
@@ -60,18 +72,33 @@ def test_migrate_job_name_follows_the_image_digest(prod, plan_stack):
 def test_secret_values_are_pulumi_secrets_and_never_rendered(prod_with_secrets):
     secrets = [r for r in prod_with_secrets.resources if r.type == "kubernetes:core/v1:Secret"]
     names = {r.inputs["metadata"]["name"] for r in secrets}
-    assert {"ai-service-env", "ai-service-migrate-env", "ai-service-redis", "ai-service-registry",
-            "grafana-admin", "alertmanager-slack"} <= names
+    assert {
+        "ai-service-env",
+        "ai-service-migrate-env",
+        "ai-service-redis",
+        "ai-service-registry",
+        "grafana-admin",
+        "alertmanager-slack",
+    } <= names
     for secret in secrets:
         data = secret.inputs["stringData"]
         # The engine marks the whole map secret when any value is; otherwise each value must be.
         if not isinstance(data, Secret):
             assert all(isinstance(v, Secret) for k, v in data.items() if k != "admin-user"), secret.name
     env = next(r for r in secrets if r.inputs["metadata"]["name"] == "ai-service-env")
-    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "API_KEYS", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY"} <= unwrapped(env.inputs["stringData"]).keys()
+    assert {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "API_KEYS",
+        "AWS_SECRET_ACCESS_KEY",
+        "OPENAI_API_KEY",
+    } <= unwrapped(env.inputs["stringData"]).keys()
     provider = prod_with_secrets.one("pulumi:providers:kubernetes", "k8s")
     assert isinstance(provider.inputs["kubeconfig"], Secret)
-    printed = json.dumps(masked([r.inputs for r in prod_with_secrets.resources])) + json.dumps(masked(prod_with_secrets.outputs))
+    printed = json.dumps(masked([r.inputs for r in prod_with_secrets.resources])) + json.dumps(
+        masked(prod_with_secrets.outputs)
+    )
     rendered = "\n".join(str(v) for v in prod_with_secrets.artifacts.values())
     for sentinel in SENTINELS.values():
         assert sentinel not in printed
@@ -103,8 +130,17 @@ def _documented(path: str, keys: set[str]) -> bool:
     return any(".".join(parts[:i]) + ".*" in keys for i in range(1, len(parts)))
 
 
-@pytest.mark.parametrize("chart", [charts.KUBE_PROMETHEUS_STACK, charts.CERT_MANAGER, charts.ENVOY_GATEWAY,
-                                   k8s_logs.LOKI_CHART, k8s_logs.ALLOY_CHART], ids=lambda c: c.release)
+@pytest.mark.parametrize(
+    "chart",
+    [
+        charts.KUBE_PROMETHEUS_STACK,
+        charts.CERT_MANAGER,
+        charts.ENVOY_GATEWAY,
+        k8s_logs.LOKI_CHART,
+        k8s_logs.ALLOY_CHART,
+    ],
+    ids=lambda c: c.release,
+)
 def test_helm_release_is_pinned_and_sets_only_documented_keys(prod, chart):
     release = prod.one(RELEASE, chart.release)
     inputs = unwrapped(release.inputs)
@@ -135,7 +171,7 @@ def test_prometheus_selects_our_objects_by_release_label(objects):
 
 
 def test_prometheus_rule_spec_is_the_shared_rule_groups(objects):
-    from infra.observability.rules import rule_groups
+    from infra.render.observability.rules import rule_groups
 
     rule = next(o for o in objects if o["kind"] == "PrometheusRule")
     assert rule["spec"] == rule_groups()
@@ -145,11 +181,15 @@ def test_prometheus_rule_spec_is_the_shared_rule_groups(objects):
 def existing_cluster(plan_stack):
     """An existing cluster with bring-your-own Postgres and Redis, and S3 instead of Spaces."""
     kubeconfig = "apiVersion: v1\nkind: Config\n# sentinel-kubeconfig-31c\n"
-    return plan_stack("prod", kubernetes=Secret({"cluster": {"create": False}, "kubeconfig": kubeconfig, "context": "gke_prod",
-                                                 "storageProvider": "s3"}),
-                      database=Secret({"url": "postgresql://app:pw@db.invalid:5432/app"}),
-                      redis=Secret({"url": "rediss://:pw@cache.invalid:6380/0"}),
-                      **{"aws:region": "eu-west-1"})
+    return plan_stack(
+        "prod",
+        kubernetes=Secret(
+            {"cluster": {"create": False}, "kubeconfig": kubeconfig, "context": "gke_prod", "storageProvider": "s3"}
+        ),
+        database=Secret({"url": "postgresql://app:pw@db.invalid:5432/app"}),
+        redis=Secret({"url": "rediss://:pw@cache.invalid:6380/0"}),
+        **{"aws:region": "eu-west-1"},
+    )
 
 
 def test_existing_cluster_from_a_kubeconfig_secret(existing_cluster):
@@ -198,13 +238,16 @@ def test_default_prod_monthly_cost(prod, plan_stack):
     assert ha.cost.monthly_usd - prod.cost.monthly_usd == pytest.approx(40.0)
 
 
-@pytest.mark.parametrize("overrides,key", [
-    ({"kubernetes": {"cluster": {"create": False}}}, "ai-service:kubernetes.kubeconfig"),
-    ({"domain": None}, "ai-service:domain"),
-    ({"kubernetes": {"hpaMax": 2}}, "ai-service:kubernetes.hpaMax"),
-    ({"kubernetes": {"cluster": {"minNodes": 4}}}, "ai-service:kubernetes"),
-    ({"kubernetes": {"storageProvider": "gcs"}}, "ai-service:kubernetes"),
-])
+@pytest.mark.parametrize(
+    "overrides,key",
+    [
+        ({"kubernetes": {"cluster": {"create": False}}}, "ai-service:kubernetes.kubeconfig"),
+        ({"domain": None}, "ai-service:domain"),
+        ({"kubernetes": {"hpaMax": 2}}, "ai-service:kubernetes.hpaMax"),
+        ({"kubernetes": {"cluster": {"minNodes": 4}}}, "ai-service:kubernetes"),
+        ({"kubernetes": {"storageProvider": "gcs"}}, "ai-service:kubernetes"),
+    ],
+)
 def test_bad_config_is_one_line_naming_the_key(overrides, key):
     with pytest.raises(ConfigError) as error:
         plan_with("prod", **overrides)

@@ -6,18 +6,27 @@ import copy
 
 import pytest
 
-from infra.kubernetes import workloads
-from infra.policy import ResourceRule, ResourceView
-from infra.policy.kubernetes import K8S_RULES
+from infra.render.kubernetes import workloads
 from infra.settings.model import DEFAULT_WORKERS
+from infra.tooling.policy import ResourceRule, ResourceView
+from infra.tooling.policy.kubernetes import K8S_RULES
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
 def _spec() -> workloads.AppSpec:
-    return workloads.AppSpec(namespace="ns", image="registry.invalid/app@sha256:" + "a" * 64, migrate_job_name="m",
-                             api_min_replicas=2, api_max_replicas=4, api_cpu="500m", api_memory="512Mi",
-                             workers=DEFAULT_WORKERS, worker_hpa_max=0, job_timeout_s=60)
+    return workloads.AppSpec(
+        namespace="ns",
+        image="registry.invalid/app@sha256:" + "a" * 64,
+        migrate_job_name="m",
+        api_min_replicas=2,
+        api_max_replicas=4,
+        api_cpu="500m",
+        api_memory="512Mi",
+        workers=DEFAULT_WORKERS,
+        worker_hpa_max=0,
+        job_timeout_s=60,
+    )
 
 
 def _violations(views: list[ResourceView]) -> list[str]:
@@ -31,25 +40,33 @@ def _violations(views: list[ResourceView]) -> list[str]:
 
 
 def _view(obj: dict) -> ResourceView:
-    kind_type = {"Deployment": DEPLOYMENT, "HorizontalPodAutoscaler": "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"}
+    kind_type = {
+        "Deployment": DEPLOYMENT,
+        "HorizontalPodAutoscaler": "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    }
     return ResourceView(type=kind_type[obj["kind"]], name=obj["metadata"]["name"], props=obj)
 
 
 def test_our_api_deployment_and_hpa_pass():
     spec = _spec()
-    assert _violations([_view(workloads.api_deployment(spec)),
-                        _view(workloads.hpa("ai-service-api", "ns", "api", 2, 4))]) == []
+    assert (
+        _violations([_view(workloads.api_deployment(spec)), _view(workloads.hpa("ai-service-api", "ns", "api", 2, 4))])
+        == []
+    )
 
 
-@pytest.mark.parametrize("mutate,rule", [
-    (lambda c, p: c["securityContext"].update(runAsNonRoot=False), "k8s-restricted-containers"),
-    (lambda c, p: c["securityContext"].pop("capabilities"), "k8s-restricted-containers"),
-    (lambda c, p: c["resources"].pop("limits"), "k8s-resource-limits"),
-    (lambda c, p: c.pop("readinessProbe"), "k8s-probes"),
-    (lambda c, p: p.update(hostNetwork=True), "k8s-no-host-namespaces"),
-    (lambda c, p: c.update(image="redis:latest"), "k8s-pinned-images"),
-    (lambda c, p: c.update(image="redis"), "k8s-pinned-images"),
-])
+@pytest.mark.parametrize(
+    "mutate,rule",
+    [
+        (lambda c, p: c["securityContext"].update(runAsNonRoot=False), "k8s-restricted-containers"),
+        (lambda c, p: c["securityContext"].pop("capabilities"), "k8s-restricted-containers"),
+        (lambda c, p: c["resources"].pop("limits"), "k8s-resource-limits"),
+        (lambda c, p: c.pop("readinessProbe"), "k8s-probes"),
+        (lambda c, p: p.update(hostNetwork=True), "k8s-no-host-namespaces"),
+        (lambda c, p: c.update(image="redis:latest"), "k8s-pinned-images"),
+        (lambda c, p: c.update(image="redis"), "k8s-pinned-images"),
+    ],
+)
 def test_each_rule_catches_its_violation(mutate, rule):
     deployment = copy.deepcopy(workloads.api_deployment(_spec()))
     pod = deployment["spec"]["template"]["spec"]
@@ -65,7 +82,7 @@ def test_replicas_on_an_hpa_scaled_deployment_is_a_violation():
 
 
 def test_accessories_pass_and_only_a_portless_one_goes_unprobed():
-    from infra.kubernetes import accessories
+    from infra.render.kubernetes import accessories
     from infra.settings.extras import Accessory
 
     served = Accessory(name="helpdesk", image="ghcr.io/example/helpdesk:3.1.0", port=8080)

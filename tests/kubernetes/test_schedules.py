@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.schedules import TIME_ZONE
+from infra.settings.schedules import TIME_ZONE
 from tests.kubernetes.conftest import SCHEDULES, find
 
 JOB_TIMEOUT_S = 600  # kubernetes.jobTimeoutS default
@@ -57,8 +57,11 @@ def test_scheduled_pods_get_the_workers_config_identity_and_security(objects):
     worker_pod = find(objects, "Deployment", "ai-service-worker-documents")["spec"]["template"]["spec"]
     job, worker = _container(job_pod), _container(worker_pod)
     assert job["image"] == worker["image"]
-    assert job["envFrom"] == worker["envFrom"] == [{"configMapRef": {"name": "ai-service-config"}},
-                                                   {"secretRef": {"name": "ai-service-env"}}]  # not the migrate URL
+    assert (
+        job["envFrom"]
+        == worker["envFrom"]
+        == [{"configMapRef": {"name": "ai-service-config"}}, {"secretRef": {"name": "ai-service-env"}}]
+    )  # not the migrate URL
     job_env = {e["name"]: e["value"] for e in job["env"]}
     worker_env = {e["name"]: e["value"] for e in worker["env"]}
     # What the command enqueues carries the same timeout the workers enforce.

@@ -22,8 +22,13 @@ KUBERNETES_VERSION = f"{ClusterConfig().version}.0"
 BUILTIN_GROUPS = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
 # Justified in docs/targets/kubernetes.md → checkov skips. Keep both lists equal.
 CHECKOV_SKIPS = {
-    "CKV_K8S_35": "the service reads its secrets from env (app/README.md's environment contract, 12-factor); Secrets are referenced, never inlined",
-    "CKV_K8S_43": "redis and redis_exporter are pinned by version tag (Renovate moves them); the app image is by digest",
+    "CKV_K8S_35": (
+        "the service reads its secrets from env (app/README.md's environment contract, 12-factor); "
+        "Secrets are referenced, never inlined"
+    ),
+    "CKV_K8S_43": (
+        "redis and redis_exporter are pinned by version tag (Renovate moves them); the app image is by digest"
+    ),
 }
 CHECKOV_INSTALL = ".ci/tools.sh (uv venv .tools/checkov && uv pip install checkov==3.2.495)"
 # Per-object skips live in the object's annotations (accessories: writable root, no port to probe).
@@ -37,21 +42,33 @@ def render(request) -> Path:
 
 def _split(rendered: Path) -> tuple[list[dict], list[dict]]:
     docs = [d for p in sorted((rendered / "kubernetes").glob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
-    return [d for d in docs if d["apiVersion"] in BUILTIN_GROUPS], [d for d in docs if d["apiVersion"] not in BUILTIN_GROUPS]
+    return [d for d in docs if d["apiVersion"] in BUILTIN_GROUPS], [
+        d for d in docs if d["apiVersion"] not in BUILTIN_GROUPS
+    ]
 
 
 def test_builtin_kinds_pass_kubernetes_validate_strict(render, tmp_path):
     validator = require_tool("kubernetes-validate", "uv sync (dev group)")
     builtin, _ = _split(render)
-    assert {d["kind"] for d in builtin} >= {"Namespace", "Deployment", "Job", "CronJob", "StatefulSet", "Service",
-                                             "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"}
+    assert {d["kind"] for d in builtin} >= {
+        "Namespace",
+        "Deployment",
+        "Job",
+        "CronJob",
+        "StatefulSet",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    }
     files = []
     for i, doc in enumerate(builtin):  # one object per file: a failure names its object
         path = tmp_path / f"{i:02d}-{doc['kind'].lower()}-{doc['metadata']['name']}.yaml"
         path.write_text(yaml.safe_dump(doc))
         files.append(str(path))
-    result = subprocess.run([validator, "--strict", "-k", KUBERNETES_VERSION, *files],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [validator, "--strict", "-k", KUBERNETES_VERSION, *files], capture_output=True, text=True, timeout=120
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     # Unknown kinds only warn: a warning here would mean an object went unchecked.
@@ -69,7 +86,9 @@ def test_custom_resources_match_their_crd_schemas(render):
 
 def test_crd_schema_rejects_a_misplaced_field(rendered):
     _, custom = _split(rendered)
-    route = json.loads(json.dumps(next(d for d in custom if d["kind"] == "HTTPRoute" and d["metadata"]["name"] == "ai-service-api")))
+    route = json.loads(
+        json.dumps(next(d for d in custom if d["kind"] == "HTTPRoute" and d["metadata"]["name"] == "ai-service-api"))
+    )
     route["spec"]["rules"][0]["backendRef"] = route["spec"]["rules"][0].pop("backendRefs")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(route, SCHEMAS[(route["apiVersion"], route["kind"])])
@@ -95,9 +114,21 @@ def checkov_results(rendered, rendered_extras, tmp_path_factory) -> dict[str, di
     for variant, render in variants.items():
         shutil.copytree(render / "kubernetes", root / variant)
     result = subprocess.run(
-        [checkov, "-d", str(root), "--framework", "kubernetes", "--output", "json",  # not --quiet: passed checks too
-         "--skip-check", ",".join(sorted(CHECKOV_SKIPS)), "--skip-download"],
-        capture_output=True, text=True, timeout=300,
+        [
+            checkov,
+            "-d",
+            str(root),
+            "--framework",
+            "kubernetes",
+            "--output",
+            "json",  # not --quiet: passed checks too
+            "--skip-check",
+            ",".join(sorted(CHECKOV_SKIPS)),
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
@@ -119,7 +150,9 @@ def test_checkov_finds_no_failed_checks(variant, checkov_results, request):
     assert len(results["passed"]) > 100  # it really read the manifests
     # Nothing skipped beyond the global list and the reasons written into the objects themselves.
     docs = [d for p in (render / "kubernetes").glob("*.yaml") for d in yaml.safe_load_all(p.read_text()) if d]
-    inline = [v for d in docs for k, v in ((d["metadata"].get("annotations") or {}).items()) if k.startswith(INLINE_SKIP)]
+    inline = [
+        v for d in docs for k, v in ((d["metadata"].get("annotations") or {}).items()) if k.startswith(INLINE_SKIP)
+    ]
     assert all("=" in v for v in inline)  # each with its reason
     assert len(results["skipped"]) == len(inline)
 

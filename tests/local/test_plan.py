@@ -10,18 +10,21 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from infra.plan.mocks import PlannedResource
-from infra.plan.stackfile import PROJECT_ROOT
-from infra.plan.values import Secret, unwrapped
-from infra.policy import evaluate
-from infra.render.compose import render_compose
+from infra.render.dockerhost.compose import render_compose
+from infra.render.dockerhost.topology_local import S3_PORT, local_containers
 from infra.settings import ConfigError
-from infra.topology_local import S3_PORT, local_containers
+from infra.tooling.plan.stackfile import PROJECT_ROOT
+from infra.tooling.policy import evaluate
+from infra.tooling.resources import PlannedResource
+from infra.tooling.values import Secret, unwrapped
 from tests.fixtures.plan import plan_with
 
 CONTAINER = "docker:index/container:Container"
-SENTINELS = {"apiKeys": "tenant-a:sentinel-api-key-4f1c", "openaiApiKey": "sk-sentinel-openai-9b2e",
-             "alertSlackWebhook": "https://hooks.slack.com/services/SENTINEL/SLACK/7d3a"}
+SENTINELS = {
+    "apiKeys": "tenant-a:sentinel-api-key-4f1c",
+    "openaiApiKey": "sk-sentinel-openai-9b2e",
+    "alertSlackWebhook": "https://hooks.slack.com/services/SENTINEL/SLACK/7d3a",
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +53,28 @@ def test_cli_plan_exits_zero_offline_with_json(local_cli):
     assert report["target"] == "local"
     # The log collector's Docker socket is the one waived exception (policy/waivers.yaml).
     assert [(v["policy"], v["resource"], bool(v.get("waiver"))) for v in report["policy"]["violations"]] == [
-        ("docker-no-privileged", "local-alloy", True)]
+        ("docker-no-privileged", "local-alloy", True)
+    ]
     assert report["cost"]["monthly_usd"] == 0
 
 
 def test_every_role_and_dependency_runs_as_a_container(local):
     names = set(containers(local))
-    assert {"postgres", "storage", "redis", "migrate", "api-1", "api-2", "worker-documents-1", "worker-documents-2",
-            "worker-cleanup-1", "nginx", "prometheus", "grafana", "alertmanager"} <= names
+    assert {
+        "postgres",
+        "storage",
+        "redis",
+        "migrate",
+        "api-1",
+        "api-2",
+        "worker-documents-1",
+        "worker-documents-2",
+        "worker-cleanup-1",
+        "nginx",
+        "prometheus",
+        "grafana",
+        "alertmanager",
+    } <= names
     network_id = local.one("Network").outputs["id"] if "id" in local.one("Network").outputs else None
     networks = {c["networksAdvanced"][0]["name"] for c in containers(local).values()}
     assert len(networks) == 1 and (network_id is None or networks == {network_id}), networks
@@ -83,7 +100,10 @@ def test_app_env_points_at_the_right_containers_and_ports(local):
     assert env(by_name["redis-exporter"])["REDIS_PASSWORD"] == env(by_name["redis"])["REDIS_PASSWORD"]
     identities = json.loads(next(u["content"] for u in by_name["storage"]["uploads"] if u["file"].endswith("s3.json")))
     credentials = identities["identities"][0]["credentials"][0]
-    assert (credentials["accessKey"], credentials["secretKey"]) == (app["AWS_ACCESS_KEY_ID"], app["AWS_SECRET_ACCESS_KEY"])
+    assert (credentials["accessKey"], credentials["secretKey"]) == (
+        app["AWS_ACCESS_KEY_ID"],
+        app["AWS_SECRET_ACCESS_KEY"],
+    )
     assert env(by_name["migrate"])["MIGRATE_DATABASE_URL"].startswith("postgresql://postgres:")
 
 
@@ -110,9 +130,20 @@ def test_nothing_listens_beyond_loopback(local):
 
 
 def test_published_ports_follow_the_local_config(plan_stack):
-    result = plan_stack("local", local={"httpPort": 18080, "grafanaPort": 13000, "prometheusPort": 19090,
-                                        "alertmanagerPort": 19093, "postgresPort": 15432, "s3Port": 18333})
-    published = {name: {(p["external"], p["internal"]) for p in c.get("ports", [])} for name, c in containers(result).items()}
+    result = plan_stack(
+        "local",
+        local={
+            "httpPort": 18080,
+            "grafanaPort": 13000,
+            "prometheusPort": 19090,
+            "alertmanagerPort": 19093,
+            "postgresPort": 15432,
+            "s3Port": 18333,
+        },
+    )
+    published = {
+        name: {(p["external"], p["internal"]) for p in c.get("ports", [])} for name, c in containers(result).items()
+    }
     assert published["nginx"] == {(18080, 80)}
     assert published["grafana"] == {(13000, 3000)}
     assert published["prometheus"] == {(19090, 9090)}
@@ -145,7 +176,9 @@ def test_generated_secrets_are_random_and_secret(local):
     assert unwrapped(local.outputs["apiKeys"]) == f"default:{generated['api-key']}"
     assert isinstance(local.outputs["apiKeys"], Secret)
     assert isinstance(local.outputs["grafanaAdminPassword"], Secret)
-    secret_uploads = [u for u in containers(local)["grafana"]["_resource"].inputs["uploads"] if isinstance(u["content"], Secret)]
+    secret_uploads = [
+        u for u in containers(local)["grafana"]["_resource"].inputs["uploads"] if isinstance(u["content"], Secret)
+    ]
     assert [u["file"] for u in secret_uploads] == ["/run/secrets/grafana-admin-password"]
 
 
@@ -159,16 +192,22 @@ def test_config_secrets_stay_out_of_plan_output_and_artifacts(tmp_path):
     app = env(containers(result)["api-1"])
     assert app["API_KEYS"] == SENTINELS["apiKeys"] and app["OPENAI_API_KEY"] == SENTINELS["openaiApiKey"]
     alertmanager = containers(result)["alertmanager"]["_resource"].inputs["uploads"]
-    assert any(isinstance(u["content"], Secret) and u["content"].value == SENTINELS["alertSlackWebhook"] for u in alertmanager)
+    assert any(
+        isinstance(u["content"], Secret) and u["content"].value == SENTINELS["alertSlackWebhook"] for u in alertmanager
+    )
 
 
 @pytest.mark.parametrize("secret", [False, True])
 def test_docker_env_passes_the_policy_only_as_a_pulumi_secret(secret):
     """The rule accepts the local stack because its env is a Pulumi secret, not because it skips Docker."""
     envs = ["APP_ENV=development", "API_KEYS=default:k3y", "GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/pw"]
-    container = PlannedResource(CONTAINER, "api", "urn:api", "", True, False, {"envs": Secret(envs) if secret else envs})
+    container = PlannedResource(
+        CONTAINER, "api", "urn:api", "", True, False, {"envs": Secret(envs) if secret else envs}
+    )
     found = [v.message for v in evaluate([container]) if v.policy == "no-plaintext-secret-env"]
-    assert found == ([] if secret else ["env API_KEYS is a plaintext value; use a secret file or the platform's secret store"])
+    assert found == (
+        [] if secret else ["env API_KEYS is a plaintext value; use a secret file or the platform's secret store"]
+    )
 
 
 def test_migrate_runs_to_completion_before_api_and_workers(local):
@@ -188,8 +227,8 @@ def test_migrate_runs_to_completion_before_api_and_workers(local):
 
 
 FAILING_MIGRATION = """
-from infra.plan import placeholders
-from infra.plan.plan import plan
+from infra.tooling.plan import placeholders
+from infra.tooling.plan.plan import plan
 original = placeholders.COMPUTED["docker:index/container:Container"]
 placeholders.COMPUTED["docker:index/container:Container"] = lambda name, inputs: original(name, inputs) | (
     {"exitCode": 3} if inputs.get("mustRun") is False else {})
@@ -204,8 +243,12 @@ else:
 
 def test_failed_migration_stops_the_update():
     # A fresh interpreter: the failed program leaves unawaited outputs whose errors asyncio reports at exit.
-    proc = subprocess.run([sys.executable, "-c", FAILING_MIGRATION], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-    assert "stopped: container ai-service-local-migrate exited with code 3" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    proc = subprocess.run(
+        [sys.executable, "-c", FAILING_MIGRATION], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert "stopped: container ai-service-local-migrate exited with code 3" in proc.stdout, (
+        proc.stdout + proc.stderr[-2000:]
+    )
 
 
 def test_memory_limits_restart_policies_and_healthchecks(local):
@@ -215,8 +258,19 @@ def test_memory_limits_restart_policies_and_healthchecks(local):
         assert c["restart"] in {"unless-stopped", "no"}, name
         assert c["logOpts"]["max-size"], name
     by_name = containers(local)
-    for name in ("nginx", "api-1", "api-2", "worker-documents-1", "worker-cleanup-1", "redis", "postgres", "storage",
-                 "prometheus", "grafana", "alertmanager"):
+    for name in (
+        "nginx",
+        "api-1",
+        "api-2",
+        "worker-documents-1",
+        "worker-cleanup-1",
+        "redis",
+        "postgres",
+        "storage",
+        "prometheus",
+        "grafana",
+        "alertmanager",
+    ):
         assert by_name[name]["healthcheck"]["tests"][0] in {"CMD", "CMD-SHELL"}, name
     # what something waits on is created only once Docker reports it healthy
     assert {n for n, c in by_name.items() if c.get("wait")} == {"postgres", "storage", "redis", "api-1", "api-2"}
@@ -249,8 +303,10 @@ def test_third_party_images_are_pinned(local):
     for r in local.find("RemoteImage"):
         if r.name != "service-image":
             assert ":" in r.inputs["name"] and not r.inputs["name"].endswith(":latest"), r.inputs["name"]
-    assert any(r.inputs["name"].startswith("pgvector/pgvector:0.8.") and r.inputs["name"].endswith("-pg16")
-               for r in local.find("RemoteImage"))
+    assert any(
+        r.inputs["name"].startswith("pgvector/pgvector:0.8.") and r.inputs["name"].endswith("-pg16")
+        for r in local.find("RemoteImage")
+    )
 
 
 def test_monitoring_off_runs_no_monitoring_containers(plan_stack):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-from infra.plan.stackfile import load_stack_config
+from infra.render.dockerhost.topology_local import SEAWEEDFS_IMAGE, local_containers, storage_server
 from infra.settings import load_settings
-from infra.topology_local import SEAWEEDFS_IMAGE, local_containers, storage_server
+from infra.tooling.plan.stackfile import load_stack_config
 from tests.fixtures.plan import stack_file
 
 
@@ -46,7 +46,7 @@ def test_the_service_accepts_the_environment_the_local_stack_gives_it(monkeypatc
     from ai_service.settings import check_startup
     from dotenv import dotenv_values
 
-    from infra import local_secrets
+    from infra.render.dockerhost import local_secrets
 
     files = {p.relative_to(tmp_path).as_posix(): p for p in local_secrets.write(tmp_path)}
     for spec in local_containers(_settings()):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.policy import ALL_RULES, Level
+from infra.tooling.policy import ALL_RULES, Level
 from tests.policy.corpus import load_all
 from tests.policy.corpus.runner import CorpusRun, run
 

@@ -8,13 +8,13 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.cost import estimate
-from infra.plan.plan import plan_config
-from infra.plan.report import text_report
-from infra.plan.runner import run_program
-from infra.plan.stackfile import StackConfig
 from infra.settings import ConfigError, load_settings
 from infra.settings.droplets import DROPLET_SIZES
+from infra.tooling.cost import estimate
+from infra.tooling.plan.plan import plan_config
+from infra.tooling.plan.report import text_report
+from infra.tooling.plan.runner import run_program
+from infra.tooling.plan.stackfile import StackConfig
 
 CONFIG = StackConfig("corpus", "cost", {"aws:region": "us-east-1"}, [])
 
@@ -68,7 +68,7 @@ def test_unknown_types_and_classes_are_named_in_the_plan(monkeypatch):
         aws.rds.Instance("db", engine="postgres", instance_class="db.x2iedn.32xlarge", allocated_storage=20)
         aws.kinesis.Stream("events", shard_count=1)
 
-    monkeypatch.setattr("infra.program.run", program)
+    monkeypatch.setattr("stacks.program.run", program)
     result = plan_config(CONFIG, load_settings({}))
     assert result.cost.unpriced == (
         "aws:rds/instance:Instance (instance class db.x2iedn.32xlarge)",
@@ -102,6 +102,6 @@ def test_secret_marked_values_are_not_plaintext_env():
     def program():
         aws.ssm.Parameter("pw", name="/app/DB_PASSWORD", type="SecureString", value=pulumi.Output.secret("x"))
 
-    from infra.policy.engine import evaluate
+    from infra.tooling.policy.engine import evaluate
 
     assert evaluate(run_program(program, CONFIG).resources, waivers=()) == []

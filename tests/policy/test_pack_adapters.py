@@ -8,8 +8,8 @@ from pathlib import Path
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-from infra.policy import ALL_RULES
-from infra.policy.rules import SSH_NOT_OPEN
+from infra.tooling.policy import ALL_RULES
+from infra.tooling.policy.base import SSH_NOT_OPEN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,8 +39,12 @@ def test_pack_reports_open_ssh_as_mandatory():
 def test_pack_accepts_ssh_from_listed_cidrs():
     policy = _adapters().to_policy(SSH_NOT_OPEN)
     reported: list[str] = []
-    fw = {"inboundRules": [{"protocol": "tcp", "portRange": "22", "sourceAddresses": ["203.0.113.0/24"]},
-                           {"protocol": "tcp", "portRange": "443", "sourceAddresses": ["0.0.0.0/0", "::/0"]}]}
+    fw = {
+        "inboundRules": [
+            {"protocol": "tcp", "portRange": "22", "sourceAddresses": ["203.0.113.0/24"]},
+            {"protocol": "tcp", "portRange": "443", "sourceAddresses": ["0.0.0.0/0", "::/0"]},
+        ]
+    }
     policy.validate(_args("digitalocean:index/firewall:Firewall", fw), lambda m, urn=None: reported.append(m))
     assert reported == []
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-from infra.plan.mocks import PlannedResource
-from infra.policy import ALL_RULES
-from infra.policy.engine import evaluate
-from infra.policy.waivers import WaiverFileError, load_file
+from infra.tooling.policy import ALL_RULES
+from infra.tooling.policy.engine import evaluate
+from infra.tooling.policy.waivers import WaiverFileError, load_file
+from infra.tooling.resources import PlannedResource
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_LB = {"spec": {"type": "LoadBalancer", "ports": [{"port": 6379}], "selector": {"app": "redis"}}}
@@ -98,9 +98,17 @@ def test_the_pack_matches_a_guard_to_its_bucket_while_the_id_is_unknown():
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     bucket = PolicyResource("aws:s3/bucket:Bucket", {}, "urn:b", "uploads", opts, None, None, [], {})
     flags = dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
-    block = PolicyResource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-                           {"bucket": proxy.UNKNOWN_STRING_VALUE, **flags}, "urn:pab", "uploads-guard", opts, None, None,
-                           [bucket], {"bucket": [bucket]})
+    block = PolicyResource(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        {"bucket": proxy.UNKNOWN_STRING_VALUE, **flags},
+        "urn:pab",
+        "uploads-guard",
+        opts,
+        None,
+        None,
+        [bucket],
+        {"bucket": [bucket]},
+    )
     policy = adapters.to_policy(next(r for r in ALL_RULES if r.name == "aws-bucket-not-public"))
     reported: list[str] = []
     policy.validate(StackValidationArgs([bucket, block], None), lambda m, urn=None: reported.append(m))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from infra.observability import logs
+from infra.render.observability import logs
 from tests.fixtures.services import free_port
 from tests.support import alloy
 
@@ -43,11 +43,19 @@ def test_docker_discovery_reads_only_this_compose_project() -> None:
     assert docker.children("filter")[0].attrs == {"name": "label", "values": ["com.docker.compose.project=shop"]}
 
 
-@pytest.mark.parametrize(("compose_service", "service"), [
-    ("api-1", "api"), ("api-12", "api"), ("worker-documents-2", "worker-documents"),
-    ("worker-cleanup-1", "worker-cleanup"), ("migrate", "migrate"), ("nginx", "nginx"),
-    ("redis-exporter", "redis-exporter"), ("node-exporter", "node-exporter"),
-])
+@pytest.mark.parametrize(
+    ("compose_service", "service"),
+    [
+        ("api-1", "api"),
+        ("api-12", "api"),
+        ("worker-documents-2", "worker-documents"),
+        ("worker-cleanup-1", "worker-cleanup"),
+        ("migrate", "migrate"),
+        ("nginx", "nginx"),
+        ("redis-exporter", "redis-exporter"),
+        ("node-exporter", "node-exporter"),
+    ],
+)
 def test_replicas_share_one_service_label(compose_service: str, service: str) -> None:
     rules = alloy.component(alloy.parse(DOCKER), "discovery.relabel", "containers").children("rule")
     labels = alloy.relabel(rules, {COMPOSE_SERVICE: compose_service, "__meta_docker_container_id": "abc"})
@@ -56,14 +64,22 @@ def test_replicas_share_one_service_label(compose_service: str, service: str) ->
 
 def test_kubernetes_pods_map_to_service_and_their_log_files() -> None:
     rules = alloy.component(alloy.parse(KUBERNETES), "discovery.relabel", "pods").children("rule")
-    component, instance = ("__meta_kubernetes_pod_label_app_kubernetes_io_component",
-                           "__meta_kubernetes_pod_label_app_kubernetes_io_instance")
-    pod = {component: "worker", instance: "documents",
-           "__meta_kubernetes_pod_uid": "1234-abcd", "__meta_kubernetes_pod_container_name": "worker"}
+    component, instance = (
+        "__meta_kubernetes_pod_label_app_kubernetes_io_component",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_instance",
+    )
+    pod = {
+        component: "worker",
+        instance: "documents",
+        "__meta_kubernetes_pod_uid": "1234-abcd",
+        "__meta_kubernetes_pod_container_name": "worker",
+    }
     labels = alloy.relabel(rules, pod)
     assert alloy.visible(labels) == {"service": "worker-documents"}
     assert labels["__path__"] == "/var/log/pods/*1234-abcd/worker/*.log"
-    assert alloy.visible(alloy.relabel(rules, {component: "api", "__meta_kubernetes_pod_uid": "9"})) == {"service": "api"}
+    assert alloy.visible(alloy.relabel(rules, {component: "api", "__meta_kubernetes_pod_uid": "9"})) == {
+        "service": "api"
+    }
     assert alloy.relabel(rules, {"__meta_kubernetes_pod_uid": "9"}) is None  # not one of our components
 
 
@@ -74,12 +90,15 @@ def test_known_levels_become_the_level_label(level: str) -> None:
     assert entry.labels == {"service": "api", "level": level}
 
 
-@pytest.mark.parametrize("line", [
-    json.dumps({"event": "x", "level": "Error: disk full at 03:00"}),  # free text must not become a label
-    json.dumps({"event": "x", "level": 3}),
-    "10.0.0.1 - - [22/Nov/2026:05:00:00 +0000] \"GET / HTTP/1.1\" 200 12",  # nginx access line
-    "",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps({"event": "x", "level": "Error: disk full at 03:00"}),  # free text must not become a label
+        json.dumps({"event": "x", "level": 3}),
+        '10.0.0.1 - - [22/Nov/2026:05:00:00 +0000] "GET / HTTP/1.1" 200 12',  # nginx access line
+        "",
+    ],
+)
 def test_other_lines_keep_only_the_service_label(line: str) -> None:
     process = alloy.component(alloy.parse(DOCKER), "loki.process", logs.PIPELINE)
     entry = alloy.run_pipeline(process, line, {"service": "nginx"})
@@ -104,15 +123,24 @@ def service_logs(tmp_path_factory, redis_server, postgres, s3_server) -> Service
     runner = ServiceRunner(tmp_path_factory.mktemp("logs"))
     try:
         # Storage points at a closed port: uploads fail with 503 the way they do when S3 is down.
-        broken = build_service_env(redis_server, postgres, s3_server, LOG_LEVEL="DEBUG",
-                                   S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1")
+        broken = build_service_env(
+            redis_server,
+            postgres,
+            s3_server,
+            LOG_LEVEL="DEBUG",
+            S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
+            AWS_MAX_ATTEMPTS="1",
+        )
         api = runner.start("api", broken)
         with httpx.Client(base_url=api.url, timeout=30) as client:
             assert client.get("/health").status_code == 200
             assert client.get(f"/api/v1/documents/{uuid.uuid4()}").status_code == 404
             assert client.get("/no/such/route").status_code == 404
-            upload = client.post("/api/v1/documents", files={"file": ("a.txt", b"hello", "text/plain")},
-                                 headers={"X-Request-ID": "logs-test-5xx"})
+            upload = client.post(
+                "/api/v1/documents",
+                files={"file": ("a.txt", b"hello", "text/plain")},
+                headers={"X-Request-ID": "logs-test-5xx"},
+            )
             assert upload.status_code == 503, upload.text
 
         working = build_service_env(redis_server, postgres, s3_server)
@@ -122,8 +150,11 @@ def service_logs(tmp_path_factory, redis_server, postgres, s3_server) -> Service
             accepted = client.post("/api/v1/documents", files={"file": ("notes.txt", b"Basaltic lava.", "text/plain")})
             assert accepted.status_code == 202, accepted.text
             document_id = accepted.json()["id"]
-            wait_until(lambda: client.get(f"/api/v1/documents/{document_id}").json()["status"] == "indexed",
-                       timeout=30, what="document indexed")
+            wait_until(
+                lambda: client.get(f"/api/v1/documents/{document_id}").json()["status"] == "indexed",
+                timeout=30,
+                what="document indexed",
+            )
     finally:
         runner.close()
 

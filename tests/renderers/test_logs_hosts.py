@@ -7,15 +7,20 @@ import json
 import pytest
 import yaml
 
-from infra import capacity, topology
-from infra.observability import logs
+from infra.render.dockerhost import capacity, topology
+from infra.render.observability import logs
 from infra.settings import ConfigError
 from infra.settings.model import Settings
 from tests.fixtures.plan import plan_with
 from tests.support import alloy
 
-LOG_FILES = {logs.LOKI_CONFIG_FILE, logs.LOKI_RULES_PATH, logs.ALLOY_CONFIG_FILE, logs.LOKI_DATASOURCE_FILE,
-             "grafana/dashboards/ai-service-logs.json"}
+LOG_FILES = {
+    logs.LOKI_CONFIG_FILE,
+    logs.LOKI_RULES_PATH,
+    logs.ALLOY_CONFIG_FILE,
+    logs.LOKI_DATASOURCE_FILE,
+    "grafana/dashboards/ai-service-logs.json",
+}
 
 
 def _compose(result) -> dict:
@@ -39,8 +44,9 @@ def test_retention_follows_the_setting(plan_stack) -> None:
     assert yaml.safe_load(result.artifacts[logs.LOKI_CONFIG_FILE])["limits_config"]["retention_period"] == "336h"
 
 
-@pytest.mark.parametrize("overrides", [{"logs": {"enabled": False}}, {"monitoring": False}],
-                         ids=["logs-off", "monitoring-off"])
+@pytest.mark.parametrize(
+    "overrides", [{"logs": {"enabled": False}}, {"monitoring": False}], ids=["logs-off", "monitoring-off"]
+)
 def test_logs_off_runs_nothing_of_it(plan_stack, overrides) -> None:
     result = plan_stack("dev", **overrides)
     assert not {"loki", "alloy"} & _compose(result)["services"].keys()
@@ -60,40 +66,58 @@ def _droplet_memory(settings: Settings) -> list[str]:
 
 
 def test_default_droplet_holds_logs_within_the_budget() -> None:
-    specs = topology.docker_host_containers(Settings(target="droplet"),
-                                            topology.HostProfile(image="i", s3_bucket="b", s3_region="r"))
+    specs = topology.docker_host_containers(
+        Settings(target="droplet"), topology.HostProfile(image="i", s3_bucket="b", s3_region="r")
+    )
     total = sum(s.memory_mib for s in specs)
-    assert total == 3104 + topology.SCHEDULER_MEMORY_MIB + logs.LOGS_MEMORY_MIB  # docs/targets/droplet.md shows it (generated)
+    assert (
+        total == 3104 + topology.SCHEDULER_MEMORY_MIB + logs.LOGS_MEMORY_MIB
+    )  # docs/targets/droplet.md shows it (generated)
     assert total <= int(4096 * capacity.HOST_MEMORY_SHARE)
     assert _droplet_memory(Settings(target="droplet")) == []
 
 
 def test_plan_names_logs_when_they_tip_the_droplet_over() -> None:
     """One more cleanup worker (256 MiB) still fits without logs, not with them: the plan says so."""
-    workers = [{"name": "documents", "queues": ["document_processing"], "replicas": 2},
-               {"name": "cleanup", "queues": ["cleanup_tasks"], "replicas": 2, "cpu": 0.25, "memory": 256}]
+    workers = [
+        {"name": "documents", "queues": ["document_processing"], "replicas": 2},
+        {"name": "cleanup", "queues": ["cleanup_tasks"], "replicas": 2, "cpu": 0.25, "memory": 256},
+    ]
     assert _droplet_memory(Settings(target="droplet", workers=workers, logs={"enabled": False})) == []
     with pytest.raises(ConfigError) as error:
         plan_with("dev", workers=workers)
     (problem,) = error.value.problems
     assert problem.startswith("ai-service:logs: Loki and Alloy need 384 MiB")
-    assert "only 182 MiB" in problem and "(3504 MiB)" in problem and "3686 MiB" in problem and "logs.enabled: false" in problem
+    assert (
+        "only 182 MiB" in problem
+        and "(3504 MiB)" in problem
+        and "3686 MiB" in problem
+        and "logs.enabled: false" in problem
+    )
 
 
 def test_every_datasource_the_dashboards_use_is_provisioned(plan_stack) -> None:
     """Grafana shows "datasource not found" for a uid no provisioning file declares."""
     files = plan_stack("dev").artifacts
-    provisioned = [ds["uid"] for path, text in files.items() if path.startswith("grafana/provisioning/datasources/")
-                   for ds in yaml.safe_load(text)["datasources"]]
+    provisioned = [
+        ds["uid"]
+        for path, text in files.items()
+        if path.startswith("grafana/provisioning/datasources/")
+        for ds in yaml.safe_load(text)["datasources"]
+    ]
     assert len(provisioned) == len(set(provisioned)) and logs.LOKI_DATASOURCE_UID in provisioned
 
     def uids(node) -> set[str]:
         if isinstance(node, dict):
-            found = {node["uid"]} if {"type", "uid"} <= node.keys() and node["type"] in ("loki", "prometheus") else set()
+            found = (
+                {node["uid"]} if {"type", "uid"} <= node.keys() and node["type"] in ("loki", "prometheus") else set()
+            )
             return found.union(*(uids(v) for v in node.values()))
         if isinstance(node, list):
             return set().union(*(uids(v) for v in node))
         return set()
 
-    used = set().union(*(uids(json.loads(text)) for path, text in files.items() if path.startswith("grafana/dashboards/")))
+    used = set().union(
+        *(uids(json.loads(text)) for path, text in files.items() if path.startswith("grafana/dashboards/"))
+    )
     assert logs.LOKI_DATASOURCE_UID in used and used <= set(provisioned)

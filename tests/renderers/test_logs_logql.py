@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.observability import logs
-from infra.observability.log_dashboard import dashboard_log_queries, logs_dashboard
+from infra.render.observability import logs
+from infra.render.observability.log_dashboard import dashboard_log_queries, logs_dashboard
 from tests.support.logql import parse_logql, substitute
 
 OBSERVABILITY_PAGE = Path(__file__).resolve().parents[2] / "docs" / "observability.md"

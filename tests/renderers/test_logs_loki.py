@@ -19,9 +19,10 @@ import jsonschema
 import pytest
 import yaml
 
-from infra.observability import logs
-from infra.observability.render import MonitoringInputs, render_monitoring_files, write_files
-from infra.observability.services import ALERTMANAGER
+from infra.render.observability import logs
+from infra.render.observability.log_dashboard import render_log_files
+from infra.render.observability.render import MonitoringInputs, render_monitoring_files, write_files
+from infra.render.observability.services import ALERTMANAGER
 from tests.support.tools import require_tool
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "loki-config.schema.json").read_text())
@@ -92,7 +93,7 @@ def test_rule_file_structure_passes_promtool(tmp_path: Path) -> None:
 
 def test_rules_land_where_the_ruler_reads_them() -> None:
     """local ruler storage reads <directory>/<tenant>/*.yml; without auth the tenant is `fake`."""
-    files = logs.render_log_files(logs.LogInputs(stack="dev"))
+    files = render_log_files(logs.LogInputs(stack="dev"))
     loki = next(s for s in logs.log_services() if s.name == logs.LOKI)
     rules_mount = next(m for m in loki.mounts if m.target == logs.LOKI_RULES_DIR)
     ruler_dir = logs.loki_config(logs.LokiInputs(stack="dev"))["ruler"]["storage"]["local"]["directory"]
@@ -101,7 +102,7 @@ def test_rules_land_where_the_ruler_reads_them() -> None:
 
 
 def test_every_file_a_container_mounts_is_rendered() -> None:
-    files = logs.render_log_files(logs.LogInputs(stack="dev"))
+    files = render_log_files(logs.LogInputs(stack="dev"))
     for service in logs.log_services():
         for mount in service.mounts:
             if mount.volume or mount.source.startswith("/"):
@@ -121,7 +122,9 @@ def test_containers_are_pinned_limited_and_counted() -> None:
     assert not any(m.target == "/var/run/docker.sock" and not m.read_only for m in by_name[logs.ALLOY].mounts)
 
 
-@pytest.mark.parametrize(("service", "component"), [("api", "api"), ("worker-documents", "worker"), ("migrate", "migrate")])
+@pytest.mark.parametrize(
+    ("service", "component"), [("api", "api"), ("worker-documents", "worker"), ("migrate", "migrate")]
+)
 def test_log_alert_carries_what_routing_and_inhibition_compare(tmp_path: Path, service: str, component: str) -> None:
     """Alertmanager groups by alertname/stack/component and lets a critical alert of the same stack
     and component (ApiHighErrorRate: component=api) mute this warning; routed by the real amtool."""
@@ -131,10 +134,23 @@ def test_log_alert_carries_what_routing_and_inhibition_compare(tmp_path: Path, s
     assert re.fullmatch(regex, service).expand(r"\1") == component
     stack = logs.loki_config(logs.LokiInputs(stack="dev"))["ruler"]["external_labels"]["stack"]
     amtool = require_tool("amtool", "apt-get install -y prometheus-alertmanager")
-    write_files(render_monitoring_files(MonitoringInputs("dev", ("api-1",), ("worker-documents-1",), slack_enabled=True)),
-                tmp_path)
+    write_files(
+        render_monitoring_files(MonitoringInputs("dev", ("api-1",), ("worker-documents-1",), slack_enabled=True)),
+        tmp_path,
+    )
     labels = {"alertname": rule["alert"], **rule["labels"], "service": service, "component": component, "stack": stack}
-    result = subprocess.run([amtool, "config", "routes", "test", f"--config.file={tmp_path / 'alertmanager/alertmanager.yml'}",
-                             *(f"{k}={v}" for k, v in labels.items())], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            amtool,
+            "config",
+            "routes",
+            "test",
+            f"--config.file={tmp_path / 'alertmanager/alertmanager.yml'}",
+            *(f"{k}={v}" for k, v in labels.items()),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "slack"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.observability import grafana, services
-from infra.observability.alertmanager import SLACK_WEBHOOK_FILE, AlertingInputs
-from infra.observability.metrics import SCRAPE_JOBS
-from infra.observability.prometheus import ScrapeTargets
-from infra.observability.render import (
+from infra.render.observability import grafana, services
+from infra.render.observability.alertmanager import SLACK_WEBHOOK_FILE, AlertingInputs
+from infra.render.observability.metrics import SCRAPE_JOBS
+from infra.render.observability.prometheus import ScrapeTargets
+from infra.render.observability.render import (
     MonitoringInputs,
     render_monitoring_files,
     render_secret_files,
@@ -75,7 +75,9 @@ def test_bad_scrape_target_is_rejected_by_name(bad: str) -> None:
 
 
 def test_bad_monitoring_inputs_are_named() -> None:
-    with pytest.raises(ValueError, match=r"api hosts must be bare host names \(the port is added\), got \['api-1:8000'\]"):
+    with pytest.raises(
+        ValueError, match=r"api hosts must be bare host names \(the port is added\), got \['api-1:8000'\]"
+    ):
         MonitoringInputs("dev", ("api-1:8000",), ())
     with pytest.raises(ValueError, match="stack name must not be empty"):
         MonitoringInputs("", ("api-1",), ())
@@ -94,19 +96,29 @@ def test_alerts_route_to_slack_only_when_configured(tmp_path: Path, slack: bool,
     amtool = require_tool("amtool", "apt-get install -y prometheus-alertmanager")
     write_files(render_monitoring_files(_inputs(slack)), tmp_path)
     config = str(tmp_path / "alertmanager/alertmanager.yml")
-    result = _run(amtool, "config", "routes", "test", f"--config.file={config}",
-                  f"severity={severity}", "alertname=ApiDown", "component=api")
+    result = _run(
+        amtool,
+        "config",
+        "routes",
+        "test",
+        f"--config.file={config}",
+        f"severity={severity}",
+        "alertname=ApiDown",
+        "component=api",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == receiver
 
 
 def test_critical_alert_mutes_warnings_of_the_same_component() -> None:
     config = yaml.safe_load(render_monitoring_files(_inputs(True))["alertmanager/alertmanager.yml"])
-    assert config["inhibit_rules"] == [{
-        "source_matchers": ['severity="critical"'],
-        "target_matchers": ['severity="warning"'],
-        "equal": ["stack", "component"],
-    }]
+    assert config["inhibit_rules"] == [
+        {
+            "source_matchers": ['severity="critical"'],
+            "target_matchers": ['severity="warning"'],
+            "equal": ["stack", "component"],
+        }
+    ]
 
 
 def test_secrets_never_reach_rendered_files() -> None:
@@ -136,16 +148,33 @@ def test_slack_message_templates_render_in_amtool(tmp_path: Path) -> None:
     config = yaml.safe_load(render_monitoring_files(_inputs(True))["alertmanager/alertmanager.yml"])
     slack = next(r for r in config["receivers"] if r["name"] == "slack")["slack_configs"][0]
     labels = {"alertname": "RedisDown", "severity": "critical", "stack": "dev", "component": "redis"}
-    alert = {"status": "firing", "labels": labels, "startsAt": "2026-01-01T00:00:00Z",
-             "annotations": {"summary": "Redis is unreachable", "description": "no jobs", "runbook": "check redis"}}
-    data = {"receiver": "slack", "status": "firing", "alerts": [alert], "groupLabels": {"alertname": "RedisDown"},
-            "commonLabels": labels, "commonAnnotations": alert["annotations"], "externalURL": "http://alertmanager"}
+    alert = {
+        "status": "firing",
+        "labels": labels,
+        "startsAt": "2026-01-01T00:00:00Z",
+        "annotations": {"summary": "Redis is unreachable", "description": "no jobs", "runbook": "check redis"},
+    }
+    data = {
+        "receiver": "slack",
+        "status": "firing",
+        "alerts": [alert],
+        "groupLabels": {"alertname": "RedisDown"},
+        "commonLabels": labels,
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://alertmanager",
+    }
     (tmp_path / "data.json").write_text(json.dumps(data))
     (tmp_path / "none.tmpl").write_text("")
     rendered = {}
     for field in ("title", "text"):
-        result = _run(amtool, "template", "render", f"--template.glob={tmp_path / 'none.tmpl'}",
-                      f"--template.data={tmp_path / 'data.json'}", f"--template.text={slack[field]}")
+        result = _run(
+            amtool,
+            "template",
+            "render",
+            f"--template.glob={tmp_path / 'none.tmpl'}",
+            f"--template.data={tmp_path / 'data.json'}",
+            f"--template.text={slack[field]}",
+        )
         assert result.returncode == 0, result.stderr
         rendered[field] = result.stdout
     assert rendered["title"].strip() == "[FIRING:1] RedisDown (dev)"

@@ -14,11 +14,11 @@ import promql_parser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.observability import rules, services, thresholds
-from infra.observability.dashboards import dashboard_queries
-from infra.observability.metrics import CONTRACT_SERIES, SERVICE_METRICS, series_names
-from infra.observability.prometheus import ScrapeTargets
-from infra.observability.render import MonitoringInputs, render_monitoring_files, write_files
+from infra.render.observability import rules, services, thresholds
+from infra.render.observability.dashboards import dashboard_queries
+from infra.render.observability.metrics import CONTRACT_SERIES, SERVICE_METRICS, series_names
+from infra.render.observability.prometheus import ScrapeTargets
+from infra.render.observability.render import MonitoringInputs, render_monitoring_files, write_files
 from tests.fixtures.services import ServiceProcess, ServiceRunner, build_service_env, free_port, wait_until
 from tests.support.tools import require_tool
 
@@ -55,10 +55,13 @@ def test_rules_and_dashboards_read_only_contract_metrics() -> None:
 
 def test_renderers_never_import_pulumi() -> None:
     """Renderers are pure: importing the whole package must not load any Pulumi SDK."""
-    probe = ("import sys, infra.observability.render; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))")
-    result = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
-                            cwd=Path(__file__).parents[2])
+    probe = (
+        "import sys, infra.render.observability.render; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=Path(__file__).parents[2]
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -79,8 +82,10 @@ def running(redis_server, postgres, s3_server, tmp_path_factory) -> Iterator[Run
     try:
         api = runner.start("api", env)
         worker = runner.start("worker", env, "--queues", "document_processing,cleanup_tasks")
-        upload = httpx.post(f"{api.url}/api/v1/documents",
-                            files={"file": ("notes.txt", b"Prometheus scrapes the service.", "text/plain")})
+        upload = httpx.post(
+            f"{api.url}/api/v1/documents",
+            files={"file": ("notes.txt", b"Prometheus scrapes the service.", "text/plain")},
+        )
         assert upload.status_code == 202, upload.text
         document = f"{api.url}/api/v1/documents/{upload.json()['id']}"
         wait_until(lambda: httpx.get(document).json()["status"] == "indexed", timeout=30, what="document indexed")
@@ -123,7 +128,10 @@ def test_service_metrics_carry_the_labels_rules_rely_on(running: Running) -> Non
     handlers = {labels["handler"] for labels, _ in api["http_requests_total"]}
     assert "/api/v1/documents" in handlers and "/metrics" not in handlers
     assert {labels["dependency"]: v for labels, v in api["ai_service_dependency_up"]} == {
-        "database": 1.0, "redis": 1.0, "storage": 1.0}
+        "database": 1.0,
+        "redis": 1.0,
+        "storage": 1.0,
+    }
     assert {labels["queue"] for labels, _ in api["ai_service_queue_depth"]} == {"document_processing", "cleanup_tasks"}
     assert ({"queue": "document_processing", "outcome": "succeeded"}, 1.0) in worker["ai_service_jobs_total"]
     # p95 > 5 s can only be seen if a finite bucket lies above 5 s.
@@ -154,9 +162,15 @@ def prometheus(running: Running, tmp_path_factory) -> Iterator[PrometheusServer]
     host_flags = [f for f in container.command if f.startswith(("--storage.tsdb.retention", "--web.enable-lifecycle"))]
     with (root / "prometheus.log").open("w") as log:
         process = subprocess.Popen(
-            [binary, f"--config.file={root / 'prometheus/prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", *host_flags],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                binary,
+                f"--config.file={root / 'prometheus/prometheus.yml'}",
+                f"--storage.tsdb.path={root / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                *host_flags,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = PrometheusServer(f"http://127.0.0.1:{port}", process)
     try:
@@ -187,8 +201,12 @@ def test_real_prometheus_scrapes_the_service_and_runs_every_rule(prometheus: Pro
     def health() -> dict[str, str]:
         return {t["labels"]["job"]: t["health"] for t in _api(prometheus, "targets")["activeTargets"]}
 
-    wait_until(lambda: health() == {"api": "up", "worker": "up", "prometheus": "up"}, timeout=60,
-               what="api, worker and prometheus targets up", interval=1)
+    wait_until(
+        lambda: health() == {"api": "up", "worker": "up", "prometheus": "up"},
+        timeout=60,
+        what="api, worker and prometheus targets up",
+        interval=1,
+    )
 
     expected = {g["name"]: len(g["rules"]) for g in rules.rule_groups()["groups"]}
     loaded = _api(prometheus, "rules")["groups"]

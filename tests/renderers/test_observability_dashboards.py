@@ -11,9 +11,9 @@ import yaml
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard as DashboardModel
 
-from infra.observability.dashboards import dashboard_queries, dashboards
-from infra.observability.grafana import PROMETHEUS_DATASOURCE_UID
-from infra.observability.render import MonitoringInputs, render_monitoring_files
+from infra.render.observability.dashboards import dashboard_queries, dashboards
+from infra.render.observability.grafana import PROMETHEUS_DATASOURCE_UID
+from infra.render.observability.render import MonitoringInputs, render_monitoring_files
 from tests.support.tools import require_tool
 
 # Grafana's own variables are not PromQL; substitute what Grafana would at 15 s scrapes.
@@ -37,7 +37,10 @@ def test_every_dashboard_query_parses_in_promtool(tmp_path: Path) -> None:
     """promtool has no expression checker: each query becomes a throwaway recording rule."""
     promtool = require_tool("promtool", "apt-get install -y prometheus")
     exprs = dashboard_exprs()
-    group = {"name": "dashboard-queries", "rules": [{"record": f"dashboard:query_{i}", "expr": e} for i, (_, e) in enumerate(exprs)]}
+    group = {
+        "name": "dashboard-queries",
+        "rules": [{"record": f"dashboard:query_{i}", "expr": e} for i, (_, e) in enumerate(exprs)],
+    }
     path = tmp_path / "dashboard-queries.yml"
     path.write_text(yaml.safe_dump({"groups": [group]}))
     result = subprocess.run([promtool, "check", "rules", str(path)], check=False, capture_output=True, text=True)
@@ -48,10 +51,19 @@ def test_every_dashboard_query_parses_in_promtool(tmp_path: Path) -> None:
 def test_dashboards_cover_each_service_metric_family() -> None:
     """The overview/workers/resources split shows every metric the service promises."""
     text = " ".join(e for _, e in dashboard_exprs())
-    for family in ("http_requests_total", "http_request_duration_seconds", "ai_service_queue_depth",
-                   "ai_service_jobs_total", "ai_service_job_duration_seconds", "ai_service_dependency_up",
-                   "ai_service_embedding_requests_total", "ai_service_embedding_duration_seconds",
-                   "ai_service_build_info", "redis_up", "node_filesystem_avail_bytes"):
+    for family in (
+        "http_requests_total",
+        "http_request_duration_seconds",
+        "ai_service_queue_depth",
+        "ai_service_jobs_total",
+        "ai_service_job_duration_seconds",
+        "ai_service_dependency_up",
+        "ai_service_embedding_requests_total",
+        "ai_service_embedding_duration_seconds",
+        "ai_service_build_info",
+        "redis_up",
+        "node_filesystem_avail_bytes",
+    ):
         assert family in text, family
 
 

@@ -11,8 +11,8 @@ import promql_parser
 import pytest
 import yaml
 
-from infra.observability import rules, thresholds
-from infra.observability.render import (
+from infra.render.observability import rules, thresholds
+from infra.render.observability.render import (
     MonitoringInputs,
     render_monitoring_files,
     write_files,
@@ -45,7 +45,8 @@ def _expand(template: str, labels: dict[str, str]) -> str:
 def _annotations_for(alertname: str, exp_labels: dict[str, str]) -> dict[str, str]:
     """The annotations Prometheus will attach to an alert with these labels (one rule must match)."""
     matches = [
-        rule for rule in _alerts()
+        rule
+        for rule in _alerts()
         if rule["alert"] == alertname
         and all(exp_labels.get(k) == _expand(v, exp_labels) for k, v in rule["labels"].items())
     ]
@@ -59,7 +60,9 @@ def _unit_tests() -> dict[str, Any]:
 
 def test_promtool_accepts_rendered_rules(rendered: Path) -> None:
     promtool = require_tool("promtool", PROMTOOL_HINT)
-    result = subprocess.run([promtool, "check", "rules", str(rendered / RULES_PATH)], check=False, capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rendered / RULES_PATH)], check=False, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {sum(len(g['rules']) for g in rules.rule_groups()['groups'])} rules found" in result.stdout
 
@@ -108,7 +111,9 @@ def test_rule_windows_hold_at_least_four_scrapes() -> None:
     floor = thresholds.MIN_RANGE_WINDOW_S
     for group in rules.rule_groups()["groups"]:
         for rule in group["rules"]:
-            ranges = [n.range.total_seconds() for n in _walk(rule["expr"]) if isinstance(n, promql_parser.MatrixSelector)]
+            ranges = [
+                n.range.total_seconds() for n in _walk(rule["expr"]) if isinstance(n, promql_parser.MatrixSelector)
+            ]
             assert all(r >= floor for r in ranges), (rule.get("alert") or rule.get("record"), ranges)
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from infra.observability import services
-from infra.observability.render import (
+from infra.render.observability import services
+from infra.render.observability.render import (
     MonitoringInputs,
     render_monitoring_files,
     render_secret_files,

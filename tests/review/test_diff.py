@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.review.diff import compare, to_markdown
+from infra.tooling.review.diff import compare, to_markdown
 
 
 def _plan(resources, cost_items, violations=()):
@@ -21,10 +21,14 @@ def _res(name, **inputs):
 
 
 def test_compare_names_added_removed_changed_and_cost():
-    before = _plan([_res("a", size="s-1vcpu-1gb", tags=["x"]), _res("gone")],
-                   [{"resource": "a", "type": "t", "monthly_usd": 6.0, "basis": "s-1vcpu-1gb"}])
-    after = _plan([_res("a", size="s-2vcpu-4gb", tags=["x"]), _res("new")],
-                  [{"resource": "a", "type": "t", "monthly_usd": 24.0, "basis": "s-2vcpu-4gb"}])
+    before = _plan(
+        [_res("a", size="s-1vcpu-1gb", tags=["x"]), _res("gone")],
+        [{"resource": "a", "type": "t", "monthly_usd": 6.0, "basis": "s-1vcpu-1gb"}],
+    )
+    after = _plan(
+        [_res("a", size="s-2vcpu-4gb", tags=["x"]), _res("new")],
+        [{"resource": "a", "type": "t", "monthly_usd": 24.0, "basis": "s-2vcpu-4gb"}],
+    )
     diff = compare(before, after, base_label="`main`")
     assert [k[1] for k in diff.added] == ["new"] and [k[1] for k in diff.removed] == ["gone"]
     ((key, changes),) = diff.changed.items()
@@ -61,7 +65,7 @@ def test_a_force_new_input_marks_the_resource_replaced_and_names_the_input():
 
 
 def test_secrets_compare_by_keyed_hash_and_are_never_printed():
-    from infra.plan.values import Secret, fingerprinted
+    from infra.tooling.values import Secret, fingerprinted
 
     key, other = b"k" * 32, b"o" * 32
     old = fingerprinted({"userData": Secret("#cloud-config\nssh: 203.0.113.0/24")}, key)
@@ -78,7 +82,7 @@ def test_secrets_compare_by_keyed_hash_and_are_never_printed():
 
 
 def test_a_base_without_keyed_hashes_makes_a_secret_force_new_input_uncertain():
-    from infra.plan.values import Secret, fingerprinted
+    from infra.tooling.values import Secret, fingerprinted
 
     new = fingerprinted({"userData": Secret("x")}, b"k" * 32)
     diff = compare(_plan([_res("web", userData="[secret]")], []), _plan([_res("web", **new)], []), base_label="b")
@@ -87,7 +91,7 @@ def test_a_base_without_keyed_hashes_makes_a_secret_force_new_input_uncertain():
 
 
 def test_force_new_table_covers_the_immutable_fields_reviewers_miss():
-    from infra.review.replacements import forces_replacement
+    from infra.tooling.review.replacements import forces_replacement
 
     assert forces_replacement("kubernetes:batch/v1:Job", "spec.template.spec.containers[0].image")
     assert forces_replacement("kubernetes:apps/v1:Deployment", "spec.selector.matchLabels.app")

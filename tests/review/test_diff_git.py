@@ -51,12 +51,17 @@ def test_diff_of_dev_names_exactly_the_config_changes(two_commit_repo):
     stack_file.write_text(header + "\n" + yaml.safe_dump(config, sort_keys=False))
     result = subprocess.run(
         [sys.executable, "-m", "infra", "diff", "dev", "--base", "main"],
-        cwd=two_commit_repo, capture_output=True, text=True, timeout=300,
+        cwd=two_commit_repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     markdown = result.stdout
     changed = {
-        row.split("|")[2].strip(" `").rsplit(":", 1)[-1]: row for row in markdown.splitlines() if row.startswith("| ~ |")
+        row.split("|")[2].strip(" `").rsplit(":", 1)[-1]: row
+        for row in markdown.splitlines()
+        if row.startswith("| ~ |")
     }
     assert set(changed) == {"Firewall", "DatabaseCluster", "BucketObjectv2"}, markdown
     assert "198.51.100.0/24" in changed["Firewall"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.review.graph import to_dot, write_graph
+from infra.tooling.review.graph import to_dot, write_graph
 from tests.support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]

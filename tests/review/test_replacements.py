@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.review.diff import compare, to_markdown
+from infra.tooling.review.diff import compare, to_markdown
 from tests.fixtures.plan import plan_with
 
 KEY = b"review-key-for-tests-0123456789ab"
@@ -23,12 +23,16 @@ def _droplet_replaced(diff) -> list[str]:
     return next((paths for (t, _, _), paths in diff.replaced.items() if t == DROPLET), [])
 
 
-@pytest.mark.parametrize("change", [
-    {"sshAllowedCidrs": ["203.0.113.0/24", "198.51.100.0/24"]},
-    {"domain": "api.example.com", "letsencryptEmail": "ops@example.com", "appEnv": "production"},
-    {"droplet": {**BASE["droplet"], "adminUser": "ops"}},
-    {"droplet": {**BASE["droplet"], "sshPublicKey": ADMIN_KEY}},
-], ids=["sshAllowedCidrs", "domain+letsencryptEmail", "droplet.adminUser", "droplet.sshPublicKey"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sshAllowedCidrs": ["203.0.113.0/24", "198.51.100.0/24"]},
+        {"domain": "api.example.com", "letsencryptEmail": "ops@example.com", "appEnv": "production"},
+        {"droplet": {**BASE["droplet"], "adminUser": "ops"}},
+        {"droplet": {**BASE["droplet"], "sshPublicKey": ADMIN_KEY}},
+    ],
+    ids=["sshAllowedCidrs", "domain+letsencryptEmail", "droplet.adminUser", "droplet.sshPublicKey"],
+)
 def test_former_user_data_inputs_change_the_release_not_the_droplet(change):
     diff = _diff(BASE, {**BASE, **change})
     assert diff.changed, "the change must show somewhere"
@@ -44,10 +48,13 @@ def test_user_data_is_a_stub_without_scripts_or_host_settings():
         assert absent not in text, absent
 
 
-@pytest.mark.parametrize(("change", "forced"), [
-    ({"droplet": {**BASE["droplet"], "region": "ams3"}}, "region"),
-    ({"droplet": {**BASE["droplet"], "image": "ubuntu-22-04-x64"}}, "image"),
-])
+@pytest.mark.parametrize(
+    ("change", "forced"),
+    [
+        ({"droplet": {**BASE["droplet"], "region": "ams3"}}, "region"),
+        ({"droplet": {**BASE["droplet"], "image": "ubuntu-22-04-x64"}}, "image"),
+    ],
+)
 def test_what_still_replaces_the_droplet_is_marked_with_its_input(change, forced):
     diff = _diff(BASE, {**BASE, **change})
     assert forced in _droplet_replaced(diff)
@@ -57,7 +64,7 @@ def test_what_still_replaces_the_droplet_is_marked_with_its_input(change, forced
 def test_keyed_hashes_reveal_no_secret():
     import json
 
-    from infra.plan.values import unwrapped
+    from infra.tooling.values import unwrapped
 
     result = plan_with("dev")
     text = json.dumps(result.as_dict(KEY))

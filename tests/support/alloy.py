@@ -59,7 +59,7 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         m = _TOKEN.match(text, pos)
         if not m:
             line = text.count("\n", 0, pos) + 1
-            raise AlloySyntaxError(f"line {line}: unexpected {text[pos:pos + 20]!r}")
+            raise AlloySyntaxError(f"line {line}: unexpected {text[pos : pos + 20]!r}")
         if m.lastgroup != "ws":
             out.append((m.lastgroup, m.group(), text.count("\n", 0, pos) + 1))
         pos = m.end()
@@ -156,9 +156,12 @@ class Spec:
     labelled: bool = True  # components take a label; config blocks (logging) do not
 
 
-def _spec(args: str, required: str = "", blocks: dict[str, Spec] | None = None, exports: str = "",
-          labelled: bool = True) -> Spec:
-    return Spec(frozenset(args.split()), frozenset(required.split()), blocks or {}, frozenset(exports.split()), labelled)
+def _spec(
+    args: str, required: str = "", blocks: dict[str, Spec] | None = None, exports: str = "", labelled: bool = True
+) -> Spec:
+    return Spec(
+        frozenset(args.split()), frozenset(required.split()), blocks or {}, frozenset(exports.split()), labelled
+    )
 
 
 _RULE = _spec("source_labels separator regex modulus target_label replacement action", labelled=False)
@@ -174,24 +177,41 @@ COMPONENTS: dict[str, Spec] = {
     "logging": _spec("level format write_to", labelled=False),
     "discovery.docker": _spec(
         "host port host_networking_host match_first_network refresh_interval bearer_token_file "
-        "proxy_url follow_redirects enable_http2", "host",
-        {"filter": _spec("name values", "name values", labelled=False)}, "targets"),
+        "proxy_url follow_redirects enable_http2",
+        "host",
+        {"filter": _spec("name values", "name values", labelled=False)},
+        "targets",
+    ),
     "discovery.kubernetes": _spec(
-        "api_server kubeconfig_file role bearer_token_file proxy_url follow_redirects enable_http2", "role",
-        {"namespaces": _spec("own_namespace names", labelled=False),
-         "selectors": _spec("role label field", "role", labelled=False)}, "targets"),
+        "api_server kubeconfig_file role bearer_token_file proxy_url follow_redirects enable_http2",
+        "role",
+        {
+            "namespaces": _spec("own_namespace names", labelled=False),
+            "selectors": _spec("role label field", "role", labelled=False),
+        },
+        "targets",
+    ),
     "discovery.relabel": _spec("targets", "targets", {"rule": _RULE}, "output rules"),
     "local.file_match": _spec("path_targets sync_period ignore_older_than", "path_targets", exports="targets"),
-    "loki.source.docker": _spec("host targets forward_to labels relabel_rules refresh_interval",
-                                "host targets forward_to"),
-    "loki.source.file": _spec("targets forward_to encoding tail_from_end legacy_positions_file",
-                              "targets forward_to"),
+    "loki.source.docker": _spec(
+        "host targets forward_to labels relabel_rules refresh_interval", "host targets forward_to"
+    ),
+    "loki.source.file": _spec("targets forward_to encoding tail_from_end legacy_positions_file", "targets forward_to"),
     "loki.process": _spec("forward_to", "forward_to", dict(_STAGES), "receiver"),
-    "loki.write": _spec("max_streams external_labels", "",
-                        {"endpoint": _spec("url name headers batch_wait batch_size remote_timeout tenant_id "
-                                           "min_backoff_period max_backoff_period max_backoff_retries "
-                                           "retry_on_http_429 bearer_token bearer_token_file",
-                                           "url", labelled=False)}, "receiver"),
+    "loki.write": _spec(
+        "max_streams external_labels",
+        "",
+        {
+            "endpoint": _spec(
+                "url name headers batch_wait batch_size remote_timeout tenant_id "
+                "min_backoff_period max_backoff_period max_backoff_retries "
+                "retry_on_http_429 bearer_token bearer_token_file",
+                "url",
+                labelled=False,
+            )
+        },
+        "receiver",
+    ),
 }
 _REGEX_ARGS = {("rule", "regex"), ("stage.regex", "expression")}
 

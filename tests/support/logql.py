@@ -40,8 +40,14 @@ def parse_logql(queries: list[str]) -> list[Parsed]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    result = subprocess.run([node, str(SCRIPT), str(NODE_MODULES)], input=json.dumps(queries),
-                            capture_output=True, text=True, check=False, timeout=60)
+    result = subprocess.run(
+        [node, str(SCRIPT), str(NODE_MODULES)],
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return [
         Parsed(q, tuple(r["errors"]), tuple(tuple(m) for m in r["matchers"]))

@@ -30,7 +30,9 @@ class BucketUser(pulumi.ComponentResource):
         super().__init__("ai-service:aws:BucketUser", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         user = iam.User(name, name=name, opts=child)
-        iam.UserPolicy(name, user=user.name, policy=pulumi.Output.from_input(bucket_arn).apply(bucket_policy), opts=child)
+        iam.UserPolicy(
+            name, user=user.name, policy=pulumi.Output.from_input(bucket_arn).apply(bucket_policy), opts=child
+        )
         key = iam.AccessKey(name, user=user.name, opts=child)
         self.access_key_id = key.id
         self.secret_access_key = pulumi.Output.secret(key.secret)

@@ -27,8 +27,12 @@ class Cache(pulumi.ComponentResource):
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:aws:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.security_group = security_group(f"{name}-cache", args.network.vpc_id, "Valkey: only from the workload", child)
-        allow_from(f"{name}-cache-from-workload", self.security_group, PORT, args.client, "Valkey from the workload", child)
+        self.security_group = security_group(
+            f"{name}-cache", args.network.vpc_id, "Valkey: only from the workload", child
+        )
+        allow_from(
+            f"{name}-cache-from-workload", self.security_group, PORT, args.client, "Valkey from the workload", child
+        )
         subnets = elasticache.SubnetGroup(name, subnet_ids=args.network.private_subnet_ids, opts=child)
         # AUTH tokens allow 16-128 printable characters without @ " /: alphanumerics are safe in a URL too.
         token = random.RandomPassword(f"{name}-cache", length=48, special=False, opts=child)
@@ -49,6 +53,9 @@ class Cache(pulumi.ComponentResource):
             auto_minor_version_upgrade=True,
             opts=child,
         )
-        self.url = pulumi.Output.secret(pulumi.Output.all(token.result, self.group.primary_endpoint_address).apply(
-            lambda v: f"rediss://:{v[0]}@{v[1]}:{PORT}/0"))
+        self.url = pulumi.Output.secret(
+            pulumi.Output.all(token.result, self.group.primary_endpoint_address).apply(
+                lambda v: f"rediss://:{v[0]}@{v[1]}:{PORT}/0"
+            )
+        )
         self.register_outputs({"address": self.group.primary_endpoint_address})

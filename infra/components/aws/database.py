@@ -39,8 +39,12 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:aws:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.security_group = security_group(f"{name}-db", args.network.vpc_id, "Postgres: only from the workload", child)
-        allow_from(f"{name}-db-from-workload", self.security_group, PORT, args.client, "Postgres from the workload", child)
+        self.security_group = security_group(
+            f"{name}-db", args.network.vpc_id, "Postgres: only from the workload", child
+        )
+        allow_from(
+            f"{name}-db-from-workload", self.security_group, PORT, args.client, "Postgres from the workload", child
+        )
         subnets = rds.SubnetGroup(name, subnet_ids=args.network.private_subnet_ids, opts=child)
         # URL-safe characters only: the password is embedded in DATABASE_URL.
         password = random.RandomPassword(f"{name}-db", length=32, special=False, opts=child)
@@ -76,5 +80,8 @@ class Database(pulumi.ComponentResource):
 
 
 def _url(user: str, password: pulumi.Input[str], address: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.all(password, address).apply(
-        lambda v: f"postgresql://{user}:{v[0]}@{v[1]}:{PORT}/{DB_NAME}?sslmode=require"))
+    return pulumi.Output.secret(
+        pulumi.Output.all(password, address).apply(
+            lambda v: f"postgresql://{user}:{v[0]}@{v[1]}:{PORT}/{DB_NAME}?sslmode=require"
+        )
+    )

@@ -14,12 +14,18 @@ from infra.components.build_context import APP_CONTEXT, APP_DOCKERFILE
 
 
 def lifecycle_policy(keep: int) -> str:
-    return json.dumps({"rules": [{
-        "rulePriority": 1,
-        "description": f"keep the last {keep} images",
-        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
-        "action": {"type": "expire"},
-    }]})
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"keep the last {keep} images",
+                    "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+                    "action": {"type": "expire"},
+                }
+            ]
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,18 @@ class ServiceImage(pulumi.ComponentResource):
             return
         import pulumi_docker_build as docker_build  # only when building
 
-        repo = ecr.Repository(name, image_scanning_configuration={"scan_on_push": True},
-                              image_tag_mutability="MUTABLE", encryption_configurations=[{"encryption_type": "AES256"}],
-                              force_delete=True, opts=child)
+        repo = ecr.Repository(
+            name,
+            image_scanning_configuration={"scan_on_push": True},
+            image_tag_mutability="MUTABLE",
+            encryption_configurations=[{"encryption_type": "AES256"}],
+            force_delete=True,
+            opts=child,
+        )
         ecr.LifecyclePolicy(name, repository=repo.name, policy=lifecycle_policy(args.keep), opts=child)
-        auth = ecr.get_authorization_token_output(registry_id=repo.registry_id, opts=pulumi.InvokeOutputOptions(parent=self))
+        auth = ecr.get_authorization_token_output(
+            registry_id=repo.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         image = docker_build.Image(
             name,
             context={"location": APP_CONTEXT},

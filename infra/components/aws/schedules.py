@@ -9,17 +9,18 @@ Invoke throttled or refused), not a job that exits non-zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 from pulumi_aws import scheduler, sqs
 
 from infra.components.aws import iam as aws_iam
-from infra.observability.thresholds import StateThreshold
-from infra.schedules import eventbridge_expression
+from infra.components.sdk import sdk_input
+from infra.render.observability.thresholds import StateThreshold
 from infra.settings.extras import Schedule
+from infra.settings.schedules import eventbridge_expression
 
-TIME_ZONE = "UTC"  # stack config cron is UTC (infra/schedules.py)
+TIME_ZONE = "UTC"  # stack config cron is UTC (infra/settings/schedules.py)
 RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE_S = 900  # give up retrying a start after 15 minutes
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum
@@ -33,27 +34,53 @@ class ScheduledJobs(pulumi.ComponentResource):
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:aws:ScheduledJobs", name, None, opts)
         self._name = name
-        self.dead_letter = sqs.Queue(f"{name}-schedules-dlq", message_retention_seconds=DLQ_RETENTION_S,
-                                     sqs_managed_sse_enabled=True, opts=pulumi.ResourceOptions(parent=self))
+        self.dead_letter = sqs.Queue(
+            f"{name}-schedules-dlq",
+            message_retention_seconds=DLQ_RETENTION_S,
+            sqs_managed_sse_enabled=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"dead_letter": self.dead_letter.arn})
 
-    def add(self, schedule: Schedule, target_arn: pulumi.Input[str], statements: list[pulumi.Input[dict]], *,
-            ecs_parameters: Mapping | None = None, input: str | None = None) -> scheduler.Schedule:
+    def add(
+        self,
+        schedule: Schedule,
+        target_arn: pulumi.Input[str],
+        statements: Sequence[pulumi.Input[dict]],
+        *,
+        ecs_parameters: Mapping | None = None,
+        input: str | None = None,
+    ) -> scheduler.Schedule:
         """One schedule invoking `target_arn`; `statements` are exactly what starting that target needs."""
         child = pulumi.ResourceOptions(parent=self)
         name = f"{self._name}-schedule-{schedule.name}"
-        dead_letter = self.dead_letter.arn.apply(lambda arn: {
-            "Sid": "DeadLetter", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": arn})
-        role = aws_iam.role(name, "scheduler.amazonaws.com", [*statements, dead_letter], child,
-                            description=f"EventBridge Scheduler: start schedule {schedule.name}")
-        target: dict = {"arn": target_arn, "role_arn": role.arn,
-                        "retry_policy": {"maximum_retry_attempts": RETRY_ATTEMPTS, "maximum_event_age_in_seconds": MAX_EVENT_AGE_S},
-                        "dead_letter_config": {"arn": self.dead_letter.arn}}
+        dead_letter = self.dead_letter.arn.apply(
+            lambda arn: {"Sid": "DeadLetter", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": arn}
+        )
+        role = aws_iam.role(
+            name,
+            "scheduler.amazonaws.com",
+            [*statements, dead_letter],
+            child,
+            description=f"EventBridge Scheduler: start schedule {schedule.name}",
+        )
+        target: dict = {
+            "arn": target_arn,
+            "role_arn": role.arn,
+            "retry_policy": {"maximum_retry_attempts": RETRY_ATTEMPTS, "maximum_event_age_in_seconds": MAX_EVENT_AGE_S},
+            "dead_letter_config": {"arn": self.dead_letter.arn},
+        }
         if ecs_parameters is not None:
             target["ecs_parameters"] = ecs_parameters
         if input is not None:
             target["input"] = input
         return scheduler.Schedule(
-            name, name=name, description=f"ai-service {' '.join(schedule.command)} ({schedule.cron} UTC)",
-            schedule_expression=eventbridge_expression(schedule.cron), schedule_expression_timezone=TIME_ZONE,
-            flexible_time_window={"mode": "OFF"}, target=target, opts=child)
+            name,
+            name=name,
+            description=f"ai-service {' '.join(schedule.command)} ({schedule.cron} UTC)",
+            schedule_expression=eventbridge_expression(schedule.cron),
+            schedule_expression_timezone=TIME_ZONE,
+            flexible_time_window={"mode": "OFF"},
+            target=sdk_input(target),
+            opts=child,
+        )

@@ -17,16 +17,21 @@ from pulumi_aws import secretsmanager
 class AppSecrets(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
-    def __init__(self, name: str, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None,
-                 description: str = "ai-service runtime secrets (JSON: env name -> value)"):
+    def __init__(
+        self,
+        name: str,
+        values: Mapping[str, pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+        description: str = "ai-service runtime secrets (JSON: env name -> value)",
+    ):
         super().__init__("ai-service:aws:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.names = tuple(sorted(values))
-        self.secret = secretsmanager.Secret(name, description=description,
-                                            recovery_window_in_days=7, opts=child)
+        self.secret = secretsmanager.Secret(name, description=description, recovery_window_in_days=7, opts=child)
         document = pulumi.Output.all(**dict(values)).apply(lambda v: json.dumps(v, sort_keys=True))
-        version = secretsmanager.SecretVersion(name, secret_id=self.secret.id, secret_string=pulumi.Output.secret(document),
-                                               opts=child)
+        version = secretsmanager.SecretVersion(
+            name, secret_id=self.secret.id, secret_string=pulumi.Output.secret(document), opts=child
+        )
         self.arn = self.secret.arn
         self.version_id = version.version_id  # changes with the content (e.g. a rotated password)
         self.register_outputs({"arn": self.arn})

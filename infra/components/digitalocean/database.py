@@ -68,7 +68,9 @@ class ManagedPostgres(pulumi.ComponentResource):
             opts=child,
         )
         self.url = pulumi.Output.secret(
-            pulumi.Output.all(user.name, user.password, cluster.private_host, cluster.port, db.name).apply(lambda a: _url(*a))
+            pulumi.Output.all(user.name, user.password, cluster.private_host, cluster.port, db.name).apply(
+                lambda a: _url(*a)
+            )
         )
         self.admin_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.user, cluster.password, cluster.private_host, cluster.port, db.name).apply(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_digitalocean as do
 
+from infra.components.sdk import sdk_input
+
 PUBLIC = ["0.0.0.0/0", "::/0"]
 
 
@@ -59,20 +61,23 @@ class DropletHost(pulumi.ComponentResource):
             opts=child,
         )
         ip = do.ReservedIp(name, region=args.region, opts=child)
-        do.ReservedIpAssignment(name, ip_address=ip.ip_address, droplet_id=droplet.id, opts=child)
+        do.ReservedIpAssignment(name, ip_address=ip.ip_address, droplet_id=sdk_input(droplet.id), opts=child)
         do.Firewall(
             name,
             name=f"{name}-edge",
-            droplet_ids=[droplet.id],
+            droplet_ids=sdk_input([droplet.id]),
             inbound_rules=[
                 do.FirewallInboundRuleArgs(protocol="tcp", port_range="80", source_addresses=PUBLIC),
                 do.FirewallInboundRuleArgs(protocol="tcp", port_range="443", source_addresses=PUBLIC),
-                do.FirewallInboundRuleArgs(protocol="tcp", port_range="22", source_addresses=list(args.ssh_allowed_cidrs)),
+                do.FirewallInboundRuleArgs(
+                    protocol="tcp", port_range="22", source_addresses=list(args.ssh_allowed_cidrs)
+                ),
             ],
             outbound_rules=[
                 do.FirewallOutboundRuleArgs(protocol=p, port_range="1-65535", destination_addresses=PUBLIC)
                 for p in ("tcp", "udp")
-            ] + [do.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=PUBLIC)],
+            ]
+            + [do.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=PUBLIC)],
             opts=child,
         )
         target = f"https://{args.domain}/health" if args.domain else ip.ip_address.apply(lambda a: f"http://{a}/health")
@@ -80,11 +85,24 @@ class DropletHost(pulumi.ComponentResource):
             zone, record = dns_zone(args.domain)
             do.DnsRecord(name, domain=zone, type="A", name=record, value=ip.ip_address, ttl=300, opts=child)
         # External uptime check: a dead host still alerts (the reliability floor, docs/operations/policy.md).
-        check = do.UptimeCheck(name, name=f"{name}-health", target=target, type="https" if args.domain else "http",
-                               regions=["us_east", "eu_west"], opts=child)
+        check = do.UptimeCheck(
+            name,
+            name=f"{name}-health",
+            target=target,
+            type="https" if args.domain else "http",
+            regions=["us_east", "eu_west"],
+            opts=child,
+        )
         if args.alert_email:
-            do.UptimeAlert(name, check_id=check.id, name=f"{name}-down", type="down", period="2m",
-                           notifications=[do.UptimeAlertNotificationArgs(emails=[args.alert_email])], opts=child)
+            do.UptimeAlert(
+                name,
+                check_id=check.id,
+                name=f"{name}-down",
+                type="down",
+                period="2m",
+                notifications=[do.UptimeAlertNotificationArgs(emails=[args.alert_email])],
+                opts=child,
+            )
         self.ip_address = ip.ip_address
         self.droplet_id = droplet.id
         self.vpc_id = vpc.id

@@ -43,18 +43,24 @@ class ServiceImage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         depends = []
         if args.create_registry:
-            depends.append(do.ContainerRegistry(name, name=args.registry, subscription_tier_slug="starter",
-                                                region=args.region, opts=child))
+            depends.append(
+                do.ContainerRegistry(
+                    name, name=args.registry, subscription_tier_slug="starter", region=args.region, opts=child
+                )
+            )
         deps = pulumi.ResourceOptions(parent=self, depends_on=depends)
-        pull = do.ContainerRegistryDockerCredentials(f"{name}-pull", registry_name=args.registry, write=False, opts=deps)
+        pull = do.ContainerRegistryDockerCredentials(
+            f"{name}-pull", registry_name=args.registry, write=False, opts=deps
+        )
         self.pull_config = pulumi.Output.secret(pull.docker_credentials)
         if args.prebuilt:
             self.ref = pulumi.Output.from_input(args.prebuilt)
         else:
             import pulumi_docker_build as docker_build
 
-            push = do.ContainerRegistryDockerCredentials(f"{name}-push", registry_name=args.registry, write=True,
-                                                         expiry_seconds=3600, opts=deps)
+            push = do.ContainerRegistryDockerCredentials(
+                f"{name}-push", registry_name=args.registry, write=True, expiry_seconds=3600, opts=deps
+            )
             login = pulumi.Output.secret(push.docker_credentials).apply(_login)
             image = docker_build.Image(
                 name,
@@ -62,8 +68,11 @@ class ServiceImage(pulumi.ComponentResource):
                 platforms=[docker_build.Platform.LINUX_AMD64],
                 push=True,
                 tags=[f"{REGISTRY_HOST}/{args.registry}/{REPOSITORY}:latest"],
-                registries=[docker_build.RegistryArgs(address=REGISTRY_HOST, username=login[0],
-                                                      password=pulumi.Output.secret(login[1]))],
+                registries=[
+                    docker_build.RegistryArgs(
+                        address=REGISTRY_HOST, username=login[0], password=pulumi.Output.secret(login[1])
+                    )
+                ],
                 opts=child,
             )
             self.ref = image.ref

@@ -1,1 +1,2 @@
-"""pulumi-docker components: the containers of a docker host (infra.topology) on a local Docker engine."""
+"""pulumi-docker components: the containers of a docker host (infra.render.dockerhost.topology) on a local Docker
+engine."""

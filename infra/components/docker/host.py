@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from infra.components.docker import specs as convert
-from infra.topology import ContainerSpec
+from infra.components.sdk import sdk_input
+from infra.render.dockerhost import docker_specs as convert
+from infra.render.dockerhost.topology import ContainerSpec
 
 LABEL_PREFIX = "ai-service"
 
@@ -48,10 +49,16 @@ class DockerHost(pulumi.ComponentResource):
         super().__init__("ai-service:docker:Host", name, None, opts)
         self._args = args
         self._check(args)
-        self.network = docker.Network(f"{name}-network", name=args.project, driver="bridge", opts=pulumi.ResourceOptions(parent=self))
+        self.network = docker.Network(
+            f"{name}-network", name=args.project, driver="bridge", opts=pulumi.ResourceOptions(parent=self)
+        )
         volume_names = sorted({v.source for s in args.specs for v in s.volumes if v.named})
         self.volumes = {
-            v: docker.Volume(f"{name}-{v}", name=f"{args.project}-{v}", opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            v: docker.Volume(
+                f"{name}-{v}",
+                name=f"{args.project}-{v}",
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
             for v in volume_names
         }
         awaited = {dep for s in args.specs for dep, cond in s.depends_on.items() if cond == "service_healthy"}
@@ -59,7 +66,9 @@ class DockerHost(pulumi.ComponentResource):
         self._gates: dict[str, pulumi.Output[str]] = {}
         for spec in args.specs:  # topology lists dependencies first
             self.containers[spec.name] = self._container(name, spec, wait=spec.name in awaited)
-        self.register_outputs({"network": self.network.name, "containers": {n: c.name for n, c in self.containers.items()}})
+        self.register_outputs(
+            {"network": self.network.name, "containers": {n: c.name for n, c in self.containers.items()}}
+        )
 
     @staticmethod
     def _check(args: DockerHostArgs) -> None:
@@ -95,8 +104,13 @@ class DockerHost(pulumi.ComponentResource):
                 continue
             if volume.source in self._args.secret_files:
                 # World-readable inside the container: the image's own (non-root) user must read it.
-                uploads.append({"file": volume.target, "content": pulumi.Output.secret(self._args.secret_files[volume.source]),
-                                "permissions": "0444"})
+                uploads.append(
+                    {
+                        "file": volume.target,
+                        "content": pulumi.Output.secret(self._args.secret_files[volume.source]),
+                        "permissions": "0444",
+                    }
+                )
                 continue
             # A relative directory with nothing rendered into it (e.g. the ACME webroot) stays empty.
             for source, target in convert.upload_targets(volume, self._args.files):
@@ -107,16 +121,23 @@ class DockerHost(pulumi.ComponentResource):
         mounts = []
         for volume in spec.volumes:
             if volume.named:
-                mounts.append({"volume_name": self.volumes[volume.source].name, "container_path": volume.target,
-                               "read_only": volume.read_only})
+                mounts.append(
+                    {
+                        "volume_name": self.volumes[volume.source].name,
+                        "container_path": volume.target,
+                        "read_only": volume.read_only,
+                    }
+                )
             elif convert.is_host_path(volume):
-                mounts.append({"host_path": volume.source, "container_path": volume.target, "read_only": volume.read_only})
+                mounts.append(
+                    {"host_path": volume.source, "container_path": volume.target, "read_only": volume.read_only}
+                )
         return mounts
 
     def _container(self, name: str, spec: ContainerSpec, wait: bool) -> docker.Container:
         inputs = convert.container_inputs(spec)
         depends = [self.containers[d] for d in spec.depends_on]
-        labels = [
+        labels: list[dict[str, pulumi.Input[str]]] = [
             {"label": f"{LABEL_PREFIX}.service", "value": spec.name},
             {"label": f"{LABEL_PREFIX}.role", "value": spec.role},
             # The labels compose would set for the rendered compose.yaml: log collection (Alloy selects
@@ -134,9 +155,9 @@ class DockerHost(pulumi.ComponentResource):
             name=f"{self._args.project}-{spec.name}",
             image=self._args.images[spec.image],
             envs=self._envs(spec),
-            uploads=self._uploads(spec),
-            volumes=self._volumes(spec),
-            labels=labels,
+            uploads=sdk_input(self._uploads(spec)),
+            volumes=sdk_input(self._volumes(spec)),
+            labels=sdk_input(labels),
             networks_advanced=[{"name": self.network.id, "aliases": [spec.name]}],
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
             **inputs,

@@ -38,18 +38,25 @@ class LocalServiceImage(pulumi.ComponentResource):
             )
             # Reads the id of the image the build loaded; a new digest replaces it, and with it the containers.
             image = docker.RemoteImage(
-                name, name=tag, keep_locally=True, triggers={"digest": build.digest},
+                name,
+                name=tag,
+                keep_locally=True,
+                triggers={"digest": build.digest},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[build]),
             )
         self.image_id = image.image_id
         self.register_outputs({"image_id": self.image_id})
 
 
-def pinned_images(name: str, references: list[str], parent: pulumi.Resource | None = None) -> dict[str, pulumi.Output[str]]:
+def pinned_images(
+    name: str, references: list[str], parent: pulumi.Resource | None = None
+) -> dict[str, pulumi.Output[str]]:
     """reference -> image id, one RemoteImage per pinned third-party image (pulled before any container starts)."""
     ids = {}
     for ref in sorted(set(references)):
         short = ref.split("/")[-1].split(":")[0]
-        image = docker.RemoteImage(f"{name}-{short}", name=ref, keep_locally=True, opts=pulumi.ResourceOptions(parent=parent))
+        image = docker.RemoteImage(
+            f"{name}-{short}", name=ref, keep_locally=True, opts=pulumi.ResourceOptions(parent=parent)
+        )
         ids[ref] = image.image_id
     return ids

@@ -24,7 +24,8 @@ from infra.components.gcp.common import children, physical_name, suffixed_name
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.run import SERVICE_NAME_LIMIT, publish
 from infra.components.gcp.secrets import StoredSecret
-from infra.components.gcp.specs import Workload, accessory_template, run_size, worker_pool_template
+from infra.components.sdk import sdk_input
+from infra.render.gcp.specs import Workload, accessory_template, run_size, worker_pool_template
 
 MAX_INSTANCES = 1  # third-party containers often keep in-memory sessions; one instance keeps them consistent
 ROLE_LABEL = {"ai-service-role": "accessory"}  # the probe policy knows accessories have no known health path
@@ -53,7 +54,7 @@ def account_suffix(name: str) -> str:
     """The accessory's part of its account id: the name, or a shortened name + hash when long."""
     if len(name) <= ACCOUNT_SUFFIX_LIMIT:
         return name
-    return f"{name[:ACCOUNT_SUFFIX_LIMIT - 7].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+    return f"{name[: ACCOUNT_SUFFIX_LIMIT - 7].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
 class AccessoryService(pulumi.ComponentResource):
@@ -63,7 +64,9 @@ class AccessoryService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AccessoryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:Accessory", name, None, opts)
         self.identity = RoleIdentity(
-            f"{name}-sa", suffixed_name(f"ais-{args.stack}", account_suffix(args.name), 30), name,
+            f"{name}-sa",
+            suffixed_name(f"ais-{args.stack}", account_suffix(args.name), 30),
+            name,
             opts=children(self, opts),
         )
         stored = {
@@ -78,7 +81,14 @@ class AccessoryService(pulumi.ComponentResource):
         }
         cpu, memory = run_size(args.cpu, args.memory_mib)
         workload = Workload(
-            args.image, args.command, cpu, memory, self.identity.email, None, None, dict(args.env),
+            args.image,
+            args.command,
+            cpu,
+            memory,
+            self.identity.email,
+            None,
+            None,
+            dict(args.env),
             tuple(secret.env(key) for key, secret in stored.items()),
         )
         # Its first revision reads its secrets: wait for the grants.
@@ -88,9 +98,15 @@ class AccessoryService(pulumi.ComponentResource):
             template = worker_pool_template(workload)
             publish(f"cloudrun/{name}.json", template)
             cloudrunv2.WorkerPool(
-                name, name=service_name, location=args.region, launch_stage="BETA", template=template,
+                name,
+                name=service_name,
+                location=args.region,
+                launch_stage="BETA",
+                template=sdk_input(template),
                 scaling={"scaling_mode": "MANUAL", "manual_instance_count": MAX_INSTANCES},
-                labels=ROLE_LABEL, deletion_protection=args.protect, opts=after_grants,
+                labels=ROLE_LABEL,
+                deletion_protection=args.protect,
+                opts=after_grants,
             )
             self.uri = None
             self.register_outputs({})
@@ -102,7 +118,7 @@ class AccessoryService(pulumi.ComponentResource):
             name=service_name,
             location=args.region,
             ingress="INGRESS_TRAFFIC_ALL" if args.public else "INGRESS_TRAFFIC_INTERNAL_ONLY",
-            template=template,
+            template=sdk_input(template),
             labels=ROLE_LABEL,
             traffics=[{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}],
             deletion_protection=args.protect,

@@ -50,5 +50,5 @@ class MemorystoreRedis(pulumi.ComponentResource):
                 lambda v: f"rediss://:{v[0]}@{v[1]}:{v[2]}/0"
             )
         )
-        self.ca_certificate = self.instance.server_ca_certs.apply(lambda certs: "\n".join(c.cert for c in certs))
+        self.ca_certificate = self.instance.server_ca_certs.apply(lambda certs: "\n".join(c.cert or "" for c in certs))
         self.register_outputs({"host": self.instance.host})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pulumi
 
@@ -36,13 +37,18 @@ def suffixed_name(stem: str, suffix: str, limit: int) -> str:
     return f"{physical_name(stem, limit=room)}-{suffix}"
 
 
-def children(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None, *,
-             depends_on: list[pulumi.Resource] | tuple = (), **options) -> pulumi.ResourceOptions:
+def children(
+    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions | None,
+    *,
+    depends_on: list[pulumi.Resource] | tuple = (),
+    **options,
+) -> pulumi.ResourceOptions:
     """Options for a component's child: parented, and waiting on whatever the component waits on.
 
     A component's own `depends_on` does not reach its children, so without this a bucket or a
     secret could be created before its API is enabled on a fresh project.
     """
-    inherited = (opts.depends_on if opts else None) or []
+    inherited: Any = (opts.depends_on if opts else None) or []
     inherited = list(inherited) if isinstance(inherited, (list, tuple)) else [inherited]
     return pulumi.ResourceOptions(parent=parent, depends_on=[*inherited, *depends_on], **options)

@@ -91,5 +91,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         return random.RandomPassword(name, length=32, special=False, opts=self._children).result  # URL-safe
 
     def _url(self, user: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
-        url = pulumi.Output.all(password, self.instance.private_ip_address).apply(lambda v: database_url(user, v[0], v[1]))
+        url = pulumi.Output.all(password, self.instance.private_ip_address).apply(
+            lambda v: database_url(user, v[0], v[1])
+        )
         return pulumi.Output.secret(url)

@@ -9,15 +9,18 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import logging
 
-from infra.components.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
 from infra.components.gcp.common import children
-from infra.components.gcp.specs import HEALTH_PATH
+from infra.components.sdk import sdk_input
+from infra.render.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
+from infra.render.gcp.specs import HEALTH_PATH
 
 # pulumi_gcp.monitoring's package __init__ re-exports the deprecated getSecretVersion data source and
 # warns when it loads (lazily, on first attribute access); nothing here reads secrets through it
 # (secrets use pulumi_gcp.secretmanager), so load it here with that one warning silenced.
 with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"gcp\.monitoring\.getSecretVersion has been deprecated", category=DeprecationWarning)
+    warnings.filterwarnings(
+        "ignore", message=r"gcp\.monitoring\.getSecretVersion has been deprecated", category=DeprecationWarning
+    )
     from pulumi_gcp import monitoring
 
     _ = monitoring.UptimeCheckConfig  # forces the lazy module to load inside this block
@@ -46,13 +49,21 @@ class ServiceMonitoring(pulumi.ComponentResource):
         self.channels = []
         if args.email:
             channel = monitoring.NotificationChannel(
-                f"{name}-email", display_name=f"ai-service alerts ({args.email})", type="email",
-                labels={"email_address": args.email}, opts=child,
+                f"{name}-email",
+                display_name=f"ai-service alerts ({args.email})",
+                type="email",
+                labels={"email_address": args.email},
+                opts=child,
             )
             self.channels.append(channel.name)
         host = pulumi.Output.from_input(args.service_uri).apply(lambda uri: uri.removeprefix("https://").rstrip("/"))
-        http_check: dict = {"path": HEALTH_PATH, "port": 443, "use_ssl": True, "validate_ssl": True,
-                            "accepted_response_status_codes": [{"status_class": "STATUS_CLASS_2XX"}]}
+        http_check: dict = {
+            "path": HEALTH_PATH,
+            "port": 443,
+            "use_ssl": True,
+            "validate_ssl": True,
+            "accepted_response_status_codes": [{"status_class": "STATUS_CLASS_2XX"}],
+        }
         if args.authenticated:
             http_check["service_agent_authentication"] = {"type": "OIDC_TOKEN"}
         uptime = monitoring.UptimeCheckConfig(
@@ -61,24 +72,28 @@ class ServiceMonitoring(pulumi.ComponentResource):
             timeout="10s",
             period=UPTIME_PERIOD,
             selected_regions=UPTIME_REGIONS,
-            http_check=http_check,
+            http_check=sdk_input(http_check),
             monitored_resource={"type": "uptime_url", "labels": {"project_id": args.project, "host": host}},
             opts=child,
         )
         job_metrics = []
         for kind, events in (("failed", FAILED_EVENTS), ("finished", FINISHED_EVENTS)):
-            job_metrics.append(logging.Metric(
-                f"{name}-documents-{kind}",
-                name=f"{args.service_name}-documents-{kind}",
-                description=f"Documents {kind} by the workers (from their JSON log lines)",
-                filter=event_filter(events),
-                metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
-                opts=child,
-            ))
+            job_metrics.append(
+                logging.Metric(
+                    f"{name}-documents-{kind}",
+                    name=f"{args.service_name}-documents-{kind}",
+                    description=f"Documents {kind} by the workers (from their JSON log lines)",
+                    filter=event_filter(events),
+                    metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
+                    opts=child,
+                )
+            )
         metric_names = (job_metrics[0].name, job_metrics[1].name)
 
         def targets(check_id: str, failed: str, finished: str) -> Targets:
-            return Targets(args.project, args.service_name, check_id, args.database_id, args.redis_instance, (failed, finished))
+            return Targets(
+                args.project, args.service_name, check_id, args.database_id, args.redis_instance, (failed, finished)
+            )
 
         policies = pulumi.Output.all(uptime.uptime_check_id, *metric_names).apply(lambda v: alert_policies(targets(*v)))
         # The set of policies is known before the ids (they only fill filters).
@@ -124,7 +139,10 @@ class BudgetAlert(pulumi.ComponentResource):
                 {"threshold_percent": 1.0},
                 {"threshold_percent": 1.0, "spend_basis": "FORECASTED_SPEND"},
             ],
-            all_updates_rule={"monitoring_notification_channels": args.channels, "disable_default_iam_recipients": False},
+            all_updates_rule={
+                "monitoring_notification_channels": args.channels,
+                "disable_default_iam_recipients": False,
+            },
             opts=children(self, opts),
         )
         self.register_outputs({})

@@ -29,7 +29,9 @@ class PrivateNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:PrivateNetwork", name, None, opts)
         child = children(self, opts)
-        self.network = compute.Network(name, auto_create_subnetworks=False, description="ai-service private network", opts=child)
+        self.network = compute.Network(
+            name, auto_create_subnetworks=False, description="ai-service private network", opts=child
+        )
         self.subnet = compute.Subnetwork(
             f"{name}-run",
             network=self.network.id,

@@ -12,6 +12,7 @@ import pulumi
 from pulumi_gcp import artifactregistry
 
 from infra.components.gcp.common import children
+from infra.components.sdk import sdk_input
 
 # Relative to the project root (Pulumi's working directory), so state is the same on every machine.
 APP_DIR = "app"
@@ -42,7 +43,11 @@ class ServiceImage(pulumi.ComponentResource):
             description="ai-service images",
             cleanup_policies=[
                 {"id": "keep-recent", "action": "KEEP", "most_recent_versions": {"keep_count": KEEP_IMAGES}},
-                {"id": "delete-untagged", "action": "DELETE", "condition": {"tag_state": "UNTAGGED", "older_than": "2592000s"}},
+                {
+                    "id": "delete-untagged",
+                    "action": "DELETE",
+                    "condition": {"tag_state": "UNTAGGED", "older_than": "2592000s"},
+                },
             ],
             opts=child,
         )
@@ -56,7 +61,7 @@ class ServiceImage(pulumi.ComponentResource):
             image = docker_build.Image(
                 name,
                 context={"location": APP_DIR},
-                platforms=["linux/amd64"],
+                platforms=sdk_input(["linux/amd64"]),
                 build_args={"APP_VERSION": args.tag},
                 tags=[f"{repo_url}/ai-service:{args.tag}"],
                 push=True,

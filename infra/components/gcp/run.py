@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import pulumi
 from pulumi_gcp import cloudrun, cloudrunv2
 
-from infra import artifacts
+from infra.components import artifacts
 from infra.components.gcp.common import children
-from infra.components.gcp.specs import Workload, job_template, worker_pool_template
+from infra.components.sdk import sdk_input
+from infra.render.gcp.specs import Workload, job_template, worker_pool_template
 
 
 def publish(path: str, spec: dict) -> None:
@@ -42,8 +44,16 @@ class MigrationJob(pulumi.ComponentResource):
 
     job: cloudrunv2.Job
 
-    def __init__(self, name: str, job_name: str, region: str, workload: Workload, protect: bool,
-                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        job_name: str,
+        region: str,
+        workload: Workload,
+        protect: bool,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("ai-service:gcp:MigrationJob", name, None, opts)
         if len(job_name) > JOB_NAME_LIMIT:
             raise ValueError(f"job name {job_name!r} is longer than {JOB_NAME_LIMIT} characters")
@@ -53,7 +63,7 @@ class MigrationJob(pulumi.ComponentResource):
             name,
             name=job_name,
             location=region,
-            template=template,
+            template=sdk_input(template),
             deletion_protection=protect,
             run_execution_token=pulumi.Output.from_input(workload.image).apply(execution_token),
             opts=children(self, opts, depends_on=depends_on),
@@ -73,7 +83,7 @@ class ApiService(pulumi.ComponentResource):
         template: dict,
         *,
         ingress: str,
-        invokers: list[pulumi.Input[str]],
+        invokers: Sequence[pulumi.Input[str]],
         domain: str,
         project: str,
         protect: bool,
@@ -87,7 +97,7 @@ class ApiService(pulumi.ComponentResource):
             name=service_name,
             location=region,
             ingress=ingress,
-            template=template,
+            template=sdk_input(template),
             # Every revision is kept; traffic follows the latest ready one (pin an older one to roll back).
             traffics=[{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}],
             deletion_protection=protect,
@@ -122,8 +132,17 @@ class ApiService(pulumi.ComponentResource):
 class WorkerPool(pulumi.ComponentResource):
     pool: cloudrunv2.WorkerPool
 
-    def __init__(self, name: str, pool_name: str, region: str, workload: Workload, replicas: int, protect: bool,
-                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        pool_name: str,
+        region: str,
+        workload: Workload,
+        replicas: int,
+        protect: bool,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("ai-service:gcp:WorkerPool", name, None, opts)
         template = worker_pool_template(workload)
         publish(f"cloudrun/{name}.json", template)
@@ -132,7 +151,7 @@ class WorkerPool(pulumi.ComponentResource):
             name=pool_name,
             location=region,
             launch_stage="BETA",
-            template=template,
+            template=sdk_input(template),
             scaling={"scaling_mode": "MANUAL", "manual_instance_count": replicas},
             deletion_protection=protect,
             opts=children(self, opts, depends_on=depends_on),

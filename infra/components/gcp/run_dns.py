@@ -22,7 +22,9 @@ PRIVATE_GOOGLE_ACCESS_VIPS = ("199.36.153.8", "199.36.153.9", "199.36.153.10", "
 class PrivateRunDns(pulumi.ComponentResource):
     zone: dns.ManagedZone
 
-    def __init__(self, name: str, zone_name: str, network: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, zone_name: str, network: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("ai-service:gcp:PrivateRunDns", name, None, opts)
         child = children(self, opts)
         self.zone = dns.ManagedZone(

@@ -20,8 +20,9 @@ from pulumi_gcp import cloudrunv2, cloudscheduler
 from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
 from infra.components.gcp.run import JOB_NAME_LIMIT, publish
-from infra.components.gcp.specs import Workload, job_template
-from infra.schedules import TIME_ZONE
+from infra.components.sdk import sdk_input
+from infra.render.gcp.specs import Workload, job_template
+from infra.settings.schedules import TIME_ZONE
 
 RUN_API = "https://run.googleapis.com/v2"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -44,8 +45,14 @@ class ScheduledJob(pulumi.ComponentResource):
     job: cloudrunv2.Job
     trigger: cloudscheduler.Job
 
-    def __init__(self, name: str, args: ScheduleArgs, scheduler: RoleIdentity, depends_on: list[pulumi.Resource],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: ScheduleArgs,
+        scheduler: RoleIdentity,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("ai-service:gcp:ScheduledJob", name, None, opts)
         if len(args.job_name) > JOB_NAME_LIMIT:
             raise ValueError(f"job name {args.job_name!r} is longer than {JOB_NAME_LIMIT} characters")
@@ -55,7 +62,7 @@ class ScheduledJob(pulumi.ComponentResource):
             name,
             name=args.job_name,
             location=args.region,
-            template=template,
+            template=sdk_input(template),
             annotations={CRON_ANNOTATION: args.cron},
             deletion_protection=args.protect,
             opts=children(self, opts, depends_on=depends_on),
@@ -79,8 +86,9 @@ class ScheduledJob(pulumi.ComponentResource):
             retry_config={"retry_count": 3, "min_backoff_duration": "30s", "max_backoff_duration": "300s"},
             http_target={
                 "http_method": "POST",
-                "uri": pulumi.Output.concat(RUN_API, "/projects/", args.project, "/locations/", args.region,
-                                            "/jobs/", self.job.name, ":run"),
+                "uri": pulumi.Output.concat(
+                    RUN_API, "/projects/", args.project, "/locations/", args.region, "/jobs/", self.job.name, ":run"
+                ),
                 "oauth_token": {"service_account_email": scheduler.email, "scope": CLOUD_PLATFORM_SCOPE},
             },
             opts=children(self, opts, depends_on=[invoker]),  # a first trigger must not be denied

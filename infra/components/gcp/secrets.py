@@ -13,7 +13,7 @@ from pulumi_gcp import secretmanager
 
 from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
-from infra.components.gcp.specs import SecretEnv, SecretFile
+from infra.render.gcp.specs import SecretEnv, SecretFile
 
 
 class StoredSecret(pulumi.ComponentResource):

@@ -14,6 +14,7 @@ from pulumi_gcp import storage
 
 from infra.components.gcp.common import children
 from infra.components.gcp.identity import RoleIdentity
+from infra.components.sdk import sdk_input
 
 S3_ENDPOINT = "https://storage.googleapis.com"
 NONCURRENT_DAYS = 30  # overwritten/deleted object versions are kept this long
@@ -31,8 +32,14 @@ class BucketArgs:
 def lifecycle_rules(args: BucketArgs) -> list[dict]:
     return [
         {"action": {"type": "Delete"}, "condition": {"age": args.tmp_expiry_days, "matches_prefixes": ["tmp/"]}},
-        {"action": {"type": "Delete"}, "condition": {"age": args.backup_retention_days, "matches_prefixes": ["backups/"]}},
-        {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": NONCURRENT_DAYS, "with_state": "ARCHIVED"}},
+        {
+            "action": {"type": "Delete"},
+            "condition": {"age": args.backup_retention_days, "matches_prefixes": ["backups/"]},
+        },
+        {
+            "action": {"type": "Delete"},
+            "condition": {"days_since_noncurrent_time": NONCURRENT_DAYS, "with_state": "ARCHIVED"},
+        },
         {"action": {"type": "AbortIncompleteMultipartUpload"}, "condition": {"age": 1}},
     ]
 
@@ -55,15 +62,21 @@ class ServiceBucket(pulumi.ComponentResource):
             public_access_prevention="enforced",
             versioning={"enabled": True},
             soft_delete_policy={"retention_duration_seconds": 7 * 86400},
-            lifecycle_rules=lifecycle_rules(args),
+            lifecycle_rules=sdk_input(lifecycle_rules(args)),
             force_destroy=not args.protect,
             opts=children(self, opts, protect=args.protect),
         )
         self.hmac_keys = {}
         for user in users:
             storage.BucketIAMMember(
-                f"{name}-{user.role}", bucket=self.bucket.name, role="roles/storage.objectAdmin", member=user.member, opts=child
+                f"{name}-{user.role}",
+                bucket=self.bucket.name,
+                role="roles/storage.objectAdmin",
+                member=user.member,
+                opts=child,
             )
             # S3 SDKs authenticate with an HMAC key that acts as this role's service account.
-            self.hmac_keys[user.role] = storage.HmacKey(f"{name}-{user.role}", service_account_email=user.email, opts=child)
+            self.hmac_keys[user.role] = storage.HmacKey(
+                f"{name}-{user.role}", service_account_email=user.email, opts=child
+            )
         self.register_outputs({"bucket": self.bucket.name})

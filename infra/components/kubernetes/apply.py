@@ -13,8 +13,14 @@ from typing import Any
 import pulumi
 
 # apiVersion group -> pulumi_kubernetes module prefix (built-in kinds we use)
-GROUPS = {"": "core", "apps": "apps", "batch": "batch", "policy": "policy", "autoscaling": "autoscaling",
-          "networking.k8s.io": "networking"}
+GROUPS = {
+    "": "core",
+    "apps": "apps",
+    "batch": "batch",
+    "policy": "policy",
+    "autoscaling": "autoscaling",
+    "networking.k8s.io": "networking",
+}
 
 
 def _snake(key: str) -> str:

@@ -79,19 +79,35 @@ class ClusterPostgres(pulumi.ComponentResource):
         super().__init__("ai-service:kubernetes:ClusterPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster = do.DatabaseCluster(
-            name, name=name, engine="pg", version=str(args.version), size=args.size, region=args.region,
-            node_count=1, private_network_uuid=args.vpc_id, tags=list(args.tags),
+            name,
+            name=name,
+            engine="pg",
+            version=str(args.version),
+            size=args.size,
+            region=args.region,
+            node_count=1,
+            private_network_uuid=args.vpc_id,
+            tags=list(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         db = do.DatabaseDb(name, cluster_id=cluster.id, name=args.database, opts=child)
         user = do.DatabaseUser(name, cluster_id=cluster.id, name=args.user, opts=child)
-        do.DatabaseFirewall(name, cluster_id=cluster.id,
-                            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=args.cluster_id)], opts=child)
+        do.DatabaseFirewall(
+            name,
+            cluster_id=cluster.id,
+            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=args.cluster_id)],
+            opts=child,
+        )
         self.url = pulumi.Output.secret(
-            pulumi.Output.all(user.name, user.password, cluster.private_host, cluster.port, db.name).apply(lambda a: _url(*a)))
+            pulumi.Output.all(user.name, user.password, cluster.private_host, cluster.port, db.name).apply(
+                lambda a: _url(*a)
+            )
+        )
         self.admin_url = pulumi.Output.secret(
             pulumi.Output.all(cluster.user, cluster.password, cluster.private_host, cluster.port, db.name).apply(
-                lambda a: _url(*a)))
+                lambda a: _url(*a)
+            )
+        )
         self.register_outputs({"host": cluster.private_host})
 
 
@@ -110,20 +126,36 @@ class SpacesStorage(pulumi.ComponentResource):
     def __init__(self, name: str, args: SpacesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:kubernetes:SpacesStorage", name, None, opts)
         self.bucket = do.SpacesBucket(
-            name, name=args.bucket_name, region=args.region, acl="private", force_destroy=not args.protect,
+            name,
+            name=args.bucket_name,
+            region=args.region,
+            acl="private",
+            force_destroy=not args.protect,
             versioning={"enabled": True},
             lifecycle_rules=[
                 {"id": "tmp-expiry", "prefix": "tmp/", "enabled": True, "expiration": {"days": args.tmp_expiry_days}},
-                {"id": "backup-retention", "prefix": "backups/", "enabled": True,
-                 "expiration": {"days": args.backup_retention_days},
-                 "noncurrent_version_expiration": {"days": args.backup_retention_days}},
-                {"id": "old-versions", "prefix": "documents/", "enabled": True, "noncurrent_version_expiration": {"days": 30}},
+                {
+                    "id": "backup-retention",
+                    "prefix": "backups/",
+                    "enabled": True,
+                    "expiration": {"days": args.backup_retention_days},
+                    "noncurrent_version_expiration": {"days": args.backup_retention_days},
+                },
+                {
+                    "id": "old-versions",
+                    "prefix": "documents/",
+                    "enabled": True,
+                    "noncurrent_version_expiration": {"days": 30},
+                },
             ],
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        key = do.SpacesKey(name, name=f"{args.bucket_name}-app",
-                           grants=[{"bucket": self.bucket.name, "permission": "readwrite"}],
-                           opts=pulumi.ResourceOptions(parent=self))
+        key = do.SpacesKey(
+            name,
+            name=f"{args.bucket_name}-app",
+            grants=[{"bucket": self.bucket.name, "permission": "readwrite"}],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.name = self.bucket.name
         self.endpoint = SPACES_ENDPOINT.format(region=args.region)
         self.access_key_id = key.access_key

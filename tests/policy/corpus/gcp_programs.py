@@ -32,7 +32,8 @@ def _uptime(name: str, host: str) -> None:
     }
 )
 def cloudrun_v1_default_identity():
-    """Cloud Run v1 from a 2021 tutorial: default compute identity, a password in env, :latest, storage admin for allUsers."""
+    """Cloud Run v1 from a 2021 tutorial: default compute identity, a password in env, :latest, storage admin for
+    allUsers."""
     svc = gcp.cloudrun.Service(
         "hello",
         location="us-central1",
@@ -57,7 +58,10 @@ def cloudrun_v1_default_identity():
 
 @program(twin_of="cloudrun_v1_default_identity")
 def cloudrun_v1_dedicated_identity():
-    """The same v1 service: its own service account, the secret from Secret Manager at a pinned version, probes, an uptime check."""
+    """The same v1 service: its own service account, the secret from Secret Manager at a pinned version, probes, an
+    uptime
+    check.
+    """
     account = gcp.serviceaccount.Account("hello-sa", account_id="hello-run")
     svc = gcp.cloudrun.Service(
         "hello",
@@ -205,7 +209,8 @@ def firewall_web_only():
 
 @program(expect={"gcp-sql-private", "gcp-sql-pitr"})
 def cloudsql_public_postgres15_shared_core():
-    """Postgres 15 on db-f1-micro (edition irrelevant before 16), but a public IP open to the world, no TLS requirement."""
+    """Postgres 15 on db-f1-micro (edition irrelevant before 16), but a public IP open to the world, no TLS
+    requirement."""
     gcp.sql.DatabaseInstance(
         "db",
         database_version="POSTGRES_15",
@@ -300,7 +305,8 @@ def gcs_uniform_private():
 
 @program(expect={"gcp-redis-private", "gcp-scheduler-authenticated", "gcp-alerts-notify"})
 def memorystore_open_and_scheduler_anonymous():
-    """Redis without AUTH/TLS; a scheduler job calling a private endpoint without a token; an alert that notifies nobody."""
+    """Redis without AUTH/TLS; a scheduler job calling a private endpoint without a token; an alert that notifies
+    nobody."""
     gcp.redis.Instance("cache", memory_size_gb=1, region="us-central1")
     gcp.cloudscheduler.Job(
         "nightly",

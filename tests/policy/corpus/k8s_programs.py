@@ -96,7 +96,9 @@ def postgres_lb_restricted_to_office():
     }
 )
 def daemonset_host_network_v1beta2():
-    """A node agent on the old apps/v1beta2 API: hostNetwork/hostPID, privileged, a token in env, a password in a ConfigMap."""
+    """A node agent on the old apps/v1beta2 API: hostNetwork/hostPID, privileged, a token in env, a password in a
+    ConfigMap.
+    """
     labels = {"app": "agent"}
     k8s.core.v1.ConfigMap(
         "agent-config", metadata={"name": "agent"}, data={"LOG_LEVEL": "info", "DB_PASSWORD": "hunter2"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.cost import CostEstimate, estimate
-from infra.plan.mocks import PlannedResource
-from infra.plan.runner import run_program
-from infra.plan.stackfile import StackConfig
-from infra.policy import ALL_RULES, Violation
-from infra.policy.engine import evaluate
+from infra.tooling.cost import CostEstimate, estimate
+from infra.tooling.plan.runner import run_program
+from infra.tooling.plan.stackfile import StackConfig
+from infra.tooling.policy import ALL_RULES, Violation
+from infra.tooling.policy.engine import evaluate
+from infra.tooling.resources import PlannedResource
 from tests.policy.corpus import Program
 
 CONFIG = StackConfig(

@@ -1,5 +1,0 @@
-"""Monthly cost of a planned stack: a dated price table and per-resource-type rules."""
-
-from infra.cost.estimate import CostEstimate, CostItem, estimate
-
-__all__ = ["CostEstimate", "CostItem", "estimate"]

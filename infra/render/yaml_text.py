@@ -1,0 +1,33 @@
+"""The one YAML writer of every renderer: block style, key order kept, multi-line strings literal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+WIDTH = 120
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Dashboards, rule expressions and scripts read better as literal blocks.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(data: Any, header: str | None = None, sort_keys: bool = False, width: int = WIDTH) -> str:
+    """One document; `header` becomes a leading `# header` comment line."""
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=sort_keys, default_flow_style=False, width=width)
+    return f"# {header}\n{text}" if header else text
+
+
+def dump_all(documents: list[Any]) -> str:
+    """A multi-document stream (`---` between documents), in the given order."""
+    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=WIDTH)
