@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra import docs_figures
+from infra.tooling import docs_figures
 
 
 @pytest.mark.parametrize("name", sorted(docs_figures.BLOCKS))
