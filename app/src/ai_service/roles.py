@@ -93,8 +93,15 @@ def excess_privileges(conn: Connection, role: str) -> list[str]:
         ),
         {"schema": SCHEMA, "role": role},
     ).one()
-    flags = ("superuser", "createrole", "createdb", "bypassrls", f"create on schema {SCHEMA}", "create on the database",
-             f"owns objects in {SCHEMA}")
+    flags = (
+        "superuser",
+        "createrole",
+        "createdb",
+        "bypassrls",
+        f"create on schema {SCHEMA}",
+        "create on the database",
+        f"owns objects in {SCHEMA}",
+    )
     found = [flag for flag, value in zip(flags, row[:7], strict=True) if value]
     return found + [f"member of {group}" for group in row[7]]
 
