@@ -10,7 +10,7 @@ from collections.abc import Callable
 from infra.contract import connections_needed  # the same connection model as the droplet
 from infra.settings.gcp import db_client_connections, is_db_tier
 from infra.settings.model import Settings, Target
-from infra.settings.schedules import eventbridge_expression
+from infra.settings.schedules import command_problem, eventbridge_expression
 
 Problem = tuple[str, str]
 
@@ -213,6 +213,18 @@ TARGET_RULES: dict[Target, Callable[[Settings], list[Problem]]] = {
 }
 
 
+def _schedule_commands(settings: Settings) -> list[Problem]:
+    """The reference service's scheduled commands are known; another app's (`commands.task`) are its own."""
+    if not settings.commands.is_reference:
+        return []
+    problems: list[Problem] = []
+    for i, schedule in enumerate(settings.schedules):
+        problem = command_problem(schedule.command)
+        if problem:
+            problems.append((f"schedules[{i}].command", problem))
+    return problems
+
+
 def target_problems(settings: Settings) -> list[Problem]:
     rule = TARGET_RULES.get(settings.target)
-    return rule(settings) if rule else []
+    return _schedule_commands(settings) + (rule(settings) if rule else [])

@@ -11,10 +11,7 @@ from croniter import croniter
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from infra.settings.base import RESOURCE_NAME, ConfigModel
-from infra.settings.schedules import command_problem
-from infra.settings.secrets import SECRET_NAME
-
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+from infra.settings.service import check_env_names, check_plain_env
 IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127})$")
 # Container and service names the service itself uses on the docker hosts and in the cluster.
 RESERVED_NAMES = frozenset(
@@ -40,13 +37,6 @@ RESERVED_NAMES = frozenset(
 )
 # Also a Kubernetes Service name (DNS label): no trailing dash.
 ACCESSORY_NAME = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
-
-
-def _env_names(env: dict[str, str]) -> dict[str, str]:
-    bad = sorted(k for k in env if not ENV_NAME.match(k))
-    if bad:
-        raise ValueError(f"environment variable names must match {ENV_NAME.pattern}: {', '.join(bad)}")
-    return env
 
 
 class AccessoryVolume(ConfigModel):
@@ -102,15 +92,13 @@ class Accessory(ConfigModel):
     @field_validator("env", "secret_env")
     @classmethod
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
-        return _env_names(env)
+        check_env_names(env)
+        return env
 
     @field_validator("env")
     @classmethod
     def _no_secrets_in_plain_env(cls, env: dict[str, str]) -> dict[str, str]:
-        # The policy floor refuses secret-looking names in plain env on every target: say so before planning.
-        secretish = sorted(k for k in env if SECRET_NAME.search(k))
-        if secretish:
-            raise ValueError(f"{', '.join(secretish)} look like secrets: move them to secretEnv (each value `secure:`)")
+        check_plain_env(env)
         return env
 
     @model_validator(mode="after")
@@ -147,21 +135,14 @@ class Schedule(ConfigModel):
     name: str = Field(pattern=RESOURCE_NAME, description="Schedule name (CronJob / scheduler job name).")
     cron: str = Field(description="5-field cron expression, UTC (e.g. '0 * * * *').")
     command: tuple[str, ...] = Field(
-        min_length=1, description="Arguments of the `ai-service` console script, e.g. [enqueue-cleanup]."
+        min_length=1,
+        description="Arguments appended to `commands.task` (default `ai-service`), e.g. [enqueue-cleanup].",
     )
 
     @field_validator("cron")
     @classmethod
     def _five_fields(cls, expression: str) -> str:
         return _cron(expression)
-
-    @field_validator("command")
-    @classmethod
-    def _runnable(cls, command: tuple[str, ...]) -> tuple[str, ...]:
-        problem = command_problem(command)
-        if problem:
-            raise ValueError(problem)
-        return command
 
 
 # The cleanup queue's periodic enqueueing (the `cleanup_tasks` queue, app/README.md) rides on schedules.

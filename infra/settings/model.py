@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from infra.contract import API_PORT, WORKER_METRICS_PORT
 
 from infra.settings.aws import FargateConfig, LambdaConfig
 from infra.settings.base import (
@@ -34,6 +36,7 @@ from infra.settings.extras import DEFAULT_SCHEDULES, Accessory, Schedule
 from infra.settings.gcp import CloudRunConfig
 from infra.settings.kubernetes import KubernetesConfig
 from infra.settings.local import LocalConfig
+from infra.settings.service import Commands, HealthPaths, check_env_names, check_not_contract, check_plain_env
 
 __all__ = [
     "STRUCTURED",
@@ -110,6 +113,42 @@ class Settings(ConfigModel):
     )
     embedding_dim: int = Field(
         default=384, ge=8, le=4096, description="EMBEDDING_DIM; changing it needs `ai-service reindex`."
+    )
+
+    port: int = Field(
+        default=API_PORT,
+        ge=1024,
+        le=65535,
+        description="Port the API listens on (PORT); probes, the edge and load balancers use it.",
+    )
+    request_timeout_s: int = Field(
+        default=60,
+        ge=5,
+        le=3600,
+        description="Longest API request the edge (nginx, load balancer, gateway, Cloud Run) waits for, seconds.",
+    )
+    health: HealthPaths = Field(
+        default_factory=HealthPaths,
+        description="The API's probe paths: {liveness, readiness}.",
+        json_schema_extra=STRUCTURED,
+    )
+    commands: Commands = Field(
+        default_factory=Commands,
+        description=(
+            "argv per role, the same image for all: {api, worker, migrate, scheduler, task}; default: the "
+            "reference service's `ai-service <role>`."
+        ),
+        json_schema_extra=STRUCTURED,
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="The app's own non-secret environment, for every role (secret-looking names are refused).",
+        json_schema_extra=STRUCTURED,
+    )
+    secret_env: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Secret. The app's own secret environment (each value `secure:`), via the platform's secret store.",
+        json_schema_extra=STRUCTURED,
     )
 
     openai_api_key: SecretStr | None = Field(
@@ -234,6 +273,28 @@ class Settings(ConfigModel):
             raise ValueError("must be registry/name:tag or registry/name@sha256:<64 hex>")
         return image
 
+    @field_validator("port")
+    @classmethod
+    def _not_metrics_port(cls, port: int) -> int:
+        if port == WORKER_METRICS_PORT:
+            raise ValueError(f"{port} is the workers' metrics port; choose another")
+        return port
+
+    @field_validator("env")
+    @classmethod
+    def _plain_env(cls, env: dict[str, str]) -> dict[str, str]:
+        check_env_names(env)
+        check_not_contract(env)
+        check_plain_env(env)
+        return env
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, env: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        check_env_names(env)
+        check_not_contract(env)
+        return env
+
     @field_validator("workers")
     @classmethod
     def _unique_workers(cls, workers: tuple[WorkerGroup, ...]) -> tuple[WorkerGroup, ...]:
@@ -253,6 +314,13 @@ class Settings(ConfigModel):
         if duplicates:
             raise ValueError(f"names must be unique: {', '.join(duplicates)}")
         return items
+
+    @model_validator(mode="after")
+    def _env_once(self) -> Settings:
+        clash = sorted(set(self.env) & set(self.secret_env))
+        if clash:
+            raise ValueError(f"{', '.join(clash)} set in both env and secretEnv")
+        return self
 
     @property
     def queues(self) -> tuple[str, ...]:

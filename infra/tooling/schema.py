@@ -95,11 +95,12 @@ def _default_text(field: FieldInfo) -> str:
         return "—"
     if _is_structured(field):
         default = field.get_default(call_default_factory=True)
-        dumped = (
-            [w.model_dump(by_alias=True) for w in default]
-            if isinstance(default, tuple)
-            else default.model_dump(by_alias=True, exclude_none=True)
-        )
+        if isinstance(default, tuple):
+            dumped = [w.model_dump(by_alias=True) for w in default]
+        elif isinstance(default, dict):
+            dumped = default
+        else:
+            dumped = default.model_dump(by_alias=True, exclude_none=True)
         return f"`{json.dumps(dumped, separators=(',', ':'))}`"
     return f"`{json.dumps(_plain_default(field))}`"
 

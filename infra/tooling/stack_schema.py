@@ -16,12 +16,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from infra.contract import CONTRACT_ENV, WORKER_METRICS_PORT
 from infra.settings.aws import FARGATE_CPU_MEMORY, LOG_RETENTION_DAYS
-from infra.settings.extras import ACCESSORY_NAME, ENV_NAME, IMAGE_REF, RESERVED_NAMES
+from infra.settings.extras import ACCESSORY_NAME, IMAGE_REF, RESERVED_NAMES
 from infra.settings.gcp import API_CPUS, CUSTOM_DB_TIER, MEMORY, SHARED_DB_TIERS
 from infra.settings.model import DNS_NAME, QUEUE_NAME, Settings
 from infra.settings.schedules import SCHEDULABLE
 from infra.settings.secrets import SECRET_NAME
+from infra.settings.service import ENV_NAME
 
 NAMESPACE = "ai-service"
 SECURE = {
@@ -81,6 +83,8 @@ EVENTBRIDGE_REFUSES = [r"^\s*\S+\s+\S+\s+(?!\*\s)\S+\s+\S+\s+(?!\*\s*$)\S+\s*$",
 SSH_KEY = r"^$|^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/=]+( .*)?$"
 # The env names the policy floor treats as secrets (names are upper case, so no case folding is needed).
 SECRETISH_ENV = SECRET_NAME.pattern.upper()
+# Env the stacks set themselves: the app's own env and secretEnv may not redefine it.
+CONTRACT_NAMES = {"enum": sorted(CONTRACT_ENV)}
 PROVIDER_KEY = rf"^(?!{NAMESPACE}:)[A-Za-z0-9_-]+:[A-Za-z0-9_.:-]+$"
 
 
@@ -110,7 +114,6 @@ FIELD_RULES: dict[tuple[str, str], dict] = {
     ("Settings", "sshAllowedCidrs"): {"items": {"pattern": CIDR}},
     ("WorkerGroup", "queues"): {"items": {"pattern": QUEUE_NAME.pattern}},
     ("Schedule", "cron"): {"pattern": CRON},
-    ("Schedule", "command"): _command(),
     ("Accessory", "name"): {
         "pattern": ACCESSORY_NAME,
         "not": {"anyOf": [{"enum": sorted(RESERVED_NAMES)}, {"pattern": "^(api|worker|ai-service)-"}]},
@@ -118,6 +121,11 @@ FIELD_RULES: dict[tuple[str, str], dict] = {
     ("Accessory", "image"): {"pattern": IMAGE_REF.pattern, "not": {"pattern": ":latest$"}},
     ("Accessory", "env"): {"propertyNames": {"pattern": ENV_NAME.pattern, "not": {"pattern": SECRETISH_ENV}}},
     ("Accessory", "secretEnv"): {"propertyNames": {"pattern": ENV_NAME.pattern}},
+    ("Settings", "port"): {"not": _ints([WORKER_METRICS_PORT])},
+    ("Settings", "env"): {
+        "propertyNames": {"pattern": ENV_NAME.pattern, "not": {"anyOf": [{"pattern": SECRETISH_ENV}, CONTRACT_NAMES]}}
+    },
+    ("Settings", "secretEnv"): {"propertyNames": {"pattern": ENV_NAME.pattern, "not": CONTRACT_NAMES}},
     ("DropletConfig", "sshPublicKey"): {"pattern": SSH_KEY},
     ("DatabaseConfig", "url"): {"anyOf": [SECURE_REF, {"type": "null"}, {"pattern": "^postgres(ql)?://"}]},
     ("RedisConfig", "url"): {"anyOf": [SECURE_REF, {"type": "null"}, {"pattern": "^rediss?://"}]},
@@ -185,7 +193,19 @@ def _conditional_rules() -> list[dict]:
             }
         }
     }
+    reference_tasks = {
+        "anyOf": [
+            {"not": {"required": [_key("commands")]}},
+            {"properties": {_key("commands"): {"not": {"required": ["task"]}}}},
+            {"properties": {_key("commands"): {"properties": {"task": {"const": ["ai-service"]}}}}},
+        ]
+    }
     return [
+        {
+            # The reference service's scheduled commands are known; another app's (`commands.task`) are its own.
+            "if": reference_tasks,
+            "then": {"properties": {_key("schedules"): {"items": {"properties": {"command": _command()}}}}},
+        },
         {
             "if": {"properties": {_key("target"): {"enum": ["fargate", "cloudrun"]}}, "required": [_key("target")]},
             "then": no_volumes,

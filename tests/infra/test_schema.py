@@ -105,6 +105,20 @@ def test_the_schema_refuses_what_the_loader_refuses(body, key, words):
         },
         {"ai-service:schedules": [{"name": "n", "cron": "30 3 * * 0", "command": ["reindex", "--inline"]}]},
         {
+            "ai-service:env": {"DEFAULT_MODEL": "claude-sonnet-4-5", "TESSDATA_PREFIX": "/usr/share/tesseract-ocr"},
+            "ai-service:secretEnv": {"ANTHROPIC_API_KEY": {"secure": "v1:x"}, "SENTRY_DSN": {"secure": "v1:y"}},
+            "ai-service:port": "8080",
+            "ai-service:requestTimeoutS": 300,
+            "ai-service:health": {"liveness": "/healthz", "readiness": "/readyz"},
+            "ai-service:commands": {
+                "api": ["uvicorn", "bot.main:app", "--host", "0.0.0.0", "--port", "8080"],
+                "worker": ["rq", "worker", "--url", "$(REDIS_URL)", "{queues}"],
+                "task": ["python", "-m", "bot.tasks"],
+            },
+            # Another app's scheduled commands are its own: not checked against the reference service's.
+            "ai-service:schedules": [{"name": "digest", "cron": "0 8 * * *", "command": ["send-digest"]}],
+        },
+        {
             "ai-service:target": "kubernetes",
             "ai-service:domain": "api.example.com",
             "ai-service:letsencryptEmail": "ops@example.com",
@@ -119,6 +133,7 @@ def test_the_schema_refuses_what_the_loader_refuses(body, key, words):
         "byo-urls",
         "secret-env",
         "schedule",
+        "own-app",
         "existing-cluster",
     ],
 )
