@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from infra.settings.base import RESOURCE_NAME, ConfigModel
 from infra.settings.service import check_env_names, check_plain_env
+
 IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127})$")
 # Container and service names the service itself uses on the docker hosts and in the cluster.
 RESERVED_NAMES = frozenset(

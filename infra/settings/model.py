@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from infra.contract import API_PORT, WORKER_METRICS_PORT
-
 from infra.settings.aws import FargateConfig, LambdaConfig
 from infra.settings.base import (
     DEFAULT_WORKERS,

@@ -12,7 +12,7 @@ import re
 
 from pydantic import Field, SecretStr, field_validator
 
-from infra.contract import API_PORT, CONTRACT_ENV, HEALTH_PATH, READY_PATH
+from infra.contract import CONTRACT_ENV, HEALTH_PATH, READY_PATH
 from infra.settings.base import ConfigModel
 from infra.settings.secrets import SECRET_NAME
 
@@ -102,4 +102,3 @@ class HealthPaths(ConfigModel):
     readiness: str = Field(
         default=READY_PATH, pattern=HTTP_PATH, description="200 when the dependencies answer; gates rollouts."
     )
-

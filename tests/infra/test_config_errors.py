@@ -105,7 +105,11 @@ BAD_CONFIGS = [
     ("ai-service:env: {ANTHROPIC_API_KEY: sk-ant-1}", "ai-service:env", "move them to secretEnv"),
     ("ai-service:env: {DATABASE_URL: 'postgresql://x'}", "ai-service:env", "set by the stack (ai-service:database)"),
     ("ai-service:env: {default-model: x}", "ai-service:env", "must match"),
-    ("ai-service:secretEnv: {SENTRY_DSN: 'https://k@o1.ingest.sentry.io/1'}", "ai-service:secretEnv.SENTRY_DSN", "plain text"),
+    (
+        "ai-service:secretEnv: {SENTRY_DSN: 'https://k@o1.ingest.sentry.io/1'}",
+        "ai-service:secretEnv.SENTRY_DSN",
+        "plain text",
+    ),
     ("ai-service:secretEnv: {PORT: {secure: v1:x}}", "ai-service:secretEnv", "set by the stack (ai-service:port)"),
     ("ai-service:port: 8001", "ai-service:port", "metrics port"),
     ("ai-service:port: 80", "ai-service:port", "greater than or equal to 1024"),
