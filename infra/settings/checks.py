@@ -225,6 +225,17 @@ def _schedule_commands(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _accessory_urls_are_the_stacks(settings: Settings) -> list[Problem]:
+    """ACCESSORY_<NAME>_URL is how the stack tells the app where an accessory is: one source."""
+    urls = {a.url_env for a in settings.accessories}
+    return [
+        (f"{key}.{name}", "set by the stack from ai-service:accessories; remove it here")
+        for key, names in (("env", settings.env), ("secretEnv", settings.secret_env))
+        for name in sorted(set(names) & urls)
+    ]
+
+
 def target_problems(settings: Settings) -> list[Problem]:
     rule = TARGET_RULES.get(settings.target)
-    return _schedule_commands(settings) + (rule(settings) if rule else [])
+    own = _schedule_commands(settings) + _accessory_urls_are_the_stacks(settings)
+    return own + (rule(settings) if rule else [])

@@ -112,6 +112,14 @@ BAD_CONFIGS = [
     ),
     ("ai-service:secretEnv: {PORT: {secure: v1:x}}", "ai-service:secretEnv", "set by the stack (ai-service:port)"),
     ("ai-service:port: 8001", "ai-service:port", "metrics port"),
+    (
+        (
+            "ai-service:env: {ACCESSORY_GW_URL: 'http://x'}\n"
+            "ai-service:accessories: [{name: gw, image: 'acme/gw:1', port: 80}]"
+        ),
+        "ai-service:env.ACCESSORY_GW_URL",
+        "set by the stack from ai-service:accessories",
+    ),
     ("ai-service:port: 80", "ai-service:port", "greater than or equal to 1024"),
     ("ai-service:health: {liveness: healthz}", "ai-service:health.liveness", "pattern"),
     ("ai-service:commands: {api: []}", "ai-service:commands.api", "at least 1"),

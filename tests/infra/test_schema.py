@@ -74,6 +74,9 @@ SCHEMA_CANNOT = {
     ("ai-service:sshAllowedCidrs[0]", "host bits"): "host bits set below the prefix need arithmetic on the address",
     ("ai-service:workers", "unique: a"): "uniqueItems compares whole items, not one property (name)",
     ("ai-service:schedules", "unique: a"): "uniqueItems compares whole items, not one property (name)",
+    ("ai-service:env.ACCESSORY_GW_URL", "set by the stack from ai-service:accessories"): (
+        "a map key compared with names built from another key's values"
+    ),
 }
 
 
