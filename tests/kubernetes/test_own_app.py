@@ -143,3 +143,17 @@ def test_defaults_render_the_reference_service(objects):
     ]
     (migrate,) = [c for name, c in containers.items() if name.startswith("Job/")]
     assert _argv(migrate) == ["ai-service", "migrate"]
+
+
+def test_each_service_container_starts_with_the_app_env_and_secrets_as_the_kubelet_resolves_them(prod_own_app):
+    """The contract tests' reader (envFrom ConfigMap/Secret in order, then env) over the planned objects:
+    what each container of the service image would really get."""
+    from tests.contract.platform import kubernetes
+
+    workloads = kubernetes(prod_own_app, secrets=None)  # the kubernetes reader needs no outside store
+    assert len(workloads) == 1 + len(DEFAULT_WORKERS) + 1 + len(SCHEDULES)
+    for workload in workloads:
+        assert (OWN_APP["env"] | OWN_SECRET_ENV).items() <= workload.env.items(), workload.name
+        assert workload.argv[0] in ("python", "invoices-worker", "alembic", "invoices"), workload.name
+    api = next(w for w in workloads if w.name == "Deployment/ai-service-api/api")
+    assert (api.argv, api.port, api.env["PORT"]) == (["python", "-m", "invoices", "serve"], 8080, "8080")
