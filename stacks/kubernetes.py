@@ -1,7 +1,7 @@
 """target kubernetes — DigitalOcean Kubernetes (or any existing cluster from a kubeconfig).
 
 Internet ─80/443─> DO load balancer ─> Envoy Gateway (Gateway API; cert-manager TLS, HTTP→HTTPS)
-                                         │ /api/…, /health only (never /metrics)
+                                         │ /api/…, the liveness path only (never /metrics)
 namespace ai-service (restricted PSS, default-deny NetworkPolicies)
   migrate Job (one per image digest) ──must complete before──> api Deployment (HPA, PDB, probes)
   worker Deployments (one per worker group), CronJob per schedule ──> redis StatefulSet (AOF on a PVC) | redis.url
@@ -166,6 +166,8 @@ def deploy(settings: Settings) -> None:
     }
     if settings.openai_api_key is not None:
         env_secret["OPENAI_API_KEY"] = _secret(settings.openai_api_key.get_secret_value())
+    # The app's own secrets join the same Secret every service container reads (envFrom).
+    env_secret |= {k: _secret(v.get_secret_value()) for k, v in settings.secret_env.items()}
     secrets = [
         create(workloads.secret(workloads.SECRET_NAME, ns, {k: _secret(v) for k, v in env_secret.items()}), in_ns),
         create(
@@ -212,6 +214,10 @@ def deploy(settings: Settings) -> None:
         config=config,
         accessory_urls={a.url_env: accessories.url(a, ns) for a in settings.accessories if a.port},
         schedules=settings.schedules,
+        commands=settings.commands,
+        port=settings.port,
+        health=settings.health,
+        env=dict(settings.env),
     )
     service_objs = workloads.service_objects(spec)
     cron_objs = workloads.cron_jobs(spec)
@@ -227,6 +233,7 @@ def deploy(settings: Settings) -> None:
         redis=not bring_redis,
         outside_ports=outside_ports,
         accessories=settings.accessories,
+        api_port=settings.port,
     )
 
     create_all(policy_objs, in_ns)
@@ -280,6 +287,9 @@ def deploy(settings: Settings) -> None:
         max_upload_bytes=settings.max_upload_bytes,
         create_gateway_class=k8s.install_gateway_controller,
         accessories=settings.accessories,
+        api_port=settings.port,
+        health_path=settings.health.liveness,
+        request_timeout_s=settings.request_timeout_s,
     )
     edge_objs = edge.objects(edge_spec)
     create_all(edge_objs, pulumi.ResourceOptions(provider=provider, depends_on=[namespace, *releases]))
@@ -379,13 +389,13 @@ def deploy(settings: Settings) -> None:
     for chart, values in helm_values.items():
         artifacts.publish(f"helm/{chart.release}.values.yaml", helm_values_yaml(values))
 
-    # A dead cluster cannot alert about itself: DigitalOcean probes /health from outside (any cluster).
+    # A dead cluster cannot alert about itself: DigitalOcean probes the liveness path from outside (any cluster).
     import pulumi_digitalocean as do
 
     uptime = do.UptimeCheck(
         "uptime",
         name=f"{prefix}-health",
-        target=f"https://{settings.domain}/health",
+        target=f"https://{settings.domain}{settings.health.liveness}",
         type="https",
         regions=["us_east", "eu_west"],
     )

@@ -36,6 +36,23 @@ SCHEDULES = [
     {"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]},
     {"name": "reindex", "cron": "30 3 * * 0", "command": ["reindex"]},
 ]
+# Your own app: an image that is not the reference service, described by config only.
+OWN_SECRET_ENV = {
+    "ANTHROPIC_API_KEY": "sentinel-anthropic-3b9e",
+    "SENTRY_DSN": "https://sentinel-dsn-61a0@sentry.example",
+}
+OWN_APP = {
+    "env": {"DEFAULT_MODEL": "claude-sonnet-4-5", "SENTRY_ENVIRONMENT": "prod"},
+    "commands": {
+        "api": ["python", "-m", "invoices", "serve"],
+        "worker": ["invoices-worker", "--queues={queues}", "--burst-off"],
+        "migrate": ["alembic", "upgrade", "head"],
+        "task": ["invoices", "task"],
+    },
+    "port": 8080,
+    "health": {"liveness": "/livez", "readiness": "/readyz"},
+    "requestTimeoutS": 300,
+}
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +70,15 @@ def prod_with_secrets(plan_stack):
 def prod_extras(plan_stack):
     """Accessories (their secretEnv set like `pulumi config set --secret --path`) and two schedules."""
     return plan_stack("prod", accessories=Secret(ACCESSORIES), schedules=SCHEDULES)
+
+
+@pytest.fixture(scope="session")
+def prod_own_app(plan_stack):
+    """prod with the service contract set (`env`, `secretEnv` like `pulumi config set --secret --path`,
+    `commands`, `port`, `health`, `requestTimeoutS`) and the accessories and schedules of prod_extras."""
+    return plan_stack(
+        "prod", secretEnv=Secret(OWN_SECRET_ENV), accessories=Secret(ACCESSORIES), schedules=SCHEDULES, **OWN_APP
+    )
 
 
 def _render(plan, tmp_path_factory) -> Path:
@@ -97,3 +123,13 @@ def find(objs: list[dict], kind: str, name: str | None = None) -> dict:
     matches = [o for o in objs if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
     assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}"
     return matches[0]
+
+
+@pytest.fixture(scope="session")
+def rendered_own_app(prod_own_app, tmp_path_factory) -> Path:
+    return _render(prod_own_app, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def own_app_objects(rendered_own_app) -> list[dict]:
+    return _objects(rendered_own_app)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+# Gateway API's Duration (GEP-2257): up to four `<1-5 digits><h|m|s|ms>` parts, e.g. "1h30m", "300s".
+GATEWAY_DURATION = {"type": "string", "pattern": r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"}
 DURATION = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
 
 
@@ -198,7 +200,7 @@ SCHEMAS: dict[tuple[str, str], dict] = {
                             "matches": {"type": "array", "maxItems": 64, "items": HTTP_MATCH},
                             "filters": {"type": "array", "maxItems": 16, "items": HTTP_FILTER},
                             "backendRefs": {"type": "array", "items": BACKEND_REF},
-                            "timeouts": {"type": "object"},
+                            "timeouts": closed({"request": GATEWAY_DURATION, "backendRequest": GATEWAY_DURATION}),
                         }
                     ),
                 },

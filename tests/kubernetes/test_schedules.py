@@ -24,18 +24,20 @@ def test_the_default_cleanup_schedule_is_an_hourly_cron_job(objects):
     assert list(jobs) == ["ai-service-schedule-cleanup"]
     spec = jobs["ai-service-schedule-cleanup"]["spec"]
     assert spec["schedule"] == "0 * * * *"
-    assert _container(spec["jobTemplate"]["spec"]["template"]["spec"])["args"] == ["enqueue-cleanup"]
+    container = _container(spec["jobTemplate"]["spec"]["template"]["spec"])
+    assert (container["command"], container["args"]) == (["ai-service"], ["enqueue-cleanup"])
 
 
-def test_one_cron_job_per_schedule_with_its_command_as_args(extras_objects):
+def test_one_cron_job_per_schedule_runs_the_task_prefix_and_its_command(extras_objects):
     jobs = _cron_jobs(extras_objects)
     assert set(jobs) == {f"ai-service-schedule-{s['name']}" for s in SCHEDULES}
     for schedule in SCHEDULES:
         spec = jobs[f"ai-service-schedule-{schedule['name']}"]["spec"]
         assert spec["schedule"] == schedule["cron"]
         container = _container(spec["jobTemplate"]["spec"]["template"]["spec"])
-        assert container["args"] == schedule["command"]  # arguments of the image's ENTRYPOINT ai-service
-        assert "command" not in container
+        # commands.task (default `ai-service`) replaces the image's ENTRYPOINT; the schedule's command follows.
+        assert container["command"] == ["ai-service"]
+        assert container["args"] == schedule["command"]
 
 
 @pytest.mark.parametrize("name", [s["name"] for s in SCHEDULES])

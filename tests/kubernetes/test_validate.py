@@ -1,7 +1,8 @@
 """Every rendered manifest meets a real validator: kubernetes-validate --strict for built-in kinds
 (for the cluster's Kubernetes version), the CRD schemas for custom resources, promtool for the
-PrometheusRule, and checkov (with the justified skips docs/targets/kubernetes.md lists). Both the shipped prod
-stack and prod with accessories and a second schedule (tests/kubernetes/conftest.py) are checked."""
+PrometheusRule, and checkov (with the justified skips docs/targets/kubernetes.md lists). The shipped prod
+stack, prod with accessories and a second schedule, and prod as your own app (commands, port, health paths,
+request timeout, env; tests/kubernetes/conftest.py) are checked."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ CHECKOV_INSTALL = ".ci/tools.sh (uv venv .tools/checkov && uv pip install checko
 INLINE_SKIP = "checkov.io/skip"
 
 
-@pytest.fixture(params=["rendered", "rendered_extras"], ids=["prod", "prod-with-extras"])
+VARIANTS = {"prod": "rendered", "prod-with-extras": "rendered_extras", "prod-own-app": "rendered_own_app"}
+
+
+@pytest.fixture(params=list(VARIANTS.values()), ids=list(VARIANTS))
 def render(request) -> Path:
     return request.getfixturevalue(request.param)
 
@@ -94,6 +98,18 @@ def test_crd_schema_rejects_a_misplaced_field(rendered):
         jsonschema.validate(route, SCHEMAS[(route["apiVersion"], route["kind"])])
 
 
+def test_crd_schema_rejects_a_route_timeout_that_is_no_gateway_duration(rendered):
+    _, custom = _split(rendered)
+    route = json.loads(
+        json.dumps(next(d for d in custom if d["kind"] == "HTTPRoute" and d["metadata"]["name"] == "ai-service-api"))
+    )
+    jsonschema.validate(route, SCHEMAS[(route["apiVersion"], route["kind"])])
+    for bad in ({"request": "60"}, {"request": "1.5m"}, {"requestTimeout": "60s"}):
+        route["spec"]["rules"][0]["timeouts"] = bad
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(route, SCHEMAS[(route["apiVersion"], route["kind"])])
+
+
 def test_prometheus_rule_spec_passes_promtool(rendered, tmp_path):
     promtool = require_tool("promtool", "apt-get install -y prometheus")
     _, custom = _split(rendered)
@@ -105,12 +121,12 @@ def test_prometheus_rule_spec_passes_promtool(rendered, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def checkov_results(rendered, rendered_extras, tmp_path_factory) -> dict[str, dict[str, list]]:
-    """One checkov run over both renders (its start-up costs more than the scan): variant -> its
+def checkov_results(request, tmp_path_factory) -> dict[str, dict[str, list]]:
+    """One checkov run over every render (its start-up costs more than the scan): variant -> its
     passed/failed/skipped checks."""
     checkov = require_tool("checkov", CHECKOV_INSTALL)
     root = tmp_path_factory.mktemp("checkov")
-    variants = {"prod": rendered, "prod-with-extras": rendered_extras}
+    variants = {variant: request.getfixturevalue(fixture) for variant, fixture in VARIANTS.items()}
     for variant, render in variants.items():
         shutil.copytree(render / "kubernetes", root / variant)
     result = subprocess.run(
@@ -141,10 +157,10 @@ def checkov_results(rendered, rendered_extras, tmp_path_factory) -> dict[str, di
     return by_variant
 
 
-@pytest.mark.parametrize("variant", ["prod", "prod-with-extras"])
+@pytest.mark.parametrize("variant", list(VARIANTS))
 def test_checkov_finds_no_failed_checks(variant, checkov_results, request):
     results = checkov_results[variant]
-    render = request.getfixturevalue({"prod": "rendered", "prod-with-extras": "rendered_extras"}[variant])
+    render = request.getfixturevalue(VARIANTS[variant])
     failed = [(c["check_id"], c["resource"]) for c in results["failed"]]
     assert not failed, failed
     assert len(results["passed"]) > 100  # it really read the manifests

@@ -95,6 +95,7 @@ def test_one_worker_deployment_per_group_with_grace_beyond_the_job_timeout(objec
         pod = spec["template"]["spec"]
         container = pod["containers"][0]
         assert spec["replicas"] == worker.replicas
+        assert container["command"] == ["ai-service"]
         assert container["args"] == ["worker", "--queues", ",".join(worker.queues)]
         assert pod["terminationGracePeriodSeconds"] >= timeout
         env = {e["name"]: e["value"] for e in container["env"]}

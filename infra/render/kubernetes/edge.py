@@ -1,15 +1,17 @@
 """Traffic in: GatewayClass, Gateway (HTTP + HTTPS), HTTPRoutes, the request body limit, and the
 Let's Encrypt ClusterIssuer that cert-manager uses for the Gateway's certificate.
 
-Only `/api/…`, `/health` and `/<name>/…` of each `public` accessory are routed: `/metrics` (and
-anything else) gets the gateway's 404. Port 80 answers only the HTTP→HTTPS redirect and
-cert-manager's ACME HTTP-01 challenges.
+Only `/api/…`, the liveness path (`/health`) and `/<name>/…` of each `public` accessory are routed:
+`/metrics` (and anything else) gets the gateway's 404. Port 80 answers only the HTTP→HTTPS redirect
+and cert-manager's ACME HTTP-01 challenges. The API route waits `requestTimeoutS` for a response
+(Envoy's own default, 15 s, would cut long requests).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.contract import HEALTH_PATH
 from infra.render.kubernetes.workloads import metadata
 from infra.render.observability.metrics import API_PORT
 from infra.settings.extras import Accessory
@@ -37,6 +39,9 @@ class EdgeSpec:
     max_upload_bytes: int
     create_gateway_class: bool = True
     accessories: tuple[Accessory, ...] = ()  # the `public` ones get a route
+    api_port: int = API_PORT  # the API Service's port
+    health_path: str = HEALTH_PATH  # the liveness path, routed for outside uptime checks
+    request_timeout_s: int = 60
 
 
 def gateway_class(spec: EdgeSpec) -> dict:
@@ -105,7 +110,7 @@ def redirect_route(spec: EdgeSpec) -> dict:
 
 
 def api_route(spec: EdgeSpec) -> dict:
-    backend = [{"group": "", "kind": "Service", "name": "ai-service-api", "port": API_PORT}]
+    backend = [{"group": "", "kind": "Service", "name": "ai-service-api", "port": spec.api_port}]
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
@@ -117,9 +122,11 @@ def api_route(spec: EdgeSpec) -> dict:
                 {
                     "matches": [
                         {"path": {"type": "PathPrefix", "value": "/api/"}},
-                        {"path": {"type": "Exact", "value": "/health"}},
+                        {"path": {"type": "Exact", "value": spec.health_path}},
                     ],
                     "backendRefs": backend,
+                    # The whole request, from the gateway's first byte in to the last byte out.
+                    "timeouts": {"request": f"{spec.request_timeout_s}s"},
                 }
             ],
         },

@@ -1,11 +1,12 @@
 """NetworkPolicies of the service namespace: deny everything, then open exactly
 
-    gateway (envoy proxies) ──8000──> api          prometheus (monitoring ns) ──8000/8001/9121──> api, workers, redis
+    gateway (envoy proxies) ──port──> api          prometheus (monitoring ns) ──port/8001/9121──> api, workers, redis
     api, workers, schedules ──6379──> redis         api, workers, migrate, schedules ──> Postgres (5432/25060), HTTPS (443)
     every pod ──53──> cluster DNS                   gateway ──8089──> cert-manager's HTTP-01 solver pods
     api, workers ──port──> each accessory           gateway ──port──> a `public` accessory;  accessories ──> HTTPS (443)
 
-Bring-your-own Redis drops the redis rules and, like a bring-your-own database, opens its URL's port outside.
+`port` is the API's (`ai-service:port`, 8000 by default). Bring-your-own Redis drops the redis rules and,
+like a bring-your-own database, opens its URL's port outside.
 """  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def policies(
     redis: bool = True,
     outside_ports: Iterable[int] = (),
     accessories: tuple[Accessory, ...] = (),
+    api_port: int = API_PORT,
 ) -> list[dict]:
     """`redis` false = bring-your-own Redis; `outside_ports` = the ports of bring-your-own URLs."""
     prometheus = _from_ns(peers.monitoring_namespace, peers.prometheus_pods)
@@ -150,7 +152,7 @@ def policies(
             "api-ingress",
             ns,
             {"matchLabels": selector("api")},
-            ingress=[{"from": [gateway], "ports": _ports(API_PORT)}, {"from": [prometheus], "ports": _ports(API_PORT)}],
+            ingress=[{"from": [gateway], "ports": _ports(api_port)}, {"from": [prometheus], "ports": _ports(api_port)}],
         ),
         _policy(
             "worker-ingress",

@@ -8,6 +8,7 @@ no capabilities, RuntimeDefault seccomp, no service-account token.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from infra.render.observability.metrics import API_PORT, WORKER_METRICS_PORT
 from infra.settings.extras import Schedule
 from infra.settings.model import WorkerGroup
 from infra.settings.schedules import TIME_ZONE
+from infra.settings.service import Commands, HealthPaths
 
 APP = "ai-service"
 APP_UID = 10001  # the image's USER (app/Dockerfile)
@@ -54,6 +56,11 @@ class AppSpec:
     config: dict[str, str] = field(default_factory=dict)
     accessory_urls: dict[str, str] = field(default_factory=dict)  # ACCESSORY_<NAME>_URL for api and workers
     schedules: tuple[Schedule, ...] = ()
+    # The service contract (`commands`, `port`, `health`, `env`): the reference service's by default.
+    commands: Commands = field(default_factory=Commands)
+    port: int = API_PORT
+    health: HealthPaths = field(default_factory=HealthPaths)
+    env: dict[str, str] = field(default_factory=dict)  # the app's own plain env, for every role
 
 
 def labels(component: str, instance: str | None = None) -> dict[str, str]:
@@ -152,19 +159,22 @@ def _env_from(*secrets: str) -> list[dict]:
 def _container(
     spec: AppSpec,
     name: str,
-    args: list[str],
+    argv: Sequence[str],
     resources: dict,
     env: dict[str, str],
     secrets: tuple[str, ...] = (SECRET_NAME,),
     **extra: Any,
 ) -> dict:
+    """A container of the service image running `argv`: its first word replaces the image's ENTRYPOINT,
+    the rest its CMD. The app's own env comes first; what the stack sets for the role wins."""
+    command = {"command": [argv[0]], **({"args": list(argv[1:])} if argv[1:] else {})}
     return {
         "name": name,
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
-        "args": args,
+        **command,
         "envFrom": _env_from(*secrets),
-        "env": [{"name": k, "value": v} for k, v in env.items()],
+        "env": [{"name": k, "value": v} for k, v in {**spec.env, **env}.items()],
         "resources": resources,
         "securityContext": security_context(),
         "volumeMounts": [{"name": "tmp", "mountPath": TMP_DIR}],
@@ -215,10 +225,15 @@ def _http_probe(path: str, port: str, period: int, failures: int) -> dict:
 
 
 def migrate_job(spec: AppSpec) -> dict:
-    """Runs `ai-service migrate` once per image: the name carries the image digest, so a new
+    """Runs `commands.migrate` once per image: the name carries the image digest, so a new
     release creates a new Job (a Job's template is immutable) and the API waits for it."""
     container = _container(
-        spec, "migrate", ["migrate"], resource_limits(*ONE_SHOT), {}, secrets=(SECRET_NAME, MIGRATE_SECRET_NAME)
+        spec,
+        "migrate",
+        spec.commands.migrate,
+        resource_limits(*ONE_SHOT),
+        {},
+        secrets=(SECRET_NAME, MIGRATE_SECRET_NAME),
     )
     pod = _pod(spec, "ai-service-migrate", "migrate", None, [container], restartPolicy="Never")
     return {
@@ -236,7 +251,7 @@ def migrate_job(spec: AppSpec) -> dict:
 
 def api_deployment(spec: AppSpec) -> dict:
     env = {
-        "PORT": str(API_PORT),
+        "PORT": str(spec.port),
         "WEB_CONCURRENCY": str(spec.web_concurrency),
         "PROMETHEUS_MULTIPROC_DIR": MULTIPROC_DIR,
         **spec.accessory_urls,
@@ -244,14 +259,14 @@ def api_deployment(spec: AppSpec) -> dict:
     container = _container(
         spec,
         "api",
-        ["api"],
+        spec.commands.api,
         resource_limits(spec.api_cpu, spec.api_memory),
         env,
-        ports=[{"name": "http", "containerPort": API_PORT, "protocol": "TCP"}],
+        ports=[{"name": "http", "containerPort": spec.port, "protocol": "TCP"}],
         # Startup gives a slow first boot 2.5 min before liveness may restart the pod.
-        startupProbe=_http_probe("/health", "http", 5, 30),
-        livenessProbe=_http_probe("/health", "http", 10, 3),
-        readinessProbe=_http_probe("/health/ready", "http", 5, 3),
+        startupProbe=_http_probe(spec.health.liveness, "http", 5, 30),
+        livenessProbe=_http_probe(spec.health.liveness, "http", 10, 3),
+        readinessProbe=_http_probe(spec.health.readiness, "http", 5, 3),
     )
     pod = _pod(
         spec,
@@ -294,7 +309,7 @@ def worker_deployment(spec: AppSpec, worker: WorkerGroup) -> dict:
     container = _container(
         spec,
         "worker",
-        ["worker", "--queues", ",".join(worker.queues)],
+        spec.commands.worker_argv(worker.queues),
         resource_limits(cpu_quantity(worker.cpu), f"{worker.memory}Mi"),
         env,
         ports=[{"name": "metrics", "containerPort": WORKER_METRICS_PORT, "protocol": "TCP"}],
@@ -339,12 +354,12 @@ def schedule_name(schedule: Schedule) -> str:
 
 
 def cron_job(spec: AppSpec, schedule: Schedule) -> dict:
-    """`ai-service <command…>` on the schedule, in UTC, never two runs at once. It gets the workers'
-    ConfigMap, Secret and job timeout (what it enqueues runs under the same limit), not the migrate URL."""
+    """`commands.task` + the schedule's command on the schedule, in UTC, never two runs at once. It gets the
+    workers' ConfigMap, Secret and job timeout (what it enqueues runs under the same limit), not the migrate URL."""
     container = _container(
         spec,
         "schedule",
-        list(schedule.command),
+        spec.commands.task_argv(schedule.command),
         resource_limits(*ONE_SHOT),
         {"JOB_TIMEOUT_SECONDS": str(spec.job_timeout_s)},
     )
@@ -386,7 +401,7 @@ def cron_jobs(spec: AppSpec) -> list[dict]:
     return [cron_job(spec, schedule) for schedule in spec.schedules]
 
 
-def api_service(ns: str) -> dict:
+def api_service(ns: str, port: int = API_PORT) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -394,7 +409,7 @@ def api_service(ns: str) -> dict:
         "spec": {
             "type": "ClusterIP",
             "selector": selector("api"),
-            "ports": [{"name": "http", "port": API_PORT, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
         },
     }
 
@@ -462,7 +477,7 @@ def service_objects(spec: AppSpec) -> list[dict]:
         *([service_account("ai-service-schedule", ns, "schedule")] if spec.schedules else []),
         config_map(spec),
         api_deployment(spec),
-        api_service(ns),
+        api_service(ns, spec.port),
         pdb("ai-service-api", ns, "api"),
         hpa("ai-service-api", ns, "api", spec.api_min_replicas, spec.api_max_replicas),
         worker_metrics_service(ns),
