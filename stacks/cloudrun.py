@@ -169,9 +169,10 @@ def deploy(settings: Settings) -> None:
         if settings.openai_api_key
         else None
     )
-    # The app's own secret env: one secret per name, read by every role of the image.
+    # The app's own secret env: one secret per name, read by every role of the image. Env names are
+    # [A-Z0-9_], so lowercasing and `_` -> `-` keeps distinct names distinct.
     app_secrets = {
-        name: secret(common.physical_name("env", name), value.get_secret_value(), [api, worker, migrate])
+        name: secret(f"env-{name.lower().replace('_', '-')}", value.get_secret_value(), [api, worker, migrate])
         for name, value in sorted(settings.secret_env.items())
     }
 
