@@ -1,17 +1,18 @@
 """target cloudrun — Google Cloud Run.
 
-    Internet ─HTTPS─> Cloud Run service "api" (v2, autoscaled, /health probes, optional domain)
+    Internet ─HTTPS─> Cloud Run service "api" (v2, autoscaled, health probes, optional domain)
                          │  Direct VPC egress (private ranges only)
     worker pools ────────┼──> Cloud SQL Postgres 16 (private IP, TLS, backups + PITR)
     migrate job ─────────┴──> Memorystore Redis (AUTH + TLS, private service access)
     all roles ──HMAC/S3 API──> GCS bucket            secrets ──> Secret Manager (pinned versions)
-    Cloud Monitoring: uptime check on /health, alert policies, e-mail channel, billing budget
+    Cloud Monitoring: uptime check on the liveness path, alert policies, e-mail channel, billing budget
     accessories ──> own Cloud Run service each (own account, internal ingress, run.invoker: api + workers)
     Cloud Scheduler ──OAuth──> Run Admin API jobs/<schedule>:run ──> Cloud Run Job (service image)
 
 One service account per role; every grant is scoped to the one secret, bucket or instance it
 opens. The migrate job runs (and must succeed) before the API rolls out a new revision; it alone
 reads the owner's URL, and creates the app role the others connect as (rows only).
+Every workload runs its role's argv from `commands` with the app's own `env` and `secretEnv`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from infra.components.gcp.schedule import ScheduleArgs, ScheduledJob
 from infra.components.gcp.secrets import StoredSecret
 from infra.components.gcp.storage import S3_ENDPOINT, BucketArgs, ServiceBucket
 from infra.render.dockerhost.topology import JOB_TIMEOUT_S
-from infra.render.gcp.specs import Workload, cpu_quantity, service_template
+from infra.render.gcp.specs import Workload, argv_split, cpu_quantity, request_timeout_s, service_template
 from infra.settings import Settings, WorkerGroup
 from infra.settings.gcp import INGRESS_VALUES
 
@@ -168,6 +169,12 @@ def deploy(settings: Settings) -> None:
         if settings.openai_api_key
         else None
     )
+    # The app's own secret env: one secret per name, read by every role of the image. Env names are
+    # [A-Z0-9_], so lowercasing and `_` -> `-` keeps distinct names distinct.
+    app_secrets = {
+        name: secret(f"env-{name.lower().replace('_', '-')}", value.get_secret_value(), [api, worker, migrate])
+        for name, value in sorted(settings.secret_env.items())
+    }
 
     if sql is not None:
         # cloudsql.client is a project role; the IAM condition narrows it to this one instance.
@@ -223,11 +230,12 @@ def deploy(settings: Settings) -> None:
         "EMBEDDING_PROVIDER": settings.embedding_provider,
         "EMBEDDING_DIM": str(settings.embedding_dim),
         "DB_POOL_SIZE": str(settings.database.pool_size),  # the connection budget checked at config time
-    }
+    } | settings.env  # the app's own (never a name the stack sets: checked at config time)
+    commands = settings.commands
 
-    def workload(identity: RoleIdentity, args: tuple[str, ...], cpu: str, memory: str, *, storage: bool) -> Workload:
+    def workload(identity: RoleIdentity, argv: tuple[str, ...], cpu: str, memory: str, *, storage: bool) -> Workload:
         env = dict(common_env)
-        secrets = [database_url.env("DATABASE_URL")]
+        secrets = [database_url.env("DATABASE_URL"), *(stored.env(name) for name, stored in app_secrets.items())]
         files = []
         if identity is not migrate:
             env |= accessory_urls
@@ -248,6 +256,7 @@ def deploy(settings: Settings) -> None:
                 "AWS_ACCESS_KEY_ID": key.access_id,
             }
             secrets.append(s3_secrets[identity.role].env("AWS_SECRET_ACCESS_KEY"))
+        command, args = argv_split(argv)
         return Workload(
             image.ref,
             args,
@@ -259,18 +268,19 @@ def deploy(settings: Settings) -> None:
             env,
             tuple(secrets),
             tuple(files),
+            command,
         )
 
     job = MigrationJob(
         "migrate",
         common.suffixed_name(prefix, "migrate", JOB_NAME_LIMIT),
         region,
-        workload(migrate, ("migrate",), "1", "1Gi", storage=False),
+        workload(migrate, commands.migrate, "1", "1Gi", storage=False),
         protect,
         depends_on=access["migrate"],
     )
 
-    api_workload = workload(api, ("api",), cpu_quantity(run.api_cpu), run.api_memory, storage=True)
+    api_workload = workload(api, commands.api, cpu_quantity(run.api_cpu), run.api_memory, storage=True)
     api_env = dict(api_workload.env) | {
         "WEB_CONCURRENCY": str(run.api_cpu),  # one uvicorn process per vCPU
         "FORWARDED_ALLOW_IPS": "*",  # only Google's front end can reach the container
@@ -285,6 +295,10 @@ def deploy(settings: Settings) -> None:
         min_instances=run.min_instances,
         max_instances=run.max_instances,
         concurrency=run.concurrency,
+        timeout_s=request_timeout_s(settings.request_timeout_s),
+        port=settings.port,
+        liveness=settings.health.liveness,
+        readiness=settings.health.readiness,
     )
     if run.public:
         invokers: Sequence[pulumi.Input[str]] = ["allUsers"]
@@ -314,7 +328,7 @@ def deploy(settings: Settings) -> None:
             f"worker-{group.name}",
             common.suffixed_name(prefix, group.name, SERVICE_NAME_LIMIT),
             region,
-            workload(worker, ("worker", "--queues", ",".join(group.queues)), cpu, memory, storage=True),
+            workload(worker, commands.worker_argv(group.queues), cpu, memory, storage=True),
             group.replicas,
             protect,
             depends_on=[job.job, *access["worker"]],
@@ -332,7 +346,7 @@ def deploy(settings: Settings) -> None:
                     project=project,
                     region=region,
                     cron=schedule.cron,
-                    workload=workload(worker, schedule.command, "1", "512Mi", storage=True),
+                    workload=workload(worker, commands.task_argv(schedule.command), "1", "512Mi", storage=True),
                     timeout_s=JOB_TIMEOUT_S,  # a scheduled command is bounded like a worker job
                     protect=protect,
                 ),
@@ -352,6 +366,7 @@ def deploy(settings: Settings) -> None:
             redis_instance=prefix if cache else None,
             email=email,
             authenticated=not run.public,
+            health_path=settings.health.liveness,
         ),
         opts=after_apis,
     )

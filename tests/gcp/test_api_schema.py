@@ -12,6 +12,7 @@ import pytest
 from google.protobuf import json_format
 
 from infra.tooling.values import Secret, unwrapped
+from tests.gcp.test_own_app import OWN_APP
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,12 @@ def apis():
 
 
 def _api_containers(template: dict) -> dict:
-    """The provider's argument names -> the API's: `envs` is `env`, `ports` is a list."""
+    """The provider's argument names -> the API's: `envs` is `env`, `commands` is `command`, `ports` is a list."""
     template = copy.deepcopy(template)
     for container in template.get("containers", []):
         container["env"] = container.pop("envs", [])
+        if "commands" in container:
+            container["command"] = container.pop("commands")
         if "ports" in container:
             container["ports"] = [container["ports"]]
     return template
@@ -39,7 +42,9 @@ def _parse(message_cls, data: dict):
 def test_rendered_service_job_and_worker_pool_templates_are_valid_api_messages(gcp, apis):
     run_v2, _ = apis
     api = _parse(run_v2.RevisionTemplate, _api_containers(json.loads(gcp.artifacts["cloudrun/api.json"])))
-    assert api.containers[0].startup_probe.http_get.path == "/health"
+    assert list(api.containers[0].command) == ["ai-service"] and list(api.containers[0].args) == ["api"]
+    assert api.containers[0].startup_probe.http_get.path == "/health/ready"
+    assert api.containers[0].liveness_probe.http_get.path == "/health"
     assert api.timeout.seconds == 300 and api.scaling.min_instance_count == 1
     assert api.vpc_access.egress == run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
     assert {e.name for e in api.containers[0].env if e.value_source.secret_key_ref.version}
@@ -55,6 +60,19 @@ def test_rendered_service_job_and_worker_pool_templates_are_valid_api_messages(g
             _api_containers(json.loads(gcp.artifacts[f"cloudrun/worker-{group}.json"])),
         )
         assert pool.containers[0].args[0] == "worker"
+
+
+def test_own_app_templates_are_valid_api_messages(plan_stack, apis):
+    run_v2, _ = apis
+    own = plan_stack("gcp", **OWN_APP)
+    api = _parse(run_v2.RevisionTemplate, _api_containers(json.loads(own.artifacts["cloudrun/api.json"])))
+    container = api.containers[0]
+    assert list(container.command) == ["/app/bin/serve"] and container.ports[0].container_port == 8080
+    assert container.startup_probe.http_get.path == "/readyz" and container.liveness_probe.http_get.path == "/livez"
+    for name in ("migrate", "schedule-digest"):
+        job = json.loads(own.artifacts[f"cloudrun/{name}.json"])
+        job["template"] = _api_containers(job["template"])
+        assert _parse(run_v2.ExecutionTemplate, job).template.containers[0].command
 
 
 def test_service_level_enums_exist_in_the_api(gcp, apis):

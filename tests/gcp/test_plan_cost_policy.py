@@ -30,7 +30,7 @@ def test_plan_json_exits_zero_offline_and_renders_the_cloudrun_specs(tmp_path):
         "worker-documents.json",
     ]
     api = json.loads((tmp_path / "cloudrun" / "api.json").read_text())
-    assert api["containers"][0]["startup_probe"]["http_get"]["path"] == "/health"
+    assert api["containers"][0]["startup_probe"]["http_get"]["path"] == "/health/ready"
 
 
 def _api_cost(plan) -> float:

@@ -26,8 +26,9 @@ def test_api_service_shape(gcp):
     assert template["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 4}
     assert template["maxInstanceRequestConcurrency"] == 80
     assert container["ports"] == {"containerPort": 8000}
-    for probe in ("startupProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/health", "port": 8000}
+    # A revision takes traffic once ready; a running instance restarts only when its process stops serving.
+    assert container["startupProbe"]["httpGet"] == {"path": "/health/ready", "port": 8000}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8000}
     assert props["ingress"] == "INGRESS_TRAFFIC_ALL"
     assert container["image"] == gcp.outputs["image"] and "@sha256:" in container["image"]
 

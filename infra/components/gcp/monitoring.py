@@ -1,4 +1,4 @@
-"""Cloud Monitoring: an uptime check on the public /health, alert policies from the shared
+"""Cloud Monitoring: an uptime check on the public liveness path, alert policies from the shared
 thresholds, an e-mail notification channel, and a billing budget alert."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pulumi_gcp import logging
 from infra.components.gcp.common import children
 from infra.components.sdk import sdk_input
 from infra.render.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
-from infra.render.gcp.specs import HEALTH_PATH
 
 # pulumi_gcp.monitoring's package __init__ re-exports the deprecated getSecretVersion data source and
 # warns when it loads (lazily, on first attribute access); nothing here reads secrets through it
@@ -38,6 +37,7 @@ class MonitoringArgs:
     redis_instance: str | None
     email: str
     authenticated: bool  # the service is not public: the check sends an OIDC token
+    health_path: str  # the API's liveness path: a dependency outage is not "API down"
 
 
 class ServiceMonitoring(pulumi.ComponentResource):
@@ -58,7 +58,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             self.channels.append(channel.name)
         host = pulumi.Output.from_input(args.service_uri).apply(lambda uri: uri.removeprefix("https://").rstrip("/"))
         http_check: dict = {
-            "path": HEALTH_PATH,
+            "path": args.health_path,
             "port": 443,
             "use_ssl": True,
             "validate_ssl": True,
@@ -68,7 +68,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             http_check["service_agent_authentication"] = {"type": "OIDC_TOKEN"}
         uptime = monitoring.UptimeCheckConfig(
             f"{name}-health",
-            display_name=f"{args.service_name} /health",
+            display_name=f"{args.service_name} {args.health_path}",
             timeout="10s",
             period=UPTIME_PERIOD,
             selected_regions=UPTIME_REGIONS,

@@ -36,7 +36,7 @@ class ScheduleArgs:
     project: str
     region: str
     cron: str
-    workload: Workload  # args = the schedule's command
+    workload: Workload  # argv = `commands.task` + the schedule's command
     timeout_s: int
     protect: bool
 

@@ -6,6 +6,9 @@ image or a secret id may be Pulumi Inputs: the builders never look inside them. 
 
 Secrets never appear here as values: a `SecretEnv` names a Secret Manager secret and the
 version the deployment is pinned to, which is all Cloud Run needs (`secret_key_ref`).
+
+A role's argv renders as the container's `commands` (its first word: the entrypoint) and `args` (the
+rest), so the image's own ENTRYPOINT/CMD never matter; an accessory keeps its image's entrypoint.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.contract import API_PORT, HEALTH_PATH
+from infra.contract import API_PORT, HEALTH_PATH, READY_PATH
+
+# Cloud Run's own request timeout default; the API never gets less (decision 0113).
+RUN_TIMEOUT_FLOOR_S = 300
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,10 @@ class SecretFile:
 
 @dataclass(frozen=True)
 class Workload:
-    """One role of the image (api, worker, migrate) as Cloud Run runs it."""
+    """One role of the image (api, worker, migrate) as Cloud Run runs it.
+
+    `command` replaces the image's entrypoint (empty: keep it); `args` replace its CMD.
+    """
 
     image: Any
     args: tuple[str, ...]
@@ -55,6 +64,23 @@ class Workload:
     env: Mapping[str, Any] = field(default_factory=dict)
     secrets: tuple[SecretEnv, ...] = ()
     files: tuple[SecretFile, ...] = ()
+    command: tuple[str, ...] = ()
+
+
+def argv_split(argv: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A role's whole argv as Cloud Run's (command, args): the first word is the entrypoint."""
+    if not argv:
+        raise ValueError("a role's argv needs at least its entrypoint")
+    return argv[:1], argv[1:]
+
+
+def request_timeout_s(configured: int) -> int:
+    """The API's request timeout: `requestTimeoutS`, never below Cloud Run's own default (300 s).
+
+    Cloud Run's timeout runs from the first byte of the request, so it also bounds a slow client's
+    upload; the edges of the other targets bound only the wait for the response.
+    """
+    return max(configured, RUN_TIMEOUT_FLOOR_S)
 
 
 def cpu_quantity(vcpu: float) -> str:
@@ -88,8 +114,10 @@ def _envs(workload: Workload) -> list[dict]:
 
 
 def _container(workload: Workload, **extra: Any) -> dict:
-    container = {
-        "image": workload.image,
+    container: dict[str, Any] = {"image": workload.image}
+    if workload.command:
+        container["commands"] = list(workload.command)
+    container |= {
         "args": list(workload.args),
         "envs": _envs(workload),
         "resources": {"limits": {"cpu": workload.cpu, "memory": workload.memory}},
@@ -123,16 +151,33 @@ def service_template(
     min_instances: int,
     max_instances: int,
     concurrency: int,
-    timeout_s: int = 300,
+    timeout_s: int = RUN_TIMEOUT_FLOOR_S,
+    port: int = API_PORT,
+    liveness: str = HEALTH_PATH,
+    readiness: str = READY_PATH,
 ) -> dict:
-    """The API revision template: probes on /health, autoscaling bounds, request timeout."""
-    probe = {"http_get": {"path": HEALTH_PATH, "port": API_PORT}}
+    """The API revision template: probes, autoscaling bounds, request timeout.
+
+    The startup probe asks readiness, so a revision that cannot reach its dependencies never takes
+    traffic (the rollout gate); the liveness probe asks liveness, so a dependency outage never
+    restarts running instances (decision 0113).
+    """
     container = _container(
         workload,
-        ports={"container_port": API_PORT},  # Cloud Run sets PORT to this
+        ports={"container_port": port},  # Cloud Run sets PORT to this
         # 24 x 5 s: up to two minutes for a cold start (image pull, imports) before the revision fails.
-        startup_probe={**probe, "period_seconds": 5, "timeout_seconds": 3, "failure_threshold": 24},
-        liveness_probe={**probe, "period_seconds": 30, "timeout_seconds": 5, "failure_threshold": 3},
+        startup_probe={
+            "http_get": {"path": readiness, "port": port},
+            "period_seconds": 5,
+            "timeout_seconds": 3,
+            "failure_threshold": 24,
+        },
+        liveness_probe={
+            "http_get": {"path": liveness, "port": port},
+            "period_seconds": 30,
+            "timeout_seconds": 5,
+            "failure_threshold": 3,
+        },
     )
     container["resources"] |= {"cpu_idle": True, "startup_cpu_boost": True}  # request-based billing
     return {
