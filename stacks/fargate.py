@@ -274,7 +274,9 @@ def deploy(settings: Settings) -> None:
         launch_type="FARGATE",
         network_configuration=sdk_input(network_config),
         health_check_grace_period_seconds=HEALTH_GRACE_S,
-        load_balancers=[{"target_group_arn": target_group.arn, "container_name": "api", "container_port": settings.port}],
+        load_balancers=[
+            {"target_group_arn": target_group.arn, "container_name": "api", "container_port": settings.port}
+        ],
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=True,

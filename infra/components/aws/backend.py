@@ -3,8 +3,8 @@ Valkey, the runtime secrets bundle, and the non-secret environment.
 
 Two secrets: `secrets` for every workload (DATABASE_URL is the app role's: rows only) and
 `migrate_secrets` for the migrate workload alone (DATABASE_URL and the owner's
-MIGRATE_DATABASE_URL). The app's own `secretEnv` is in both. A bring-your-own `database.url` / `redis.url` replaces the managed
-instance; `database.migrateUrl` is then the owner's URL.
+MIGRATE_DATABASE_URL); the app's own `secretEnv` is in both. A bring-your-own `database.url` /
+`redis.url` replaces the managed instance; `database.migrateUrl` is then the owner's URL.
 """
 
 from __future__ import annotations
