@@ -346,6 +346,7 @@ def deploy(settings: Settings) -> None:
             schedule,
             cluster.arn,
             _run_task_statements(cluster, job_task, [execution_role, task_role]),
+            argv=commands.task_argv(schedule.command),
             ecs_parameters={
                 "task_definition_arn": job_task.arn,
                 "launch_type": "FARGATE",

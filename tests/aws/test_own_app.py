@@ -79,7 +79,9 @@ def test_every_fargate_role_runs_its_argv_from_commands(fargate_app):
 
 def test_the_scheduled_run_starts_the_task_definition_as_rendered(fargate_app):
     """No container overrides on the EventBridge target: the task definition carries the whole argv."""
-    target = props(fargate_app.one("scheduler/schedule:Schedule", "aws-schedule-digest"))["target"]
+    schedule = props(fargate_app.one("scheduler/schedule:Schedule", "aws-schedule-digest"))
+    assert schedule["description"] == "python -m bot.tasks send-digest --daily (0 8 * * * UTC)"
+    target = schedule["target"]
     assert (
         target["ecsParameters"]["taskDefinitionArn"]
         == fargate_app.one("TaskDefinition", "aws-schedule-digest").outputs["arn"]
