@@ -188,3 +188,41 @@ def test_lambda_request_timeout_bounds_the_function_and_the_gateway(lambda_app, 
 
 def test_lambda_secret_values_never_reach_the_plan_or_renders(lambda_app):
     _assert_no_secret_value(lambda_app)
+
+
+# ── as the platforms resolve them (the contract tests' readers, secrets in moto's Secrets Manager) ──
+
+
+def _store(plan, s3_server):
+    from tests.contract.platform import SecretStore
+
+    return SecretStore(plan, moto_endpoint=s3_server.endpoint, compose_binary="", localize=dict)
+
+
+def test_every_fargate_workload_starts_with_the_apps_env_and_secrets(fargate_app, s3_server):
+    from tests.contract.platform import fargate
+
+    started = {w.name: w for w in fargate(fargate_app, _store(fargate_app, s3_server))}
+    assert sorted(started) == [
+        "TaskDefinition/aws-api/api",
+        "TaskDefinition/aws-api/migrate",
+        "TaskDefinition/aws-cleanup/worker",
+        "TaskDefinition/aws-documents/worker",
+        "TaskDefinition/aws-schedule-digest/job",
+    ]
+    for name, workload in started.items():
+        assert {k: workload.env.get(k) for k in {**ENV, **SECRET_ENV}} == {**ENV, **SECRET_ENV}, name
+    assert started["TaskDefinition/aws-api/api"].argv == COMMANDS["api"]
+    assert started["TaskDefinition/aws-api/api"].port == 8080
+
+
+def test_every_lambda_function_loads_the_apps_secrets_at_cold_start(lambda_app, s3_server):
+    from tests.contract.platform import aws_lambda
+
+    store = _store(lambda_app, s3_server)
+    functions = [w for w in aws_lambda(lambda_app, store) if w.name.startswith("Function/")]
+    assert sorted(w.name for w in functions) == ["Function/serverless-api", "Function/serverless-migrate"]
+    for workload in functions:
+        loaded = store.secrets_manager(workload.env["SECRETS_ARN"])  # what the handler fetches
+        assert {k: json.loads(loaded)[k] for k in SECRET_ENV} == SECRET_ENV, workload.name
+        assert {k: workload.env[k] for k in ENV} == ENV

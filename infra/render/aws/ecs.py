@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from infra.settings.secrets import SECRET_NAME
 
@@ -52,7 +52,12 @@ class Container:
             raise ValueError(f"container {self.name}: {', '.join(both)} given as both environment and secret")
 
 
-def split_argv(argv: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+class Argv(TypedDict):
+    entry_point: tuple[str, ...]
+    command: tuple[str, ...]
+
+
+def split_argv(argv: tuple[str, ...]) -> Argv:
     """A role's whole argv as Container keywords: the first word is the entrypoint, the rest its arguments
     (the image's own ENTRYPOINT and CMD never matter)."""
     return {"entry_point": argv[:1], "command": argv[1:]}
