@@ -9,6 +9,8 @@
 
 What it does not include: workers (uploads are processed inside the request), the ALB, or a
 custom domain; request/response payloads stop at ~6 MB, below the 10 MB upload limit.
+The image runs through its Lambda handler (`commands` do not apply); `env` joins both functions'
+environment, `secretEnv` their secret JSON; API Gateway waits at most 30 s (`requestTimeoutS` ≤ 30).
 """  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def deploy(settings) -> None:
         # workers).
         lambda v: {**v[0], "INLINE_JOBS": "true", "SECRETS_ARN": v[1], "PROMETHEUS_MULTIPROC_DIR": ""}
     )
+    timeout = lambda_render.api_timeout_s(cfg.timeout, settings.request_timeout_s)
     # The new image serves only after its migrations succeeded.
     function = _function(
         stack,
@@ -115,7 +118,7 @@ def deploy(settings) -> None:
         log_group,
         environment,
         vpc,
-        dict(memory=cfg.memory, timeout=cfg.timeout),
+        dict(memory=cfg.memory, timeout=timeout),
         opts,
         depends_on=[migration],
         reserved_concurrent_executions=cfg.reserved_concurrency,
@@ -127,7 +130,7 @@ def deploy(settings) -> None:
         integration_type="AWS_PROXY",
         integration_uri=function.invoke_arn,
         payload_format_version="2.0",
-        timeout_milliseconds=min(30_000, cfg.timeout * 1000 + 1000),
+        timeout_milliseconds=lambda_render.gateway_timeout_ms(timeout),
         opts=opts,
     )
     target = pulumi.Output.concat("integrations/", integration.id)
@@ -215,7 +218,7 @@ def deploy(settings) -> None:
         {"FunctionName": function.name},
         READINESS_FAILING,
     )
-    alerts.uptime(host, https=True, threshold=API_DOWN)
+    alerts.uptime(host, https=True, threshold=API_DOWN, path=settings.health.liveness)
     if settings.budget_monthly_usd:
         alerts.budget(settings.budget_monthly_usd)
 
@@ -322,6 +325,7 @@ def _migrate_function(
     )
     environment = backend.migrate_secrets.arn.apply(
         lambda arn: {
+            **settings.env,  # the app's own; its secretEnv is in the migrate secret
             "APP_ENV": settings.app_env,
             "LOG_LEVEL": settings.log_level,
             "EMBEDDING_DIM": str(settings.embedding_dim),

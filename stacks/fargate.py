@@ -1,15 +1,17 @@
 """target fargate: ECS Fargate behind an Application Load Balancer.
 
-    internet ──80/443──> ALB (only public ingress) ──8000──> api tasks ×N (autoscaled 70% CPU / 80% mem / req per task)
+    internet ──80/443──> ALB (only public ingress) ──port──> api tasks ×N (autoscaled 70% CPU / 80% mem / req per task)
                           │ /metrics → 404                 │  migrate container runs first (SUCCESS gate; the owner's URL is its alone)
                           │                                 ├─> RDS Postgres 16 (private, encrypted, backups)
     Route 53 health check ┘                                 ├─> ElastiCache Valkey (private, TLS + AUTH)
                                         worker tasks ×M ────┴─> S3 bucket (private, SSE, lifecycle), Secrets Manager
-    EventBridge Scheduler ──RunTask──> job tasks (one per schedule run; same image, `ai-service <command>`)
+    EventBridge Scheduler ──RunTask──> job tasks (one per schedule run; same image, `commands.task` + <command>)
     accessories: one ECS service each, <name>.<stack>.internal (Cloud Map DNS) from the tasks; /<name>/* on the ALB if public
 
 Default network: tasks in public subnets with a public IPv4 each and a security group that admits
 only the ALB (no NAT gateway); `fargate.privateSubnets` moves them behind one NAT or VPC endpoints.
+Every role runs its argv from `commands` (first word as the container's entryPoint, the rest as its
+command); `port`, `health`, `requestTimeoutS`, `env` and `secretEnv` reach every task definition and the ALB.
 """  # noqa: E501 (a diagram or table)
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.components.sdk import sdk_input
-from infra.contract import API_PORT, TASK_ROLE_TAG
+from infra.contract import TASK_ROLE_TAG
 from infra.render.aws import ecs as ecs_render
 from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
 from infra.settings import Settings
@@ -73,8 +75,8 @@ def deploy(settings: Settings) -> None:
             description=f"public {port}",
             opts=opts,
         )
-    allow_egress(f"{stack}-alb-to-tasks", alb_sg, "ALB to API tasks", opts, port=API_PORT, destination=tasks_sg)
-    allow_from(f"{stack}-tasks-from-alb", tasks_sg, API_PORT, alb_sg, "API from the ALB only", opts)
+    allow_egress(f"{stack}-alb-to-tasks", alb_sg, "ALB to API tasks", opts, port=settings.port, destination=tasks_sg)
+    allow_from(f"{stack}-tasks-from-alb", tasks_sg, settings.port, alb_sg, "API from the ALB only", opts)
     allow_egress(f"{stack}-tasks-out", tasks_sg, "tasks to AWS APIs, data stores and model APIs", opts)
     if network.endpoint_sg is not None:
         allow_from(f"{stack}-endpoints-from-tasks", network.endpoint_sg, 443, tasks_sg, "AWS APIs from tasks", opts)
@@ -96,19 +98,19 @@ def deploy(settings: Settings) -> None:
         security_groups=[alb_sg.id],
         subnets=network.public_subnet_ids,
         drop_invalid_header_fields=True,
-        idle_timeout=60,
+        idle_timeout=settings.request_timeout_s,  # the longest request the ALB waits for (default 60)
         opts=opts,
     )
     target_group = lb.TargetGroup(
         f"{stack}-api",
-        port=API_PORT,
+        port=settings.port,
         protocol="HTTP",
         target_type="ip",
         vpc_id=network.vpc_id,
         deregistration_delay=30,
         # Liveness, not readiness (docs/decisions/0096): a Redis blip must not make ECS replace every task.
         health_check={
-            "path": "/health",
+            "path": settings.health.liveness,
             "matcher": "200",
             "interval": 15,
             "timeout": 5,
@@ -192,6 +194,8 @@ def deploy(settings: Settings) -> None:
         **{k: backend.migrate_secrets.value_from(k) for k in backend.migrate_secrets.names}
     )
 
+    commands = settings.commands
+
     def task(name: str, cpu: int, memory: int, containers, tags: dict[str, str] | None = None) -> ecs.TaskDefinition:
         request = pulumi.Output.all(
             image.ref, environment, secret_refs, execution_role.arn, task_role.arn, migrate_refs
@@ -238,7 +242,7 @@ def deploy(settings: Settings) -> None:
             ecs_render.Container(
                 name="migrate",
                 image=ref,
-                command=("migrate",),
+                **ecs_render.split_argv(commands.migrate),
                 log=log("api"),
                 environment={k: v for k, v in env.items() if k != "EMBEDDING_PROVIDER"},
                 secrets=migrate_secrets,
@@ -247,12 +251,12 @@ def deploy(settings: Settings) -> None:
             ecs_render.Container(
                 name="api",
                 image=ref,
-                command=("api",),
+                **ecs_render.split_argv(commands.api),
                 log=log("api"),
-                environment={**env, "PORT": str(API_PORT)},
+                environment={**env, "PORT": str(settings.port)},
                 secrets=secrets,
-                port=API_PORT,
-                health_url=f"http://127.0.0.1:{API_PORT}/health",
+                port=settings.port,
+                health_url=f"http://127.0.0.1:{settings.port}{settings.health.liveness}",
                 depends_on_success=("migrate",),
             ),
         ],
@@ -270,7 +274,9 @@ def deploy(settings: Settings) -> None:
         launch_type="FARGATE",
         network_configuration=sdk_input(network_config),
         health_check_grace_period_seconds=HEALTH_GRACE_S,
-        load_balancers=[{"target_group_arn": target_group.arn, "container_name": "api", "container_port": API_PORT}],
+        load_balancers=[
+            {"target_group_arn": target_group.arn, "container_name": "api", "container_port": settings.port}
+        ],
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=True,
@@ -293,7 +299,7 @@ def deploy(settings: Settings) -> None:
                 ecs_render.Container(
                     name="worker",
                     image=ref,
-                    command=("worker", "--queues", ",".join(w.queues)),
+                    **ecs_render.split_argv(commands.worker_argv(w.queues)),
                     log=log(w.name),
                     environment=env,
                     secrets=secrets,
@@ -327,7 +333,7 @@ def deploy(settings: Settings) -> None:
                 ecs_render.Container(
                     name="job",
                     image=ref,
-                    command=s.command,
+                    **ecs_render.split_argv(commands.task_argv(s.command)),
                     log=log(f"schedule-{s.name}"),
                     environment=env,
                     secrets=secrets,
@@ -340,6 +346,7 @@ def deploy(settings: Settings) -> None:
             schedule,
             cluster.arn,
             _run_task_statements(cluster, job_task, [execution_role, task_role]),
+            argv=commands.task_argv(schedule.command),
             ecs_parameters={
                 "task_definition_arn": job_task.arn,
                 "launch_type": "FARGATE",
@@ -389,7 +396,7 @@ def deploy(settings: Settings) -> None:
         lb_dims,
         INSTANCE_DOWN,
     )
-    alerts.uptime(public_host, https=bool(settings.domain), threshold=API_DOWN)
+    alerts.uptime(public_host, https=bool(settings.domain), threshold=API_DOWN, path=settings.health.liveness)
     if settings.budget_monthly_usd:
         alerts.budget(settings.budget_monthly_usd)
 

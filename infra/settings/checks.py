@@ -11,8 +11,10 @@ from infra.contract import connections_needed  # the same connection model as th
 from infra.settings.gcp import db_client_connections, is_db_tier
 from infra.settings.model import Settings, Target
 from infra.settings.schedules import command_problem, eventbridge_expression
+from infra.settings.service import Commands
 
 Problem = tuple[str, str]
+LAMBDA_GATEWAY_WAIT_S = 30  # API Gateway HTTP APIs wait at most 30 s for an integration
 
 
 def _droplet(settings: Settings) -> list[Problem]:
@@ -120,7 +122,31 @@ def _lambda(settings: Settings) -> list[Problem]:
                 "embeddingProvider openai needs internet egress from the VPC: set lambda.natGateway true",
             )
         ]
-    return []
+    return _lambda_contract(settings)
+
+
+def _lambda_contract(settings: Settings) -> list[Problem]:
+    """The image runs through its Lambda handler, behind a gateway that waits at most 30 s."""
+    problems: list[Problem] = []
+    if settings.commands != Commands():
+        problems.append(
+            (
+                "commands",
+                "target lambda runs the image through its Lambda handler, not commands: remove ai-service:commands "
+                "(or use target fargate or cloudrun)",
+            )
+        )
+    timeout = settings.request_timeout_s
+    # The default means "what the target allows" (lambda.timeout); an explicit longer wait cannot be honoured.
+    if timeout > LAMBDA_GATEWAY_WAIT_S and timeout != Settings.model_fields["request_timeout_s"].default:
+        problems.append(
+            (
+                "requestTimeoutS",
+                f"{timeout} s is longer than API Gateway waits for a Lambda ({LAMBDA_GATEWAY_WAIT_S} s): set at most "
+                f"{LAMBDA_GATEWAY_WAIT_S}, or use target fargate or cloudrun for long requests",
+            )
+        )
+    return problems
 
 
 def _kubernetes(settings: Settings) -> list[Problem]:

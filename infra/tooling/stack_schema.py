@@ -18,12 +18,13 @@ from typing import Any
 
 from infra.contract import CONTRACT_ENV, WORKER_METRICS_PORT
 from infra.settings.aws import FARGATE_CPU_MEMORY, LOG_RETENTION_DAYS
+from infra.settings.checks import LAMBDA_GATEWAY_WAIT_S
 from infra.settings.extras import ACCESSORY_NAME, IMAGE_REF, RESERVED_NAMES
 from infra.settings.gcp import API_CPUS, CUSTOM_DB_TIER, MEMORY, SHARED_DB_TIERS
 from infra.settings.model import DNS_NAME, QUEUE_NAME, Settings
 from infra.settings.schedules import SCHEDULABLE
 from infra.settings.secrets import SECRET_NAME
-from infra.settings.service import ENV_NAME
+from infra.settings.service import ENV_NAME, Commands
 
 NAMESPACE = "ai-service"
 SECURE = {
@@ -170,6 +171,26 @@ def _target_is(target: str) -> dict:
     return {"properties": {_key("target"): {"const": target}}, "required": [_key("target")]}
 
 
+def _lambda_contract() -> dict:
+    """Target lambda: the reference commands only (the handler runs the image), an API Gateway-sized wait."""
+    default_wait = Settings.model_fields["request_timeout_s"].default
+    allowed = "|".join(map(str, [*range(LAMBDA_GATEWAY_WAIT_S, -1, -1), default_wait]))
+    waits = [
+        {"type": "integer", "maximum": LAMBDA_GATEWAY_WAIT_S},
+        {"const": default_wait},
+        {"type": "string", "pattern": f"^({allowed})$"},
+    ]
+    commands = {
+        field.alias or name: {"const": list(getattr(Commands(), name))} for name, field in Commands.model_fields.items()
+    }
+    return {
+        "properties": {
+            _key("commands"): {"properties": commands},
+            _key("requestTimeoutS"): {"anyOf": waits},
+        }
+    }
+
+
 def _conditional_rules() -> list[dict]:
     """Requirements that depend on the target or another key (the loader's cross-key checks)."""
     existing_cluster = {
@@ -219,7 +240,10 @@ def _conditional_rules() -> list[dict]:
             "then": {"required": [_key("sshAllowedCidrs")], "anyOf": [development, {"required": [_key("domain")]}]},
         },
         {"if": _target_is("kubernetes"), "then": {"required": [_key("domain"), _key("letsencryptEmail")]}},
-        {"if": _target_is("lambda"), "then": {"allOf": [no_domain, {"not": {"required": [_key("accessories")]}}]}},
+        {
+            "if": _target_is("lambda"),
+            "then": {"allOf": [no_domain, {"not": {"required": [_key("accessories")]}}, _lambda_contract()]},
+        },
         {"if": _target_is("fargate"), "then": {"anyOf": [development, {"required": [_key("domain")]}]}},
         {
             "if": existing_cluster,

@@ -125,6 +125,13 @@ BAD_CONFIGS = [
     ("ai-service:commands: {api: []}", "ai-service:commands.api", "at least 1"),
     ("ai-service:commands: {apii: [uvicorn]}", "ai-service:commands.apii", "did you mean 'api'"),
     ("ai-service:requestTimeoutS: 1", "ai-service:requestTimeoutS", "greater than or equal to 5"),
+    # Target lambda runs the image through its handler, behind a gateway that waits at most 30 s.
+    (
+        "ai-service:target: lambda\nai-service:commands: {api: [uvicorn, bot.main:app]}",
+        "ai-service:commands",
+        "through its Lambda handler",
+    ),
+    ("ai-service:target: lambda\nai-service:requestTimeoutS: 300", "ai-service:requestTimeoutS", "API Gateway"),
     (
         (
             "ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "

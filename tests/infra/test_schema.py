@@ -128,6 +128,14 @@ def test_the_schema_refuses_what_the_loader_refuses(body, key, words):
             "ai-service:kubernetes": {"cluster": {"create": False}, "kubeconfig": {"secure": "v1:x"}},
             "ai-service:database": {"url": {"secure": "v1:y"}},
         },
+        {
+            # Lambda: the app's env and secrets, a gateway-sized wait, commands only as the defaults.
+            "ai-service:target": "lambda",
+            "ai-service:env": {"DEFAULT_MODEL": "claude-sonnet-4-5"},
+            "ai-service:secretEnv": {"ANTHROPIC_API_KEY": {"secure": "v1:x"}},
+            "ai-service:requestTimeoutS": "25",
+            "ai-service:commands": {"api": ["ai-service", "api"]},
+        },
     ],
     ids=[
         "provider-and-pulumi-namespaces",
@@ -138,6 +146,7 @@ def test_the_schema_refuses_what_the_loader_refuses(body, key, words):
         "schedule",
         "own-app",
         "existing-cluster",
+        "own-app-lambda",
     ],
 )
 def test_the_schema_accepts_what_the_loader_accepts(tmp_path, config):

@@ -3,8 +3,8 @@ Valkey, the runtime secrets bundle, and the non-secret environment.
 
 Two secrets: `secrets` for every workload (DATABASE_URL is the app role's: rows only) and
 `migrate_secrets` for the migrate workload alone (DATABASE_URL and the owner's
-MIGRATE_DATABASE_URL). A bring-your-own `database.url` / `redis.url` replaces the managed
-instance; `database.migrateUrl` is then the owner's URL.
+MIGRATE_DATABASE_URL); the app's own `secretEnv` is in both. A bring-your-own `database.url` /
+`redis.url` replaces the managed instance; `database.migrateUrl` is then the owner's URL.
 """
 
 from __future__ import annotations
@@ -82,13 +82,16 @@ class Backend(pulumi.ComponentResource):
         if s.openai_api_key is not None:
             values["OPENAI_API_KEY"] = pulumi.Output.secret(s.openai_api_key.get_secret_value())
         self.api_keys = pulumi.Output.secret(values["API_KEYS"])
-        self.secrets = AppSecrets(name, values, child)
+        # The app's own secrets (`secretEnv`) reach every role, the migrate one included.
+        app_secrets = {k: pulumi.Output.secret(v.get_secret_value()) for k, v in sorted(s.secret_env.items())}
+        self.secrets = AppSecrets(name, {**values, **app_secrets}, child)
         # The owner (RDS master: rds_superuser, may create `vector`) only where migrations run.
         self.migrate_secrets = AppSecrets(
             f"{name}-migrate",
             {
                 "DATABASE_URL": database_url,
                 "MIGRATE_DATABASE_URL": migrate_url,
+                **app_secrets,
             },
             child,
             description="ai-service migrate: the app role's and the owner's database URLs (JSON)",
@@ -100,7 +103,8 @@ class Backend(pulumi.ComponentResource):
     def environment(
         self, settings: Settings, region: str, allowed_hosts: pulumi.Input[str]
     ) -> pulumi.Output[dict[str, str]]:
-        """The non-secret environment of every role (names from app/README.md's environment contract)."""
+        """The non-secret environment of every role (names from app/README.md's environment contract, then the
+        app's own `env`)."""
         return pulumi.Output.all(self.bucket.name, allowed_hosts).apply(
             lambda v: {
                 "APP_ENV": settings.app_env,
@@ -115,6 +119,7 @@ class Backend(pulumi.ComponentResource):
                 "ALLOWED_HOSTS": v[1],
                 # Only the load balancer / API Gateway can reach the service, so its X-Forwarded-For is trusted.
                 "FORWARDED_ALLOW_IPS": "*",
+                **settings.env,  # the app's own (names the stack sets are refused by the settings)
             }
         )
 

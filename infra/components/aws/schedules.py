@@ -50,8 +50,10 @@ class ScheduledJobs(pulumi.ComponentResource):
         *,
         ecs_parameters: Mapping | None = None,
         input: str | None = None,
+        argv: Sequence[str] | None = None,
     ) -> scheduler.Schedule:
-        """One schedule invoking `target_arn`; `statements` are exactly what starting that target needs."""
+        """One schedule invoking `target_arn`; `statements` are exactly what starting that target needs;
+        `argv` is what the run executes (for the description; default `ai-service <command>`)."""
         child = pulumi.ResourceOptions(parent=self)
         name = f"{self._name}-schedule-{schedule.name}"
         dead_letter = self.dead_letter.arn.apply(
@@ -77,7 +79,7 @@ class ScheduledJobs(pulumi.ComponentResource):
         return scheduler.Schedule(
             name,
             name=name,
-            description=f"ai-service {' '.join(schedule.command)} ({schedule.cron} UTC)",
+            description=f"{' '.join(argv or ('ai-service', *schedule.command))} ({schedule.cron} UTC)",
             schedule_expression=eventbridge_expression(schedule.cron),
             schedule_expression_timezone=TIME_ZONE,
             flexible_time_window={"mode": "OFF"},

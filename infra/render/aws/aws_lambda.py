@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.settings.checks import LAMBDA_GATEWAY_WAIT_S
 from infra.settings.secrets import SECRET_NAME
 
 HANDLER = "ai_service.lambda_handler.handler"
@@ -20,6 +21,18 @@ HANDLER = "ai_service.lambda_handler.handler"
 MIGRATE_HANDLER = "ai_service.lambda_migrate.handler"
 # The image is not an AWS base image: the runtime interface client runs the handler.
 ENTRY_POINT = ("python", "-m", "awslambdaric")
+
+
+def api_timeout_s(lambda_timeout_s: int, request_timeout_s: int) -> int:
+    """The API function's timeout: `lambda.timeout`, shortened so it ends before the gateway stops waiting
+    (`requestTimeoutS`; its default 60 leaves `lambda.timeout`, at most 29 s, as it is)."""
+    return max(1, min(lambda_timeout_s, request_timeout_s - 1))
+
+
+def gateway_timeout_ms(function_timeout_s: int) -> int:
+    """API Gateway waits one second longer than the function (its own timeout error reaches the client),
+    at most the 30 s an HTTP API allows."""
+    return min(LAMBDA_GATEWAY_WAIT_S, function_timeout_s + 1) * 1000
 
 
 @dataclass(frozen=True)

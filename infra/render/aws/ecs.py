@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from infra.settings.secrets import SECRET_NAME
 
@@ -30,8 +30,9 @@ class LogConfig:
 class Container:
     name: str
     image: str
-    command: tuple[str, ...]
+    command: tuple[str, ...]  # arguments; empty = the image's own CMD (accessories)
     log: LogConfig
+    entry_point: tuple[str, ...] = ()  # empty = the image's own ENTRYPOINT
     environment: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)  # env name -> Secrets Manager valueFrom
     port: int | None = None
@@ -49,6 +50,17 @@ class Container:
         both = sorted(set(self.environment) & set(self.secrets))
         if both:
             raise ValueError(f"container {self.name}: {', '.join(both)} given as both environment and secret")
+
+
+class Argv(TypedDict):
+    entry_point: tuple[str, ...]
+    command: tuple[str, ...]
+
+
+def split_argv(argv: tuple[str, ...]) -> Argv:
+    """A role's whole argv as Container keywords: the first word is the entrypoint, the rest its arguments
+    (the image's own ENTRYPOINT and CMD never matter)."""
+    return {"entry_point": argv[:1], "command": argv[1:]}
 
 
 def _health_check(url: str) -> dict[str, Any]:
@@ -80,6 +92,8 @@ def container_definition(c: Container) -> dict[str, Any]:
             },
         },
     }
+    if c.entry_point:
+        definition["entryPoint"] = list(c.entry_point)
     if c.command:  # empty = the image's own CMD (accessories)
         definition["command"] = list(c.command)
     if c.cpu is not None:
