@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,7 @@ def _cloudwatch_link(alarm_arn: str, name: str) -> str:
     if len(parts) < 4 or not parts[3]:
         return ""
     region = parts[3]
-    quoted = urllib.request.quote(name, safe="")
+    quoted = urllib.parse.quote(name, safe="")
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{quoted}"
 
 
