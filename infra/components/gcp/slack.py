@@ -23,8 +23,10 @@ from infra.functions import slack_alerts
 
 RUNTIME = "python312"
 ENTRY_POINT = slack_alerts.gcp_handler.__name__
-# The Python runtime's framework; the function marks its signature type with it.
-REQUIREMENTS = "functions-framework==3.10.2\n"
+# The Python runtime's framework; the function marks its signature type with it (Renovate moves it).
+# renovate: datasource=pypi depName=functions-framework
+FUNCTIONS_FRAMEWORK = "3.10.2"
+REQUIREMENTS = f"functions-framework=={FUNCTIONS_FRAMEWORK}\n"
 MEMORY, TIMEOUT_S, MAX_INSTANCES = "256M", 60, 2
 PUBSUB_EVENT = "google.cloud.pubsub.topic.v1.messagePublished"
 SOURCE_VERSIONS_KEPT_DAYS = 30
