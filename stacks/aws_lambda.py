@@ -31,7 +31,7 @@ from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.components.sdk import sdk_input
 from infra.contract import TASK_ROLE_TAG
 from infra.render.aws import aws_lambda as lambda_render
-from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, LATENCY_P95, READINESS_FAILING
+from infra.render.observability.thresholds import API_DOWN, AVAILABILITY, ERROR_RATE, LATENCY_P95, READINESS_FAILING
 
 # Without NAT the function reaches only AWS APIs with an endpoint (S3 has a free gateway one).
 PRIVATE_ENDPOINTS = ("secretsmanager",)
@@ -179,7 +179,15 @@ def deploy(settings) -> None:
             input=json.dumps({"schedule": schedule.name, "command": list(schedule.command)}, sort_keys=True),
         )
 
-    alerts = Alerts(stack, settings.letsencrypt_email, aws_region, opts)
+    slack = settings.alert_slack_webhook
+    alerts = Alerts(
+        stack,
+        settings.letsencrypt_email,
+        aws_region,
+        opts,
+        slack_webhook=pulumi.Output.secret(slack.get_secret_value()) if slack else None,
+        log_retention_days=cfg.log_retention_days,
+    )
     if jobs is not None:
         alerts.above_zero(
             "schedule-failures",
@@ -218,6 +226,8 @@ def deploy(settings) -> None:
         {"FunctionName": function.name},
         READINESS_FAILING,
     )
+    if slack:  # the SLO's paging alerts come with a paging channel (docs/decisions/0118)
+        alerts.burn_rates("AWS/ApiGateway", "5xx", "Count", api_dims, AVAILABILITY)
     alerts.uptime(host, https=True, threshold=API_DOWN, path=settings.health.liveness)
     if settings.budget_monthly_usd:
         alerts.budget(settings.budget_monthly_usd)

@@ -25,7 +25,7 @@ import pulumi_random as random
 
 from infra.components.gcp import common
 from infra.components.gcp.accessory import AccessoryArgs, AccessoryService
-from infra.components.gcp.apis import BASE_APIS, BUDGET_API, DNS_API, SCHEDULER_API, ProjectApis
+from infra.components.gcp.apis import BASE_APIS, BUDGET_API, DNS_API, SCHEDULER_API, SLACK_APIS, ProjectApis
 from infra.components.gcp.cache import CacheArgs, MemorystoreRedis
 from infra.components.gcp.database import CloudSqlPostgres, DatabaseArgs
 from infra.components.gcp.identity import RoleIdentity
@@ -73,7 +73,8 @@ def deploy(settings: Settings) -> None:
         BASE_APIS
         + ((BUDGET_API,) if run.billing_account else ())
         + ((SCHEDULER_API,) if settings.schedules else ())
-        + ((DNS_API,) if private_accessories else ()),
+        + ((DNS_API,) if private_accessories else ())
+        + (SLACK_APIS if settings.alert_slack_webhook else ()),
     )
     after_apis = pulumi.ResourceOptions(depends_on=apis.services)
 
@@ -356,6 +357,22 @@ def deploy(settings: Settings) -> None:
             )
 
     email = run.notification_email or settings.letsencrypt_email
+    slack = None
+    if settings.alert_slack_webhook is not None:
+        from infra.components.gcp.slack import SlackForwarder, SlackForwarderArgs
+
+        slack = SlackForwarder(
+            "slack",
+            SlackForwarderArgs(
+                project=project,
+                project_number=project_number(),
+                region=region,
+                name_prefix=prefix,
+                account_id=common.suffixed_name(f"ais-{stack}", "alerts", limit=30),
+                webhook_url=pulumi.Output.secret(settings.alert_slack_webhook.get_secret_value()),
+            ),
+            opts=after_apis,
+        )
     alerts = ServiceMonitoring(
         "monitoring",
         MonitoringArgs(
@@ -367,6 +384,7 @@ def deploy(settings: Settings) -> None:
             email=email,
             authenticated=not run.public,
             health_path=settings.health.liveness,
+            slack_channel=slack.channel if slack else None,
         ),
         opts=after_apis,
     )

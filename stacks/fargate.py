@@ -31,7 +31,7 @@ from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.components.sdk import sdk_input
 from infra.contract import TASK_ROLE_TAG
 from infra.render.aws import ecs as ecs_render
-from infra.render.observability.thresholds import API_DOWN, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
+from infra.render.observability.thresholds import API_DOWN, AVAILABILITY, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
 from infra.settings import Settings
 from infra.settings.aws import fargate_task_size
 
@@ -358,7 +358,15 @@ def deploy(settings: Settings) -> None:
         )
 
     # ── alerting ─────────────────────────────────────────────────────────────
-    alerts = Alerts(stack, settings.letsencrypt_email, aws_region, opts)
+    slack = settings.alert_slack_webhook
+    alerts = Alerts(
+        stack,
+        settings.letsencrypt_email,
+        aws_region,
+        opts,
+        slack_webhook=pulumi.Output.secret(slack.get_secret_value()) if slack else None,
+        log_retention_days=cfg.log_retention_days,
+    )
     if jobs is not None:
         alerts.above_zero(
             "schedule-failures",
@@ -396,6 +404,8 @@ def deploy(settings: Settings) -> None:
         lb_dims,
         INSTANCE_DOWN,
     )
+    if slack:  # the SLO's paging alerts come with a paging channel (docs/decisions/0118)
+        alerts.burn_rates("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "RequestCount", lb_dims, AVAILABILITY)
     alerts.uptime(public_host, https=bool(settings.domain), threshold=API_DOWN, path=settings.health.liveness)
     if settings.budget_monthly_usd:
         alerts.budget(settings.budget_monthly_usd)

@@ -159,7 +159,7 @@ class Settings(ConfigModel):
     )
     alert_slack_webhook: SecretStr | None = Field(
         default=None,
-        description="Secret. Slack incoming-webhook URL for Alertmanager; empty = alerts stay in Alertmanager.",
+        description="Secret. Slack incoming-webhook URL every target posts its alerts to; empty = no Slack.",
     )
 
     workers: tuple[WorkerGroup, ...] = Field(

@@ -20,6 +20,13 @@ BASE_APIS = (
 BUDGET_API = "billingbudgets.googleapis.com"
 SCHEDULER_API = "cloudscheduler.googleapis.com"  # schedules
 DNS_API = "dns.googleapis.com"  # the private run.app zone of private accessories
+# The Slack forwarder: a Cloud Run function (built by Cloud Build) triggered through Eventarc by Pub/Sub.
+SLACK_APIS = (
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "eventarc.googleapis.com",
+    "pubsub.googleapis.com",
+)
 
 
 class ProjectApis(pulumi.ComponentResource):

@@ -1,5 +1,6 @@
 """Cloud Monitoring: an uptime check on the public liveness path, alert policies from the shared
-thresholds, an e-mail notification channel, and a billing budget alert."""
+thresholds, an e-mail notification channel, and a billing budget alert. With a Slack channel the
+policies notify it too, and the availability SLO with its burn-rate policies is added."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ from pulumi_gcp import logging
 
 from infra.components.gcp.common import children
 from infra.components.sdk import sdk_input
-from infra.render.gcp.alerts import FAILED_EVENTS, FINISHED_EVENTS, Targets, alert_policies, event_filter
+from infra.render.gcp.alerts import (
+    FAILED_EVENTS,
+    FINISHED_EVENTS,
+    Targets,
+    alert_policies,
+    burn_rate_policies,
+    event_filter,
+    slo_request_filters,
+)
+from infra.render.observability.thresholds import AVAILABILITY
 
 # pulumi_gcp.monitoring's package __init__ re-exports the deprecated getSecretVersion data source and
 # warns when it loads (lazily, on first attribute access); nothing here reads secrets through it
@@ -38,10 +48,11 @@ class MonitoringArgs:
     email: str
     authenticated: bool  # the service is not public: the check sends an OIDC token
     health_path: str  # the API's liveness path: a dependency outage is not "API down"
+    slack_channel: pulumi.Input[str] | None = None  # the Pub/Sub channel of the Slack forwarder
 
 
 class ServiceMonitoring(pulumi.ComponentResource):
-    channels: list[pulumi.Output[str]]
+    channels: list[pulumi.Output[str]]  # e-mail channels (the budget can notify only those)
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-service:gcp:ServiceMonitoring", name, None, opts)
@@ -95,6 +106,9 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 args.project, args.service_name, check_id, args.database_id, args.redis_instance, (failed, finished)
             )
 
+        notify: list[pulumi.Input[str]] = [*self.channels]
+        if args.slack_channel is not None:
+            notify.append(args.slack_channel)
         policies = pulumi.Output.all(uptime.uptime_check_id, *metric_names).apply(lambda v: alert_policies(targets(*v)))
         # The set of policies is known before the ids (they only fill filters).
         for key, static in alert_policies(targets("", "", "")).items():
@@ -104,12 +118,42 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 severity=static["severity"].upper(),
                 combiner="OR",
                 conditions=policies.apply(lambda p, key=key: p[key]["conditions"]),
-                notification_channels=self.channels,
+                notification_channels=notify,
                 documentation={"content": static["text"], "mime_type": "text/markdown"},
                 alert_strategy={"auto_close": "1800s"},
                 opts=children(self, opts, depends_on=job_metrics),
             )
+        if args.slack_channel is not None:  # the SLO's paging alerts come with a paging channel
+            self._slo(name, args, notify, child)
         self.register_outputs({"uptime_check": uptime.uptime_check_id})
+
+    def _slo(self, name: str, args: MonitoringArgs, notify: list[pulumi.Input[str]], child) -> None:
+        """The availability SLO as a Service Monitoring objective and its multi-window burn-rate policies."""
+        service = monitoring.CustomService(
+            f"{name}-service", service_id=args.service_name, display_name=f"{args.service_name} API", opts=child
+        )
+        slo = monitoring.Slo(
+            f"{name}-availability",
+            service=service.service_id,
+            slo_id="availability",
+            display_name=f"{AVAILABILITY.objective:.1%} of API requests without 5xx, {AVAILABILITY.period_days} days",
+            goal=AVAILABILITY.objective,
+            rolling_period_days=AVAILABILITY.period_days,
+            request_based_sli=sdk_input({"good_total_ratio": slo_request_filters(args.service_name)}),
+            opts=child,
+        )
+        for key, static in burn_rate_policies("").items():
+            monitoring.AlertPolicy(
+                f"{name}-{key}",
+                display_name=f"{args.service_name}: error budget burn {key.removeprefix('slo-burn-')}",
+                severity=static["severity"].upper(),
+                combiner=static["combiner"],
+                conditions=slo.name.apply(lambda n, key=key: burn_rate_policies(n)[key]["conditions"]),
+                notification_channels=notify,
+                documentation={"content": static["text"], "mime_type": "text/markdown"},
+                alert_strategy={"auto_close": "1800s"},
+                opts=child,
+            )
 
 
 @dataclass(frozen=True)

@@ -205,3 +205,54 @@ def alert_policies(targets: Targets) -> dict[str, dict]:
             ],
         }
     return policies
+
+
+# ── the availability SLO (Service Monitoring) and its burn-rate alerts ─────────────────────────────
+
+
+def slo_request_filters(service: str) -> dict[str, str]:
+    """The request-based SLI of the availability SLO: 5xx responses over all responses of the service."""
+    requests = (
+        'metric.type = "run.googleapis.com/request_count" AND resource.type = "cloud_run_revision" AND '
+        f'resource.labels.service_name = "{service}"'
+    )
+    return {
+        "bad_service_filter": f'{requests} AND metric.labels.response_code_class = "5xx"',
+        "total_service_filter": requests,
+    }
+
+
+def _burn_condition(slo_name: str, window_s: int, factor: float, for_s: int) -> dict:
+    # SLO conditions read the selector alone: no aggregations (Service Monitoring computes the ratio).
+    return {
+        "display_name": f"burn rate over {t.prom_duration(window_s)} above {factor:g}x",
+        "condition_threshold": {
+            "filter": f'select_slo_burn_rate("{slo_name}", "{window_s}s")',
+            "comparison": "COMPARISON_GT",
+            "threshold_value": factor,
+            "duration": _seconds(for_s),
+            "trigger": {"count": 1},
+        },
+    }
+
+
+def burn_rate_policies(slo_name: str) -> dict[str, dict]:
+    """One policy per burn-rate window pair of the shared SLO: long AND short window above the factor."""
+    slo = t.AVAILABILITY
+    policies: dict[str, dict] = {}
+    for burn in slo.burn_rates:
+        long_w, short_w = t.prom_duration(burn.long_window_s), t.prom_duration(burn.short_window_s)
+        policies[f"slo-burn-{long_w}"] = {
+            "severity": burn.severity,
+            "combiner": "AND",
+            "text": (
+                f"API burns its {slo.objective:.1%} availability error budget {burn.factor:g}x too fast "
+                f"({long_w} and {short_w} windows): the {slo.period_days}-day budget is gone in "
+                f"{slo.period_days / burn.factor:.1f} days."
+            ),
+            "conditions": [
+                _burn_condition(slo_name, window, burn.factor, burn.for_s)
+                for window in (burn.long_window_s, burn.short_window_s)
+            ],
+        }
+    return policies

@@ -28,6 +28,7 @@ ASSUMED_DURATION_S = 0.3  # …of 300 ms each
 ASSUMED_JOB_MINUTES = 2.0  # a scheduled RunTask: image pull + start + run (Fargate bills 1 minute at least)
 ASSUMED_LAMBDA_JOB_S, ASSUMED_LAMBDA_JOB_GB = 10.0, 1.0  # a scheduled invocation of the API function
 ASSUMED_RELEASES, ASSUMED_MIGRATE_S = 30, 30.0  # the migrate function: one invocation per release
+ASSUMED_ALERTS, ASSUMED_ALERT_S = 1000, 1.0  # the Slack forwarder: alarm notifications a month, seconds each
 SCHEDULER_FREE_INVOCATIONS = 14_000_000  # EventBridge Scheduler free tier, per month and account
 ASSUMED_AURORA_GB = 10.0
 
@@ -250,6 +251,14 @@ def _lambda(r: PlannedResource) -> Iterable[CostItem]:
             f"assumed {ASSUMED_RELEASES:g} releases × {ASSUMED_MIGRATE_S:g} s × {gb:g} GB",
         )
         return
+    if (props.get("tags") or {}).get(TASK_ROLE_TAG) == "alerts":  # invoked per alarm notification
+        seconds = ASSUMED_ALERTS * ASSUMED_ALERT_S
+        yield _item(
+            r,
+            seconds * gb * _usd("aws.lambda.gb_second") + ASSUMED_ALERTS / 1e6 * _usd("aws.lambda.million_requests"),
+            f"assumed {ASSUMED_ALERTS:,} notifications × {ASSUMED_ALERT_S:g} s × {gb:g} GB",
+        )
+        return
     compute = ASSUMED_REQUESTS_M * 1e6 * ASSUMED_DURATION_S * gb * _usd("aws.lambda.gb_second")
     yield _item(
         r,
@@ -326,6 +335,7 @@ COST_RULES = {
         )
     ],
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": _flat("aws.cloudwatch.composite_alarm", 1, "one composite alarm"),
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:secretsmanager/secret:Secret": _flat("aws.secretsmanager.secret_month", 1, "one secret"),
     "aws:lambda/function:Function": _lambda,

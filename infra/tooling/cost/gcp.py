@@ -21,6 +21,7 @@ SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 ASSUMED_RUN_S = 60  # a scheduled command: cold start + `enqueue-cleanup` (the work itself runs on a worker)
 ASSUMED_IMAGE_GB = 2.0  # a few retained image versions sharing base layers
 ASSUMED_BUCKET_GB = 10.0
+ASSUMED_ALERTS, ASSUMED_ALERT_S = 1000, 1.0  # the Slack forwarder function: notifications a month, seconds each
 
 
 def _usd(key: str) -> float:
@@ -171,6 +172,9 @@ def repository(r: PlannedResource) -> Iterable[CostItem]:
 
 
 def bucket(r: PlannedResource) -> Iterable[CostItem]:
+    if (unwrapped(r.inputs).get("labels") or {}).get("purpose") == "function-source":
+        yield _item(r, 0.0, "a function's source archive (a few KB)")
+        return
     yield _item(
         r,
         ASSUMED_BUCKET_GB * _usd("gcp.gcs.standard_gb_month"),
@@ -183,6 +187,18 @@ def bucket(r: PlannedResource) -> Iterable[CostItem]:
 
 def secret_version(r: PlannedResource) -> Iterable[CostItem]:
     yield _item(r, _usd("gcp.secretmanager.version_month"), "1 active version; access operations not estimated")
+
+
+def function(r: PlannedResource) -> Iterable[CostItem]:
+    """A Cloud Run function (request-based Cloud Run billing) invoked per alert notification."""
+    config = unwrapped(r.inputs).get("serviceConfig") or {}
+    memory = str(config.get("availableMemory", "256M"))  # "256M", "512Mi", "1G", "1Gi"
+    gib = memory_gib(memory.rstrip("i") + "i")
+    vcpu = float(config.get("availableCpu") or (0.167 if gib <= 0.25 else 1))  # Google's default for the memory
+    seconds = ASSUMED_ALERTS * ASSUMED_ALERT_S
+    usd = seconds * (vcpu * _usd("gcp.run.request.vcpu_second") + gib * _usd("gcp.run.request.gib_second"))
+    usd += ASSUMED_ALERTS / 1e6 * _usd("gcp.run.request.million")
+    yield _item(r, usd, f"assumed {ASSUMED_ALERTS:,} notifications × {ASSUMED_ALERT_S:g} s × {vcpu:g} vCPU/{gib:g} GiB")
 
 
 def uptime_check(r: PlannedResource) -> Iterable[CostItem]:
@@ -212,6 +228,7 @@ COST_RULES = {
     "gcp:storage/bucket:Bucket": bucket,
     "gcp:secretmanager/secretVersion:SecretVersion": secret_version,
     "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": uptime_check,
+    "gcp:cloudfunctionsv2/function:Function": function,
 }
 
 FREE_TYPES = {
@@ -226,6 +243,10 @@ FREE_TYPES = {
     "gcp:compute/firewall:Firewall",
     "gcp:logging/metric:Metric",
     "gcp:monitoring/alertPolicy:AlertPolicy",
+    "gcp:monitoring/customService:CustomService",
+    "gcp:monitoring/slo:Slo",
+    "gcp:pubsub/topic:Topic",  # alert notifications are KBs; Pub/Sub's first 10 GiB a month are free
+    "gcp:pubsub/topicIAMMember:TopicIAMMember",
     "gcp:monitoring/notificationChannel:NotificationChannel",
     "gcp:projects/iAMMember:IAMMember",
     "gcp:projects/service:Service",

@@ -177,6 +177,7 @@ PRICES |= {
     "aws.logs.ingest_gb": Price(0.50, "GB ingested", _CW, _AWS_CHECKED),
     "aws.logs.store_gb_month": Price(0.03, "GB-month archived", _CW, _AWS_CHECKED),
     "aws.cloudwatch.alarm_metric": Price(0.10, "alarm metric-month (standard resolution)", _CW, _AWS_CHECKED),
+    "aws.cloudwatch.composite_alarm": Price(0.50, "composite alarm-month", _CW, "2026-12-04"),
     "aws.route53.health_check": Price(
         0.50, "AWS-endpoint health check-month", "https://aws.amazon.com/route53/pricing/", _AWS_CHECKED
     ),

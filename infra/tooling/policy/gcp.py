@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from infra.settings.secrets import SECRET_NAME
 from infra.tooling.policy.base import OPEN_WORLD, Level, ResourceRule, ResourceView, Risk, StackRule, _walk
 
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
@@ -18,6 +19,7 @@ RUN_WORKLOADS = {
     RUN_V1,
 }
 RUN_SERVICES = {"gcp:cloudrunv2/service:Service", RUN_V1}
+FUNCTION_V2 = "gcp:cloudfunctionsv2/function:Function"  # a Cloud Run function: a Cloud Run service underneath
 PUBLIC_INVOKER_TYPES = {
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
     "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
@@ -97,9 +99,13 @@ def _templates(view: ResourceView) -> list[dict]:
 
 
 def _dedicated_identity(view: ResourceView) -> Iterable[str]:
-    if view.type not in RUN_WORKLOADS:
+    if view.type == FUNCTION_V2:
+        templates = [{"serviceAccount": (view.props.get("serviceConfig") or {}).get("serviceAccountEmail")}]
+    elif view.type in RUN_WORKLOADS:
+        templates = _templates(view)
+    else:
         return
-    for template in _templates(view):
+    for template in templates:
         account = template.get("serviceAccount") or ""
         if not account:
             yield "runs as the default compute service account (Editor); set a dedicated service account"
@@ -107,7 +113,21 @@ def _dedicated_identity(view: ResourceView) -> Iterable[str]:
             yield f"runs as the default compute service account {account}; use a dedicated one"
 
 
+def _function_env(view: ResourceView) -> Iterable[str]:
+    """A Cloud Run function's env is a map, and its secrets name a version of their own."""
+    config = view.props.get("serviceConfig") or {}
+    for name, value in (config.get("environmentVariables") or {}).items():
+        if SECRET_NAME.search(str(name)) and value and value not in view.secret_values:
+            yield f"env {name} is a plaintext value; use secret_environment_variables (Secret Manager)"
+    for ref in config.get("secretEnvironmentVariables") or []:
+        if str(ref.get("version", "latest")) == "latest":
+            yield f"secret {ref.get('secret')} is read at 'latest'; pin the version so a revision is reproducible"
+
+
 def _run_env(view: ResourceView) -> Iterable[str]:
+    if view.type == FUNCTION_V2:
+        yield from _function_env(view)
+        return
     if view.type not in RUN_WORKLOADS:
         return
     for node in _walk(view.props):
@@ -260,13 +280,14 @@ GCP_RULES: list[ResourceRule | StackRule] = [
     ),
     _rule(
         "gcp-dedicated-service-account",
-        "Cloud Run workloads (v1 and v2) run as a dedicated service account: the default one is project Editor.",
+        "Cloud Run workloads (v1, v2, functions) run as a dedicated service account: the default one is Editor.",
         _dedicated_identity,
         risk=Risk.PRIVILEGE,
     ),
     _rule(
         "gcp-run-env",
-        "Cloud Run env: no PORT (rejected), secrets pinned to a version (a rollback must not read a newer secret).",
+        "Cloud Run env: no PORT (rejected), secrets pinned to a version (a rollback must not read a newer one), "
+        "no plaintext secrets in a function's env map.",
         _run_env,
         risk=Risk.SECRETS,
     ),

@@ -369,3 +369,45 @@ def memorystore_private_and_scheduler_oidc():
             }
         ],
     )
+
+
+@program(expect={"gcp-dedicated-service-account", "gcp-run-env"})
+def cloud_function_default_identity():
+    """A 2nd gen Cloud Function from a quickstart: default compute identity, a token in its env map, a secret
+    read at 'latest'."""
+    gcp.cloudfunctionsv2.Function(
+        "notify",
+        location="us-central1",
+        build_config={
+            "runtime": "python312",
+            "entry_point": "handle",
+            "source": {"storage_source": {"bucket": "corpus-sources", "object": "notify.zip"}},
+        },
+        service_config={
+            "environment_variables": {"SLACK_TOKEN": "xoxb-literal", "LEVEL": "info"},
+            "secret_environment_variables": [
+                {"key": "WEBHOOK", "project_id": "p", "secret": "webhook", "version": "latest"}
+            ],
+        },
+    )
+
+
+@program(twin_of="cloud_function_default_identity")
+def cloud_function_dedicated_identity():
+    account = gcp.serviceaccount.Account("notify-sa", account_id="notify-fn")
+    gcp.cloudfunctionsv2.Function(
+        "notify",
+        location="us-central1",
+        build_config={
+            "runtime": "python312",
+            "entry_point": "handle",
+            "source": {"storage_source": {"bucket": "corpus-sources", "object": "notify.zip"}},
+        },
+        service_config={
+            "service_account_email": account.email,
+            "environment_variables": {"LEVEL": "info"},
+            "secret_environment_variables": [
+                {"key": "WEBHOOK", "project_id": "p", "secret": "webhook", "version": "3"}
+            ],
+        },
+    )

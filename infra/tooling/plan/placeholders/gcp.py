@@ -62,6 +62,11 @@ def _channel(name: str, inputs: Outputs) -> Outputs:
     return {"name": f"projects/{PROJECT}/notificationChannels/{int(token(name, 12), 16)}"}
 
 
+def _slo(name: str, inputs: Outputs) -> Outputs:
+    service = inputs.get("service", "placeholder-service")
+    return {"name": f"projects/{PROJECT}/services/{service}/serviceLevelObjectives/{inputs.get('sloId', name)}"}
+
+
 def _image(name: str, inputs: Outputs) -> Outputs:
     digest = f"sha256:{token(name, 64)}"
     tags = inputs.get("tags") or ["placeholder.invalid/ai-service:placeholder"]
@@ -78,6 +83,7 @@ COMPUTED: dict[str, Callable[[str, Outputs], Outputs]] = {
     "gcp:storage/hmacKey:HmacKey": _hmac,
     "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": _uptime,
     "gcp:monitoring/notificationChannel:NotificationChannel": _channel,
+    "gcp:monitoring/slo:Slo": _slo,
     "docker-build:index:Image": _image,
 }
 
