@@ -115,6 +115,7 @@ def deploy(settings: Settings) -> None:
             tags=tags,
             domain=settings.domain,
             alert_email=settings.letsencrypt_email,
+            health_path=settings.health.liveness,
         ),
     )
 
@@ -191,7 +192,7 @@ def deploy(settings: Settings) -> None:
     pulumi.export(
         "liveVersion",
         live_version(
-            host.ip_address.apply(lambda ip: f"http://{ip}/health"),
+            host.ip_address.apply(lambda ip: f"http://{ip}{settings.health.liveness}"),
             image.ref.apply(topology.image_version),
             release.version,
         ),

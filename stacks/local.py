@@ -22,13 +22,13 @@ from infra.components import artifacts
 from infra.components.docker.host import DockerHost, DockerHostArgs
 from infra.components.docker.image import LocalServiceImage, pinned_images
 from infra.render.dockerhost.compose import render_compose
-from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
+from infra.render.dockerhost.nginx import render_nginx_conf
 from infra.render.dockerhost.topology import (
     NGINX_CONF,
     accessory_secret_env,
-    api_names,
+    app_secret_env,
+    edge_inputs,
     monitoring_inputs,
-    public_routes,
 )
 from infra.render.dockerhost.topology_local import (
     LOCAL_IMAGE_TAG,
@@ -38,7 +38,6 @@ from infra.render.dockerhost.topology_local import (
     secret_env,
 )
 from infra.render.observability import services as monitoring
-from infra.render.observability.metrics import API_PORT
 from infra.render.observability.render import render_monitoring_files
 from infra.settings import Settings
 
@@ -91,7 +90,7 @@ def deploy(settings: Settings) -> None:
             s3_access_key=generated["s3-access-key"],
             s3_secret_key=generated["s3-secret-key"],
             openai_api_key=_secret(settings.openai_api_key),
-        ).apply(lambda v: secret_env(**v) | accessory_secret_env(settings))
+        ).apply(lambda v: secret_env(**v, app_secret_env=app_secret_env(settings)) | accessory_secret_env(settings))
     )
 
     # Files the containers mount, holding one secret each (paths as the monitoring services mount them).
@@ -108,14 +107,9 @@ def deploy(settings: Settings) -> None:
 
     # The SAME renderers as the droplet: nginx in front of the API replicas, the monitoring file set, compose.
     files = {
-        NGINX_CONF: render_nginx_conf(
-            NginxInputs(
-                api_upstreams=tuple(f"{name}:{API_PORT}" for name in api_names(settings)),
-                max_body_bytes=settings.max_upload_bytes,
-                api_docs=settings.app_env == "development",  # the app serves /docs only in development
-                accessories=public_routes(settings),  # /<name>/ on 127.0.0.1:httpPort; accessories publish no port
-            )
-        )
+        # /<name>/ of public accessories on 127.0.0.1:httpPort (accessories publish no port); the app
+        # serves /docs only in development.
+        NGINX_CONF: render_nginx_conf(edge_inputs(settings, api_docs=settings.app_env == "development"))
     }
     if settings.monitoring:
         files |= render_monitoring_files(monitoring_inputs(settings, stack, project=project))

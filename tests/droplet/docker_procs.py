@@ -81,7 +81,9 @@ def _service_env(project: Path, service: str) -> tuple[list[str], dict[str, str]
     env |= environment if isinstance(environment, dict) else dict(e.split("=", 1) for e in environment)
     for file in spec.get("env_file") or []:
         env |= _env_file(project / file)
-    return [AI_SERVICE, *spec.get("command", [])], env
+    # Docker semantics: `entrypoint` replaces the image's ENTRYPOINT (ai-service), `command` its CMD.
+    entrypoint = [AI_SERVICE if word == "ai-service" else word for word in spec.get("entrypoint") or ["ai-service"]]
+    return [*entrypoint, *spec.get("command", [])], env
 
 
 def _grace(project: Path, service: str) -> float:

@@ -125,7 +125,12 @@ def test_default_droplet_still_fits_with_the_scheduler(plan_stack):
 
 def test_scheduler_runs_the_schedules_with_the_app_env_and_a_heartbeat_probe(extras):
     scheduler = services(extras)["scheduler"]
-    assert scheduler["image"] == IMAGE_A and scheduler["command"] == ["scheduler", "--grace", str(JOB_TIMEOUT_S)]
+    assert scheduler["image"] == IMAGE_A
+    assert (scheduler["entrypoint"], scheduler["command"]) == (["ai-service"], ["scheduler"])
+    # commands.scheduler is the whole argv: the reference scheduler's own default grace is the job timeout.
+    from ai_service.cli import parser
+
+    assert parser().parse_args(["scheduler"]).grace == JOB_TIMEOUT_S
     expected = [{"name": s.name, "cron": s.cron, "command": list(s.command)} for s in DEFAULT_SCHEDULES]
     assert (
         json.loads(scheduler["environment"]["SCHEDULES"])

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from infra.components.dockerhost.live_version import wait_until_live
+from infra.components.dockerhost.live_version import NOT_REPORTED, wait_until_live
 from infra.render.dockerhost.topology import image_version
 
 DIGEST = "registry.digitalocean.com/ai-service/ai-service@sha256:" + "c0ffee" * 10 + "abcd"
@@ -28,7 +28,8 @@ class _Health:
             def do_GET(self):  # noqa: N802
                 version = health.versions[min(health.polls, len(health.versions) - 1)]
                 health.polls += 1
-                body = json.dumps({"status": "ok", "version": version}).encode()
+                # None: an app of its own whose liveness answer carries no version
+                body = json.dumps({"status": "ok"} | ({"version": version} if version else {})).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -68,6 +69,14 @@ def test_fails_naming_what_the_host_still_serves(health):
     endpoint = health(["sha256:old"])
     with pytest.raises(RuntimeError, match="reports 'sha256:old', not 'sha256:c0ffee"):
         asyncio.run(wait_until_live(endpoint.url, image_version(DIGEST), timeout_s=0.3, interval_s=0.05))
+
+
+def test_an_app_that_reports_no_version_is_live_at_its_first_answer(health):
+    endpoint = health([None])
+    assert asyncio.run(wait_until_live(endpoint.url, image_version(DIGEST), timeout_s=10, interval_s=0.05)) == (
+        NOT_REPORTED
+    )
+    assert endpoint.polls == 1
 
 
 def test_health_reports_the_image_digest_the_release_deploys(plan_stack):

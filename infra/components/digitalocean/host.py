@@ -14,6 +14,7 @@ import pulumi
 import pulumi_digitalocean as do
 
 from infra.components.sdk import sdk_input
+from infra.contract import HEALTH_PATH
 
 PUBLIC = ["0.0.0.0/0", "::/0"]
 
@@ -29,6 +30,7 @@ class DropletHostArgs:
     tags: tuple[str, ...]
     domain: str = ""
     alert_email: str = ""
+    health_path: str = HEALTH_PATH  # the API's liveness path, checked from outside (ai-service:health.liveness)
 
 
 def dns_zone(domain: str) -> tuple[str, str]:
@@ -80,7 +82,8 @@ class DropletHost(pulumi.ComponentResource):
             + [do.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=PUBLIC)],
             opts=child,
         )
-        target = f"https://{args.domain}/health" if args.domain else ip.ip_address.apply(lambda a: f"http://{a}/health")
+        path = args.health_path
+        target = f"https://{args.domain}{path}" if args.domain else ip.ip_address.apply(lambda a: f"http://{a}{path}")
         if args.domain:
             zone, record = dns_zone(args.domain)
             do.DnsRecord(name, domain=zone, type="A", name=record, value=ip.ip_address, ttl=300, opts=child)

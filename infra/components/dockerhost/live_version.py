@@ -1,4 +1,7 @@
-"""During `pulumi up`, wait until the host's public /health reports the version just released.
+"""During `pulumi up`, wait until the host's public liveness path reports the version just released.
+
+The reference service answers `{"version": APP_VERSION, …}` there. An app whose liveness answer carries
+no `version` cannot say which release serves: the wait then ends at its first 200 (NOT_REPORTED).
 
 The droplet applies releases itself (pull agent), so `up` would otherwise finish before anyone
 knows whether the release went live. Skipped in `pulumi preview` and under the SDK's mocks
@@ -18,11 +21,18 @@ from pulumi.runtime.mocks import MockMonitor
 
 TIMEOUT_S = 25 * 60  # first boot: packages, Docker, image pulls, migrations
 NOT_CHECKED = "not checked (preview or offline plan)"
+NOT_REPORTED = "not reported (the liveness answer has no JSON `version`)"
 
 
-def _health_version(url: str) -> str:
+def _health_version(url: str) -> str | None:
+    """The answer's `version`; None when the app answers 200 without one."""
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (our own endpoint)
-        return str(json.load(response).get("version", ""))
+        body = response.read()
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return str(document["version"]) if isinstance(document, dict) and "version" in document else None
 
 
 async def wait_until_live(url: str, want: str, timeout_s: float = TIMEOUT_S, interval_s: float = 10) -> str:
@@ -32,7 +42,10 @@ async def wait_until_live(url: str, want: str, timeout_s: float = TIMEOUT_S, int
     loop = asyncio.get_running_loop()
     while True:
         try:
-            last = await loop.run_in_executor(None, _health_version, url)
+            version = await loop.run_in_executor(None, _health_version, url)
+            if version is None:
+                return NOT_REPORTED
+            last = version
             if last == want:
                 return want
         except (OSError, ValueError) as exc:

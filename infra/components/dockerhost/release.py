@@ -3,7 +3,7 @@
 Renders compose.yaml, nginx.conf, the monitoring file set and the deploy scripts (all published
 as plan artifacts, none secret), writes them with the image digest as `releases/manifest.json`,
 and the env files as `releases/secrets.json` (a Pulumi secret; the agent writes them 0600):
-the app's, each accessory's secretEnv (secrets/accessory-<name>.env), Redis's unless redis.url.
+the app's (with `secretEnv`), each accessory's secretEnv (secrets/accessory-<name>.env), Redis's unless redis.url.
 Changing the image or config changes only these objects, never the droplet.
 """
 
@@ -26,7 +26,7 @@ from infra.render.dockerhost.deploy import (
     release_manifest,
     secrets_manifest,
 )
-from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
+from infra.render.dockerhost.nginx import render_nginx_conf
 from infra.render.observability.render import render_monitoring_files, render_secret_files
 from infra.render.observability.services import SECRET_REDIS_EXPORTER_ENV
 from infra.settings import Settings
@@ -66,21 +66,17 @@ def release_services(settings: Settings, specs: list[topology.ContainerSpec]) ->
         support=tuple(s.name for s in specs if s.role not in topology.SERVICE_ROLES | {"edge"}),
         queues=settings.queues,
         redis=tuple(s.name for s in specs if s.role == "redis"),
-        api_port=topology.API_PORT,
+        api_port=settings.port,
         api_stop_grace_s=topology.API_STOP_GRACE_S,
+        ready_path=settings.health.readiness,
     )
 
 
 def static_files(settings: Settings, stack: str) -> dict[str, str]:
     """Release files that do not depend on any resource output."""
     profile_tls = bool(settings.domain)
-    nginx = NginxInputs(
-        api_upstreams=tuple(f"{n}:{topology.API_PORT}" for n in topology.api_names(settings)),
-        max_body_bytes=settings.max_upload_bytes,
-        domain=settings.domain,
-        tls=profile_tls,
-        accessories=topology.public_routes(settings),
-        api_upstream_file=topology.API_UPSTREAM_FILE,
+    nginx = topology.edge_inputs(
+        settings, domain=settings.domain, tls=profile_tls, api_upstream_file=topology.API_UPSTREAM_FILE
     )
     files = {topology.NGINX_CONF: render_nginx_conf(nginx), **deploy_scripts()}
     if settings.monitoring:
@@ -101,6 +97,7 @@ def _secret_files(settings: Settings, values: dict) -> dict[str, str]:
     }
     if values.get("openai_api_key"):
         app["OPENAI_API_KEY"] = values["openai_api_key"]
+    app |= topology.app_secret_env(settings)  # the app's own secretEnv (names the stack sets are refused)
     files = {
         topology.APP_ENV_FILE: render_env_file(app),
         topology.MIGRATE_ENV_FILE: render_env_file({"MIGRATE_DATABASE_URL": values["migrate_database_url"]}),

@@ -26,6 +26,9 @@ def _literal(value: str) -> str:
 
 def _service(spec: ContainerSpec) -> dict[str, Any]:
     service: dict[str, Any] = {"image": spec.image, "container_name": spec.name}
+    if spec.entrypoint:
+        # Compose clears the image's CMD too when `entrypoint` is set: `command` is then the whole rest.
+        service["entrypoint"] = [_literal(c) for c in spec.entrypoint]
     if spec.command:
         service["command"] = [_literal(c) for c in spec.command]
     if spec.environment:

@@ -70,6 +70,7 @@ class ReleaseServices:
     redis: tuple[str, ...] = ("redis",)  # () with redis.url: no Redis container to back up or ping
     api_port: int = 8000
     api_stop_grace_s: int = 30  # docker's SIGTERM->SIGKILL; also bounds the wait for in-flight requests
+    ready_path: str = "/health/ready"  # the API's readiness path: the replica and edge gates (lib.sh)
 
 
 def release_env(version: str, services: ReleaseServices) -> str:
@@ -84,6 +85,7 @@ def release_env(version: str, services: ReleaseServices) -> str:
         + line("QUEUES", services.queues)
         + line("REDIS_SERVICE", services.redis)
         + f"API_PORT='{services.api_port}'\nAPI_STOP_GRACE='{services.api_stop_grace_s}'\n"
+        + f"READY_PATH='{services.ready_path}'\n"
     )
 
 

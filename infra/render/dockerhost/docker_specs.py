@@ -72,6 +72,9 @@ def container_inputs(spec: ContainerSpec) -> dict[str, Any]:
         "log_opts": {"max-size": spec.logging.max_size, "max-file": str(spec.logging.max_file)},
         "ports": [{"internal": p.target, "external": p.published, "ip": p.host_ip} for p in spec.ports],
     }
+    if spec.entrypoint:
+        # As with compose: an entrypoint set here means the image's CMD is not used either.
+        inputs["entrypoints"] = list(spec.entrypoint)
     if spec.command:
         inputs["command"] = list(spec.command)
     if spec.healthcheck:

@@ -2,6 +2,10 @@
 
     python -m infra plan local --render local-compose
     python -m infra.render.dockerhost.local_secrets local-compose      # writes local-compose/secrets/* (mode 0600)
+    ANTHROPIC_API_KEY=… python -m infra.render.dockerhost.local_secrets local-compose --secret-env ANTHROPIC_API_KEY
+
+`--secret-env NAME` (repeatable): your app's own `secretEnv`, copied from this shell's environment into
+secrets/app.env next to the service's other secrets (the stack file holds them encrypted only).
 
 Fresh random values for every env file and secret file the local containers read — the same
 values `pulumi up -s local` generates with pulumi_random. It refuses to overwrite: Postgres and
@@ -14,6 +18,8 @@ and a bind mount of a single file does not pass through the 0700 directory.
 
 from __future__ import annotations
 
+import argparse
+import os
 import secrets
 import string
 import sys
@@ -30,8 +36,8 @@ def _random(length: int) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
-def generate() -> dict[str, str]:
-    """relative path -> file text (secret)."""
+def generate(app_secret_env: dict[str, str] | None = None) -> dict[str, str]:
+    """relative path -> file text (secret). `app_secret_env`: the app's own secretEnv values."""
     redis_password = _random(32)
     access_key, secret_key = _random(20), _random(40)
     env_files = secret_env(
@@ -42,6 +48,7 @@ def generate() -> dict[str, str]:
         api_keys=f"default:{_random(40)}",
         s3_access_key=access_key,
         s3_secret_key=secret_key,
+        app_secret_env=app_secret_env,
     )
     files = {path: render_env_file(values) for path, values in env_files.items()}
     files[S3_CONFIG_FILE] = s3_identities(access_key, secret_key)
@@ -49,8 +56,8 @@ def generate() -> dict[str, str]:
     return files
 
 
-def write(root: Path) -> list[Path]:
-    files = generate()
+def write(root: Path, app_secret_env: dict[str, str] | None = None) -> list[Path]:
+    files = generate(app_secret_env)
     existing = sorted(p for p in files if (root / p).exists())
     if existing:
         raise FileExistsError(
@@ -69,21 +76,26 @@ def write(root: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(
-            (
-                "usage: python -m infra.render.dockerhost.local_secrets DIR  (the directory holding the rendered "
-                "compose.yaml)"
-            ),
-            file=sys.stderr,
-        )
+    parser = argparse.ArgumentParser(prog="python -m infra.render.dockerhost.local_secrets")
+    parser.add_argument("dir", type=Path, help="the directory holding the rendered compose.yaml")
+    parser.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an ai-service:secretEnv name of your app; its value is read from this environment",
+    )
+    args = parser.parse_args(argv)
+    missing = [name for name in args.secret_env if name not in os.environ]
+    if missing:
+        print(f"error: --secret-env {', '.join(missing)}: not set in this environment", file=sys.stderr)
         return 2
     try:
-        written = write(Path(argv[0]))
-    except FileExistsError as exc:
+        written = write(args.dir, {name: os.environ[name] for name in args.secret_env})
+    except (FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {len(written)} secret files under {Path(argv[0]) / 'secrets'}; API key: API_KEYS in secrets/app.env")
+    print(f"wrote {len(written)} secret files under {args.dir / 'secrets'}; API key: API_KEYS in secrets/app.env")
     return 0
 
 

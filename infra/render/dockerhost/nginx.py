@@ -3,7 +3,9 @@
 Upstream addresses, ports and every filesystem path are parameters, so the same text runs in
 the nginx container (defaults) and under a non-root nginx in tests (tmp paths, free ports).
 
-- /health and /health/ready: proxied on plain HTTP for any Host, never logged, never redirected.
+- the probe paths (`health_paths`, /health and /health/ready by default): proxied on plain HTTP for
+  any Host, never logged, never redirected.
+- the API's requests may take `proxy_timeout_s` (ai-service:requestTimeoutS) before nginx answers 504.
 - /.well-known/acme-challenge/: served from the ACME webroot (certbot on the host writes it).
 - /metrics: never routed (Prometheus scrapes the containers directly).
 - /<name>/: a public accessory (prefix stripped), with the same rate limit and security headers
@@ -17,6 +19,8 @@ the nginx container (defaults) and under a non-root nginx in tests (tmp paths, f
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from infra.contract import HEALTH_PATH, READY_PATH
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -57,6 +61,8 @@ class NginxInputs:
     # The API upstream's servers come from this file (`server ADDRESS:PORT max_fails=0;` lines), which
     # the rolling update rewrites to drain a replica before it stops and to add it back by its new address.
     api_upstream_file: str | None = None
+    health_paths: tuple[str, ...] = (HEALTH_PATH, READY_PATH)  # liveness, readiness (ai-service:health)
+    proxy_timeout_s: int = 60  # proxy_read_timeout / proxy_send_timeout towards the API
 
 
 def _block(header: str, lines: list[str]) -> list[str]:
@@ -70,17 +76,11 @@ def _headers(tls: bool, csp: str | None = None) -> list[str]:
     return [f'add_header {name} "{value}" always;' for name, value in headers.items()]
 
 
-def _probe_locations() -> list[str]:
-    return [
-        "location = /health {",
-        "    access_log off;",
-        "    proxy_pass http://api;",
-        "}",
-        "location = /health/ready {",
-        "    access_log off;",
-        "    proxy_pass http://api;",
-        "}",
-    ]
+def _probe_locations(inputs: NginxInputs) -> list[str]:
+    lines = []
+    for path in dict.fromkeys(inputs.health_paths):  # liveness may equal readiness
+        lines += [f"location = {path} {{", "    access_log off;", "    proxy_pass http://api;", "}"]
+    return lines
 
 
 def _acme_location(inputs: NginxInputs) -> list[str]:
@@ -139,7 +139,7 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
         raise ValueError("TLS needs a domain (the certificate's name)")
     name = inputs.domain or "_"
     http_server = [f"listen {inputs.http_port} default_server;", f"server_name {name};", *_headers(False), ""]
-    http_server += _acme_location(inputs) + _probe_locations()
+    http_server += _acme_location(inputs) + _probe_locations(inputs)
     if inputs.tls:
         port = "" if inputs.https_port == 443 else f":{inputs.https_port}"
         http_server += ["location / {", f"    return 301 https://{inputs.domain}{port}$request_uri;", "}"]
@@ -161,7 +161,7 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
             "ssl_session_tickets off;",
             *_headers(True),
             "",
-            *_probe_locations(),
+            *_probe_locations(inputs),
             *_app_locations(inputs),
         ]
         servers += ["", *_block("server", https_server)]
@@ -215,7 +215,8 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
         "proxy_connect_timeout 2s;",
         "# The edge owns the security headers: drop the app's copies so each is sent once.",
         *(f"proxy_hide_header {name};" for name in [*SECURITY_HEADERS, "Strict-Transport-Security"]),
-        "proxy_read_timeout 60s;",
+        f"proxy_read_timeout {inputs.proxy_timeout_s}s;",
+        f"proxy_send_timeout {inputs.proxy_timeout_s}s;",
         "",
         *servers,
     ]

@@ -5,6 +5,11 @@ budget check sums its limits. The droplet and the local Docker stack differ only
 `HostProfile` (published address, TLS, managed vs. containerised Postgres and S3), so both
 targets run the same services with the same healthchecks and limits.
 
+The service's roles (migrate, api, workers, scheduler) run `settings.commands`: the argv's first word
+is the container's entrypoint, the rest its command, so the image's own ENTRYPOINT/CMD never matter.
+They listen on `settings.port`, are probed on `settings.health`, and share `app_environment`
+(`settings.env` included); `settings.secret_env` travels with the other secrets, in APP_ENV_FILE.
+
 Values in a ContainerSpec are what the container sees: `$VAR` in a command is expanded by
 the container's shell, never by compose (the renderer escapes every `$`). Secrets are never
 in a spec, only the names of env files (0600, written by the host component) that hold them.
@@ -39,15 +44,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from infra.contract import SERVICE_ROLES
+from infra.render.dockerhost.nginx import NginxInputs
 from infra.render.observability import services as monitoring
 from infra.render.observability.logs import LogInputs, log_services
-from infra.render.observability.metrics import API_PORT, WORKER_METRICS_PORT
+from infra.render.observability.metrics import WORKER_METRICS_PORT
 from infra.render.observability.render import MonitoringInputs
 from infra.settings import ConfigError, Settings
 from infra.settings.extras import Accessory
+from infra.settings.service import Argv
 
 # renovate: datasource=docker depName=nginx
 NGINX_IMAGE = "nginx:1.30.5-alpine"
@@ -82,7 +89,8 @@ SCHEDULER_HEARTBEAT = "/tmp/scheduler.alive"  # noqa: S108 - container-local, wr
 SCHEDULER_STALE_S = 60  # the loop refreshes the heartbeat at least every 15 s
 
 # Env files next to compose.yaml (root-owned 0600 on the droplet); the host component writes them.
-APP_ENV_FILE = "secrets/app.env"  # DATABASE_URL, REDIS_URL, SECRET_KEY, API_KEYS, AWS_*, OPENAI_API_KEY
+# DATABASE_URL, REDIS_URL, SECRET_KEY, API_KEYS, AWS_*, OPENAI_API_KEY and the app's own secretEnv
+APP_ENV_FILE = "secrets/app.env"
 MIGRATE_ENV_FILE = "secrets/migrate.env"  # MIGRATE_DATABASE_URL (admin; only the migrate container)
 REDIS_ENV_FILE = "secrets/redis.env"  # REDIS_PASSWORD, REDISCLI_AUTH
 POSTGRES_ENV_FILE = "secrets/postgres.env"  # POSTGRES_PASSWORD (local Postgres container only)
@@ -145,6 +153,7 @@ class ContainerSpec:
     name: str
     image: str
     command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()  # () = the image's ENTRYPOINT (and CMD, unless `command`)
     environment: dict[str, str] = field(default_factory=dict)  # non-secret only
     env_file: tuple[str, ...] = ()
     ports: tuple[Port, ...] = ()
@@ -210,6 +219,7 @@ def monitoring_inputs(settings: Settings, stack: str, project: str = "ai-service
         worker_hosts=worker_names(settings),
         slack_enabled=settings.alert_slack_webhook is not None,
         logs=logs,
+        api_port=settings.port,
     )
 
 
@@ -227,7 +237,7 @@ def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
         "APP_ENV": settings.app_env,
         "APP_VERSION": image_version(profile.image),
         "LOG_LEVEL": settings.log_level,
-        "PORT": str(API_PORT),
+        "PORT": str(settings.port),
         "METRICS_PORT": str(WORKER_METRICS_PORT),
         "WEB_CONCURRENCY": str(WEB_CONCURRENCY),
         "DB_POOL_SIZE": str(settings.database.pool_size),
@@ -248,7 +258,17 @@ def app_environment(settings: Settings, profile: HostProfile) -> dict[str, str]:
     env |= accessory_urls(settings)
     if settings.cors_origins:
         env["CORS_ORIGINS"] = ",".join(settings.cors_origins)
-    return env
+    return env | settings.env  # the app's own (names the stack sets are refused by Settings)
+
+
+def app_secret_env(settings: Settings) -> dict[str, str]:
+    """The app's own secretEnv, for APP_ENV_FILE. Secret: callers keep it a Pulumi secret."""
+    return {k: v.get_secret_value() for k, v in settings.secret_env.items()}
+
+
+def role_argv(argv: Argv) -> dict[str, tuple[str, ...]]:
+    """ContainerSpec fields for a role's argv: its first word replaces the image's ENTRYPOINT, the rest CMD."""
+    return {"entrypoint": argv[:1], "command": argv[1:]}
 
 
 def accessory_urls(settings: Settings) -> dict[str, str]:
@@ -259,6 +279,19 @@ def accessory_urls(settings: Settings) -> dict[str, str]:
 def public_routes(settings: Settings) -> tuple[tuple[str, str], ...]:
     """(name, host:port) of each public accessory, for the edge's /<name>/ route (NginxInputs.accessories)."""
     return tuple((a.name, f"{a.name}:{a.port}") for a in settings.accessories if a.public)
+
+
+def edge_inputs(settings: Settings, **target: Any) -> NginxInputs:
+    """nginx in front of the API replicas as the service contract says (port, probe paths, request timeout);
+    `target`: what the droplet and the local stack set differently (TLS, drained upstreams, docs)."""
+    return NginxInputs(
+        api_upstreams=tuple(f"{name}:{settings.port}" for name in api_names(settings)),
+        max_body_bytes=settings.max_upload_bytes,
+        accessories=public_routes(settings),
+        health_paths=(settings.health.liveness, settings.health.readiness),
+        proxy_timeout_s=settings.request_timeout_s,
+        **target,
+    )
 
 
 def _http_probe(port: int, path: str) -> Healthcheck:
@@ -294,7 +327,7 @@ def _migrate(settings: Settings, profile: HostProfile) -> ContainerSpec:
     return ContainerSpec(
         name="migrate",
         image=profile.image,
-        command=("migrate",),
+        **role_argv(settings.commands.migrate),
         environment=app_environment(settings, profile),
         env_file=(APP_ENV_FILE, MIGRATE_ENV_FILE),
         depends_on={s.name: "service_healthy" for s in profile.sidecars},
@@ -310,11 +343,11 @@ def _apis(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
         ContainerSpec(
             name=name,
             image=profile.image,
-            command=("api",),
+            **role_argv(settings.commands.api),
             environment=app_environment(settings, profile),
             env_file=(APP_ENV_FILE,),
             depends_on={**_app_depends(settings, profile), "migrate": "service_completed_successfully"},
-            healthcheck=_http_probe(API_PORT, "/health"),
+            healthcheck=_http_probe(settings.port, settings.health.liveness),
             memory_mib=API_MEMORY_MIB,
             cpus=API_CPUS,
             stop_grace_s=API_STOP_GRACE_S,
@@ -332,7 +365,7 @@ def _workers(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
                 ContainerSpec(
                     name=f"worker-{group.name}-{i}",
                     image=profile.image,
-                    command=("worker", "--queues", ",".join(group.queues)),
+                    **role_argv(settings.commands.worker_argv(group.queues)),
                     environment=app_environment(settings, profile),
                     env_file=(APP_ENV_FILE,),
                     depends_on={**_app_depends(settings, profile), "migrate": "service_completed_successfully"},
@@ -347,7 +380,11 @@ def _workers(settings: Settings, profile: HostProfile) -> list[ContainerSpec]:
 
 
 def schedules_json(settings: Settings) -> str:
-    """SCHEDULES for `ai-service scheduler`: [{"name", "cron", "command"}] (cron in UTC)."""
+    """SCHEDULES for `commands.scheduler`: [{"name", "cron", "command"}] (cron in UTC).
+
+    `command` is what follows `commands.task` (the reference format: `ai-service scheduler` runs
+    `ai-service <command…>`); an app's own scheduler prefixes its own task program the same way.
+    """
     return json.dumps([{"name": s.name, "cron": s.cron, "command": list(s.command)} for s in settings.schedules])
 
 
@@ -362,7 +399,8 @@ def _scheduler(settings: Settings, profile: HostProfile) -> ContainerSpec:
     return ContainerSpec(
         name=SCHEDULER,
         image=profile.image,
-        command=("scheduler", "--grace", str(JOB_TIMEOUT_S)),
+        # The reference scheduler gives running jobs --grace 300 s (= JOB_TIMEOUT_S) after SIGTERM by default.
+        **role_argv(settings.commands.scheduler),
         environment={
             **app_environment(settings, profile),
             "SCHEDULES": schedules_json(settings),
@@ -422,8 +460,10 @@ def _nginx(settings: Settings, profile: HostProfile) -> ContainerSpec:
             **{name: "service_healthy" for name in api_names(settings)},
             **{a.name: "service_started" for a in settings.accessories if a.public},
         },
-        # busybox wget is in the alpine image; /health is answered on plain HTTP for any Host.
-        healthcheck=Healthcheck(("CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/health"), start_period_s=5),
+        # busybox wget is in the alpine image; the liveness path is answered on plain HTTP for any Host.
+        healthcheck=Healthcheck(
+            ("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1{settings.health.liveness}"), start_period_s=5
+        ),
         memory_mib=NGINX_MEMORY_MIB,
         cpus=0.25,
         role="edge",

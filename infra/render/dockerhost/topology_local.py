@@ -147,6 +147,7 @@ def secret_env(
     migrate_database_url: str | None = None,
     redis_url: str | None = None,
     openai_api_key: str | None = None,
+    app_secret_env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Env file (relative path, as the specs name them) -> values. Secret: never rendered, only held as Pulumi secrets.
 
@@ -154,6 +155,7 @@ def secret_env(
     which migrate creates with `app_database_password` and grants rows only. `database_url` /
     `redis_url` (bring your own) replace the Postgres / Redis container and its passwords;
     `migrate_database_url` is then the owner's URL (else `database_url` migrates too).
+    `app_secret_env`: the app's own secretEnv, next to the service's other secrets in APP_ENV_FILE.
     """
     if (database_url is None) == (postgres_password is None) or (redis_url is None) == (redis_password is None):
         raise ValueError("give either the container's password or your own URL, for Postgres and for Redis")
@@ -173,6 +175,7 @@ def secret_env(
     }
     if openai_api_key:
         app["OPENAI_API_KEY"] = openai_api_key
+    app |= app_secret_env or {}
     files: dict[str, dict[str, Any]] = {
         APP_ENV_FILE: app,
         MIGRATE_ENV_FILE: {"MIGRATE_DATABASE_URL": migrate_database_url},  # the owner: the migrate container only

@@ -39,6 +39,7 @@ class MonitoringInputs:
     slack_enabled: bool = False
     slack_channel: str | None = None
     logs: LogInputs | None = None  # central logs (Loki + Alloy) when on
+    api_port: int = API_PORT  # where the API serves /metrics (ai-service:port)
 
     def __post_init__(self) -> None:
         if not self.stack:
@@ -54,7 +55,7 @@ class MonitoringInputs:
 def docker_scrape_targets(inputs: MonitoringInputs) -> ScrapeTargets:
     """Targets by container name on the compose network (names from `services`)."""
     return ScrapeTargets(
-        api=tuple(f"{h}:{API_PORT}" for h in inputs.api_hosts),
+        api=tuple(f"{h}:{inputs.api_port}" for h in inputs.api_hosts),
         worker=tuple(f"{h}:{WORKER_METRICS_PORT}" for h in inputs.worker_hosts),
         redis=(f"{services.REDIS_EXPORTER}:{REDIS_EXPORTER_PORT}",),
         node=(f"{services.NODE_EXPORTER}:{NODE_EXPORTER_PORT}",),

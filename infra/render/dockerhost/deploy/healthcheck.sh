@@ -6,9 +6,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 QUEUE_MAX=${QUEUE_MAX:-1000}
 status=0
-edge_ok || status=1
 # shellcheck source=/dev/null
-. "$RELEASES/current/release.env"
+. "$RELEASES/current/release.env"  # READY_PATH, QUEUES, REDIS_SERVICE
+edge_ok || status=1
 if [ -z "${REDIS_SERVICE-redis}" ]; then
   QUEUES=""  # redis.url: readiness through the edge covers that Redis; its queues are not reachable from here
 elif [ "$(compose exec -T redis redis-cli ping 2>/dev/null | tr -d '\r')" != PONG ]; then

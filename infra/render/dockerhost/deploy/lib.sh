@@ -18,7 +18,9 @@ CREDENTIALS=${CREDENTIALS:-/etc/ai-service/credentials.env}
 # renovate: datasource=docker depName=amazon/aws-cli
 AWS_CLI_IMAGE=${AWS_CLI_IMAGE:-amazon/aws-cli:2.31.1}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-180}
-EDGE_URL=${EDGE_URL:-http://127.0.0.1/health/ready}
+# The API's readiness path (ai-service:health.readiness) comes with each release (release.env READY_PATH);
+# the edge URL is built when a check runs, after the release's settings are read.
+edge_url() { echo "${EDGE_URL:-http://127.0.0.1${READY_PATH:-/health/ready}}"; }
 # Registry pull credentials arrive with the release secrets (agent.sh writes live/docker/config.json).
 export DOCKER_CONFIG=${DOCKER_CONFIG:-$LIVE/docker}
 
@@ -59,26 +61,27 @@ replica_address() {
   docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1" 2>/dev/null
 }
 
-# replica_ready NAME PORT: readiness (/health/ready, with its dependencies) on the replica's own
+# replica_ready NAME PORT: readiness (READY_PATH, with its dependencies) on the replica's own
 # address, not through nginx (which would retry a 503 on another replica and hide this one).
 replica_ready() {
-  local name=$1 port=$2 address deadline=$((SECONDS + HEALTH_TIMEOUT))
+  local name=$1 port=$2 address path=${READY_PATH:-/health/ready} deadline=$((SECONDS + HEALTH_TIMEOUT))
   while ((SECONDS < deadline)); do
     address=$(replica_address "$name")
-    if [ -n "$address" ] && curl -fsS -o /dev/null --max-time 5 "http://$address:$port/health/ready"; then
+    if [ -n "$address" ] && curl -fsS -o /dev/null --max-time 5 "http://$address:$port$path"; then
       return 0
     fi
     sleep 2
   done
-  log "$name not ready on its own address (${address:-none}:$port/health/ready) after ${HEALTH_TIMEOUT}s"
+  log "$name not ready on its own address (${address:-none}:$port$path) after ${HEALTH_TIMEOUT}s"
   return 1
 }
 
 # edge_ok: readiness through nginx, several times so every upstream answers.
 edge_ok() {
-  local i
+  local i url
+  url=$(edge_url)
   for i in 1 2 3 4; do
-    curl -fsS -o /dev/null --max-time 5 "$EDGE_URL" || { log "edge check $i failed: $EDGE_URL"; return 1; }
+    curl -fsS -o /dev/null --max-time 5 "$url" || { log "edge check $i failed: $url"; return 1; }
   done
 }
 

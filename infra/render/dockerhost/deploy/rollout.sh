@@ -104,7 +104,7 @@ apply() {
   local dir=$1 mode=${2:-} svc
   install_release "$dir" || return 1
   # shellcheck source=/dev/null
-  . "$dir/release.env"  # VERSION API_SERVICES WORKER_SERVICES SUPPORT_SERVICES API_PORT API_STOP_GRACE
+  . "$dir/release.env"  # VERSION API_SERVICES WORKER_SERVICES SUPPORT_SERVICES API_PORT API_STOP_GRACE READY_PATH
   if [ "$mode" = rollback ]; then
     compose pull -q --ignore-pull-failures || true  # the previous images are still in the local cache
   else
