@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from infra.contract import SERVICE_ROLES
 from infra.render.dockerhost.nginx import NginxInputs
@@ -266,7 +266,12 @@ def app_secret_env(settings: Settings) -> dict[str, str]:
     return {k: v.get_secret_value() for k, v in settings.secret_env.items()}
 
 
-def role_argv(argv: Argv) -> dict[str, tuple[str, ...]]:
+class RoleArgv(TypedDict):
+    entrypoint: tuple[str, ...]
+    command: tuple[str, ...]
+
+
+def role_argv(argv: Argv) -> RoleArgv:
     """ContainerSpec fields for a role's argv: its first word replaces the image's ENTRYPOINT, the rest CMD."""
     return {"entrypoint": argv[:1], "command": argv[1:]}
 
