@@ -19,9 +19,11 @@ import pytest
 import yaml
 
 from infra.settings.model import Settings, Target
+from infra.settings.secrets import opaque
 from infra.tooling import examples
 from infra.tooling.plan.plan import PlanResult, plan
 from infra.tooling.plan.stackfile import PROJECT_ROOT
+from infra.tooling.values import unwrapped
 from tests.support.tools import require_tool
 
 FILES = examples.stack_files()
@@ -41,6 +43,11 @@ def _plan_text(result: PlanResult) -> str:
     """Everything the plan produced, secrets masked: resource inputs, outputs and rendered files."""
     rendered = [v if isinstance(v, str) else json.dumps(v, default=str) for v in result.artifacts.values()]
     return "\n".join([json.dumps(result.as_dict()), *rendered])
+
+
+def _revealed_text(result: PlanResult) -> str:
+    """The resource inputs and outputs with secrets read through (what the engine would hand the cloud)."""
+    return json.dumps([[unwrapped(r.inputs) for r in result.resources], unwrapped(result.outputs)], default=str)
 
 
 def _argvs(settings: Settings) -> dict[str, tuple[str, ...]]:
@@ -82,11 +89,25 @@ def test_example_config_reaches_the_plan(path: Path):
     result = _plan(path)
     settings, text = result.settings, _plan_text(result)
     missing = [f"{role}: {word!r}" for role, argv in _argvs(settings).items() for word in argv if word not in text]
-    missing += [f"env {name}" for name in [*settings.env, *settings.secret_env] if name not in text]
+    missing += [f"env {name}" for name in settings.env if name not in text]
     missing += [f"env {name}={value!r}" for name, value in settings.env.items() if value not in text]
-    if settings.target is not Target.LAMBDA:  # lambda has no probes of its own
-        missing += [f"health {p}" for p in (settings.health.liveness, settings.health.readiness) if p not in text]
+    probes = {  # lambda has no probes; load balancers and Cloud Run check liveness only
+        Target.LAMBDA: (),
+        Target.FARGATE: (settings.health.liveness,),
+        Target.CLOUDRUN: (settings.health.liveness,),
+    }.get(settings.target, (settings.health.liveness, settings.health.readiness))
+    missing += [f"health {p}" for p in probes if p not in text]
     assert missing == [], f"{path.name}: configured but not in the plan: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_example_secret_env_reaches_the_plan_only_as_secrets(path: Path):
+    result = _plan(path)
+    plain, revealed = _plan_text(result), _revealed_text(result)
+    for name in result.settings.secret_env:
+        value = opaque(f"ai-service:secretEnv.{name}")  # what the offline plan holds for the `secure:` value
+        assert name in revealed and value in revealed, f"{path.name}: secretEnv.{name} never reaches a resource"
+        assert value not in plain, f"{path.name}: secretEnv.{name} is in the plan or a rendered file unmasked"
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
