@@ -193,3 +193,14 @@ def test_renovate_moves_every_accessory_image_of_the_examples():
         a["image"] for p in FILES for a in yaml.safe_load(p.read_text())["config"].get("ai-service:accessories", [])
     }
     assert images and images <= captured, sorted(images - captured)
+
+
+OCR_BUILD = {"context": "app", "dockerfile": "examples/vision-ocr/Dockerfile"}
+
+
+@pytest.mark.parametrize("stack", ["local", "aws", "serverless"])
+def test_build_reaches_the_image_components_the_examples_do_not_plan(plan_stack, stack: str):
+    """Droplet, kubernetes and cloudrun build the OCR example above; ECR (fargate, lambda) and the local engine here."""
+    [build] = plan_stack(stack, build=OCR_BUILD).find("docker-build:index:Image")
+    assert build.inputs["context"]["location"] == "app"
+    assert build.inputs["dockerfile"]["location"] == "examples/vision-ocr/Dockerfile"

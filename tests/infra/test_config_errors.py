@@ -118,6 +118,12 @@ BAD_CONFIGS = [
     ("ai-service:commands: {apii: [uvicorn]}", "ai-service:commands.apii", "did you mean 'api'"),
     ("ai-service:requestTimeoutS: 1", "ai-service:requestTimeoutS", "greater than or equal to 5"),
     (
+        "ai-service:image: ghcr.io/x/y:1.0\nai-service:build: {dockerfile: examples/vision-ocr/Dockerfile}",
+        "ai-service:build",
+        "set either `image` or `build`",
+    ),
+    ("ai-service:build: {context: /home/me/app}", "ai-service:build.context", "pattern"),
+    (
         (
             "ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "
             "'acme/gw:1'}]"
