@@ -280,7 +280,7 @@ class Settings(ConfigModel):
     @field_validator("build")
     @classmethod
     def _build_or_image(cls, build: Build, info: ValidationInfo) -> Build:
-        if info.data.get("image") and build != Build():
+        if info.data.get("image"):  # runs only when `build` is given
             raise ValueError("`image` is prebuilt, nothing is built: set either `image` or `build`, not both")
         return build
 
