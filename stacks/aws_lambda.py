@@ -80,7 +80,13 @@ def deploy(settings) -> None:
         BackendArgs(settings=settings, network=network, client=function_sg, cache_node_type=cfg.cache_node_type),
         opts,
     )
-    image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image), opts)
+    image = ServiceImage(
+        stack,
+        ServiceImageArgs(
+            prebuilt=settings.image, context=settings.build.context, dockerfile=settings.build.dockerfile_path
+        ),
+        opts,
+    )
 
     vpc = pulumi.Output.all(pulumi.Output.all(*network.private_subnet_ids), function_sg.id)
     migration = _migrate_function(stack, cfg, settings, backend, image, vpc, opts)

@@ -87,7 +87,15 @@ def deploy(settings: Settings) -> None:
     network = PrivateNetwork("vpc", NetworkArgs(region=region), opts=after_apis)
     image = ServiceImage(
         "image",
-        RegistryArgs(project=project, region=region, repository_id=prefix, tag=stack, prebuilt=settings.image),
+        RegistryArgs(
+            project=project,
+            region=region,
+            repository_id=prefix,
+            tag=stack,
+            prebuilt=settings.image,
+            context=settings.build.context,
+            dockerfile=settings.build.dockerfile_path,
+        ),
         opts=after_apis,
     )
 

@@ -141,11 +141,16 @@ def deploy(settings: Settings) -> None:
         )
         database_url, migrate_url = db.url, db.admin_url
 
-    # The service image, by digest (built from app/ unless `image` is set).
+    # The service image, by digest (built from `build`, default app/, unless `image` is set).
     image = ServiceImage(
         name,
         ServiceImageArgs(
-            registry=conf.registry, create_registry=conf.create_registry, region=conf.region, prebuilt=settings.image
+            registry=conf.registry,
+            create_registry=conf.create_registry,
+            region=conf.region,
+            prebuilt=settings.image,
+            context=settings.build.context,
+            dockerfile=settings.build.dockerfile_path,
         ),
     )
 

@@ -88,7 +88,16 @@ def deploy(settings: Settings) -> None:
         BackendArgs(settings=settings, network=network, client=tasks_sg, cache_node_type=cfg.cache_node_type),
         opts,
     )
-    image = ServiceImage(stack, ServiceImageArgs(prebuilt=settings.image, keep=cfg.image_keep), opts)
+    image = ServiceImage(
+        stack,
+        ServiceImageArgs(
+            prebuilt=settings.image,
+            keep=cfg.image_keep,
+            context=settings.build.context,
+            dockerfile=settings.build.dockerfile_path,
+        ),
+        opts,
+    )
 
     # ── load balancer ────────────────────────────────────────────────────────
     alb = lb.LoadBalancer(

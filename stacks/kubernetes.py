@@ -73,7 +73,15 @@ def deploy(settings: Settings) -> None:
 
     # --- image, database, object storage --------------------------------------------------
     image = ServiceImage(
-        "image", ServiceImageArgs(registry=k8s.registry, create_registry=False, region=region, prebuilt=settings.image)
+        "image",
+        ServiceImageArgs(
+            registry=k8s.registry,
+            create_registry=False,
+            region=region,
+            prebuilt=settings.image,
+            context=settings.build.context,
+            dockerfile=settings.build.dockerfile_path,
+        ),
     )
     if settings.database.url is None:
         from infra.components.kubernetes.doks import ClusterPostgres, PostgresArgs

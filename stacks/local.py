@@ -117,7 +117,13 @@ def deploy(settings: Settings) -> None:
         artifacts.publish(path, text)
     artifacts.publish("compose.yaml", render_compose(specs, project=project))
 
-    service_image = LocalServiceImage("service-image", tag=LOCAL_IMAGE_TAG, prebuilt=settings.image)
+    service_image = LocalServiceImage(
+        "service-image",
+        tag=LOCAL_IMAGE_TAG,
+        prebuilt=settings.image,
+        context=settings.build.context,
+        dockerfile=settings.build.dockerfile_path,
+    )
     images = {
         image_ref: service_image.image_id,
         **pinned_images("image", [s.image for s in specs if s.image != image_ref]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from infra.contract import API_PORT, WORKER_METRICS_PORT
 from infra.settings.aws import FargateConfig, LambdaConfig
@@ -35,7 +35,7 @@ from infra.settings.extras import DEFAULT_SCHEDULES, Accessory, Schedule
 from infra.settings.gcp import CloudRunConfig
 from infra.settings.kubernetes import KubernetesConfig
 from infra.settings.local import LocalConfig
-from infra.settings.service import Commands, HealthPaths, check_env_names, check_not_contract, check_plain_env
+from infra.settings.service import Build, Commands, HealthPaths, check_env_names, check_not_contract, check_plain_env
 
 __all__ = [
     "STRUCTURED",
@@ -78,6 +78,11 @@ class Settings(ConfigModel):
     )
     image: str = Field(
         default="", description="Prebuilt service image (registry/name@sha256:…); empty = build from app/."
+    )
+    build: Build = Field(
+        default_factory=Build,
+        description="While `image` is empty: {context, dockerfile} of the service image build (default app/).",
+        json_schema_extra=STRUCTURED,
     )
     api_replicas: int = Field(
         default=2, ge=1, le=50, description="API replicas (containers, pods, tasks or min instances)."
@@ -271,6 +276,13 @@ class Settings(ConfigModel):
         if image and not re.match(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127})$", image):
             raise ValueError("must be registry/name:tag or registry/name@sha256:<64 hex>")
         return image
+
+    @field_validator("build")
+    @classmethod
+    def _build_or_image(cls, build: Build, info: ValidationInfo) -> Build:
+        if info.data.get("image"):  # runs only when `build` is given
+            raise ValueError("`image` is prebuilt, nothing is built: set either `image` or `build`, not both")
+        return build
 
     @field_validator("port")
     @classmethod

@@ -20,6 +20,8 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 QUEUES_PLACEHOLDER = "{queues}"  # in the worker argv: the group's queues, comma separated
 REFERENCE_CLI = ("ai-service",)
 HTTP_PATH = r"^/[A-Za-z0-9._~/-]*$"
+# Relative to the project root (Pulumi's working directory), so state reads the same on every machine.
+BUILD_PATH = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"
 
 Argv = tuple[str, ...]
 
@@ -102,3 +104,20 @@ class HealthPaths(ConfigModel):
     readiness: str = Field(
         default=READY_PATH, pattern=HTTP_PATH, description="200 when the dependencies answer; gates rollouts."
     )
+
+
+class Build(ConfigModel):
+    """How the service image is built while `image` is empty: a docker build context and its Dockerfile."""
+
+    context: str = Field(
+        default="app", pattern=BUILD_PATH, description="Build context directory, relative to the project root."
+    )
+    dockerfile: str = Field(
+        default="",
+        pattern=rf"({BUILD_PATH})|^$",
+        description="Dockerfile, relative to the project root; empty = <context>/Dockerfile.",
+    )
+
+    @property
+    def dockerfile_path(self) -> str:
+        return self.dockerfile or f"{self.context}/Dockerfile"

@@ -239,6 +239,11 @@ def _conditional_rules() -> list[dict]:
             "if": _target_is("droplet"),
             "then": {"required": [_key("sshAllowedCidrs")], "anyOf": [development, {"required": [_key("domain")]}]},
         },
+        {
+            # A prebuilt image is deployed as is: there is nothing to build.
+            "if": {"properties": {_key("image"): {"minLength": 1}}, "required": [_key("image")]},
+            "then": {"not": {"required": [_key("build")]}},
+        },
         {"if": _target_is("kubernetes"), "then": {"required": [_key("domain"), _key("letsencryptEmail")]}},
         {
             "if": _target_is("lambda"),

@@ -133,6 +133,12 @@ BAD_CONFIGS = [
     ),
     ("ai-service:target: lambda\nai-service:requestTimeoutS: 300", "ai-service:requestTimeoutS", "API Gateway"),
     (
+        "ai-service:image: ghcr.io/x/y:1.0\nai-service:build: {dockerfile: examples/vision-ocr/Dockerfile}",
+        "ai-service:build",
+        "set either `image` or `build`",
+    ),
+    ("ai-service:build: {context: /home/me/app}", "ai-service:build.context", "pattern"),
+    (
         (
             "ai-service:target: lambda\nai-service:appEnv: development\nai-service:accessories: [{name: gw, image: "
             "'acme/gw:1'}]"

@@ -30,8 +30,10 @@ def lifecycle_policy(keep: int) -> str:
 
 @dataclass(frozen=True)
 class ServiceImageArgs:
-    prebuilt: str  # settings.image; empty = build app/
+    prebuilt: str  # settings.image; empty = build `context` with `dockerfile`
     keep: int = 10
+    context: str = APP_CONTEXT
+    dockerfile: str = APP_DOCKERFILE
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -62,8 +64,8 @@ class ServiceImage(pulumi.ComponentResource):
         )
         image = docker_build.Image(
             name,
-            context={"location": APP_CONTEXT},
-            dockerfile={"location": APP_DOCKERFILE},
+            context={"location": args.context},
+            dockerfile={"location": args.dockerfile},
             platforms=[docker_build.Platform.LINUX_AMD64],
             # One registry export (it pushes), Docker media types, one manifest: what Lambda and ECS both accept.
             exports=[{"registry": {"oci_media_types": False}}],

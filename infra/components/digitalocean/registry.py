@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_digitalocean as do
 
-from infra.components.build_context import APP_CONTEXT
+from infra.components.build_context import APP_CONTEXT, APP_DOCKERFILE
 
 REGISTRY_HOST = "registry.digitalocean.com"
 REPOSITORY = "ai-service"
@@ -26,6 +26,8 @@ class ServiceImageArgs:
     create_registry: bool
     region: str
     prebuilt: str = ""  # `image` config: used as-is, nothing is built
+    context: str = APP_CONTEXT
+    dockerfile: str = APP_DOCKERFILE
 
 
 def _login(docker_config: str) -> tuple[str, str]:
@@ -64,7 +66,8 @@ class ServiceImage(pulumi.ComponentResource):
             login = pulumi.Output.secret(push.docker_credentials).apply(_login)
             image = docker_build.Image(
                 name,
-                context=docker_build.BuildContextArgs(location=APP_CONTEXT),
+                context=docker_build.BuildContextArgs(location=args.context),
+                dockerfile=docker_build.DockerfileArgs(location=args.dockerfile),
                 platforms=[docker_build.Platform.LINUX_AMD64],
                 push=True,
                 tags=[f"{REGISTRY_HOST}/{args.registry}/{REPOSITORY}:latest"],

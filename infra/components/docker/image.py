@@ -14,11 +14,19 @@ from infra.components.build_context import APP_CONTEXT, APP_DOCKERFILE
 
 
 class LocalServiceImage(pulumi.ComponentResource):
-    """`prebuilt` set: pull that reference. Empty: build app/ into the engine as `tag`."""
+    """`prebuilt` set: pull that reference. Empty: build `context` (default app/) into the engine as `tag`."""
 
     image_id: pulumi.Output[str]
 
-    def __init__(self, name: str, tag: str, prebuilt: str = "", opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        tag: str,
+        prebuilt: str = "",
+        opts: pulumi.ResourceOptions | None = None,
+        context: str = APP_CONTEXT,
+        dockerfile: str = APP_DOCKERFILE,
+    ):
         super().__init__("ai-service:docker:ServiceImage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         if prebuilt:
@@ -28,8 +36,8 @@ class LocalServiceImage(pulumi.ComponentResource):
 
             build = docker_build.Image(
                 f"{name}-build",
-                context={"location": APP_CONTEXT},
-                dockerfile={"location": APP_DOCKERFILE},
+                context={"location": context},
+                dockerfile={"location": dockerfile},
                 build_args={"APP_VERSION": tag.rsplit(":", 1)[-1]},
                 tags=[tag],
                 load=True,  # into the local engine's image store

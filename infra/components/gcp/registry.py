@@ -11,11 +11,10 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import artifactregistry
 
+from infra.components.build_context import APP_CONTEXT, APP_DOCKERFILE
 from infra.components.gcp.common import children
 from infra.components.sdk import sdk_input
 
-# Relative to the project root (Pulumi's working directory), so state is the same on every machine.
-APP_DIR = "app"
 KEEP_IMAGES = 10  # older untagged images are deleted by the repository cleanup policy
 
 
@@ -26,6 +25,8 @@ class RegistryArgs:
     repository_id: str
     tag: str
     prebuilt: str = ""  # settings.image: skip the build and deploy this reference
+    context: str = APP_CONTEXT
+    dockerfile: str = APP_DOCKERFILE
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -60,7 +61,8 @@ class ServiceImage(pulumi.ComponentResource):
             # Pushing uses the local Docker credentials: `gcloud auth configure-docker {region}-docker.pkg.dev`.
             image = docker_build.Image(
                 name,
-                context={"location": APP_DIR},
+                context={"location": args.context},
+                dockerfile={"location": args.dockerfile},
                 platforms=sdk_input(["linux/amd64"]),
                 build_args={"APP_VERSION": args.tag},
                 tags=[f"{repo_url}/ai-service:{args.tag}"],

@@ -27,6 +27,7 @@ from infra.render.observability.metrics import (
 from infra.render.observability.prometheus import PrometheusInputs, ScrapeTargets, render_prometheus_yaml
 from infra.render.observability.rules import RULES_FILE, render_rules_yaml
 from infra.render.observability.thresholds import SCRAPE_INTERVAL_S, prom_duration
+from infra.settings.secrets import is_opaque
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def render_secret_files(
         raise ValueError("grafana admin password must not be empty")
     files = {services.SECRET_GRAFANA_PASSWORD: grafana_admin_password}
     if slack_webhook_url is not None:
-        if not slack_webhook_url.startswith("https://"):
+        # An offline plan holds an opaque stand-in for the encrypted value: only a real value can be checked.
+        if not slack_webhook_url.startswith("https://") and not is_opaque(slack_webhook_url):
             raise ValueError("slack webhook url must start with https://")
         files[services.SECRET_SLACK_WEBHOOK] = slack_webhook_url
     if redis_password is not None:
