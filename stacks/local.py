@@ -25,8 +25,10 @@ from infra.render.dockerhost.compose import render_compose
 from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
 from infra.render.dockerhost.topology import (
     NGINX_CONF,
+    accessory_csp,
     accessory_secret_env,
     api_names,
+    internal_api_port,
     monitoring_inputs,
     public_routes,
 )
@@ -114,6 +116,8 @@ def deploy(settings: Settings) -> None:
                 max_body_bytes=settings.max_upload_bytes,
                 api_docs=settings.app_env == "development",  # the app serves /docs only in development
                 accessories=public_routes(settings),  # /<name>/ on 127.0.0.1:httpPort; accessories publish no port
+                accessory_csp=accessory_csp(settings),
+                internal_port=internal_api_port(settings),
             )
         )
     }

@@ -80,6 +80,8 @@ def static_files(settings: Settings, stack: str) -> dict[str, str]:
         domain=settings.domain,
         tls=profile_tls,
         accessories=topology.public_routes(settings),
+        accessory_csp=topology.accessory_csp(settings),
+        internal_port=topology.internal_api_port(settings),
         api_upstream_file=topology.API_UPSTREAM_FILE,
     )
     files = {topology.NGINX_CONF: render_nginx_conf(nginx), **deploy_scripts()}
