@@ -4,6 +4,7 @@
     api, workers, schedules ──6379──> redis         api, workers, migrate, schedules ──> Postgres (5432/25060), HTTPS (443)
     every pod ──53──> cluster DNS                   gateway ──8089──> cert-manager's HTTP-01 solver pods
     api, workers ──port──> each accessory           gateway ──port──> a `public` accessory;  accessories ──> HTTPS (443)
+    an accessory with `callsApi` ──8000──> api      (no other accessory reaches the API)
 
 Bring-your-own Redis drops the redis rules and, like a bring-your-own database, opens its URL's port outside.
 """  # noqa: E501 (a diagram or table)
@@ -93,6 +94,26 @@ def _accessory_policies(ns: str, gateway: dict, accessories: Iterable[Accessory]
         out.append(
             _policy(f"accessory-{a.name}-ingress", ns, {"matchLabels": selector(ACCESSORY, a.name)}, ingress=clients)
         )
+    callers = [a for a in accessories if a.calls_api]
+    if callers:
+        from_callers = [{"podSelector": {"matchLabels": selector(ACCESSORY, a.name)}} for a in callers]
+        out.append(
+            _policy(
+                "api-from-accessories",
+                ns,
+                {"matchLabels": selector("api")},
+                ingress=[{"from": from_callers, "ports": _ports(API_PORT)}],
+            )
+        )
+        out += [
+            _policy(
+                f"accessory-{a.name}-to-api",
+                ns,
+                {"matchLabels": selector(ACCESSORY, a.name)},
+                egress=[{"to": [{"podSelector": {"matchLabels": selector("api")}}], "ports": _ports(API_PORT)}],
+            )
+            for a in callers
+        ]
     if served:
         out.append(
             _policy(
