@@ -225,3 +225,12 @@ def test_csp_upstream_leaves_the_accessorys_own_header_alone(extras_objects):
     # The API's route is the service's own: the gateway adds no header there (the app sends its strict one).
     api = find(extras_objects, "HTTPRoute", "ai-service-api")["spec"]["rules"]
     assert all("filters" not in rule for rule in api)
+
+
+def test_the_api_answers_its_service_name_when_an_accessory_calls_it(extras_objects, objects):
+    """The webhook arrives over plain HTTP with the Service's name as Host: allowed, and not redirected."""
+    host = "ai-service-api.ai-service.svc.cluster.local"
+    data = next(o for o in extras_objects if o["kind"] == "ConfigMap" and "ALLOWED_HOSTS" in o.get("data", {}))["data"]
+    assert data["INTERNAL_HOSTS"] == host and data["ALLOWED_HOSTS"] == f"api.example.com,{host}"
+    plain = next(o for o in objects if o["kind"] == "ConfigMap" and "ALLOWED_HOSTS" in o.get("data", {}))["data"]
+    assert "INTERNAL_HOSTS" not in plain and plain["ALLOWED_HOSTS"] == "api.example.com"

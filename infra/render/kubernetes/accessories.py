@@ -46,9 +46,14 @@ def url(accessory: Accessory, namespace: str) -> str:
     return f"http://{accessory.name}.{namespace}.svc.cluster.local:{accessory.port}"
 
 
+def api_host(namespace: str) -> str:
+    """The API's ClusterIP Service name (the API accepts it as an internal host when an accessory calls it)."""
+    return f"ai-service-api.{namespace}.svc.cluster.local"
+
+
 def api_url(namespace: str) -> str:
     """What an accessory with `callsApi` gets as AI_SERVICE_API_URL: the API's ClusterIP Service."""
-    return f"http://ai-service-api.{namespace}.svc.cluster.local:{API_PORT}"
+    return f"http://{api_host(namespace)}:{API_PORT}"
 
 
 def _tcp_probe(period: int, failures: int) -> dict:
