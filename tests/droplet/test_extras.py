@@ -230,3 +230,10 @@ def test_internal_listener_presents_webhooks_as_the_https_site(plan_stack, tmp_p
     ):
         seen = httpx.get(f"http://127.0.0.1:{internal}/api/v1/whoami", headers={"host": "nginx"})
         assert seen.json() == {"host": "api.example.com", "proto": "https"}
+
+
+def test_accessory_volumes_are_named_in_the_release_for_the_backup(extras, plan_stack):
+    assert release_env(extras)["ACCESSORY_VOLUMES"] == "gateway/sessions"  # backup.sh archives each of them
+    assert "ACCESSORY_VOLUMES" not in release_env(plan_stack("dev"))
+    # compose names the volume <project>_<accessory>-<volume>: what lib.sh's volume_dir inspects.
+    assert "gateway-sessions:/data" in services(extras)["gateway"]["volumes"]
