@@ -46,6 +46,7 @@ CONTRACT_ENV: dict[str, str] = {
     "MAX_UPLOAD_BYTES": "ai-service:maxUploadBytes",
     "RATE_LIMIT_PER_MINUTE": "ai-service:rateLimitPerMinute",
     "ALLOWED_HOSTS": "ai-service:domain",
+    "INTERNAL_HOSTS": "ai-service:accessories[].callsApi",
     "CORS_ORIGINS": "ai-service:corsOrigins",
     "FORWARDED_ALLOW_IPS": "the target's proxy",
     "JOB_TIMEOUT_SECONDS": "the target",
@@ -63,3 +64,12 @@ TASK_ROLE_TAG = "ai-service:role"
 def connections_needed(api_replicas: int, web_concurrency: int, pool_size: int, worker_processes: int) -> int:
     """Postgres client connections the service opens: every API process's pool, one per worker, one for migrate."""
     return api_replicas * web_concurrency * pool_size + worker_processes + 1
+
+
+def internal_host_env(env: dict[str, str], host: str) -> dict[str, str]:
+    """ALLOWED_HOSTS and INTERNAL_HOSTS for a service that accessories call as `host` (plain HTTP, private network)."""
+    allowed = env.get("ALLOWED_HOSTS", "*")
+    return {
+        "ALLOWED_HOSTS": allowed if allowed in ("", "*") else f"{allowed},{host}",
+        "INTERNAL_HOSTS": host,
+    }

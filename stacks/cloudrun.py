@@ -209,6 +209,10 @@ def deploy(settings: Settings) -> None:
     if private_accessories:
         PrivateRunDns("run-dns", common.physical_name(prefix, "run-app"), network.network.id, opts=after_apis)
     accessory_urls: dict[str, pulumi.Output[str]] = {}
+    api_callers: list[pulumi.Output[str]] = []  # accounts of accessories with callsApi
+    # The API's URL is known before the API exists (https://<service>-<project number>.<region>.run.app):
+    # accessories are created first, since the API's env names them.
+    api_url = pulumi.Output.concat("https://", prefix, "-", project_number(), ".", region, ".run.app")
     for extra in settings.accessories:
         deployed = AccessoryService(
             f"accessory-{extra.name}",
@@ -227,9 +231,12 @@ def deploy(settings: Settings) -> None:
                 protect=protect,
                 env=extra.env,
                 secret_env={k: v.get_secret_value() for k, v in extra.secret_env.items()},
+                api_url=api_url if extra.calls_api else None,
             ),
             opts=after_apis,
         )
+        if extra.calls_api:
+            api_callers.append(deployed.identity.member)
         if deployed.uri is not None:
             accessory_urls[extra.url_env] = deployed.uri
 
@@ -316,7 +323,8 @@ def deploy(settings: Settings) -> None:
         invokers = [
             pulumi.Output.concat(
                 "serviceAccount:service-", project_number(), "@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
-            )
+            ),
+            *api_callers,  # accessories that call the API (webhooks)
         ]
     service = ApiService(
         "api",

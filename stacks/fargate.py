@@ -21,7 +21,14 @@ from pulumi_aws import acm, appautoscaling, cloudwatch, ecs, lb, route53, servic
 
 from infra.components import artifacts
 from infra.components.aws import iam as aws_iam
-from infra.components.aws.accessory import AccessoryService, AccessoryServiceArgs, PublicEdge
+from infra.components.aws.accessory import (
+    API_HOST,
+    AccessoryService,
+    AccessoryServiceArgs,
+    PublicEdge,
+    discovery_service,
+    namespace_name,
+)
 from infra.components.aws.backend import Backend, BackendArgs
 from infra.components.aws.common import ecr_repository_arn, provider_options, region
 from infra.components.aws.image import ServiceImage, ServiceImageArgs
@@ -29,7 +36,7 @@ from infra.components.aws.monitoring import Alerts
 from infra.components.aws.network import Network, NetworkArgs, allow_egress, allow_from, security_group
 from infra.components.aws.schedules import SCHEDULE_FAILED, ScheduledJobs
 from infra.components.sdk import sdk_input
-from infra.contract import TASK_ROLE_TAG
+from infra.contract import TASK_ROLE_TAG, internal_host_env
 from infra.render.aws import ecs as ecs_render
 from infra.render.observability.thresholds import API_DOWN, AVAILABILITY, ERROR_RATE, INSTANCE_DOWN, LATENCY_P95
 from infra.settings import Settings
@@ -156,7 +163,7 @@ def deploy(settings: Settings) -> None:
         "security_groups": [tasks_sg.id],
         "assign_public_ip": not cfg.private_subnets,
     }
-    accessory_urls = _accessories(
+    accessory_urls, namespace = _accessories(
         stack,
         settings,
         aws_region,
@@ -197,6 +204,12 @@ def deploy(settings: Settings) -> None:
     environment = pulumi.Output.all(
         backend.environment(settings, aws_region, settings.domain or alb.dns_name), *accessory_urls.values()
     ).apply(lambda v: {**v[0], **dict(zip(accessory_urls, v[1:], strict=True))})
+    # Accessories with callsApi reach the API tasks as api.<stack>.internal (Cloud Map), which the API must accept.
+    api_registry = None
+    if namespace is not None and any(a.calls_api for a in settings.accessories):
+        api_registry = discovery_service(f"{stack}-api", API_HOST, namespace, "the API, for accessories", opts)
+        internal = f"{API_HOST}.{namespace_name(stack)}"
+        environment = environment.apply(lambda env: {**env, **internal_host_env(env, internal)})
     secret_refs = pulumi.Output.all(**{k: backend.secrets.value_from(k) for k in backend.secrets.names})
     # The owner's URL: the migrate container's alone (the agent injects it; no container can read another's).
     migrate_refs = pulumi.Output.all(
@@ -286,6 +299,7 @@ def deploy(settings: Settings) -> None:
         load_balancers=[
             {"target_group_arn": target_group.arn, "container_name": "api", "container_port": settings.port}
         ],
+        **({"service_registries": {"registry_arn": api_registry.arn}} if api_registry is not None else {}),
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=True,
@@ -444,13 +458,14 @@ def _accessories(
     tasks_sg,
     edge: PublicEdge,
     opts: pulumi.ResourceOptions | None,
-) -> dict[str, pulumi.Output[str]]:
-    """One ECS service per accessory; returns ACCESSORY_<NAME>_URL -> http://<name>.<stack>.internal:<port>."""
+) -> tuple[dict[str, pulumi.Output[str]], servicediscovery.PrivateDnsNamespace | None]:
+    """One ECS service per accessory; returns ACCESSORY_<NAME>_URL -> http://<name>.<stack>.internal:<port>
+    and the private DNS namespace (None without accessories)."""
     if not settings.accessories:
-        return {}
+        return {}, None
     namespace = servicediscovery.PrivateDnsNamespace(
         f"{stack}-accessories",
-        name=f"{stack}.internal",
+        name=namespace_name(stack),
         vpc=network.vpc_id,
         description="accessories of the service, by name",
         opts=opts,
@@ -471,6 +486,7 @@ def _accessories(
                 clients=tasks_sg,
                 namespace=namespace,
                 log_retention_days=settings.fargate.log_retention_days,
+                api_port=settings.port,
                 edge=PublicEdge(edge.listener, edge.alb_security_group, edge.priority + public)
                 if accessory.public
                 else None,
@@ -480,7 +496,7 @@ def _accessories(
         public += accessory.public
         if service.url is not None:
             urls[accessory.url_env] = service.url
-    return urls
+    return urls, namespace
 
 
 def _run_task_statements(cluster: ecs.Cluster, task: ecs.TaskDefinition, roles) -> list[pulumi.Output[dict]]:

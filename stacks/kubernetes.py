@@ -23,6 +23,7 @@ from infra.components import artifacts
 from infra.components.digitalocean.database import DEFAULT_SIZE as DEFAULT_DB_SIZE
 from infra.components.digitalocean.registry import ServiceImage, ServiceImageArgs
 from infra.components.kubernetes.apply import create, create_all
+from infra.contract import internal_host_env
 from infra.render.kubernetes import accessories, charts, edge, monitoring, network, redis, workloads
 from infra.render.kubernetes import logs as k8s_logs
 from infra.render.kubernetes.render import helm_values_yaml, render_stream
@@ -208,6 +209,8 @@ def deploy(settings: Settings) -> None:
         "S3_REGION": s3_region,
         "S3_ENDPOINT_URL": s3_endpoint,
     }
+    if any(a.calls_api for a in settings.accessories):  # webhooks reach the API by its Service name, plain HTTP
+        config |= internal_host_env(config, accessories.api_host(ns))
     spec = workloads.AppSpec(
         namespace=ns,
         image=image.ref,
@@ -276,7 +279,7 @@ def deploy(settings: Settings) -> None:
                     in_ns,
                 )
             )
-        objs = accessories.objects(accessory, ns)
+        objs = accessories.objects(accessory, ns, settings.port)
         create_all(objs, pulumi.ResourceOptions(provider=provider, depends_on=own))
         accessory_objs += objs
 

@@ -38,6 +38,19 @@ RESERVED_NAMES = frozenset(
 )
 # Also a Kubernetes Service name (DNS label): no trailing dash.
 ACCESSORY_NAME = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
+# The env var an accessory with `callsApi` gets: the API's base URL inside the platform's private network.
+API_URL_ENV = "AI_SERVICE_API_URL"
+# What the public edge sends as Content-Security-Policy for `/<name>/` unless the accessory says otherwise:
+# a browser UI served from its own origin may run its own scripts, styles and websockets, nothing inline
+# but styles, nothing from other origins but images; it may not be framed.
+ACCESSORY_CSP = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "font-src 'self' data:; connect-src 'self' wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# `csp: upstream`: the edge passes the accessory's own Content-Security-Policy header through.
+UPSTREAM_CSP = "upstream"
+# One header value: printable, no quote, backslash, `$` (nginx variables) or braces.
+CSP_VALUE = r"^[^\x00-\x1f\x7f\"\\${}]+$"
 
 
 class AccessoryVolume(ConfigModel):
@@ -69,6 +82,18 @@ class Accessory(ConfigModel):
     cpu: float = Field(default=0.25, gt=0, le=8, description="vCPU limit.")
     public: bool = Field(
         default=False, description="Routed by the public edge under /<name>/ (needs `port`); private by default."
+    )
+    calls_api: bool = Field(
+        default=False,
+        description=f"May call the service's API inside the private network (webhooks); gets {API_URL_ENV}.",
+    )
+    csp: str = Field(
+        default=ACCESSORY_CSP,
+        pattern=CSP_VALUE,
+        description=(
+            "Content-Security-Policy the public edge sends for /<name>/ (public only); "
+            f"`{UPSTREAM_CSP}` passes the accessory's own header through."
+        ),
     )
 
     @field_validator("name")
@@ -106,6 +131,11 @@ class Accessory(ConfigModel):
     def _consistent(self) -> Accessory:
         if self.public and self.port is None:
             raise ValueError("public needs `port` (the edge routes /<name>/ to it)")
+        if not self.public and "csp" in self.model_fields_set:
+            raise ValueError("csp needs `public: true` (only the public edge sends it)")
+        taken = sorted({API_URL_ENV} & (set(self.env) | set(self.secret_env))) if self.calls_api else []
+        if taken:
+            raise ValueError(f"{API_URL_ENV} is set by the platform when callsApi is true; drop it from env/secretEnv")
         clash = sorted(set(self.env) & set(self.secret_env))
         if clash:
             raise ValueError(f"{', '.join(clash)} set in both env and secretEnv")
@@ -118,6 +148,11 @@ class Accessory(ConfigModel):
     def url_env(self) -> str:
         """The service's env var that points at this accessory."""
         return f"ACCESSORY_{self.name.upper().replace('-', '_')}_URL"
+
+    @property
+    def passes_csp(self) -> bool:
+        """The edge passes the accessory's own Content-Security-Policy through instead of setting one."""
+        return self.csp == UPSTREAM_CSP
 
 
 def _cron(expression: str) -> str:

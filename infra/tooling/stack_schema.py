@@ -145,7 +145,11 @@ OBJECT_RULES: dict[str, list[dict]] = {
         {
             "if": {"properties": {"public": {"enum": [True, "true", "True"]}}, "required": ["public"]},
             "then": {"required": ["port"]},
-        }
+        },
+        {
+            "if": {"required": ["csp"]},
+            "then": {"properties": {"public": {"enum": [True, "true", "True"]}}, "required": ["public"]},
+        },
     ],
     "FargateConfig": [
         {

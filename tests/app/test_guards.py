@@ -26,6 +26,7 @@ def api(redis_server, postgres, s3_server, tmp_path_factory):
         SECRET_KEY="guards-secret-0123456789abcdef",
         API_KEYS=f"acme:{KEY}",
         ALLOWED_HOSTS="api.example.com",
+        INTERNAL_HOSTS="ai-service-api.ai-service.svc.cluster.local",
         AUTH_FAILURES_PER_MINUTE="3",
         WEB_CONCURRENCY="2",
         LOG_LEVEL="info",
@@ -67,6 +68,14 @@ def test_https_redirect_never_echoes_a_host_that_is_not_allowed(api):
     good = httpx.get(f"{api.url}/api/v1/search?q=x", headers={"Host": "api.example.com"})
     assert good.status_code in (307, 308)
     assert good.headers["location"].startswith("https://api.example.com/api/v1/search")
+
+
+def test_an_internal_host_is_served_over_plain_http(api):
+    """An accessory's webhook to the API's private name: no redirect, the same authentication."""
+    internal = {"Host": "ai-service-api.ai-service.svc.cluster.local:8000"}
+    assert httpx.get(f"{api.url}/api/v1/search?q=x", headers=internal).status_code == 401
+    authed = httpx.get(f"{api.url}/api/v1/search?q=x", headers={**internal, "Authorization": f"Bearer {KEY}"})
+    assert authed.status_code == 200
 
 
 def test_every_api_process_logs_json(api):

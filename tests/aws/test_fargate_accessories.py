@@ -231,3 +231,29 @@ def test_accessory_execution_policy_is_valid_iam(private, s3_server):
         RoleName="validate-accessory", AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com")
     )
     iam.put_role_policy(RoleName="validate-accessory", PolicyName="inline", PolicyDocument=document)
+
+
+def test_an_accessory_that_calls_the_api_reaches_the_api_tasks_by_name(plan_stack, private):
+    calling = plan_stack(STACK, accessories=Secret([{**GATEWAY, "callsApi": True}]), budgetMonthlyUsd=0)  # +$0.10
+    assert calling.problems == [] and calling.violations == []
+    # The service's tasks admit the API port from the ALB, and from this accessory only when it asked.
+    tasks = sg_id(f"{STACK}-tasks")
+    assert (sg_id(FAMILY), 8000, 8000) in _ingress_into(calling, f"{STACK}-tasks")
+    assert (sg_id(FAMILY), 8000, 8000) not in _ingress_into(private, f"{STACK}-tasks")
+    assert _ingress_into(calling, FAMILY) == [(tasks, 3000, 3000)]  # nothing else changes for the accessory
+    # The API tasks register as api.<stack>.internal; the accessory is told that URL.
+    api_dns = calling.one("servicediscovery/service:Service", f"{STACK}-api")
+    assert props(api_dns)["name"] == "api"
+    api = props(calling.one("ecs/service:Service", f"{STACK}-api"))
+    assert api["serviceRegistries"]["registryArn"] == api_dns.outputs["arn"]
+    assert "serviceRegistries" not in props(private.one("ecs/service:Service", f"{STACK}-api"))
+    gateway = {e["name"]: e["value"] for e in containers(calling, "accessory-gateway")["gateway"]["environment"]}
+    assert gateway["AI_SERVICE_API_URL"] == f"http://api.{STACK}.internal:8000"
+    # The service answers that name over plain HTTP (no HTTPS redirect, an allowed Host).
+    env = {e["name"]: e["value"] for e in containers(calling, "api")["api"]["environment"]}
+    assert env["INTERNAL_HOSTS"] == f"api.{STACK}.internal"
+    assert env["ALLOWED_HOSTS"].split(",")[-1] == f"api.{STACK}.internal"
+    plain = {e["name"]: e["value"] for e in containers(private, "api")["api"]["environment"]}
+    assert "INTERNAL_HOSTS" not in plain and "AI_SERVICE_API_URL" not in {
+        e["name"] for e in containers(private, "accessory-gateway")["gateway"]["environment"]
+    }

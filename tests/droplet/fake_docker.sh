@@ -6,6 +6,7 @@
 #   FAKE_BAD + FAKE_BAD_SERVICES: while live/compose.yaml mentions FAKE_BAD, those containers are unhealthy.
 #   FAKE_MIGRATE_RC: exit code of `compose run ... migrate`.
 #   FAKE_REDIS_PORT + FAKE_VOLUME: the redis container's port and /data directory (redis-server runs there).
+#   FAKE_VOLUMES: directory holding one directory per named accessory volume (ai-service_NAME-VOLUME).
 set -euo pipefail
 echo "$*" >>"$FAKE_LOG"
 
@@ -60,7 +61,11 @@ case $1 in
         fi ;;
     esac ;;
   cp) cp "$FAKE_VOLUME/${2#redis:/data/}" "$3" ;;  # docker cp redis:/data/FILE DEST
-  volume) echo "$FAKE_VOLUME" ;;  # docker volume inspect -f {{.Mountpoint}} NAME
+  volume)  # docker volume inspect -f {{.Mountpoint}} NAME: FAKE_VOLUMES/NAME for accessory volumes
+    case ${*: -1} in
+      *redis-data) echo "$FAKE_VOLUME" ;;
+      *) echo "${FAKE_VOLUMES:?}/${*: -1}" ;;
+    esac ;;
   exec) shift 2; redis_cli "${@:2}" ;;  # docker exec redis-restore redis-cli ARGS
   wait) redis_gone ;;
   compose)

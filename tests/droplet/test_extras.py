@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 import yaml
 
-from infra.render.dockerhost.topology import JOB_TIMEOUT_S, SCHEDULER_MEMORY_MIB, heartbeat_probe
+from infra.render.dockerhost.topology import (
+    API_UPSTREAM_FILE,
+    INTERNAL_API_PORT,
+    JOB_TIMEOUT_S,
+    SCHEDULER_MEMORY_MIB,
+    heartbeat_probe,
+)
 from infra.settings import ConfigError
 from infra.settings.extras import DEFAULT_SCHEDULES
 from infra.tooling.values import Secret, masked, unwrapped
@@ -192,3 +199,46 @@ def test_bring_your_own_redis_removes_the_container_and_its_backup(byo):
     for secret in (BYO_DATABASE, BYO_REDIS):
         assert secret not in json.dumps(masked(byo.as_dict()))
         assert not any(secret in str(text) for text in byo.artifacts.values())
+
+
+def test_internal_listener_presents_webhooks_as_the_https_site(plan_stack, tmp_path):
+    """Behind TLS the service redirects plain HTTP and refuses other Hosts: the internal listener sends the domain
+    and `https`, so an accessory's call is served like a browser's (real nginx, self-signed certificate)."""
+    from tests.droplet.test_rendered import self_signed
+    from tests.fixtures.services import free_port
+    from tests.local.test_edge import _App, _nginx, _serve
+
+    plan = plan_stack(
+        "dev",
+        accessories=Secret([{**GATEWAY, "callsApi": True}]),
+        domain="api.example.com",
+        letsencryptEmail="ops@example.com",
+        appEnv="production",
+        **ROOM,
+    )
+    assert services(plan)["gateway"]["environment"]["AI_SERVICE_API_URL"] == f"http://nginx:{INTERNAL_API_PORT}"
+    self_signed(tmp_path, "api.example.com")
+    internal, https = free_port(), free_port()
+    with (
+        _serve(_App) as api,
+        _nginx(
+            plan.artifacts["nginx/nginx.conf"],
+            {},
+            tmp_path,
+            also={
+                f"include {API_UPSTREAM_FILE};": f"server 127.0.0.1:{api} max_fails=0;",
+                f"listen {INTERNAL_API_PORT};": f"listen 127.0.0.1:{internal};",
+                "listen 443 ssl": f"listen 127.0.0.1:{https} ssl",
+                "/etc/nginx/tls": str(tmp_path),
+            },
+        ),
+    ):
+        seen = httpx.get(f"http://127.0.0.1:{internal}/api/v1/whoami", headers={"host": "nginx"})
+        assert seen.json() == {"host": "api.example.com", "proto": "https"}
+
+
+def test_accessory_volumes_are_named_in_the_release_for_the_backup(extras, plan_stack):
+    assert release_env(extras)["ACCESSORY_VOLUMES"] == "gateway/sessions"  # backup.sh archives each of them
+    assert "ACCESSORY_VOLUMES" not in release_env(plan_stack("dev"))
+    # compose names the volume <project>_<accessory>-<volume>: what lib.sh's volume_dir inspects.
+    assert "gateway-sessions:/data" in services(extras)["gateway"]["volumes"]

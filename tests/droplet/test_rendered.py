@@ -150,7 +150,8 @@ def test_nginx_conf_passes_nginx_t(variant, request, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_tls, rendered, tmp_path):
+def self_signed(directory: Path, name: str) -> None:
+    """privkey.pem and fullchain.pem for `name` in `directory`, as the host writes them at first boot."""
     openssl = require_tool("openssl", "apt-get install -y openssl")
     subprocess.run(
         [
@@ -163,16 +164,20 @@ def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_t
             "-days",
             "1",
             "-subj",
-            "/CN=api.example.com",
+            f"/CN={name}",
             "-keyout",
-            str(tmp_path / "privkey.pem"),
+            str(directory / "privkey.pem"),
             "-out",
-            str(tmp_path / "fullchain.pem"),
+            str(directory / "fullchain.pem"),
         ],
         check=True,
         capture_output=True,
         timeout=60,
     )
+
+
+def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_tls, rendered, tmp_path):
+    self_signed(tmp_path, "api.example.com")
     text = (rendered_tls / "nginx/nginx.conf").read_text()
     assert "listen 443 ssl default_server;" in text
     assert "http2" not in text  # neither the form 1.30 deprecates nor the one 1.22 rejects

@@ -192,3 +192,32 @@ def test_accessory_cost_is_request_based(both):
     assert lines["accessory-gateway"].monthly_usd == 0 and "scales to zero" in lines["accessory-gateway"].basis
     assert lines["run-dns"].monthly_usd == pytest.approx(0.20)
     assert lines["accessory-gateway-gateway-token"].monthly_usd == pytest.approx(0.06)
+
+
+def _api_invokers(plan) -> set[str]:
+    return {
+        unwrapped(g.inputs)["member"]
+        for g in plan.find("serviceIamMember:ServiceIamMember")
+        if unwrapped(g.inputs)["role"] == "roles/run.invoker" and g.name.startswith("api-invoker")
+    }
+
+
+PRIVATE_API = {"public": False, "minInstances": 1, "notificationEmail": "alerts@example.com"}
+
+
+def test_an_accessory_that_calls_the_api_may_invoke_the_private_api(plan_stack):
+    calling = plan_stack("gcp", accessories=Secret([{**GATEWAY, "callsApi": True}, HELPDESK]), cloudrun=PRIVATE_API)
+    quiet = plan_stack("gcp", accessories=Secret([GATEWAY, HELPDESK]), cloudrun=PRIVATE_API)
+    members = _members(calling)
+    assert {members[m] for m in _api_invokers(calling) if m in members} == {"accessory-gateway-sa"}  # not helpdesk
+    assert not _api_invokers(quiet) & set(_members(quiet))  # without callsApi no account of ours may call the API
+    env = {e["name"]: e.get("value") for e in envs(calling.one("cloudrunv2/service:Service", "accessory-gateway"))}
+    url = env["AI_SERVICE_API_URL"]  # https://<service>-<project number>.<region>.run.app, the API's own URL
+    assert url.startswith("https://ai-service-gcp-") and url.endswith(".us-central1.run.app"), url
+    helpdesk = envs(calling.one("cloudrunv2/service:Service", "accessory-helpdesk"))
+    assert "AI_SERVICE_API_URL" not in {e["name"] for e in helpdesk}
+
+
+def test_a_public_api_needs_no_invoker_grant_for_accessories(plan_stack):
+    plan = plan_stack("gcp", accessories=Secret([{**GATEWAY, "callsApi": True}]))  # the shipped stack: public
+    assert _api_invokers(plan) == {"allUsers"}

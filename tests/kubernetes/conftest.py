@@ -15,7 +15,7 @@ SENTINELS = {
     "apiKeys": "tenant:sentinel-apikey-88b1",
 }
 ACCESSORY_SECRET = "sentinel-wa-token-5e1"
-# A public third-party gateway with a persistent volume and a secret, a private HTTP accessory,
+# A public third-party gateway with a persistent volume and a secret that calls the API, a private HTTP accessory,
 # and a portless background one; plus a second schedule next to the default cleanup.
 ACCESSORIES = [
     {
@@ -28,6 +28,7 @@ ACCESSORIES = [
         "memory": 512,
         "cpu": 0.5,
         "public": True,
+        "callsApi": True,  # the bot's webhook
     },
     {"name": "helpdesk", "image": "ghcr.io/example/helpdesk:3.1.0", "port": 8080, "command": ["serve", "--quiet"]},
     {"name": "sync", "image": "ghcr.io/example/sync@sha256:" + "b" * 64},

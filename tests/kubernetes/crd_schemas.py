@@ -108,8 +108,22 @@ HTTP_MATCH = closed(
         "method": {"type": "string"},
     }
 )
+# Gateway API v1 HTTPHeaderFilter: set/add (name, value) pairs, remove names; at most 16 each.
+HEADER_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$", "minLength": 1, "maxLength": 256}
+HEADER_PAIRS = {
+    "type": "array",
+    "maxItems": 16,
+    "items": closed(
+        {"name": HEADER_NAME, "value": {"type": "string", "minLength": 1, "maxLength": 4096}}, ("name", "value")
+    ),
+}
+HEADER_FILTER = closed(
+    {"set": HEADER_PAIRS, "add": HEADER_PAIRS, "remove": {"type": "array", "maxItems": 16, "items": HEADER_NAME}}
+)
 HTTP_FILTER = closed(
     {
+        "responseHeaderModifier": HEADER_FILTER,
+        "requestHeaderModifier": HEADER_FILTER,
         "type": {
             "enum": [
                 "RequestHeaderModifier",

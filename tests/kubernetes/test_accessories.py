@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from infra.render.kubernetes.edge import accessory_route
+from infra.settings.extras import ACCESSORY_CSP, Accessory
 from infra.tooling.values import Secret, masked, unwrapped
 from tests.kubernetes.conftest import ACCESSORIES, ACCESSORY_SECRET, SCHEDULES, find
 
@@ -93,7 +95,8 @@ def test_secret_env_reaches_the_accessory_only_through_its_secret(prod_extras, e
     assert isinstance(secret.outputs["stringData"], Secret)
     container = _pod(extras_objects, "StatefulSet", "whatsapp")["containers"][0]
     assert container["envFrom"] == [{"secretRef": {"name": "whatsapp-env"}}]
-    assert container["env"] == [{"name": "LOG_LEVEL", "value": "info"}]
+    assert {e["name"]: e["value"] for e in container["env"]}["LOG_LEVEL"] == "info"
+    assert not any("valueFrom" in e for e in container["env"])
     # Only the accessory that has secretEnv gets a Secret.
     assert not prod_extras.find("kubernetes:core/v1:Secret", "secret-helpdesk-env")
 
@@ -137,7 +140,11 @@ def test_only_a_public_accessory_gets_a_route_under_its_prefix(extras_objects, o
                 {
                     "type": "URLRewrite",
                     "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
-                }
+                },
+                {  # the accessory's own policy (the default one for UIs), not the upstream's
+                    "type": "ResponseHeaderModifier",
+                    "responseHeaderModifier": {"set": [{"name": "Content-Security-Policy", "value": ACCESSORY_CSP}]},
+                },
             ],
             "backendRefs": [{"group": "", "kind": "Service", "name": "whatsapp", "port": 3000}],
         }
@@ -192,3 +199,38 @@ def test_a_service_release_leaves_the_accessories_untouched(plan_stack):
         "networkpolicy-accessory-egress",
     }
     assert before == after
+
+
+def test_an_accessory_that_calls_the_api_gets_its_internal_url(extras_objects):
+    def env(kind: str, name: str) -> dict:
+        return {e["name"]: e.get("value") for e in _pod(extras_objects, kind, name)["containers"][0].get("env", [])}
+
+    api = "http://ai-service-api.ai-service.svc.cluster.local:8000"
+    assert env("StatefulSet", "whatsapp")["AI_SERVICE_API_URL"] == api  # callsApi: true
+    assert "AI_SERVICE_API_URL" not in env("Deployment", "helpdesk")
+    assert find(extras_objects, "Service", "ai-service-api")["spec"]["ports"][0]["port"] == 8000
+
+
+def test_csp_upstream_leaves_the_accessorys_own_header_alone(extras_objects):
+    from infra.render.kubernetes.edge import EdgeSpec
+
+    spec = EdgeSpec("ai-service", "api.example.com", "ops@example.com", "eg", "production", 1024)
+    own = Accessory(name="chat", image="ghcr.io/example/chat:1.0.0", port=3000, public=True, csp="upstream")
+    custom = own.model_copy(update={"csp": "default-src 'self'"})
+    assert [f["type"] for f in accessory_route(spec, own)["spec"]["rules"][0]["filters"]] == ["URLRewrite"]
+    (_, header) = accessory_route(spec, custom)["spec"]["rules"][0]["filters"]
+    assert header["responseHeaderModifier"] == {
+        "set": [{"name": "Content-Security-Policy", "value": "default-src 'self'"}]
+    }
+    # The API's route is the service's own: the gateway adds no header there (the app sends its strict one).
+    api = find(extras_objects, "HTTPRoute", "ai-service-api")["spec"]["rules"]
+    assert all("filters" not in rule for rule in api)
+
+
+def test_the_api_answers_its_service_name_when_an_accessory_calls_it(extras_objects, objects):
+    """The webhook arrives over plain HTTP with the Service's name as Host: allowed, and not redirected."""
+    host = "ai-service-api.ai-service.svc.cluster.local"
+    data = next(o for o in extras_objects if o["kind"] == "ConfigMap" and "ALLOWED_HOSTS" in o.get("data", {}))["data"]
+    assert data["INTERNAL_HOSTS"] == host and data["ALLOWED_HOSTS"] == f"api.example.com,{host}"
+    plain = next(o for o in objects if o["kind"] == "ConfigMap" and "ALLOWED_HOSTS" in o.get("data", {}))["data"]
+    assert "INTERNAL_HOSTS" not in plain and plain["ALLOWED_HOSTS"] == "api.example.com"

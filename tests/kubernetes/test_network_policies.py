@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from infra.render.kubernetes import charts
+from infra.tooling.values import Secret
 
 NS = "ai-service"
 
@@ -203,6 +204,12 @@ def test_egress_outside_the_cluster(policies, component, port, expected):
         ("helpdesk", "redis", 6379, False),
         ("helpdesk", "api", 8000, False),
         ("sync", "redis", 6379, False),
+        # whatsapp has callsApi: the API's port, nothing else of the service
+        ("whatsapp", "api", 8000, True),
+        ("whatsapp", "api", 8001, False),
+        ("whatsapp", "worker", 8001, False),
+        ("whatsapp", "redis", 6379, False),
+        ("sync", "api", 8000, False),
     ],
 )
 def test_only_the_service_reaches_an_accessory(extras_policies, src, dst, port, expected):
@@ -232,3 +239,15 @@ def test_accessories_do_not_change_what_the_service_may_reach(policies, extras_p
 def test_namespace_starts_from_default_deny(policies):
     deny = next(p for p in policies if p["metadata"]["name"] == "default-deny")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
+
+
+def test_only_an_accessory_with_calls_api_reaches_the_api(plan_stack, extras_policies, tmp_path_factory):
+    from tests.kubernetes.conftest import ACCESSORIES, _objects, _render
+
+    assert any(p["metadata"]["name"] == "api-from-accessories" for p in extras_policies)
+    assert can_reach(extras_policies, PODS["whatsapp"], PODS["api"], 8000)
+    quiet = [{k: v for k, v in a.items() if k != "callsApi"} for a in ACCESSORIES]
+    plan = plan_stack("prod", accessories=Secret(quiet))
+    without = _policies(_objects(_render(plan, tmp_path_factory)))
+    assert not any(p["metadata"]["name"] == "api-from-accessories" for p in without)
+    assert not can_reach(without, PODS["whatsapp"], PODS["api"], 8000)

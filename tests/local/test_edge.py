@@ -1,5 +1,6 @@
 """The local nginx.conf (the droplet's renderer) under real nginx: /docs works, the API keeps the strict CSP,
-a public accessory answers under /<name>/ and a private one is not routed."""
+a public accessory answers under /<name>/ with its own CSP and a private one is not routed; an accessory
+that calls the API reaches it on the internal listener."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import yaml
 from fastapi.openapi.docs import get_swagger_ui_html
 
 from infra.render.dockerhost.nginx import DOCS_CSP, SECURITY_HEADERS
+from infra.render.dockerhost.topology import INTERNAL_API_PORT
+from infra.settings.extras import ACCESSORY_CSP
 from tests.fixtures.services import free_port, wait_until
 from tests.support.tools import require_tool
 
@@ -77,6 +81,9 @@ class _App(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802
         body = b"<html>docs</html>" if self.path == "/docs" else b"{}"
+        if self.path == "/api/v1/whoami":  # what the service would see of the request
+            seen = {"host": self.headers["host"], "proto": self.headers["x-forwarded-proto"]}
+            body = json.dumps(seen).encode()
         self.send_response(200)
         self.send_header("content-type", "text/html" if self.path == "/docs" else "application/json")
         self.send_header("content-security-policy", "frame-ancestors 'none'")
@@ -89,12 +96,14 @@ class _App(BaseHTTPRequestHandler):
 
 
 class _Accessory(BaseHTTPRequestHandler):
-    """Stands in for a public accessory: echoes the path it was asked for."""
+    """Stands in for a public accessory: echoes the path it was asked for, with a policy of its own."""
 
     def do_GET(self):  # noqa: N802
         body = json.dumps({"accessory": "helpdesk", "path": self.path}).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
+        self.send_header("content-security-policy", UPSTREAM_POLICY)
+        self.send_header("x-frame-options", "SAMEORIGIN")
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -113,11 +122,19 @@ def _serve(handler) -> Iterator[int]:
         server.shutdown()
 
 
+UPSTREAM_POLICY = "default-src 'self' https://cdn.example.net"
+
+
 @contextmanager
-def _nginx(conf_text: str, upstreams: dict[str, int], tmp_path: Path) -> Iterator[str]:
-    """The rendered nginx.conf under real nginx; `upstreams`: container name -> local port standing in for it."""
+def _nginx(
+    conf_text: str, upstreams: dict[str, int], tmp_path: Path, also: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The rendered nginx.conf under real nginx; `upstreams`: container name -> local port standing in for it;
+    `also`: more text replacements (other listeners, certificate paths)."""
     nginx = require_tool("nginx", "apt-get install -y nginx")
     port = free_port()
+    for old, new in (also or {}).items():
+        conf_text = conf_text.replace(old, new)
     text = re.sub(
         r"server (api-\d+|[a-z0-9-]+):\d+ max_fails",
         lambda m: f"server 127.0.0.1:{upstreams['api' if m[1].startswith('api-') else m[1]]} max_fails",
@@ -197,9 +214,66 @@ def test_public_accessory_is_served_under_its_prefix_and_a_private_one_is_not(pl
         routed = httpx.get(f"{url}/helpdesk/tickets/7?full=1")
         assert routed.status_code == 200
         assert routed.json() == {"accessory": "helpdesk", "path": "/tickets/7?full=1"}  # prefix stripped
-        for name, value in SECURITY_HEADERS.items():
+        # The edge's headers, each once; the policy is the accessory one (a UI may run its own scripts).
+        for name, value in {**SECURITY_HEADERS, "Content-Security-Policy": ACCESSORY_CSP}.items():
             assert routed.headers.get_list(name) == [value], name
+        api = httpx.get(f"{url}/api/v1/search?q=x")
+        assert api.headers.get_list("content-security-policy") == [SECURITY_HEADERS["Content-Security-Policy"]]
         bare = httpx.get(f"{url}/helpdesk")
         assert bare.status_code == 301 and bare.headers["location"].endswith("/helpdesk/")
         # The private accessory has no route: /gateway/ is the API's path space like any other.
         assert httpx.get(f"{url}/gateway/anything").text == "{}"
+
+
+def test_accessory_csp_is_its_own_setting_or_the_upstreams_header(plan_stack, tmp_path):
+    custom = {**HELPDESK, "name": "chat", "csp": "default-src 'self'; script-src 'self' 'unsafe-inline'"}
+    passed = {**HELPDESK, "csp": "upstream"}
+    conf = plan_stack("local", accessories=[passed, custom]).artifacts["nginx/nginx.conf"]
+    with (
+        _serve(_App) as api,
+        _serve(_Accessory) as accessory,
+        _nginx(conf, {"api": api, "helpdesk": accessory, "chat": accessory}, tmp_path) as url,
+    ):
+        own = httpx.get(f"{url}/helpdesk/")
+        assert own.headers.get_list("content-security-policy") == [UPSTREAM_POLICY]
+        # Only the policy is the accessory's: every other edge header still replaces the upstream's copy.
+        assert own.headers.get_list("x-frame-options") == ["DENY"]
+        assert own.headers.get_list("x-content-type-options") == ["nosniff"]
+        chat = httpx.get(f"{url}/chat/")
+        assert chat.headers.get_list("content-security-policy") == [custom["csp"]]
+        assert chat.headers.get_list("x-frame-options") == ["DENY"]
+        api = httpx.get(f"{url}/api/v1/search?q=x")
+        assert api.headers.get_list("content-security-policy") == [SECURITY_HEADERS["Content-Security-Policy"]]
+
+
+def test_an_accessory_that_calls_the_api_reaches_it_on_the_internal_listener(plan_stack, tmp_path):
+    plan = plan_stack("local", accessories=[{**GATEWAY, "callsApi": True}, HELPDESK])
+    compose = yaml.safe_load(plan.artifacts["compose.yaml"])["services"]
+    assert compose["gateway"]["environment"]["AI_SERVICE_API_URL"] == f"http://nginx:{INTERNAL_API_PORT}"
+    assert "AI_SERVICE_API_URL" not in compose["helpdesk"].get("environment", {})
+    assert {p.rsplit(":", 1)[1] for p in compose["nginx"]["ports"]} == {"80"}  # the internal one is never published
+    internal = free_port()
+    with (
+        _serve(_App) as api,
+        _serve(_Accessory) as helpdesk,
+        _nginx(
+            plan.artifacts["nginx/nginx.conf"],
+            {"api": api, "helpdesk": helpdesk},
+            tmp_path,
+            also={f"listen {INTERNAL_API_PORT};": f"listen 127.0.0.1:{internal};"},
+        ),
+    ):
+        base = f"http://127.0.0.1:{internal}"
+        assert httpx.get(f"{base}/api/v1/whoami", headers={"host": "nginx"}).json() == {
+            "host": "nginx",
+            "proto": "http",
+        }
+        # Webhooks in a burst: no per-client rate limit here (the public listener answers 429 past 20).
+        assert {httpx.post(f"{base}/api/v1/webhook").status_code for _ in range(40)} == {501}
+        assert httpx.get(f"{base}/metrics").status_code == 404
+        assert httpx.get(f"{base}/helpdesk/x").text == "{}"  # the API only: no accessory routes
+
+
+def test_no_internal_listener_without_an_accessory_that_calls_the_api(plan_stack):
+    conf = plan_stack("local", accessories=[GATEWAY, HELPDESK]).artifacts["nginx/nginx.conf"]
+    assert f"listen {INTERNAL_API_PORT}" not in conf

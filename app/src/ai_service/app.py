@@ -16,7 +16,7 @@ from . import api, health
 from .auth import RateLimiter
 from .errors import DEPENDENCY_DOWN
 from .logs import get_logger
-from .middleware import BodyLimit, ExemptProbes, Liveness, RequestLog, SecurityHeaders
+from .middleware import BodyLimit, ExemptProbes, InternalHosts, Liveness, RequestLog, SecurityHeaders
 from .services import Services
 from .settings import Settings, get_settings
 
@@ -27,13 +27,16 @@ DEPENDENCY_ERRORS = DEPENDENCY_DOWN
 
 
 def _guarded(app, settings: Settings):
-    """HTTPS redirect and trusted-host checks, for every path except the health probes."""
+    """HTTPS redirect and trusted-host checks, for every path except the health probes; requests to an
+    internal host (INTERNAL_HOSTS) skip the redirect: they never leave the private network."""
     guarded = app
     if settings.production:
         guarded = HTTPSRedirectMiddleware(guarded)
+        if settings.internal_hosts:
+            guarded = InternalHosts(app, guarded, settings.internal_hosts)
     # Outermost: a Host that is not allowed gets 400 before the redirect could echo it in Location.
     if settings.allowed_hosts != ["*"]:
-        guarded = TrustedHostMiddleware(guarded, allowed_hosts=settings.allowed_hosts)
+        guarded = TrustedHostMiddleware(guarded, allowed_hosts=[*settings.allowed_hosts, *settings.internal_hosts])
     return guarded
 
 

@@ -33,6 +33,20 @@ class ExemptProbes:
             await self.guarded(scope, receive, send)
 
 
+class InternalHosts:
+    """Requests whose Host is one of `hosts` go to `app`, every other one to `guarded` (the HTTPS redirect)."""
+
+    def __init__(self, app: ASGIApp, guarded: ASGIApp, hosts: list[str]):
+        self.app = app
+        self.guarded = guarded
+        self.hosts = frozenset(h.lower() for h in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"").decode("latin-1")
+        target = self.app if host.split(":", 1)[0].lower() in self.hosts else self.guarded
+        await target(scope, receive, send)
+
+
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),

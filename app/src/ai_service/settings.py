@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     api_keys: Csv = []
     forwarded_allow_ips: str = "127.0.0.1"
     allowed_hosts: Csv = ["*"]
+    # Names the service has on the platform's private network (accessories call it there, over plain
+    # HTTP): accepted like ALLOWED_HOSTS and never redirected to HTTPS.
+    internal_hosts: Csv = []
     cors_origins: Csv = []
     secret_key: str | None = None
 
@@ -103,7 +106,7 @@ class Settings(BaseSettings):
         # uvicorn's convention is lower case (--log-level info); logging's is upper case.
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("api_keys", "allowed_hosts", "cors_origins", mode="before")
+    @field_validator("api_keys", "allowed_hosts", "internal_hosts", "cors_origins", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> list[str]:
         return _csv(value)

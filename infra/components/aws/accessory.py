@@ -2,6 +2,7 @@
 
     api / worker / job tasks ──port──> accessory task ──> (its own egress)
     ALB /<name>/* ─────────────port──┘  (only when `public`)
+    accessory task ──8000──> api.<stack>.internal (the API tasks)  (only when `callsApi`)
 
 Private by default: its security group admits only the service's tasks group (and the ALB's
 when public). It is found by name through Cloud Map private DNS, not Service Connect:
@@ -22,11 +23,12 @@ from infra.components.aws import iam as aws_iam
 from infra.components.aws.common import ecr_repository_arn
 from infra.components.aws.network import allow_egress, allow_from, security_group
 from infra.components.aws.secrets import AppSecrets
-from infra.contract import TASK_ROLE_TAG
+from infra.contract import API_PORT, TASK_ROLE_TAG
 from infra.render.aws import ecs as ecs_render
 from infra.settings.aws import fargate_task_size
-from infra.settings.extras import Accessory
+from infra.settings.extras import API_URL_ENV, Accessory
 
+API_HOST = "api"  # the API's Cloud Map name when an accessory calls it
 DNS_TTL_S = 10  # a replaced task's new address is picked up within seconds
 HEALTH_GRACE_S = 60
 
@@ -53,6 +55,39 @@ class AccessoryServiceArgs:
     namespace: servicediscovery.PrivateDnsNamespace
     log_retention_days: int
     edge: PublicEdge | None = None
+    api_port: int = API_PORT  # ai-service:port
+
+
+def discovery_service(
+    name: str,
+    host: str,
+    namespace: servicediscovery.PrivateDnsNamespace,
+    description: str,
+    opts: pulumi.ResourceOptions | None,
+) -> servicediscovery.Service:
+    """`<host>.<namespace>`: an A record per task of the ECS service that registers with it."""
+    return servicediscovery.Service(
+        name,
+        name=host,
+        description=description,
+        dns_config={
+            "namespace_id": namespace.id,
+            "routing_policy": "MULTIVALUE",
+            "dns_records": [{"type": "A", "ttl": DNS_TTL_S}],
+        },
+        health_check_custom_config={},
+        opts=opts,
+    )  # ECS reports task health; stopped tasks are deregistered
+
+
+def api_url(stack: str, api_port: int = API_PORT) -> str:
+    """AI_SERVICE_API_URL of an accessory with `callsApi`: the API tasks by Cloud Map name, on the API port."""
+    return f"http://{API_HOST}.{namespace_name(stack)}:{api_port}"
+
+
+def namespace_name(stack: str) -> str:
+    """The Cloud Map private DNS namespace of the stack's accessories (and of the API when they call it)."""
+    return f"{stack}.internal"
 
 
 def size(accessory: Accessory) -> tuple[int, int]:
@@ -73,6 +108,8 @@ class AccessoryService(pulumi.ComponentResource):
         allow_egress(f"{family}-out", group, f"accessory {a.name} to its own dependencies", child)
         if a.port is not None:
             allow_from(f"{family}-from-tasks", group, a.port, args.clients, f"{a.name} from the service's tasks", child)
+        if a.calls_api:  # webhooks: the API's port of the service's tasks, from this accessory only
+            allow_from(f"{family}-to-api", args.clients, args.api_port, group, f"API from accessory {a.name}", child)
         if args.edge is not None and a.port is not None:
             allow_from(
                 f"{family}-from-alb", group, a.port, args.edge.alb_security_group, f"{a.name} from the ALB", child
@@ -139,7 +176,10 @@ class AccessoryService(pulumi.ComponentResource):
                             name=a.name,
                             image=a.image,
                             command=a.command,
-                            environment=dict(a.env),
+                            environment={
+                                **a.env,
+                                **({API_URL_ENV: api_url(args.stack, args.api_port)} if a.calls_api else {}),
+                            },
                             secrets=v[0],
                             port=a.port,
                             cpu=round(a.cpu * 1024),
@@ -166,18 +206,7 @@ class AccessoryService(pulumi.ComponentResource):
             opts=child,
         )
 
-        discovery = servicediscovery.Service(
-            family,
-            name=a.name,
-            description=f"accessory {a.name}",
-            dns_config={
-                "namespace_id": args.namespace.id,
-                "routing_policy": "MULTIVALUE",
-                "dns_records": [{"type": "A", "ttl": DNS_TTL_S}],
-            },
-            health_check_custom_config={},
-            opts=child,
-        )  # ECS reports task health; stopped tasks are deregistered
+        discovery = discovery_service(family, a.name, args.namespace, f"accessory {a.name}", child)
 
         service_args: dict = {}
         depends_on: list[pulumi.Resource] = []

@@ -66,6 +66,7 @@ def release_services(settings: Settings, specs: list[topology.ContainerSpec]) ->
         support=tuple(s.name for s in specs if s.role not in topology.SERVICE_ROLES | {"edge"}),
         queues=settings.queues,
         redis=tuple(s.name for s in specs if s.role == "redis"),
+        accessory_volumes=tuple(f"{a.name}/{v.name}" for a in settings.accessories for v in a.volumes),
         api_port=settings.port,
         api_stop_grace_s=topology.API_STOP_GRACE_S,
         ready_path=settings.health.readiness,

@@ -9,6 +9,8 @@ Private (the default): ingress `internal` and run.invoker only for the given mem
 and worker accounts). A caller needs both a VPC path (see PrivateRunDns) and an ID token for the
 accessory's URL. Public: ingress all and allUsers invoker (the accessory authenticates itself).
 An accessory without a port is a worker pool: no URL, nothing can call it.
+With `callsApi` it gets the API's URL as AI_SERVICE_API_URL; the stack makes its account an invoker
+of a private API (the accessory sends an ID token for that URL, like the API does for accessories).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from infra.components.gcp.run import SERVICE_NAME_LIMIT, publish
 from infra.components.gcp.secrets import StoredSecret
 from infra.components.sdk import sdk_input
 from infra.render.gcp.specs import Workload, accessory_template, run_size, worker_pool_template
+from infra.settings.extras import API_URL_ENV
 
 MAX_INSTANCES = 1  # third-party containers often keep in-memory sessions; one instance keeps them consistent
 ROLE_LABEL = {"ai-service-role": "accessory"}  # the probe policy knows accessories have no known health path
@@ -48,6 +51,7 @@ class AccessoryArgs:
     protect: bool
     env: Mapping[str, str] = field(default_factory=dict)
     secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    api_url: pulumi.Input[str] | None = None  # `callsApi`: the API's run.app URL as AI_SERVICE_API_URL
 
 
 def account_suffix(name: str) -> str:
@@ -88,7 +92,7 @@ class AccessoryService(pulumi.ComponentResource):
             self.identity.email,
             None,
             None,
-            dict(args.env),
+            {**args.env, **({API_URL_ENV: args.api_url} if args.api_url is not None else {})},
             tuple(secret.env(key) for key, secret in stored.items()),
         )
         # Its first revision reads its secrets: wait for the grants.

@@ -22,6 +22,7 @@ SCRIPTS = (
     "healthcheck.sh",
     "backup.sh",
     "restore-redis.sh",
+    "restore-accessory.sh",
     "install-cert.sh",
 )
 BIN_DIR = "/opt/ai-service/bin"
@@ -68,6 +69,7 @@ class ReleaseServices:
     ]  # redis, accessories, monitoring: `up --no-deps`, recreated only when their definition changed
     queues: tuple[str, ...]
     redis: tuple[str, ...] = ("redis",)  # () with redis.url: no Redis container to back up or ping
+    accessory_volumes: tuple[str, ...] = ()  # ACCESSORY/VOLUME of each accessory volume: backup.sh archives them
     api_port: int = 8000
     api_stop_grace_s: int = 30  # docker's SIGTERM->SIGKILL; also bounds the wait for in-flight requests
     ready_path: str = "/health/ready"  # the API's readiness path: the replica and edge gates (lib.sh)
@@ -84,6 +86,7 @@ def release_env(version: str, services: ReleaseServices) -> str:
         + line("SUPPORT_SERVICES", services.support)
         + line("QUEUES", services.queues)
         + line("REDIS_SERVICE", services.redis)
+        + (line("ACCESSORY_VOLUMES", services.accessory_volumes) if services.accessory_volumes else "")
         + f"API_PORT='{services.api_port}'\nAPI_STOP_GRACE='{services.api_stop_grace_s}'\n"
         + f"READY_PATH='{services.ready_path}'\n"
     )

@@ -9,7 +9,12 @@ the nginx container (defaults) and under a non-root nginx in tests (tmp paths, f
 - /.well-known/acme-challenge/: served from the ACME webroot (certbot on the host writes it).
 - /metrics: never routed (Prometheus scrapes the containers directly).
 - /<name>/: a public accessory (prefix stripped), with the same rate limit and security headers
-  as the API; private accessories get no route at all.
+  as the API but the accessory's own Content-Security-Policy (or its upstream's, passed through);
+  private accessories get no route at all.
+- internal listener (only when an accessory calls the API): plain HTTP on the compose network, never
+  published, the API only; it presents requests as the public site (Host, scheme) so the service's
+  trusted-host and HTTPS-redirect checks hold, and has no per-client rate limit (its clients are
+  accessories the config names).
 - everything else: rate limited per client (10 r/s, burst 20 → 429), body limit = maxUploadBytes;
   with TLS the HTTP server only redirects to HTTPS.
 - TLS needs a certificate before nginx starts: the host writes a self-signed one at first boot
@@ -58,6 +63,9 @@ class NginxInputs:
     worker_processes: str = "auto"
     api_docs: bool = False  # serve /docs and /openapi.json under a CSP Swagger UI runs with (appEnv development)
     accessories: tuple[tuple[str, str], ...] = ()  # (name, host:port) of each public accessory: /<name>/
+    # name -> Content-Security-Policy for /<name>/; None = pass the accessory's own header through
+    accessory_csp: tuple[tuple[str, str | None], ...] = ()
+    internal_port: int | None = None  # the API for accessories (`callsApi`), on the private network only
     # The API upstream's servers come from this file (`server ADDRESS:PORT max_fails=0;` lines), which
     # the rolling update rewrites to drain a replica before it stops and to add it back by its new address.
     api_upstream_file: str | None = None
@@ -69,8 +77,10 @@ def _block(header: str, lines: list[str]) -> list[str]:
     return [f"{header} {{", *(f"    {line}" if line else "" for line in lines), "}"]
 
 
-def _headers(tls: bool, csp: str | None = None) -> list[str]:
+def _headers(tls: bool, csp: str | None = None, *, pass_csp: bool = False) -> list[str]:
     headers = dict(SECURITY_HEADERS) | ({"Content-Security-Policy": csp} if csp else {})
+    if pass_csp:
+        del headers["Content-Security-Policy"]
     if tls:
         headers["Strict-Transport-Security"] = HSTS
     return [f'add_header {name} "{value}" always;' for name, value in headers.items()]
@@ -106,9 +116,23 @@ def _docs_location(inputs: NginxInputs, limit: str) -> list[str]:
 
 def _accessory_locations(inputs: NginxInputs, limit: str) -> list[str]:
     # ^~: no regex location (docs) may take an accessory's path; the URI in proxy_pass strips the prefix.
+    # add_header and proxy_hide_header in a location replace the server's/http's sets: both are repeated.
+    csp = dict(inputs.accessory_csp)
     lines = []
     for name, _ in inputs.accessories:
-        lines += [f"location ^~ /{name}/ {{", f"    {limit}", f"    proxy_pass http://accessory-{name}/;", "}"]
+        policy = csp.get(name, SECURITY_HEADERS["Content-Security-Policy"])
+        passed = name in csp and policy is None
+        # Passing the accessory's own policy: every other edge header is still hidden (proxy_hide_header
+        # in a location replaces the http level's list).
+        hidden = [h for h in [*SECURITY_HEADERS, "Strict-Transport-Security"] if h != "Content-Security-Policy"]
+        lines += [
+            f"location ^~ /{name}/ {{",
+            f"    {limit}",
+            *(f"    {h}" for h in _headers(inputs.tls, policy, pass_csp=passed)),
+            *(f"    proxy_hide_header {h};" for h in hidden if passed),
+            f"    proxy_pass http://accessory-{name}/;",
+            "}",
+        ]
     return lines
 
 
@@ -127,6 +151,30 @@ def _app_locations(inputs: NginxInputs) -> list[str]:
         "}",
         "location / {",
         f"    {limit}",
+        "    proxy_pass http://api;",
+        "}",
+    ]
+
+
+def _internal_server(inputs: NginxInputs, port: int) -> list[str]:
+    """The API for accessories on the private network: as the public site would send it, without the
+    per-client rate limit (a burst of webhooks from one container is not abuse)."""
+    host = inputs.domain or "$host"
+    scheme = "https" if inputs.tls else "$scheme"
+    return [
+        f"listen {port};",
+        "server_name _;",
+        "",
+        *_probe_locations(inputs),
+        "location ^~ /metrics {",
+        "    return 404;",
+        "}",
+        "location / {",
+        # proxy_set_header in a location replaces the http level's set: all four again.
+        f"    proxy_set_header Host {host};",
+        "    proxy_set_header X-Real-IP $remote_addr;",
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        f"    proxy_set_header X-Forwarded-Proto {scheme};",
         "    proxy_pass http://api;",
         "}",
     ]
@@ -165,6 +213,8 @@ def render_nginx_conf(inputs: NginxInputs) -> str:
             *_app_locations(inputs),
         ]
         servers += ["", *_block("server", https_server)]
+    if inputs.internal_port is not None:
+        servers += ["", *_block("server", _internal_server(inputs, inputs.internal_port))]
 
     # max_fails=0: a replica is never "disabled" for a while after an error; otherwise, during a
     # rolling update, the restarted replica can still be disabled when the next one stops and

@@ -53,7 +53,7 @@ from infra.render.observability.logs import LogInputs, log_services
 from infra.render.observability.metrics import WORKER_METRICS_PORT
 from infra.render.observability.render import MonitoringInputs
 from infra.settings import ConfigError, Settings
-from infra.settings.extras import Accessory
+from infra.settings.extras import API_URL_ENV, Accessory
 from infra.settings.service import Argv
 
 # renovate: datasource=docker depName=nginx
@@ -105,6 +105,9 @@ def accessory_env_file(name: str) -> str:
 NGINX_CONF = "nginx/nginx.conf"
 NGINX_UPSTREAM_DIR = ("nginx/upstream", "/etc/nginx/upstream")  # host (release-relative), container
 API_UPSTREAM_FILE = f"{NGINX_UPSTREAM_DIR[1]}/api.conf"  # written by deploy/rollout.sh
+# nginx's listener for accessories that call the API (`callsApi`): on the compose network only, never published.
+INTERNAL_API_PORT = 8088
+ACCESSORY_API_URL = f"http://nginx:{INTERNAL_API_PORT}"
 TLS_DIR = "tls"  # fullchain.pem / privkey.pem: self-signed at first boot, then Let's Encrypt
 ACME_WEBROOT = "acme"  # HTTP-01 challenges served by nginx, written by certbot on the host
 
@@ -295,8 +298,20 @@ def edge_inputs(settings: Settings, **target: Any) -> NginxInputs:
         accessories=public_routes(settings),
         health_paths=(settings.health.liveness, settings.health.readiness),
         proxy_timeout_s=settings.request_timeout_s,
+        accessory_csp=accessory_csp(settings),
+        internal_port=internal_api_port(settings),
         **target,
     )
+
+
+def internal_api_port(settings: Settings) -> int | None:
+    """nginx's internal listener (NginxInputs.internal_port): only when an accessory calls the API."""
+    return INTERNAL_API_PORT if any(a.calls_api for a in settings.accessories) else None
+
+
+def accessory_csp(settings: Settings) -> tuple[tuple[str, str | None], ...]:
+    """(name, Content-Security-Policy or None = the accessory's own) for each public accessory."""
+    return tuple((a.name, None if a.passes_csp else a.csp) for a in settings.accessories if a.public)
 
 
 def _http_probe(port: int, path: str) -> Healthcheck:
@@ -436,7 +451,7 @@ def accessory_container(accessory: Accessory) -> ContainerSpec:
         name=accessory.name,
         image=accessory.image,
         command=accessory.command,
-        environment=dict(accessory.env),
+        environment={**accessory.env, **({API_URL_ENV: ACCESSORY_API_URL} if accessory.calls_api else {})},
         env_file=(accessory_env_file(accessory.name),) if accessory.secret_env else (),
         volumes=tuple(
             Volume(f"{accessory.name}-{v.name}", v.path, read_only=False, named=True) for v in accessory.volumes

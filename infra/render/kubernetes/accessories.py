@@ -2,6 +2,7 @@
 
     api, workers ──port──> <name> Service ──> <name> Deployment (no volumes) | StatefulSet (a PVC per volume)
     gateway ──/<name>/──> <name> Service      only when `public` (the HTTPRoute is in edge.py)
+    <name> ──8000──> ai-service-api Service   only when `callsApi` (AI_SERVICE_API_URL; network.py lets it)
 
 Nothing here reads the service's image, config or Secrets, so a service release leaves the
 accessory's objects, and so its pods, untouched. `secretEnv` goes into the accessory's own
@@ -21,7 +22,8 @@ from infra.render.kubernetes.workloads import (
     selector,
     service_account,
 )
-from infra.settings.extras import Accessory
+from infra.render.observability.metrics import API_PORT
+from infra.settings.extras import API_URL_ENV, Accessory
 
 COMPONENT = "accessory"
 UID = 10002  # forced high uid (the restricted PSS needs non-root; images often say USER root or a name)
@@ -44,6 +46,16 @@ def url(accessory: Accessory, namespace: str) -> str:
     return f"http://{accessory.name}.{namespace}.svc.cluster.local:{accessory.port}"
 
 
+def api_host(namespace: str) -> str:
+    """The API's ClusterIP Service name (the API accepts it as an internal host when an accessory calls it)."""
+    return f"ai-service-api.{namespace}.svc.cluster.local"
+
+
+def api_url(namespace: str, api_port: int = API_PORT) -> str:
+    """What an accessory with `callsApi` gets as AI_SERVICE_API_URL: the API's ClusterIP Service."""
+    return f"http://{api_host(namespace)}:{api_port}"
+
+
 def _tcp_probe(period: int, failures: int) -> dict:
     return {
         "tcpSocket": {"port": PORT_NAME},
@@ -53,7 +65,7 @@ def _tcp_probe(period: int, failures: int) -> dict:
     }
 
 
-def container(accessory: Accessory) -> dict:
+def container(accessory: Accessory, namespace: str, api_port: int = API_PORT) -> dict:
     pinned_by_digest = "@sha256:" in accessory.image
     out: dict[str, Any] = {
         "name": accessory.name,
@@ -63,8 +75,9 @@ def container(accessory: Accessory) -> dict:
     }
     if accessory.command:
         out["args"] = list(accessory.command)  # the image's ENTRYPOINT stays
-    if accessory.env:
-        out["env"] = [{"name": k, "value": v} for k, v in sorted(accessory.env.items())]
+    env = {**accessory.env, **({API_URL_ENV: api_url(namespace, api_port)} if accessory.calls_api else {})}
+    if env:
+        out["env"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
     if accessory.secret_env:
         out["envFrom"] = [{"secretRef": {"name": secret_name(accessory)}}]
     if accessory.port:
@@ -82,7 +95,7 @@ def container(accessory: Accessory) -> dict:
     return out
 
 
-def _pod(accessory: Accessory) -> dict:
+def _pod(accessory: Accessory, namespace: str, api_port: int) -> dict:
     return {
         "metadata": {"labels": labels(COMPONENT, accessory.name)},
         "spec": {
@@ -98,7 +111,7 @@ def _pod(accessory: Accessory) -> dict:
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "terminationGracePeriodSeconds": 30,
-            "containers": [container(accessory)],
+            "containers": [container(accessory, namespace, api_port)],
         },
     }
 
@@ -109,13 +122,13 @@ def _skips(accessory: Accessory) -> dict:
     return {f"checkov.io/skip{i}": reason for i, reason in enumerate(reasons, 1)}
 
 
-def workload(accessory: Accessory, namespace: str) -> dict:
+def workload(accessory: Accessory, namespace: str, api_port: int = API_PORT) -> dict:
     """One replica: a third-party container is rarely safe to run twice (and a ReadWriteOnce volume cannot)."""
     meta = metadata(accessory.name, namespace, COMPONENT, accessory.name, annotations=_skips(accessory))
     spec: dict[str, Any] = {
         "replicas": 1,
         "selector": {"matchLabels": selector(COMPONENT, accessory.name)},
-        "template": _pod(accessory),
+        "template": _pod(accessory, namespace, api_port),
     }
     if not accessory.volumes:
         return {
@@ -155,9 +168,9 @@ def service(accessory: Accessory, namespace: str) -> dict:
     }
 
 
-def objects(accessory: Accessory, namespace: str) -> list[dict]:
+def objects(accessory: Accessory, namespace: str, api_port: int = API_PORT) -> list[dict]:
     """Everything of one accessory except its Secret (the stack creates it from Pulumi secrets)."""
-    objs = [service_account(accessory.name, namespace, COMPONENT), workload(accessory, namespace)]
+    objs = [service_account(accessory.name, namespace, COMPONENT), workload(accessory, namespace, api_port)]
     if accessory.port:
         objs.append(service(accessory, namespace))
     return objs

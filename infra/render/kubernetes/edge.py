@@ -134,7 +134,18 @@ def api_route(spec: EdgeSpec) -> dict:
 
 
 def accessory_route(spec: EdgeSpec, accessory: Accessory) -> dict:
-    """`/<name>/x` reaches the accessory as `/x`: it serves from its own root, unaware of the prefix."""
+    """`/<name>/x` reaches the accessory as `/x`: it serves from its own root, unaware of the prefix.
+    The gateway sets the accessory's Content-Security-Policy (replacing the upstream's) unless `csp: upstream`."""
+    filters: list[dict] = [
+        {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}
+    ]
+    if not accessory.passes_csp:
+        filters.append(
+            {
+                "type": "ResponseHeaderModifier",
+                "responseHeaderModifier": {"set": [{"name": "Content-Security-Policy", "value": accessory.csp}]},
+            }
+        )
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
@@ -145,12 +156,7 @@ def accessory_route(spec: EdgeSpec, accessory: Accessory) -> dict:
             "rules": [
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": f"/{accessory.name}/"}}],
-                    "filters": [
-                        {
-                            "type": "URLRewrite",
-                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
-                        }
-                    ],
+                    "filters": filters,
                     "backendRefs": [{"group": "", "kind": "Service", "name": accessory.name, "port": accessory.port}],
                 }
             ],

@@ -4,6 +4,7 @@
     api, workers, schedules ──6379──> redis         api, workers, migrate, schedules ──> Postgres (5432/25060), HTTPS (443)
     every pod ──53──> cluster DNS                   gateway ──8089──> cert-manager's HTTP-01 solver pods
     api, workers ──port──> each accessory           gateway ──port──> a `public` accessory;  accessories ──> HTTPS (443)
+    an accessory with `callsApi` ──8000──> api      (no other accessory reaches the API)
 
 `port` is the API's (`ai-service:port`, 8000 by default). Bring-your-own Redis drops the redis rules and,
 like a bring-your-own database, opens its URL's port outside.
@@ -77,7 +78,7 @@ def url_port(url: str, default: int) -> int:
         return default
 
 
-def _accessory_policies(ns: str, gateway: dict, accessories: Iterable[Accessory]) -> list[dict]:
+def _accessory_policies(ns: str, gateway: dict, accessories: Iterable[Accessory], api_port: int) -> list[dict]:
     served = [a for a in accessories if a.port]
     out = [
         _policy(
@@ -94,6 +95,26 @@ def _accessory_policies(ns: str, gateway: dict, accessories: Iterable[Accessory]
         out.append(
             _policy(f"accessory-{a.name}-ingress", ns, {"matchLabels": selector(ACCESSORY, a.name)}, ingress=clients)
         )
+    callers = [a for a in accessories if a.calls_api]
+    if callers:
+        from_callers = [{"podSelector": {"matchLabels": selector(ACCESSORY, a.name)}} for a in callers]
+        out.append(
+            _policy(
+                "api-from-accessories",
+                ns,
+                {"matchLabels": selector("api")},
+                ingress=[{"from": from_callers, "ports": _ports(api_port)}],
+            )
+        )
+        out += [
+            _policy(
+                f"accessory-{a.name}-to-api",
+                ns,
+                {"matchLabels": selector(ACCESSORY, a.name)},
+                egress=[{"to": [{"podSelector": {"matchLabels": selector("api")}}], "ports": _ports(api_port)}],
+            )
+            for a in callers
+        ]
     if served:
         out.append(
             _policy(
@@ -173,5 +194,5 @@ def policies(
             {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
             ingress=[{"from": [gateway], "ports": _ports(ACME_SOLVER_PORT)}],
         ),
-        *(_accessory_policies(ns, gateway, accessories) if accessories else []),
+        *(_accessory_policies(ns, gateway, accessories, api_port) if accessories else []),
     ]

@@ -85,6 +85,16 @@ edge_ok() {
   done
 }
 
+# accessory_volumes: the live release's accessory volumes, as ACCESSORY/VOLUME words ("" without any).
+accessory_volumes() {
+  [ -e "$RELEASES/current/release.env" ] || return 0
+  # shellcheck source=/dev/null
+  (. "$RELEASES/current/release.env" && echo "${ACCESSORY_VOLUMES-}")
+}
+
+# volume_dir ACCESSORY VOLUME: where the accessory's named volume lives on the host (compose project ai-service).
+volume_dir() { docker volume inspect -f '{{.Mountpoint}}' "${VOLUME_PREFIX:-ai-service_}$1-$2"; }
+
 # redis_service: the live release's Redis container; "" when it brings its own (redis.url).
 redis_service() {
   [ -e "$RELEASES/current/release.env" ] || { echo redis; return; }
