@@ -198,7 +198,9 @@ def test_a_bad_secret_is_caught_on_the_replica_and_the_rollback_restores_the_old
     wrong = good.replace("@/", "@/typo_", 1)  # a database that does not exist: the replica lives, is not ready
     assert wrong != good
     with MixedLoad(host.edge_url, minimum=500) as load:
-        result = _release(host, IMAGES["b"], {"HEALTH_TIMEOUT": "10"}, DATABASE_URL=wrong)
+        # HEALTH_TIMEOUT: what the bad replica is given (all of it), and what each restored one gets to start
+        # (~4 s on a busy 2-core machine): shorter than the fixture's 30 s to keep the test short, with room.
+        result = _release(host, IMAGES["b"], {"HEALTH_TIMEOUT": "20"}, DATABASE_URL=wrong)
     assert result.returncode != 0
     assert "not ready on its own address" in result.stderr, result.stderr
     assert f"release {good_version} restored" in result.stderr, result.stderr
