@@ -9,7 +9,9 @@ FAST), and runs every scenario of tests/app/test_faults.py plus a worker SIGKILL
     .venv/bin/python bench/faults.py [--only NAME ...]
 
 One line per scenario; exit 1 when any accepted upload was lost, failed, indexed twice or
-left an orphan.
+left an orphan. Then `hung-s3`: search latency percentiles before and while 50 uploads meet a
+hung S3, and how long the refused and the slot-holding uploads took (the test checks these
+against the timeouts; the speed figures are this script's).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def main() -> int:
     import pgserver
     from moto.server import ThreadedMotoServer
 
-    from tests.app.fault_pipeline import SCENARIOS, SLOW_SCENARIOS, Pipeline
+    from tests.app.fault_pipeline import SCENARIOS, SLOW_SCENARIOS, Pipeline, hung_storage
     from tests.fixtures.services import APP_ROLE, Postgres, RedisServer, S3Server, ServiceRunner, free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="ai-service-faults-"))
@@ -54,6 +56,8 @@ def main() -> int:
             audit = scenario(pipeline)
             print(audit.row(), flush=True)
             bad += audit.lost + audit.failed + audit.duplicated + audit.orphaned + audit.unsearchable
+        if not args.only or "hung-s3" in args.only:
+            print("\n".join(hung_storage(pipeline).rows()), flush=True)
         pipeline.close()
     finally:
         runner.close()

@@ -10,6 +10,7 @@ worker), restore it, wait, and audit every upload that got a 2xx:
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -39,12 +40,12 @@ async def one(client, url):
         code = response.status_code
     except httpx.HTTPError:
         code = 0
-    return [code, time.perf_counter() - started]
+    print(json.dumps([code, time.perf_counter() - started]), flush=True)
 
 async def main(url, count):
     limits = httpx.Limits(max_connections=count)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        print(json.dumps(await asyncio.gather(*(one(client, url) for _ in range(count)))))
+        await asyncio.gather(*(one(client, url) for _ in range(count)))
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
@@ -58,6 +59,7 @@ FAST = {
     "RECONCILE_GRACE_SECONDS": "2",
     "PENDING_GRACE_SECONDS": "4",
     "DEPENDENCY_TIMEOUT_SECONDS": "1.5",
+    "UPLOAD_STORAGE_CONCURRENCY": "8",  # the default, spelled out: hung_storage() counts on it
     "EMBEDDING_DIM": "256",
     "LOG_LEVEL": "info",
 }
@@ -158,7 +160,7 @@ class Pipeline:
     def burst_elsewhere(self, count: int) -> subprocess.Popen:
         """`count` concurrent uploads from another process (asyncio, one thread), so the load they put
         on this process (which hosts the proxies and moto) does not slow the dependencies down.
-        Its stdout is a JSON list of [status, seconds]."""
+        Its stdout has one JSON line [status, seconds] per upload, written as each one is answered."""
         return subprocess.Popen(
             [sys.executable, "-c", _BURST, f"{self.api.url}/api/v1/documents", str(count)],
             stdout=subprocess.PIPE,
@@ -334,6 +336,84 @@ def worker_killed(pipeline: Pipeline, count: int = 24) -> Audit:
     pipeline.worker.process.wait()
     pipeline.worker = pipeline.start("worker", pipeline.env, wait=False)
     return pipeline.audit("worker killed mid-backlog", pipeline.new_ids(before), codes)
+
+
+# --- hung storage: what uploads and searches get while S3 accepts connections and never answers ---
+
+
+@dataclass
+class HungStorage:
+    uploads: int
+    concurrency: int  # UPLOAD_STORAGE_CONCURRENCY: uploads that may hold a storage slot
+    before: list[tuple[int, float]]  # searches (status, seconds) with S3 answering
+    during: list[tuple[int, float]]  # searches while the slot holders wait on the hung S3
+    answers: list[tuple[int, float]]  # the uploads (status, seconds), in the order they were answered
+
+    @property
+    def refused(self) -> list[tuple[int, float]]:
+        """The first answers: uploads beyond the storage slots, which must not wait for the storage."""
+        return self.answers[: self.uploads - self.concurrency]
+
+    @property
+    def waited(self) -> list[tuple[int, float]]:
+        return self.answers[self.uploads - self.concurrency :]
+
+    def rows(self) -> list[str]:
+        def ms(samples: list[tuple[int, float]], q: float) -> float:  # q=1.0: the slowest
+            ordered = sorted(seconds for _, seconds in samples)
+            return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+        rows = [
+            f"search p{round(q * 100)} {ms(self.before, q):.1f} ms before, {ms(self.during, q):.1f} ms with "
+            f"{self.uploads} uploads on a hung S3"
+            for q in (0.5, 0.95, 0.99, 1.0)
+        ]
+        refused, waited = [t for _, t in self.refused], [t for _, t in self.waited]
+        rows.append(
+            f"uploads: {len(refused)} answered within {max(refused):.2f} s, the {len(waited)} holding a storage "
+            f"slot in {min(waited):.2f}-{max(waited):.2f} s; statuses {sorted({c for c, _ in self.answers})}"
+        )
+        return rows
+
+
+def search_latencies(pipeline: Pipeline, count: int) -> list[tuple[int, float]]:
+    samples = []
+    with httpx.Client(timeout=30) as client:
+        for i in range(count):
+            started = time.perf_counter()
+            response = client.get(f"{pipeline.api.url}/api/v1/search", params={"q": f"pumps valves {i}"})
+            samples.append((response.status_code, time.perf_counter() - started))
+    return samples
+
+
+def hung_storage(pipeline: Pipeline, uploads: int = 50, searches: int = 150) -> HungStorage:
+    """S3 frozen; `uploads` concurrent uploads from another process; once all but the slot holders
+    are answered, `searches` searches one after another while the holders still wait on S3."""
+    concurrency = int(pipeline.env["UPLOAD_STORAGE_CONCURRENCY"])
+    search_latencies(pipeline, 20)  # warm
+    before = search_latencies(pipeline, searches)
+    pipeline.proxies["s3"].freeze()
+    burst = pipeline.burst_elsewhere(uploads)
+    assert burst.stdout is not None
+    try:
+
+        def answer() -> tuple[int, float]:
+            line = burst.stdout.readline()
+            assert line, f"the upload burst ended early (exit {burst.wait()})"
+            code, seconds = json.loads(line)
+            return code, seconds
+
+        answers = [answer() for _ in range(uploads - concurrency)]
+        during = search_latencies(pipeline, searches)
+        answers += [answer() for _ in range(concurrency)]
+        burst.wait(timeout=60)
+    finally:
+        pipeline.proxies["s3"].restore()
+        if burst.poll() is None:
+            burst.kill()
+            burst.wait()
+        burst.stdout.close()
+    return HungStorage(uploads, concurrency, before, during, answers)
 
 
 SCENARIOS: list[tuple[str, Callable[[Pipeline], Audit]]] = [

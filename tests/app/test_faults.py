@@ -10,8 +10,10 @@ import time
 import httpx
 import psycopg
 import pytest
+from ai_service.settings import Settings
+from ai_service.storage import Storage
 
-from tests.app.fault_pipeline import SCENARIOS, Pipeline, document_text
+from tests.app.fault_pipeline import SCENARIOS, Pipeline, document_text, hung_storage
 from tests.fixtures.services import ServiceRunner, wait_until
 
 pytestmark = pytest.mark.system
@@ -39,51 +41,45 @@ def test_every_accepted_upload_is_indexed_once(pipeline, scenario):
     assert audit.orphaned == 0, audit.row()
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+# botocore waits this long for "100 Continue" before it sends a PutObject body anyway (awsrequest.py).
+EXPECT_100_WAIT = 1.0
 
 
-def _search_latencies(pipeline, count: int = 150) -> list[float]:
-    latencies = []
-    with httpx.Client() as client:
-        for i in range(count):
-            started = time.perf_counter()
-            response = client.get(f"{pipeline.api.url}/api/v1/search", params={"q": f"pumps valves {i}"})
-            latencies.append(time.perf_counter() - started)
-            assert response.status_code == 200
-    return latencies
+def _hung_put_seconds(pipeline) -> tuple[float, float]:
+    """(shortest, longest) one PutObject may take against the frozen proxy, from the API's own S3 client
+    config. Each attempt waits for "100 Continue", then for the read timeout (the proxy accepts
+    connections at once, so connecting costs nothing here); between attempts, a retry delay under 1 s.
+    An upload that went to the hung storage cannot answer before one attempt is over."""
+    settings = Settings(
+        dependency_timeout_seconds=float(pipeline.env["DEPENDENCY_TIMEOUT_SECONDS"]),
+        s3_bucket=pipeline.env["S3_BUCKET"],
+        s3_endpoint_url=pipeline.env["S3_ENDPOINT_URL"],
+    )
+    config = Storage(settings).client.meta.config
+    attempt = EXPECT_100_WAIT + config.read_timeout
+    attempts = config.retries["total_max_attempts"]
+    return attempt, attempts * attempt + (attempts - 1) * 1.0
 
 
 def test_hung_storage_fails_uploads_fast_and_search_keeps_its_latency(pipeline):
-    _search_latencies(pipeline, 20)  # warm
-    before = _search_latencies(pipeline)
-    pipeline.proxies["s3"].freeze()
-    try:
-        started = time.perf_counter()
-        burst = pipeline.burst_elsewhere(50)
-        time.sleep(1.0)  # the burst has arrived: what is left is uploads waiting on the hung storage
-        during = _search_latencies(pipeline)
-        results = json.loads(burst.communicate(timeout=60)[0])
-        elapsed = time.perf_counter() - started
-    finally:
-        pipeline.proxies["s3"].restore()
-    codes = [code for code, _ in results]
-    for q in (0.5, 0.95, 0.99):
-        print(
-            f"search p{round(q * 100)} {_percentile(before, q) * 1000:.1f} ms before, "
-            f"{_percentile(during, q) * 1000:.1f} ms with 50 uploads on a hung S3"
-        )
-    assert set(codes) == {503}, (codes, pipeline.errors[-5:])
-    # DEPENDENCY_TIMEOUT_SECONDS=1.5: the UPLOAD_STORAGE_CONCURRENCY (8) uploads holding a slot wait for
-    # two attempts of connect + 100-continue + read; the other 42 are refused at once.
-    waits = sorted(seconds for _, seconds in results)
-    assert waits[-9] < 2, waits
-    assert waits[-1] < 12, waits
-    assert elapsed < 15
-    # p95, not p99: on a shared 2-core runner a single scheduling stall of the API process is the p99 of
-    # 150 samples, hang or no hang. (Both are printed; bench/faults.py and app/README.md quote them.)
-    assert _percentile(during, 0.95) <= 2 * _percentile(before, 0.95) + 0.01
+    """Checked against the behaviour's own scale, not this machine's speed: whatever waits on the hung
+    storage takes at least one storage call's timeout. (bench/faults.py prints the latencies.)"""
+    hung = hung_storage(pipeline)
+    print("\n" + "\n".join(hung.rows()))
+    timeout = float(pipeline.env["DEPENDENCY_TIMEOUT_SECONDS"])
+    one_attempt, whole_put = _hung_put_seconds(pipeline)
+    assert {code for code, _ in hung.answers} == {503}, (hung.answers, pipeline.errors[-5:])
+    # Beyond the UPLOAD_STORAGE_CONCURRENCY slots, uploads are refused without waiting on the storage:
+    # sooner than a single storage call could have timed out.
+    assert all(seconds < one_attempt for _, seconds in hung.refused), (one_attempt, hung.rows())
+    # The slot holders did wait on it (so the searches below ran while the hang held every slot), for no
+    # longer than their PutObject may take plus what a refusal may take (the request's own steps).
+    bound = whole_put + one_attempt
+    assert all(one_attempt <= seconds < bound for _, seconds in hung.waited), (bound, hung.rows())
+    # Search never waits on the storage: every one answers, each sooner than DEPENDENCY_TIMEOUT_SECONDS
+    # (one blocked behind the slot holders would wait for them, seconds).
+    assert {code for code, _ in hung.before + hung.during} == {200}
+    assert all(seconds < timeout for _, seconds in hung.during), hung.rows()
     # What the refused uploads left (pending rows; objects if a put landed) is cleaned up.
     wait_until(lambda: pipeline.orphans() == 0 and _pending(pipeline) == 0, timeout=20, what="pending uploads cleaned")
 
@@ -95,9 +91,9 @@ def _pending(pipeline) -> int:
 
 def test_delete_during_storage_outage_keeps_the_document_then_completes(pipeline):
     with httpx.Client() as client:
-        wait_until(lambda: pipeline.upload(client) == 202, timeout=10, what="an accepted upload")
+        wait_until(lambda: pipeline.upload(client) == 202, timeout=30, what="an accepted upload")
     document_id, token = list(pipeline.accepted.items())[-1]
-    pipeline.wait_settled([document_id], 20)
+    pipeline.wait_settled([document_id], 60)
     url = f"{pipeline.api.url}/api/v1/documents/{document_id}"
     key = f"documents/{document_id}"
 
@@ -144,7 +140,7 @@ def test_driver_errors_never_carry_document_text(pipeline):
         )
         assert response.status_code == 202
         document_id = response.json()["id"]
-        pipeline.wait_settled([document_id], 30)
+        pipeline.wait_settled([document_id], 60)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("DROP TRIGGER refuse_canary ON chunks")

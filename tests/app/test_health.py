@@ -5,9 +5,12 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.fixtures.services import wait_until
 
 pytestmark = pytest.mark.system
 
@@ -42,15 +45,27 @@ def test_readiness_follows_redis_outage_liveness_does_not(service_env, start_api
     assert 'ai_service_dependency_up{dependency="redis"} 1.0' in httpx.get(f"{api.url}/metrics").text
 
 
+def _unread_bytes(port: int) -> int | None:
+    """What the server listening on `port` has not read yet from its one open connection (/proc/net/tcp
+    rx_queue); None while there is no such connection."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # ESTABLISHED, server side
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
 def test_sigterm_drains_the_request_in_flight(service_env, start_api):
     api = start_api(service_env(INLINE_JOBS="true"))
     first_chunk_sent = threading.Event()
+    stopping = threading.Event()
 
     def slow_body():
         yield b'--bb\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\n'
         first_chunk_sent.set()
+        stopping.wait(timeout=60)  # the rest of the body is still to come when the server is told to stop
         for _ in range(10):
-            time.sleep(0.1)  # the client is still sending when the server is told to stop
+            time.sleep(0.1)
             yield b"words arriving slowly "
         yield b"\r\n--bb--\r\n"
 
@@ -66,9 +81,11 @@ def test_sigterm_drains_the_request_in_flight(service_env, start_api):
 
     client = threading.Thread(target=upload)
     client.start()
-    assert first_chunk_sent.wait(timeout=10)
-    time.sleep(0.2)  # let the server start reading the request
+    assert first_chunk_sent.wait(timeout=30)
+    # The server has read the headers and the first chunk (so the request is in flight), however busy the machine.
+    wait_until(lambda: _unread_bytes(api.port) == 0, timeout=30, what="the server to read the request")
     api.process.send_signal(signal.SIGTERM)
+    stopping.set()
     client.join(timeout=30)
     assert result["response"].status_code == 202
     assert result["response"].json()["status"] == "indexed"

@@ -68,7 +68,7 @@ def test_scheduler_process_heartbeats_and_stops_on_sigterm(tmp_path):
         wait_until(heartbeat.exists, timeout=30, what="scheduler heartbeat")
         assert time.time() - float(heartbeat.read_text()) < 60
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0
     finally:
         process.kill()
     events = [json.loads(line)["event"] for line in process.stdout.read().splitlines() if line.startswith("{")]

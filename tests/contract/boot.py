@@ -34,6 +34,7 @@ from tests.contract.dependencies import POSTGRES_SCHEMES, REDIS_SCHEMES, Postgre
 from tests.contract.platform import IMAGE_ENV, SecretStore, Workload, workloads
 from tests.fixtures.services import AI_SERVICE, free_port, wait_until
 from tests.support.lambda_sandbox import LambdaSandbox, api_gateway_event
+from tests.support.processes import signal_child_group
 from tests.support.tools import require_tool
 
 MIGRATE_HANDLER = "lambda:ai_service.lambda_migrate.handler"
@@ -94,11 +95,11 @@ class Running:
         if self.sandbox is not None:
             self.sandbox.close()
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            signal_child_group(self.process, signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                signal_child_group(self.process, signal.SIGKILL)
                 self.process.wait()
 
 

@@ -153,7 +153,7 @@ class TargetDependencies:
                 sock.settimeout(0.2)
                 return sock.connect_ex(("127.0.0.1", self.redis_port)) == 0
 
-        wait_until(up, timeout=10, what="redis-server")
+        wait_until(up, timeout=30, what="redis-server")
 
     def stop(self) -> None:
         """Stops Redis; the Postgres server is the pool's (stopped at the end of the session)."""

@@ -12,7 +12,10 @@ What Docker does that the scripts rely on, done the same way here:
 - `compose exec -T nginx …` runs on the host with the nginx container's process table: `/proc`
   in the command is a directory holding only the nginx master and its workers.
 Everything else (workers, Redis, monitoring containers, pulls) is reported healthy and not run.
-State lives under $FAKE_STATE; $FAKE_LOG gets one line per call.
+State lives under $FAKE_STATE; $FAKE_LOG gets one line per call. A container's process is kept as
+a pid plus its start time (tests/support/processes.py), and nginx's pid file is believed only for a
+live nginx master running this test's conf: PIDs wrap during the suite, and a stale pid must never
+get a signal meant for a container (nor SIGHUP from `nginx -s reload`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.processes import ProcessRecord, nginx_master
+
 STATE = Path(os.environ["FAKE_STATE"])
 AI_SERVICE = os.environ["FAKE_AI_SERVICE"]
 
@@ -43,15 +48,12 @@ def _save(name: str, data: dict) -> None:
     (STATE / "containers" / f"{name}.json").write_text(json.dumps(data))
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
-    return state not in ("Z", "X")
+def _process(name: str) -> ProcessRecord | None:
+    return ProcessRecord.from_json(_load(name))
+
+
+def _alive(process: ProcessRecord | None) -> bool:
+    return process is not None and process.alive()
 
 
 def _new_address() -> str:
@@ -92,15 +94,14 @@ def _grace(project: Path, service: str) -> float:
 
 
 def _stop(name: str, grace: float) -> None:
-    pid = _load(name).get("pid")
-    if not _alive(pid):
+    process = _process(name)
+    if process is None or not process.alive() or not process.signal_group(signal.SIGTERM):
         return
-    os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while _alive(pid) and time.monotonic() < deadline:
+    while _alive(process) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
-        os.killpg(pid, signal.SIGKILL)
+    if _alive(process):
+        process.signal_group(signal.SIGKILL)
 
 
 def _start_api(project: Path, name: str) -> None:
@@ -109,12 +110,13 @@ def _start_api(project: Path, name: str) -> None:
     env["BIND_HOST"] = address
     log = open(STATE / f"{name}-{address}.log", "w")  # noqa: SIM115 - the child keeps it
     process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    _save(name, {"pid": process.pid, "address": address, "port": int(env.get("PORT", "8000"))})
+    record = ProcessRecord.of(process.pid)  # our child, not reaped: the pid is certainly its own
+    _save(name, {**record.to_json(), "address": address, "port": int(env.get("PORT", "8000"))})
 
 
-def _nginx_pid() -> int | None:
-    pid_file = Path(os.environ["FAKE_NGINX_PID"])
-    return int(pid_file.read_text()) if pid_file.exists() else None
+def _nginx_master() -> ProcessRecord | None:
+    """This test's nginx master, or None (no pid file, or it names a process that is not that master)."""
+    return nginx_master(Path(os.environ["FAKE_NGINX_PID"]), Path(os.environ["FAKE_NGINX_CONF"]))
 
 
 def _nginx(*args: str) -> int:
@@ -124,7 +126,27 @@ def _nginx(*args: str) -> int:
 
 
 def _ensure_nginx() -> int:
-    return 0 if _alive(_nginx_pid()) else _nginx()
+    if _nginx_master() is not None:
+        return 0
+    code = _nginx()
+    # The daemon writes its pid file after the command returns: wait for it, so that what follows
+    # (health, reload, the process view) sees the master.
+    deadline = time.monotonic() + 30
+    while code == 0 and _nginx_master() is None:
+        if time.monotonic() > deadline:
+            print("nginx started but its pid file names no master running our conf", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    return code
+
+
+def _nginx_reload() -> int:
+    """`nginx -s reload` signals the pid in the pid file: only when that is our running master.
+    Otherwise fail as `docker compose exec` into a stopped container does."""
+    if _nginx_master() is None:
+        print('service "nginx" is not running', file=sys.stderr)
+        return 1
+    return _nginx("-s", "reload")
 
 
 def _nginx_view() -> Path:
@@ -132,19 +154,19 @@ def _nginx_view() -> Path:
     view = STATE / "nginx-proc"
     shutil.rmtree(view, ignore_errors=True)
     view.mkdir()
-    master = _nginx_pid()
-    if _alive(master):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        for pid in [str(master), *children]:
+    master = _nginx_master()
+    if master is not None:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+        for pid in [str(master.pid), *children]:
             (view / pid).symlink_to(f"/proc/{pid}")
     return view
 
 
 def _health(name: str) -> str:
     if not name.startswith("api-"):
-        return "healthy" if name != "nginx" or _alive(_nginx_pid()) else "exited"
+        return "healthy" if name != "nginx" or _nginx_master() is not None else "exited"
     state = _load(name)
-    if not _alive(state.get("pid")):
+    if not _alive(_process(name)):
         return "unhealthy"
     try:
         url = f"http://{state['address']}:{state['port']}/health"
@@ -184,7 +206,7 @@ def compose(project: Path, sub: list[str]) -> int:
                     return 1
                 _save("migrate", {"done": True})
             for name in _compose(project)["services"]:
-                if name.startswith("api-") and not _alive(_load(name).get("pid")):
+                if name.startswith("api-") and not _alive(_process(name)):
                     _start_api(project, name)
             return _ensure_nginx()
         for name in services:
@@ -201,7 +223,7 @@ def compose(project: Path, sub: list[str]) -> int:
     if sub[:3] == ["exec", "-T", "nginx"]:
         command = sub[3:]
         if command[:3] == ["nginx", "-s", "reload"]:
-            return _nginx("-s", "reload")
+            return _nginx_reload()
         if command[:2] == ["sh", "-c"]:
             script = command[2].replace("/proc/", f"{_nginx_view()}/")
             return subprocess.run(["sh", "-c", script, *command[3:]]).returncode
@@ -217,7 +239,7 @@ def main(args: list[str]) -> int:
         template, name = args[2], args[-1]
         if "IPAddress" in template:
             state = _load(name)
-            print(state["address"] if _alive(state.get("pid")) else "")
+            print(state["address"] if _alive(_process(name)) else "")
         elif "Health" in template:
             print(_health(name))
         return 0

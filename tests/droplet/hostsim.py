@@ -51,7 +51,10 @@ class Host:
         fake_bin = root / "fake-bin"
         fake_bin.mkdir()
         if processes:
-            (fake_bin / "docker").write_text(f'#!/bin/sh\nexec {sys.executable} {HERE / "docker_procs.py"} "$@"\n')
+            # PYTHONPATH: docker_procs.py imports tests.support (the ai-service processes it starts get their own env)
+            (fake_bin / "docker").write_text(
+                f'#!/bin/sh\nexec env PYTHONPATH={HERE.parents[1]} {sys.executable} {HERE / "docker_procs.py"} "$@"\n'
+            )
             (fake_bin / "docker").chmod(0o755)
         else:
             (fake_bin / "docker").symlink_to(HERE / "fake_docker.sh")

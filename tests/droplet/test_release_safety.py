@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -25,6 +26,7 @@ from infra.render.dockerhost.nginx import NginxInputs, render_nginx_conf
 from infra.settings import Settings
 from tests.droplet.hostsim import IMAGES, Host
 from tests.fixtures.services import AI_SERVICE, free_port
+from tests.support.processes import ProcessRecord, nginx_master
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.system
@@ -91,11 +93,15 @@ def host(tmp_path, redis_server, postgres, s3_server):
     host.edge_url = f"http://127.0.0.1:{port}"
     host.state = state
     yield host
+    # Only processes still provably ours: a replica that exited long ago may have left its pid (and
+    # nginx its pid file) to an unrelated process by now.
     for path in (state / "containers").glob("*.json"):
-        pid = json.loads(path.read_text()).get("pid")
-        if pid:
-            subprocess.run(["kill", "-KILL", f"-{pid}"], capture_output=True)
-    subprocess.run([nginx, "-p", str(edge), "-c", str(edge / "nginx.conf"), "-s", "quit"], capture_output=True)
+        record = ProcessRecord.from_json(json.loads(path.read_text()))
+        if record is not None:
+            record.signal_group(signal.SIGKILL)
+    master = nginx_master(edge / "nginx.pid", edge / "nginx.conf")
+    if master is not None:
+        master.signal(signal.SIGQUIT)  # what `nginx -s quit` sends
 
 
 def _addresses(host: Host) -> dict[str, str]:
@@ -192,7 +198,9 @@ def test_a_bad_secret_is_caught_on_the_replica_and_the_rollback_restores_the_old
     wrong = good.replace("@/", "@/typo_", 1)  # a database that does not exist: the replica lives, is not ready
     assert wrong != good
     with MixedLoad(host.edge_url, minimum=500) as load:
-        result = _release(host, IMAGES["b"], {"HEALTH_TIMEOUT": "10"}, DATABASE_URL=wrong)
+        # HEALTH_TIMEOUT: what the bad replica is given (all of it), and what each restored one gets to start
+        # (~4 s on a busy 2-core machine): shorter than the fixture's 30 s to keep the test short, with room.
+        result = _release(host, IMAGES["b"], {"HEALTH_TIMEOUT": "20"}, DATABASE_URL=wrong)
     assert result.returncode != 0
     assert "not ready on its own address" in result.stderr, result.stderr
     assert f"release {good_version} restored" in result.stderr, result.stderr
