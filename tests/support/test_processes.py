@@ -105,7 +105,8 @@ def test_a_stale_nginx_pid_file_is_not_believed(bystander, tmp_path):
     )
     try:
         cmdline = Path(f"/proc/{other.pid}/cmdline")
-        wait_until(lambda: b"master process" in cmdline.read_bytes(), timeout=10, what="bash to exec")
+        # Before the exec, bash's own command line holds the same words: wait for the exec'd argv[0].
+        wait_until(lambda: cmdline.read_bytes().startswith(b"nginx: master process"), timeout=10, what="bash to exec")
         pid_file.write_text(f"{other.pid}\n")
         assert nginx_master(pid_file, conf) is None
         assert nginx_master(pid_file, tmp_path / "other.conf") is not None
