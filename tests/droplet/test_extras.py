@@ -19,6 +19,7 @@ from infra.settings import ConfigError
 from infra.settings.extras import DEFAULT_SCHEDULES
 from infra.tooling.values import Secret, masked, unwrapped
 from tests.fixtures.plan import plan_with
+from tests.support.tls import self_signed
 
 TOKEN = "SENTINEL-gateway-token-3e8b"
 BYO_DATABASE = "postgresql://app:SENTINEL-db-pw-61af@db.example.net:25060/app?sslmode=require"
@@ -204,7 +205,6 @@ def test_bring_your_own_redis_removes_the_container_and_its_backup(byo):
 def test_internal_listener_presents_webhooks_as_the_https_site(plan_stack, tmp_path):
     """Behind TLS the service redirects plain HTTP and refuses other Hosts: the internal listener sends the domain
     and `https`, so an accessory's call is served like a browser's (real nginx, self-signed certificate)."""
-    from tests.droplet.test_rendered import self_signed
     from tests.fixtures.services import free_port
     from tests.local.test_edge import _App, _nginx, _serve
 

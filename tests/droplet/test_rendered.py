@@ -14,6 +14,7 @@ from infra.render.dockerhost.cloud_init import ALLOWED_KEYS, USER_DATA_LIMIT
 from infra.tooling.plan.render import write_artifacts
 from infra.tooling.values import Secret, unwrapped
 from tests.fixtures.own_app import OWN_APP
+from tests.support.tls import self_signed
 from tests.support.tools import require_tool
 
 SECRET_ENV_FILES = (
@@ -148,32 +149,6 @@ def test_nginx_conf_passes_nginx_t(variant, request, tmp_path):
     assert ("location ^~ /helpdesk/" in text) == (variant == "rendered_extras")
     result = _nginx_test(text, tmp_path)
     assert result.returncode == 0, result.stderr
-
-
-def self_signed(directory: Path, name: str) -> None:
-    """privkey.pem and fullchain.pem for `name` in `directory`, as the host writes them at first boot."""
-    openssl = require_tool("openssl", "apt-get install -y openssl")
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            f"/CN={name}",
-            "-keyout",
-            str(directory / "privkey.pem"),
-            "-out",
-            str(directory / "fullchain.pem"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 def test_tls_nginx_conf_passes_nginx_t_with_a_self_signed_certificate(rendered_tls, rendered, tmp_path):

@@ -24,6 +24,7 @@ from infra.render.dockerhost import topology
 from infra.render.dockerhost.nginx import SECURITY_HEADERS, NginxInputs, render_nginx_conf
 from infra.settings import Settings
 from tests.fixtures.services import ServiceRunner, build_service_env, free_port, wait_until
+from tests.support.tls import self_signed
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.system
@@ -108,28 +109,7 @@ def _status(edge: Edge, document_id: str) -> str:
 
 
 def test_tls_edge_redirects_to_https_and_serves_it(edge, tmp_path):
-    openssl = require_tool("openssl", "apt-get install -y openssl")
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=api.example.com",
-            "-keyout",
-            str(tmp_path / "privkey.pem"),
-            "-out",
-            str(tmp_path / "fullchain.pem"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    self_signed(tmp_path, "api.example.com")
     http_port, https_port = free_port(), free_port()
     # nginx workers run as nobody when the tests run as root: the webroot must be outside pytest's 0700 dirs.
     acme = Path(tempfile.mkdtemp(prefix="ai-service-acme-"))
