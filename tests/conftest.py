@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.plan",
     "tests.fixtures.services",
+    "tests.support.ordering",
 ]
