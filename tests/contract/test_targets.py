@@ -71,8 +71,6 @@ CASES = [
 ]
 
 
-# Until the serverless stack plans a migrate function (ai_service.lambda_migrate.handler, invoked by
-# `pulumi up`), nothing creates its schema; strict, so this mark must go when the function lands.
 @pytest.mark.parametrize(
     ("stack", "reader"),
     [pytest.param(stack, reader, id=reader) for stack, reader in CASES],

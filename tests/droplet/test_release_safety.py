@@ -42,6 +42,9 @@ SETTINGS = Settings(
 MIN_REQUESTS = 2_000  # by clients that open a connection per request
 KEEPALIVE_REQUESTS = 500  # by clients that reuse idle keep-alive connections, alongside
 CONCURRENCY = 4  # per client kind
+# Requests per second of the loads that only need to be present for as long as a release runs (the
+# keep-alive clients, the load during a rollback): unpaced they would take the CPU the release needs.
+PACED_RATE = 40
 
 
 @pytest.fixture
@@ -128,8 +131,9 @@ class MixedLoad:
     are counted apart from failed responses.
     """
 
-    def __init__(self, url: str, *, keepalive: bool = False, minimum: int = MIN_REQUESTS):
+    def __init__(self, url: str, *, keepalive: bool = False, minimum: int = MIN_REQUESTS, rate: float | None = None):
         self.url, self.keepalive, self.minimum = url, keepalive, minimum
+        self.pause = CONCURRENCY / rate if rate else 0.0  # seconds each of the CONCURRENCY clients waits
         self.total, self.failures, self.disconnects = 0, [], []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()))
@@ -156,6 +160,8 @@ class MixedLoad:
         while not (self._stop.is_set() and self.total >= self.minimum):
             await self._one(client, i)
             i += CONCURRENCY
+            if self.pause:
+                await asyncio.sleep(self.pause)
 
     async def _run(self) -> None:
         limits = httpx.Limits(
@@ -178,7 +184,10 @@ def test_rolling_update_under_mixed_load_fails_no_request(host):
     first = _release(host, IMAGES["a"])
     assert first.returncode == 0, first.stderr
     before = _addresses(host)
-    with MixedLoad(host.edge_url) as load, MixedLoad(host.edge_url, keepalive=True, minimum=KEEPALIVE_REQUESTS) as kept:
+    with (
+        MixedLoad(host.edge_url) as load,
+        MixedLoad(host.edge_url, keepalive=True, minimum=KEEPALIVE_REQUESTS, rate=PACED_RATE) as kept,
+    ):
         update = _release(host, IMAGES["b"])
     assert update.returncode == 0, update.stderr
     after = _addresses(host)
@@ -203,7 +212,7 @@ def test_a_bad_secret_is_caught_on_the_replica_and_the_rollback_restores_the_old
     good = host.app_secrets["DATABASE_URL"]
     wrong = good.replace("@/", "@/typo_", 1)  # a database that does not exist: the replica lives, is not ready
     assert wrong != good
-    with MixedLoad(host.edge_url, minimum=500) as load:
+    with MixedLoad(host.edge_url, minimum=500, rate=PACED_RATE) as load:
         # HEALTH_TIMEOUT: what the bad replica is given (all of it), and what each restored one gets to start
         # (~4 s on a busy 2-core machine): shorter than the fixture's 30 s to keep the test short, with room.
         result = _release(host, IMAGES["b"], {"HEALTH_TIMEOUT": "20"}, DATABASE_URL=wrong)

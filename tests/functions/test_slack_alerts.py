@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from types import SimpleNamespace
 
 import boto3
@@ -119,7 +120,8 @@ def aws_secret(s3_server, monkeypatch):
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        arn = client.create_secret(Name=f"slack-{id(url)}", SecretString=url)["ARN"]
+        # The moto server is shared by the session: a fresh name per call (id() of a freed URL is reused).
+        arn = client.create_secret(Name=f"slack-{uuid.uuid4().hex}", SecretString=url)["ARN"]
         monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", s3_server.endpoint)
         monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
