@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-DURATIONS = Path(__file__).resolve().parents[1] / "durations.json"
+DURATIONS = Path("tests/durations.json")  # under the rootdir
 
 
 def longest_first(nodeids: list[str], seconds: dict[str, float]) -> list[int]:
@@ -29,18 +29,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--store-durations",
         action="store_true",
-        help=f"write the seconds each test file took to {DURATIONS.name} (the order of the next runs)",
+        help=f"write the seconds each test file took to {DURATIONS} (the order of the next runs)",
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    table = config.rootpath / DURATIONS
+    seconds = json.loads(table.read_text()) if table.exists() else {}
     order = longest_first([item.nodeid for item in items], seconds)
     items[:] = [items[i] for i in order]
 
 
 class _DurationRecorder:
-    def __init__(self) -> None:
+    def __init__(self, table: Path) -> None:
+        self.table = table
         self.seconds: dict[str, float] = defaultdict(float)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -49,11 +51,11 @@ class _DurationRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus != 0:
             return  # a failed or interrupted run is not a measure of the suite
-        table = {path: round(total, 1) for path, total in sorted(self.seconds.items())}
-        DURATIONS.write_text(json.dumps(table, indent=1) + "\n")
+        seconds = {path: round(total, 1) for path, total in sorted(self.seconds.items())}
+        self.table.write_text(json.dumps(seconds, indent=1) + "\n")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Only the process that sees every report records: the xdist controller, or a run without xdist.
     if config.getoption("store_durations") and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(_DurationRecorder(), "store-durations")
+        config.pluginmanager.register(_DurationRecorder(config.rootpath / DURATIONS), "store-durations")
