@@ -11,4 +11,4 @@ if [[ ! -f .tools/logql/node_modules/@grafana/lezer-logql/package.json ]]; then
 fi
 
 # checkov (Kubernetes manifests): its dependency pins clash with the main venv, so it gets its own.
-[[ -x .tools/checkov/bin/checkov ]] || { uv venv -q .tools/checkov && uv pip install -q --compile-bytecode --python .tools/checkov/bin/python checkov==3.2.495; }
+[[ -x .tools/checkov/bin/checkov ]] || { uv venv -q .tools/checkov && uv pip install -q --python .tools/checkov/bin/python checkov==3.2.495; }
