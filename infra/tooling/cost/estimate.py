@@ -55,4 +55,5 @@ def estimate(resources: Iterable[PlannedResource]) -> CostEstimate:
             items.extend(rule.rule(resource, resources) if isinstance(rule, with_context) else rule(resource))
         except Unpriced as exc:
             unpriced.append(f"{resource.type} ({exc})")
-    return CostEstimate(tuple(items), tuple(dict.fromkeys(unpriced)))
+    # Sorted: resources register in whatever order their inputs resolve, and a plan must read the same each run.
+    return CostEstimate(tuple(items), tuple(sorted(set(unpriced))))
