@@ -89,3 +89,28 @@ def test_every_api_process_logs_json(api):
     }
     assert len(started) >= 2, started  # both uvicorn worker processes wrote JSON
     assert any(r["event"] == "request" and r["status"] == 200 for r in records)
+
+
+def test_failures_just_before_a_minute_boundary_still_count_after_it(redis_server, monkeypatch):
+    """The failure budget is a sliding window: three failures at 11:59:59.5 leave none for 12:00:00.5."""
+    import asyncio
+
+    from ai_service import auth
+    from ai_service.settings import Settings
+
+    limiter = auth.RateLimiter(Settings(redis_url=redis_server.url(redis_server.next_db()), auth_failures_per_minute=3))
+    boundary = 60 * 29_000_000.0
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        monkeypatch.setattr(auth.time, "time", lambda: boundary - 0.5)
+        for _ in range(3):
+            await limiter.auth_failed("203.0.113.9")
+        monkeypatch.setattr(auth.time, "time", lambda: boundary + 0.5)
+        just_after = await limiter.auth_allowed("203.0.113.9")
+        monkeypatch.setattr(auth.time, "time", lambda: boundary + 59.5)  # the old minute has all but passed
+        a_minute_later = await limiter.auth_allowed("203.0.113.9")
+        other = await limiter.auth_allowed("203.0.113.10")
+        await limiter.redis.aclose()
+        return just_after, a_minute_later, other
+
+    assert asyncio.run(scenario()) == (False, True, True)

@@ -64,23 +64,31 @@ class RateLimiter:
         self.auth_failures_per_minute = settings.auth_failures_per_minute
 
     @staticmethod
-    def _auth_failure_key(address: str) -> str:
-        return f"ai-service-rl:authfail:{address}:{int(time.time() // 60)}"  # this minute's failures
+    def _auth_failure_key(address: str, minute: int) -> str:
+        return f"ai-service-rl:authfail:{address}:{minute}"
 
     async def auth_allowed(self, address: str) -> bool:
-        """False while `address` has used up its failed-authentication budget (it then gets 429 for any key)."""
+        """False while `address` has used up its failed-authentication budget (it then gets 429 for any key).
+
+        The same sliding window as the request limits: last minute's failures count for the part of it that
+        still overlaps, so failures just before a minute boundary do not start a fresh budget after it."""
+        now = time.time()
+        minute = int(now // 60)
         try:
-            failures = await self.redis.get(self._auth_failure_key(address))
+            current, previous = await self.redis.mget(
+                self._auth_failure_key(address, minute), self._auth_failure_key(address, minute - 1)
+            )
         except Exception as exc:  # noqa: BLE001 - fail open, like the request limits
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return True
-        return int(failures or 0) < self.auth_failures_per_minute
+        overlap = 1 - (now - minute * 60) / 60
+        return int(previous or 0) * overlap + int(current or 0) + 1 <= self.auth_failures_per_minute
 
     async def auth_failed(self, address: str) -> None:
-        key = self._auth_failure_key(address)
+        key = self._auth_failure_key(address, int(time.time() // 60))
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.incr(key).expire(key, 120).execute()
+                await pipe.incr(key).expire(key, 120).execute()  # read again as the previous minute
         except Exception as exc:  # noqa: BLE001 - fail open
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
 
