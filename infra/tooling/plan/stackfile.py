@@ -31,9 +31,13 @@ class StackConfig:
     secret_keys: list[str]
 
 
+# libyaml's parser when PyYAML has it (its wheels do): the same documents, a fifth of the CPU.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=_LOADER) or {}
     except FileNotFoundError:
         raise StackFileError(f"{path}: no such file") from None
     except yaml.YAMLError as exc:
