@@ -11,6 +11,7 @@ holds it equal to the service's command-line parser.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 
@@ -67,6 +68,7 @@ def eventbridge_expression(cron: str) -> str:
     )
 
 
+@functools.cache  # a year of croniter steps per call; plans cost the same few schedules again and again
 def runs_per_month(minute: str, hour: str, day: str, month: str, weekday: str) -> float:
     """Average runs a month of a cron's fields (croniter syntax; EventBridge's `0/15`, `MON-FRI` too)."""
     times = croniter(f"{minute} {hour} * * *").expanded
