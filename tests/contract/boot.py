@@ -132,8 +132,10 @@ class TargetRun:
 
     def process_env(self, workload: Workload, root: Path) -> dict[str, str]:
         # The image's ENV first (its venv is this checkout's), then what the platform sets for the container.
+        # The image's venv was compiled at build (UV_COMPILE_BYTECODE=1); this one is compiled as processes
+        # import it, so the image's PYTHONDONTWRITEBYTECODE would make every boot compile it all again.
         env = {
-            **IMAGE_ENV,
+            **{k: v for k, v in IMAGE_ENV.items() if k != "PYTHONDONTWRITEBYTECODE"},
             "PATH": f"{Path(AI_SERVICE).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(root),
         }

@@ -32,6 +32,7 @@ What is overridden, and what it stands for on the platform — nothing else is c
 | workload                                             |                                                         |
 | AWS test credentials when the env has no keys        | the ECS task role / Lambda execution role               |
 | AWS_REGION, AWS_LAMBDA_FUNCTION_NAME (Lambda only)   | what the Lambda runtime sets in every sandbox           |
+| the image's ENV without PYTHONDONTWRITEBYTECODE      | its venv, compiled at build (UV_COMPILE_BYTECODE=1)     |
 | `ai-service` of this checkout; the Lambda handler    | the image's ENTRYPOINT; `python -m awslambdaric` and    |
 | resolved by awslambdaric in a sandbox process and    | API Gateway's `$default` route (payload v2.0, HTTPS)    |
 | sent API Gateway v2 events                           |                                                         |
